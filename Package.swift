@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "chainkv",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ChainKV", targets: ["ChainKV"]),
+        // The C ABI declared in include/chainkv.h. SwiftPM names it libchainkvc.so because the
+        // product name "chainkv" belongs to the CLI; scripts/build-lib installs it as libchainkv.so.
+        .library(name: "chainkvc", type: .dynamic, targets: ["ChainKVC"]),
+        .executable(name: "chainkv-server", targets: ["chainkv-server"]),
+        .executable(name: "chainkv", targets: ["chainkv"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+    ],
+    targets: [
+        // Pure protocol state machines: events in, actions out. No I/O, no clock, no async.
+        .target(name: "ChainCore"),
+        .target(name: "ChainWire", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
+        .target(name: "ChainStorage", dependencies: [
+            "CSQLite",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .systemLibrary(name: "CZooKeeper"),
+        .target(name: "ChainCoordination", dependencies: [
+            "CZooKeeper",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ChainServer", dependencies: [
+            "ChainCore", "ChainWire", "ChainStorage", "ChainCoordination",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .target(name: "ChainKV", dependencies: [
+            "ChainWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ChainKVC", dependencies: ["ChainKV"]),
+        .executableTarget(name: "chainkv-server", dependencies: [
+            "ChainServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "chainkv", dependencies: [
+            "ChainKV", "ChainCoordination",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore"]),
+        .testTarget(name: "ChainWireTests", dependencies: ["ChainWire"]),
+        .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage"]),
+        .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCoordination", "ChainWire", "ChainStorage",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+    ]
+)

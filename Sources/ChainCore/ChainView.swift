@@ -1,0 +1,57 @@
+/// A server's identity in the cluster (the `<node-id>` of its member znode).
+public typealias NodeID = String
+
+/// One configuration of the chain: an epoch and the members in chain order, head first.
+///
+/// Every reconfiguration bumps the epoch, and every peer message carries it, so a node can tell a
+/// message of the current configuration from a late one of an older configuration.
+public struct ChainView: Equatable, Sendable, CustomStringConvertible {
+    public var epoch: UInt64
+    public var members: [NodeID]
+
+    public init(epoch: UInt64, members: [NodeID]) {
+        precondition(Set(members).count == members.count, "a node appears once in a chain")
+        self.epoch = epoch
+        self.members = members
+    }
+
+    /// The view a server has before it has read any chain configuration.
+    public static let empty = ChainView(epoch: 0, members: [])
+
+    public var head: NodeID? { members.first }
+    public var tail: NodeID? { members.last }
+
+    public func contains(_ id: NodeID) -> Bool { members.contains(id) }
+
+    public func successor(of id: NodeID) -> NodeID? {
+        guard let i = members.firstIndex(of: id), i + 1 < members.count else { return nil }
+        return members[i + 1]
+    }
+
+    public func predecessor(of id: NodeID) -> NodeID? {
+        guard let i = members.firstIndex(of: id), i > 0 else { return nil }
+        return members[i - 1]
+    }
+
+    public func role(of id: NodeID) -> Role {
+        guard let i = members.firstIndex(of: id) else { return .outside }
+        if members.count == 1 { return .single }
+        if i == 0 { return .head }
+        if i == members.count - 1 { return .tail }
+        return .middle
+    }
+
+    public var description: String { "epoch \(epoch) [\(members.joined(separator: " → "))]" }
+}
+
+/// A node's place in a view.
+public enum Role: String, Equatable, Sendable {
+    /// The only member: head and tail at once.
+    case single
+    case head, middle, tail
+    /// Not in the chain (not yet joined, or removed).
+    case outside
+
+    public var isHead: Bool { self == .head || self == .single }
+    public var isTail: Bool { self == .tail || self == .single }
+}

@@ -1,0 +1,27 @@
+/// What the shell must do, in list order.
+///
+/// Ordering contract (the rule that makes an acknowledgement mean "on disk everywhere"):
+/// - `persist` may be carried out after `forward` of the same update: a node forwards without
+///   waiting for its own fsync, so the disks of the chain work in parallel.
+/// - `ack` for `seq` is emitted only after `persisted(through: ≥ seq)` was fed in, and, unless this
+///   node is the tail, after the successor acked `≥ seq`. `Replica` asserts this with preconditions.
+/// - `reply` of a write is emitted only under the same condition, at the head.
+/// - `recordEpoch` must be durable before the shell sends anything of the new epoch: a restarted
+///   node then never accepts messages of an epoch older than one it already acted in.
+public enum ReplicaAction: Equatable, Sendable {
+    /// Append to local storage (group commit) and later feed `persisted(through:)`.
+    case persist(Update)
+    /// Send to the successor; dropped by the shell if the link is down (resent on `successorLinkUp`).
+    case forward(to: NodeID, epoch: UInt64, Update)
+    /// Send an acknowledgement to the predecessor.
+    case ack(to: NodeID, epoch: UInt64, seq: UInt64)
+    /// Answer a client.
+    case reply(ClientRef, Reply)
+    /// Keep (or open) the outbound link to this successor; nil closes it.
+    case connectSuccessor(NodeID?)
+    /// Close the inbound link from this node: it sent something this view does not accept. It will
+    /// reconnect and resend from what we acknowledged.
+    case closeInbound(NodeID)
+    /// Store the epoch durably before acting in it.
+    case recordEpoch(UInt64)
+}

@@ -1,0 +1,19 @@
+/// Everything that can happen to a replica. The shell turns sockets, disk completions and
+/// ZooKeeper watches into these, one at a time, in the order they happened.
+public enum ReplicaEvent: Equatable, Sendable {
+    /// A newer chain configuration was read from ZooKeeper. Older or equal epochs are ignored.
+    case viewChanged(ChainView)
+    /// A client asks the head to write. `stored` is the key's value in local storage; the core
+    /// uses it only when `needsStoredValue(for:)` says so (no write to the key is in flight).
+    case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: [UInt8]?)
+    /// The predecessor forwarded an update. `stored` as for `clientWrite`.
+    case forward(from: NodeID, epoch: UInt64, Update, stored: [UInt8]?)
+    /// The successor acknowledges every update up to `seq`: it and every node after it have them on disk.
+    case ack(from: NodeID, epoch: UInt64, seq: UInt64)
+    /// Local storage committed (fsynced) every update up to `seq`.
+    case persisted(through: UInt64)
+    /// The outbound link to `node` finished its handshake (fresh TCP connection).
+    case successorLinkUp(NodeID)
+    /// An inbound peer link from `node` finished its handshake, or closed.
+    case predecessorLink(NodeID, up: Bool)
+}

@@ -1,0 +1,20 @@
+/// The answer to one client request, decided by the core and sent by the shell.
+public enum Reply: Equatable, Sendable {
+    /// Get: the committed value, or nil when the key does not exist.
+    case value([UInt8]?)
+    /// Put committed: the value the key had just before this update in sequence order (nil: new key).
+    case put(old: [UInt8]?)
+    /// Delete committed (or answered at once because the key did not exist).
+    case delete(existed: Bool)
+    case error(ChainError)
+}
+
+/// Why the core refused or abandoned a request. Each maps to a wire error code.
+public enum ChainError: Equatable, Sendable {
+    /// This node is not the head of the current view; `head` is the head it knows of.
+    case notHead(head: NodeID?)
+    /// The chain changed while the write was in flight; the write may or may not commit. Retry.
+    case chainChanged
+    /// Too many writes in flight; retry later.
+    case overloaded
+}

@@ -1,0 +1,57 @@
+import XCTest
+@testable import ChainCore
+
+/// View changes as the leader makes them on a failure: the core's part of chain repair.
+final class ReconfigurationTests: XCTestCase {
+    func c(_ n: UInt64) -> ClientRef { ClientRef(connection: 7, request: n) }
+    func u(_ seq: UInt64, _ v: String) -> Update { Update(seq: seq, key: "k", value: Array(v.utf8)) }
+
+    func testMiddleFailureResendsUnacknowledgedToNewSuccessor() {
+        var a = Replica(id: "a", lastSeq: 0)
+        _ = a.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b", "c"])))
+        _ = a.on(.clientWrite(c(1), key: "k", value: Array("1".utf8), stored: nil))
+        _ = a.on(.clientWrite(c(2), key: "k", value: Array("2".utf8), stored: nil))
+        _ = a.on(.persisted(through: 2))
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil))])
+        XCTAssertEqual(a.on(.viewChanged(ChainView(epoch: 2, members: ["a", "c"]))), [.recordEpoch(2), .connectSuccessor("c")])
+        XCTAssertEqual(a.on(.successorLinkUp("c")), [.forward(to: "c", epoch: 2, u(2, "2"))])
+        XCTAssertEqual(a.on(.ack(from: "c", epoch: 2, seq: 2)), [.reply(c(2), .put(old: Array("1".utf8)))])
+    }
+
+    func testTailFailureMakesPredecessorCommitWhatItHolds() {
+        var b = Replica(id: "b", lastSeq: 0)
+        _ = b.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b", "c"])))
+        _ = b.on(.forward(from: "a", epoch: 1, u(1, "x"), stored: nil))
+        _ = b.on(.persisted(through: 1))
+        XCTAssertEqual(b.on(.viewChanged(ChainView(epoch: 2, members: ["a", "b"]))),
+                       [.recordEpoch(2), .connectSuccessor(nil), .ack(to: "a", epoch: 2, seq: 1)])
+    }
+
+    func testHeadFailurePromotesSuccessorWhichCommitsInflight() {
+        var b = Replica(id: "b", lastSeq: 0)
+        _ = b.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b", "c"])))
+        _ = b.on(.forward(from: "a", epoch: 1, u(1, "x"), stored: nil))
+        XCTAssertEqual(b.on(.viewChanged(ChainView(epoch: 2, members: ["b", "c"]))), [.recordEpoch(2)])
+        // The new head continues the sequence after what it received from the old head.
+        XCTAssertEqual(b.on(.clientWrite(c(1), key: "k", value: Array("y".utf8), stored: nil)),
+                       [.forward(to: "c", epoch: 2, u(2, "y")), .persist(u(2, "y"))])
+        _ = b.on(.persisted(through: 2))
+        XCTAssertEqual(b.on(.ack(from: "c", epoch: 2, seq: 2)), [.reply(c(1), .put(old: Array("x".utf8)))])
+    }
+
+    func testDeposedHeadFailsItsPendingClients() {
+        var a = Replica(id: "a", lastSeq: 0)
+        _ = a.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b"])))
+        _ = a.on(.clientWrite(c(1), key: "k", value: [1], stored: nil))
+        XCTAssertEqual(a.on(.viewChanged(ChainView(epoch: 2, members: ["b"]))),
+                       [.recordEpoch(2), .connectSuccessor(nil), .reply(c(1), .error(.chainChanged))])
+        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: [1], stored: nil)), [.reply(c(2), .error(.notHead(head: "b")))])
+    }
+
+    func testOldEpochViewIsIgnored() {
+        var a = Replica(id: "a", lastSeq: 0)
+        _ = a.on(.viewChanged(ChainView(epoch: 5, members: ["a", "b"])))
+        XCTAssertEqual(a.on(.viewChanged(ChainView(epoch: 4, members: ["b", "a"]))), [])
+        XCTAssertEqual(a.role, .head)
+    }
+}
