@@ -1,0 +1,111 @@
+/// A server's address as clients and peers dial it.
+public struct NodeAddress: Equatable, Sendable, CustomStringConvertible {
+    public var id: String
+    public var host: String
+    public var port: Int
+
+    public init(id: String, host: String, port: Int) {
+        self.id = id
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(id)@\(host):\(port)" }
+}
+
+/// The chain as a server reports it to clients: chain order, head first.
+public struct ChainInfo: Equatable, Sendable {
+    public var epoch: UInt64
+    public var members: [NodeAddress]
+
+    public init(epoch: UInt64, members: [NodeAddress]) {
+        self.epoch = epoch
+        self.members = members
+    }
+
+    public var head: NodeAddress? { members.first }
+}
+
+/// One row of a state transfer.
+public struct Row: Equatable, Sendable {
+    public var key: String
+    public var value: [UInt8]
+
+    public init(key: String, value: [UInt8]) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Every message of the protocol. Client requests and their replies share a request id chosen by
+/// the client; peer messages carry the epoch of the sender's view.
+public enum Message: Equatable, Sendable {
+    // Client requests.
+    case get(key: String)
+    case put(key: String, value: [UInt8])
+    case delete(key: String)
+    case getHead
+    case die(clean: Bool)
+    // Replies.
+    case value([UInt8]?)
+    case putResult(old: [UInt8]?)
+    case deleteResult(existed: Bool)
+    case chain(ChainInfo)
+    case dieAck
+    case error(ErrorCode, String)
+    // Peer messages.
+    case hello(node: String, epoch: UInt64)
+    case forward(epoch: UInt64, seq: UInt64, key: String, value: [UInt8]?)
+    case ack(epoch: UInt64, seq: UInt64)
+    case setSuccessor(epoch: UInt64, successor: NodeAddress?)
+    case setTail(epoch: UInt64)
+    case removeTail(epoch: UInt64)
+    case startTransfer(epoch: UInt64, to: NodeAddress)
+    case dataTransfer(epoch: UInt64, lastSeq: UInt64, rows: [Row], done: Bool)
+    case ping(UInt64)
+    case pong(UInt64)
+
+    /// Wire type byte. Stable: append only.
+    public enum Kind: UInt8, Sendable, CaseIterable {
+        case get = 1, put, delete, getHead, die
+        case value = 16, putResult, deleteResult, chain, dieAck, error
+        case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .get: return .get
+        case .put: return .put
+        case .delete: return .delete
+        case .getHead: return .getHead
+        case .die: return .die
+        case .value: return .value
+        case .putResult: return .putResult
+        case .deleteResult: return .deleteResult
+        case .chain: return .chain
+        case .dieAck: return .dieAck
+        case .error: return .error
+        case .hello: return .hello
+        case .forward: return .forward
+        case .ack: return .ack
+        case .setSuccessor: return .setSuccessor
+        case .setTail: return .setTail
+        case .removeTail: return .removeTail
+        case .startTransfer: return .startTransfer
+        case .dataTransfer: return .dataTransfer
+        case .ping: return .ping
+        case .pong: return .pong
+        }
+    }
+}
+
+/// A message with the request id that pairs a reply with its request.
+public struct Frame: Equatable, Sendable {
+    public var requestID: UInt64
+    public var message: Message
+
+    public init(requestID: UInt64, _ message: Message) {
+        self.requestID = requestID
+        self.message = message
+    }
+}

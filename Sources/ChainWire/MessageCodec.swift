@@ -1,0 +1,237 @@
+import NIOCore
+
+/// Binary layout of each message body. Integers are big-endian; strings are UTF-8 with a length
+/// prefix (u8 for ids and hosts, u16 for keys and error text); values have a u32 length prefix.
+/// Optional fields start with a presence byte (0 or 1).
+public enum MessageCodec {
+    // MARK: Encoding
+
+    public static func encode(_ frame: Frame, into buffer: inout ByteBuffer) {
+        let start = buffer.writerIndex
+        buffer.writeInteger(UInt32(0))  // length, patched below once the body is written
+        buffer.writeInteger(WireLimits.version)
+        buffer.writeInteger(frame.message.kind.rawValue)
+        buffer.writeInteger(frame.requestID)
+        encodeBody(frame.message, into: &buffer)
+        let length = buffer.writerIndex - start - 4
+        precondition(length <= WireLimits.frameSizeMax, "a sender never builds a frame its peer must refuse")
+        buffer.setInteger(UInt32(length), at: start)
+    }
+
+    public static func encode(_ frame: Frame, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 64)
+        encode(frame, into: &buffer)
+        return buffer
+    }
+
+    private static func encodeBody(_ message: Message, into b: inout ByteBuffer) {
+        switch message {
+        case .get(let key), .delete(let key):
+            writeKey(key, &b)
+        case .put(let key, let value):
+            writeKey(key, &b)
+            writeValue(value, &b)
+        case .getHead, .dieAck:
+            break
+        case .die(let clean):
+            writeBool(clean, &b)
+        case .value(let value), .putResult(let value):
+            writeOptionalValue(value, &b)
+        case .deleteResult(let existed):
+            writeBool(existed, &b)
+        case .chain(let info):
+            b.writeInteger(info.epoch)
+            b.writeInteger(UInt16(info.members.count))
+            for m in info.members { writeAddress(m, &b) }
+        case .error(let code, let text):
+            b.writeInteger(code.rawValue)
+            let bytes = Array(text.utf8.prefix(WireLimits.errorMessageSizeMax))
+            b.writeInteger(UInt16(bytes.count))
+            b.writeBytes(bytes)
+        case .hello(let node, let epoch):
+            writeShort(node, &b)
+            b.writeInteger(epoch)
+        case .forward(let epoch, let seq, let key, let value):
+            b.writeInteger(epoch)
+            b.writeInteger(seq)
+            writeKey(key, &b)
+            writeOptionalValue(value, &b)
+        case .ack(let epoch, let seq):
+            b.writeInteger(epoch)
+            b.writeInteger(seq)
+        case .setSuccessor(let epoch, let successor):
+            b.writeInteger(epoch)
+            writeBool(successor != nil, &b)
+            if let successor { writeAddress(successor, &b) }
+        case .setTail(let epoch), .removeTail(let epoch):
+            b.writeInteger(epoch)
+        case .startTransfer(let epoch, let to):
+            b.writeInteger(epoch)
+            writeAddress(to, &b)
+        case .dataTransfer(let epoch, let lastSeq, let rows, let done):
+            b.writeInteger(epoch)
+            b.writeInteger(lastSeq)
+            writeBool(done, &b)
+            b.writeInteger(UInt32(rows.count))
+            for row in rows {
+                writeKey(row.key, &b)
+                writeValue(row.value, &b)
+            }
+        case .ping(let n), .pong(let n):
+            b.writeInteger(n)
+        }
+    }
+
+    private static func writeBool(_ v: Bool, _ b: inout ByteBuffer) { b.writeInteger(UInt8(v ? 1 : 0)) }
+    private static func writeKey(_ key: String, _ b: inout ByteBuffer) {
+        b.writeInteger(UInt16(truncatingIfNeeded: key.utf8.count))
+        b.writeString(key)
+    }
+    private static func writeValue(_ v: [UInt8], _ b: inout ByteBuffer) {
+        b.writeInteger(UInt32(v.count))
+        b.writeBytes(v)
+    }
+    private static func writeOptionalValue(_ v: [UInt8]?, _ b: inout ByteBuffer) {
+        writeBool(v != nil, &b)
+        if let v { writeValue(v, &b) }
+    }
+    private static func writeShort(_ s: String, _ b: inout ByteBuffer) {
+        let bytes = Array(s.utf8.prefix(255))
+        b.writeInteger(UInt8(bytes.count))
+        b.writeBytes(bytes)
+    }
+    private static func writeAddress(_ a: NodeAddress, _ b: inout ByteBuffer) {
+        writeShort(a.id, &b)
+        writeShort(a.host, &b)
+        b.writeInteger(UInt16(truncatingIfNeeded: a.port))
+    }
+
+    // MARK: Decoding
+
+    /// Decodes one message body of type `type`. Every length is checked against `WireLimits`
+    /// before anything is allocated, and the whole body must be consumed.
+    public static func decode(type: UInt8, body: inout ByteBuffer) throws(WireError) -> Message {
+        guard let kind = Message.Kind(rawValue: type) else { throw .unknownType(type) }
+        let message: Message
+        switch kind {
+        case .get: message = .get(key: try readKey(&body))
+        case .delete: message = .delete(key: try readKey(&body))
+        case .put: message = .put(key: try readKey(&body), value: try readValue(&body))
+        case .getHead: message = .getHead
+        case .dieAck: message = .dieAck
+        case .die: message = .die(clean: try readBool(&body, "clean"))
+        case .value: message = .value(try readOptionalValue(&body))
+        case .putResult: message = .putResult(old: try readOptionalValue(&body))
+        case .deleteResult: message = .deleteResult(existed: try readBool(&body, "existed"))
+        case .chain:
+            let epoch = try readU64(&body, "epoch")
+            let count = Int(try readU16(&body, "member count"))
+            guard count <= WireLimits.membersMax else { throw .invalidField("\(count) members exceed membersMax (\(WireLimits.membersMax))") }
+            var members: [NodeAddress] = []
+            members.reserveCapacity(count)
+            for _ in 0..<count { members.append(try readAddress(&body)) }
+            message = .chain(ChainInfo(epoch: epoch, members: members))
+        case .error:
+            let raw = try readU16(&body, "error code")
+            guard let code = ErrorCode(rawValue: raw) else { throw .invalidField("unknown error code \(raw)") }
+            let n = Int(try readU16(&body, "error text length"))
+            guard n <= WireLimits.errorMessageSizeMax else { throw .invalidField("error text of \(n) bytes") }
+            message = .error(code, try readString(&body, n, "error text"))
+        case .hello:
+            let node = try readNodeID(&body)
+            message = .hello(node: node, epoch: try readU64(&body, "epoch"))
+        case .forward:
+            let epoch = try readU64(&body, "epoch")
+            let seq = try readU64(&body, "seq")
+            let key = try readKey(&body)
+            message = .forward(epoch: epoch, seq: seq, key: key, value: try readOptionalValue(&body))
+        case .ack:
+            message = .ack(epoch: try readU64(&body, "epoch"), seq: try readU64(&body, "seq"))
+        case .setSuccessor:
+            let epoch = try readU64(&body, "epoch")
+            let present = try readBool(&body, "successor present")
+            message = .setSuccessor(epoch: epoch, successor: present ? try readAddress(&body) : nil)
+        case .setTail: message = .setTail(epoch: try readU64(&body, "epoch"))
+        case .removeTail: message = .removeTail(epoch: try readU64(&body, "epoch"))
+        case .startTransfer:
+            let epoch = try readU64(&body, "epoch")
+            message = .startTransfer(epoch: epoch, to: try readAddress(&body))
+        case .dataTransfer:
+            let epoch = try readU64(&body, "epoch")
+            let lastSeq = try readU64(&body, "lastSeq")
+            let done = try readBool(&body, "done")
+            let count = Int(try readU32(&body, "row count"))
+            guard count <= WireLimits.transferChunkRowsMax else {
+                throw .invalidField("\(count) rows exceed transferChunkRowsMax (\(WireLimits.transferChunkRowsMax))")
+            }
+            var rows: [Row] = []
+            rows.reserveCapacity(min(count, body.readableBytes / 7))  // a row takes at least 7 bytes
+            for _ in 0..<count { rows.append(Row(key: try readKey(&body), value: try readValue(&body))) }
+            message = .dataTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done)
+        case .ping: message = .ping(try readU64(&body, "ping"))
+        case .pong: message = .pong(try readU64(&body, "pong"))
+        }
+        guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
+        return message
+    }
+
+    private static func readU8(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt8 {
+        guard let v = b.readInteger(as: UInt8.self) else { throw .truncated(what) }
+        return v
+    }
+    private static func readU16(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt16 {
+        guard let v = b.readInteger(as: UInt16.self) else { throw .truncated(what) }
+        return v
+    }
+    private static func readU32(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt32 {
+        guard let v = b.readInteger(as: UInt32.self) else { throw .truncated(what) }
+        return v
+    }
+    private static func readU64(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt64 {
+        guard let v = b.readInteger(as: UInt64.self) else { throw .truncated(what) }
+        return v
+    }
+    private static func readBool(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> Bool {
+        switch try readU8(&b, what) {
+        case 0: return false
+        case 1: return true
+        case let x: throw .invalidField("\(what) must be 0 or 1, got \(x)")
+        }
+    }
+    private static func readString(_ b: inout ByteBuffer, _ n: Int, _ what: String) throws(WireError) -> String {
+        guard n <= b.readableBytes, let bytes = b.readBytes(length: n) else { throw .truncated(what) }
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalidField("\(what) is not UTF-8") }
+        return s
+    }
+    private static func readKey(_ b: inout ByteBuffer) throws(WireError) -> String {
+        let n = Int(try readU16(&b, "key length"))
+        guard n <= WireLimits.keySizeMax else { throw .keyTooLarge(n) }
+        guard n <= b.readableBytes, let bytes = b.readBytes(length: n) else { throw .truncated("key") }
+        guard let key = String(validating: bytes, as: UTF8.self) else { throw .invalidKey("not UTF-8") }
+        if let error = KeyValidation.check(key) { throw error }
+        return key
+    }
+    private static func readValue(_ b: inout ByteBuffer) throws(WireError) -> [UInt8] {
+        let n = Int(try readU32(&b, "value length"))
+        guard n <= WireLimits.valueSizeMax else { throw .valueTooLarge(n) }
+        guard n <= b.readableBytes, let bytes = b.readBytes(length: n) else { throw .truncated("value") }
+        return bytes
+    }
+    private static func readOptionalValue(_ b: inout ByteBuffer) throws(WireError) -> [UInt8]? {
+        try readBool(&b, "value present") ? try readValue(&b) : nil
+    }
+    private static func readNodeID(_ b: inout ByteBuffer) throws(WireError) -> String {
+        let n = Int(try readU8(&b, "node id length"))
+        guard n >= 1, n <= WireLimits.nodeIDSizeMax else { throw .invalidField("node id of \(n) bytes") }
+        return try readString(&b, n, "node id")
+    }
+    private static func readAddress(_ b: inout ByteBuffer) throws(WireError) -> NodeAddress {
+        let id = try readNodeID(&b)
+        let hostLength = Int(try readU8(&b, "host length"))
+        guard hostLength >= 1 else { throw .invalidField("empty host") }
+        let host = try readString(&b, hostLength, "host")
+        let port = Int(try readU16(&b, "port"))
+        guard port > 0 else { throw .invalidField("port 0") }
+        return NodeAddress(id: id, host: host, port: port)
+    }
+}

@@ -1,0 +1,25 @@
+/// Hard limits of the protocol. A decoder checks every length against these before it allocates,
+/// so a hostile or broken peer cannot make a server reserve memory it did not mean to.
+public enum WireLimits {
+    /// Keys are NUL-free UTF-8 strings of at most 1 KiB (the C ABI passes them NUL-terminated).
+    public static let keySizeMax = 1024
+    /// Values are bytes of at most 1 MiB.
+    public static let valueSizeMax = 1 << 20
+    /// A frame holds one message. The largest is a put or forward of a maximal key and value, or a
+    /// transfer chunk (bounded by `transferChunkBytesMax` plus one maximal row); 2 MiB covers both.
+    public static let frameSizeMax = 2 << 20
+    /// Bytes of rows per state-transfer chunk before the sender starts a new chunk.
+    public static let transferChunkBytesMax = 512 << 10
+    /// Rows per state-transfer chunk.
+    public static let transferChunkRowsMax = 4096
+    /// Node ids, hosts and error messages are short; anything longer is malformed.
+    public static let nodeIDSizeMax = 64
+    public static let hostSizeMax = 255
+    public static let errorMessageSizeMax = 1024
+    /// Chain length bound: a chain is a handful of servers; 64 leaves room without trusting input.
+    public static let membersMax = 64
+    /// The one protocol version this build speaks.
+    public static let version: UInt8 = 1
+    /// version + type + request id.
+    public static let headerSize = 1 + 1 + 8
+}

@@ -1,0 +1,136 @@
+import NIOCore
+import XCTest
+@testable import ChainWire
+
+final class MessageCodecTests: XCTestCase {
+    static let addr = NodeAddress(id: "n1", host: "127.0.0.1", port: 7001)
+    static let samples: [Message] = [
+        .get(key: "k"), .put(key: "ключ", value: [0, 1, 255]), .put(key: "e", value: []), .delete(key: "k"),
+        .getHead, .die(clean: true), .die(clean: false),
+        .value(nil), .value([1, 2]), .putResult(old: nil), .putResult(old: [9]), .deleteResult(existed: true),
+        .chain(ChainInfo(epoch: 3, members: [addr, NodeAddress(id: "n2", host: "localhost", port: 7002)])),
+        .chain(ChainInfo(epoch: 0, members: [])),
+        .dieAck, .error(.notHead, "not the head"),
+        .hello(node: "n1", epoch: 9), .forward(epoch: 2, seq: 77, key: "k", value: [1]), .forward(epoch: 2, seq: 78, key: "k", value: nil),
+        .ack(epoch: 2, seq: 78), .setSuccessor(epoch: 4, successor: addr), .setSuccessor(epoch: 4, successor: nil),
+        .setTail(epoch: 5), .removeTail(epoch: 6), .startTransfer(epoch: 7, to: addr),
+        .dataTransfer(epoch: 8, lastSeq: 100, rows: [Row(key: "a", value: [1]), Row(key: "b", value: [])], done: true),
+        .ping(1), .pong(2),
+    ]
+
+    func roundTrip(_ frame: Frame) throws -> Frame {
+        var buffer = MessageCodec.encode(frame)
+        var decoder = FrameDecoder()
+        let raw = try XCTUnwrap(try decoder.nextFrame(&buffer))
+        XCTAssertEqual(buffer.readableBytes, 0)
+        return try raw.decode()
+    }
+
+    func testEveryMessageRoundTrips() throws {
+        XCTAssertEqual(Set(Self.samples.map(\.kind.rawValue)), Set(Message.Kind.allCases.map(\.rawValue)), "a sample of every kind")
+        for (i, m) in Self.samples.enumerated() {
+            let f = Frame(requestID: UInt64(i) * 1_000_003, m)
+            XCTAssertEqual(try roundTrip(f), f)
+        }
+    }
+
+    func testMaximalKeyAndValueFitInAFrame() throws {
+        let f = Frame(requestID: 1, .put(key: String(repeating: "k", count: WireLimits.keySizeMax),
+                                         value: [UInt8](repeating: 7, count: WireLimits.valueSizeMax)))
+        XCTAssertEqual(try roundTrip(f), f)
+    }
+
+    func testEveryTruncationIsAnErrorNotACrash() throws {
+        for m in Self.samples {
+            let full = MessageCodec.encode(Frame(requestID: 5, m))
+            let raw = full.getSlice(at: 4 + WireLimits.headerSize, length: full.readableBytes - 4 - WireLimits.headerSize)!
+            for cut in 0..<raw.readableBytes {
+                var body = raw.getSlice(at: raw.readerIndex, length: cut)!
+                XCTAssertThrowsError(try MessageCodec.decode(type: m.kind.rawValue, body: &body), "\(m) cut at \(cut)")
+            }
+        }
+    }
+
+    func testTrailingBytesAreRefused() {
+        var body = ByteBuffer(bytes: [0, 1, 0x6b, 0xff])  // key "k" and one extra byte
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.get.rawValue, body: &body)) {
+            XCTAssertEqual($0 as? WireError, .trailingBytes(1))
+        }
+    }
+
+    func testOversizedKeyAndValueAreNamedErrors() {
+        var body = ByteBuffer()
+        body.writeInteger(UInt16(WireLimits.keySizeMax + 1))
+        body.writeBytes([UInt8](repeating: 0x61, count: WireLimits.keySizeMax + 1))
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.get.rawValue, body: &body)) {
+            XCTAssertEqual(($0 as? WireError)?.errorCode, .keyTooLarge)
+        }
+        var put = ByteBuffer()
+        put.writeInteger(UInt16(1)); put.writeInteger(UInt8(0x61))
+        put.writeInteger(UInt32(WireLimits.valueSizeMax + 1))  // the length alone is refused: no allocation
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.put.rawValue, body: &put)) {
+            XCTAssertEqual(($0 as? WireError)?.errorCode, .valueTooLarge)
+        }
+    }
+
+    func testBadKeysAreRefused() {
+        for bytes: [UInt8] in [[], [0x61, 0], [0xff, 0xfe]] {
+            var body = ByteBuffer()
+            body.writeInteger(UInt16(bytes.count)); body.writeBytes(bytes)
+            XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.get.rawValue, body: &body), "\(bytes)")
+        }
+    }
+
+    func testUnknownTypeAndBoolAndCounts() {
+        var empty = ByteBuffer()
+        XCTAssertThrowsError(try MessageCodec.decode(type: 200, body: &empty)) { XCTAssertEqual($0 as? WireError, .unknownType(200)) }
+        var die = ByteBuffer(bytes: [2])
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.die.rawValue, body: &die))
+        var chain = ByteBuffer()
+        chain.writeInteger(UInt64(1)); chain.writeInteger(UInt16(WireLimits.membersMax + 1))
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.chain.rawValue, body: &chain))
+        var transfer = ByteBuffer()
+        transfer.writeInteger(UInt64(1)); transfer.writeInteger(UInt64(1)); transfer.writeInteger(UInt8(0))
+        transfer.writeInteger(UInt32.max)
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.dataTransfer.rawValue, body: &transfer))
+    }
+}
+
+final class FrameDecoderTests: XCTestCase {
+    func testFrameOverLimitIsRefusedFromItsLengthAlone() {
+        var decoder = FrameDecoder()
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt32(WireLimits.frameSizeMax + 1))
+        XCTAssertThrowsError(try decoder.nextFrame(&buffer)) { XCTAssertEqual($0 as? WireError, .frameTooLarge(WireLimits.frameSizeMax + 1)) }
+    }
+
+    func testFrameShorterThanHeaderIsRefused() {
+        var decoder = FrameDecoder()
+        var buffer = ByteBuffer(bytes: [0, 0, 0, 3, 1, 1, 0])
+        XCTAssertThrowsError(try decoder.nextFrame(&buffer))
+    }
+
+    func testByteAtATimeDeliveryAndBackToBackFrames() throws {
+        let frames = [Frame(requestID: 1, .get(key: "a")), Frame(requestID: 2, .put(key: "b", value: [1, 2, 3]))]
+        var all = ByteBuffer()
+        for f in frames { MessageCodec.encode(f, into: &all) }
+        var decoder = FrameDecoder()
+        var pending = ByteBuffer()
+        var got: [Frame] = []
+        while let byte = all.readInteger(as: UInt8.self) {
+            pending.writeInteger(byte)
+            while let raw = try decoder.nextFrame(&pending) { got.append(try raw.decode()) }
+            pending.discardReadBytes()
+        }
+        XCTAssertEqual(got, frames)
+    }
+
+    func testWrongVersionIsAPerMessageError() throws {
+        var buffer = MessageCodec.encode(Frame(requestID: 9, .getHead))
+        buffer.setInteger(UInt8(2), at: 4)
+        var decoder = FrameDecoder()
+        let raw = try XCTUnwrap(try decoder.nextFrame(&buffer))
+        XCTAssertEqual(raw.requestID, 9, "the request id survives so the server can answer")
+        XCTAssertThrowsError(try raw.decode()) { XCTAssertEqual($0 as? WireError, .unsupportedVersion(2)) }
+    }
+}
