@@ -46,6 +46,7 @@ let package = Package(
         .target(name: "ChainKV", dependencies: [
             "ChainWire",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,0 +1,243 @@
+import ChainWire
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The async Swift client of a chainkv chain.
+///
+/// It finds the head through any server it was given (GetHead), keeps one connection to it with
+/// many requests in flight, and finds the head again when the chain changes. Reads are retried
+/// freely; a write is retried only when the server certainly did not apply it (refused as not the
+/// head, or never sent). Otherwise it fails with `.chainFailure` and the caller decides.
+public final class ChainKVClient: Sendable {
+    public struct Options: Sendable {
+        /// How long one request waits for its reply.
+        public var requestTimeout: TimeAmount = .seconds(5)
+        public var connectTimeout: TimeAmount = .seconds(2)
+        /// How long a request keeps retrying while the chain has no reachable head.
+        public var retryBudget: TimeAmount = .seconds(10)
+        public init() {}
+    }
+
+    private let seeds: [(host: String, port: Int)]
+    private let group: EventLoopGroup
+    private let options: Options
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var head: Connection?
+        /// Chain members from the last GetHead, tried before the seeds.
+        var known: [(host: String, port: Int)] = []
+        var closed = false
+    }
+
+    /// - Parameters:
+    ///   - servers: "host" or "host:port" strings; `port` is used where none is given.
+    public init(servers: [String], port: Int = 7001, options: Options = Options(),
+                group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+        var seeds: [(String, Int)] = []
+        for s in servers {
+            guard let parsed = Self.parse(s, defaultPort: port) else { throw ChainKVError.invalidArgument("bad server address \"\(s)\"") }
+            seeds.append(parsed)
+        }
+        guard !seeds.isEmpty else { throw ChainKVError.invalidArgument("no servers given") }
+        self.seeds = seeds
+        self.group = group
+        self.options = options
+    }
+
+    static func parse(_ s: String, defaultPort: Int) -> (String, Int)? {
+        if let colon = s.lastIndex(of: ":"), !s.hasPrefix("[") {
+            guard let p = Int(s[s.index(after: colon)...]), (1...65535).contains(p), colon > s.startIndex else { return nil }
+            return (String(s[..<colon]), p)
+        }
+        guard !s.isEmpty, (1...65535).contains(defaultPort) else { return nil }
+        return (s, defaultPort)
+    }
+
+    // MARK: API
+
+    /// The value of `key`, or nil when it does not exist.
+    public func get(_ key: String) async throws -> [UInt8]? {
+        try check(key)
+        switch try await execute(.get(key: key), idempotent: true) {
+        case .value(let v): return v
+        case let other: throw unexpected(other)
+        }
+    }
+
+    /// Sets `key` and returns the value it had just before (nil: it is a new key).
+    @discardableResult
+    public func put(_ key: String, _ value: [UInt8]) async throws -> [UInt8]? {
+        try check(key)
+        if let e = KeyValidation.check(value: value) { throw ChainKVError.invalidArgument(e.description) }
+        switch try await execute(.put(key: key, value: value), idempotent: false) {
+        case .putResult(let old): return old
+        case let other: throw unexpected(other)
+        }
+    }
+
+    /// Deletes `key`; true if it existed.
+    @discardableResult
+    public func delete(_ key: String) async throws -> Bool {
+        try check(key)
+        switch try await execute(.delete(key: key), idempotent: false) {
+        case .deleteResult(let existed): return existed
+        case let other: throw unexpected(other)
+        }
+    }
+
+    /// The chain as the head (or any reachable server) reports it.
+    public func chain() async throws -> ChainInfo {
+        let connection = try await headConnection()
+        switch try await connection.request(.getHead, timeout: options.requestTimeout) {
+        case .chain(let info): return info
+        case let other: throw unexpected(other)
+        }
+    }
+
+    /// Asks one server to exit: clean leaves through the leader first, unclean exits at once.
+    public func die(server: String, clean: Bool) async throws {
+        guard let (host, port) = Self.parse(server, defaultPort: seeds[0].port) else {
+            throw ChainKVError.invalidArgument("bad server address \"\(server)\"")
+        }
+        let connection = try await connect(host: host, port: port)
+        defer { connection.close() }
+        switch try await connection.request(.die(clean: clean), timeout: options.requestTimeout) {
+        case .dieAck: return
+        case let other: throw unexpected(other)
+        }
+    }
+
+    /// Closes the connections. The client must not be used afterwards.
+    public func shutdown() {
+        let head = state.withLockedValue { s -> Connection? in
+            s.closed = true
+            defer { s.head = nil }
+            return s.head
+        }
+        head?.close()
+    }
+
+    // MARK: Internals
+
+    private func check(_ key: String) throws {
+        if let e = KeyValidation.check(key) { throw ChainKVError.invalidArgument(e.description) }
+    }
+
+    private func unexpected(_ message: Message) -> ChainKVError {
+        if case .error(let code, let text) = message { return .server(code, text) }
+        return .network("unexpected reply \(message.kind)")
+    }
+
+    private func execute(_ message: Message, idempotent: Bool) async throws -> Message {
+        let deadline = NIODeadline.now() + options.retryBudget
+        var backoff = TimeAmount.milliseconds(10)
+        var lastError: ChainKVError = .network("no attempt made")
+        while true {
+            let connection: Connection
+            do {
+                connection = try await headConnection()
+            } catch let error as ChainKVError {
+                lastError = error  // nothing was sent: always safe to retry
+                try await pause(&backoff, until: deadline, lastError)
+                continue
+            }
+            do {
+                let reply = try await connection.request(message, timeout: options.requestTimeout)
+                switch reply {
+                case .error(.notHead, _), .error(.unavailable, _):
+                    // Refused before sequencing: not applied, so any request may go again.
+                    invalidate(connection)
+                    lastError = unexpected(reply)
+                case .error(.overloaded, _):
+                    lastError = unexpected(reply)
+                case .error(.chainChanged, let text):
+                    invalidate(connection)
+                    if !idempotent { throw ChainKVError.chainFailure(text) }
+                    lastError = .chainFailure(text)
+                default:
+                    return reply
+                }
+            } catch let error as ChainKVError {
+                invalidate(connection)
+                if !idempotent {
+                    if case .timeout(let s) = error { throw ChainKVError.chainFailure("no reply: \(s)") }
+                    throw error.asWriteFailure
+                }
+                lastError = error
+            }
+            try await pause(&backoff, until: deadline, lastError)
+        }
+    }
+
+    private func pause(_ backoff: inout TimeAmount, until deadline: NIODeadline, _ error: ChainKVError) async throws {
+        guard NIODeadline.now() + backoff < deadline, !state.withLockedValue({ $0.closed }) else { throw error }
+        try await Task.sleep(nanoseconds: UInt64(backoff.nanoseconds))
+        backoff = min(backoff * 2, .milliseconds(500))
+    }
+
+    private func invalidate(_ connection: Connection) {
+        state.withLockedValue { s in
+            if s.head === connection { s.head = nil }
+        }
+        connection.close()
+    }
+
+    private func connect(host: String, port: Int) async throws -> Connection {
+        do {
+            return try await Connection.connect(host: host, port: port, group: group, timeout: options.connectTimeout)
+        } catch {
+            throw ChainKVError.network("cannot connect to \(host):\(port): \(error)")
+        }
+    }
+
+    /// The connection to the current head, found through GetHead on any server if needed.
+    private func headConnection() async throws -> Connection {
+        let (cached, known, closed) = state.withLockedValue { ($0.head, $0.known, $0.closed) }
+        if closed { throw ChainKVError.network("client is shut down") }
+        if let cached, cached.isActive { return cached }
+        var failures: [String] = []
+        var seen = Set<String>()
+        for (host, port) in known + seeds where seen.insert("\(host):\(port)").inserted {
+            do {
+                let probe = try await connect(host: host, port: port)
+                let reply = try await probe.request(.getHead, timeout: options.requestTimeout)
+                guard case .chain(let info) = reply, let head = info.head else {
+                    probe.close()
+                    failures.append("\(host):\(port): no chain yet")
+                    continue
+                }
+                let connection: Connection
+                if head.host == host && head.port == port {
+                    connection = probe
+                } else {
+                    probe.close()
+                    connection = try await connect(host: head.host, port: head.port)
+                }
+                let previous = state.withLockedValue { s -> Connection? in
+                    let old = s.head
+                    s.head = connection
+                    s.known = info.members.map { ($0.host, $0.port) }
+                    return old
+                }
+                if let previous, previous !== connection { previous.close() }
+                return connection
+            } catch {
+                failures.append("\(host):\(port): \(error)")
+            }
+        }
+        throw ChainKVError.network("no head reachable (\(failures.joined(separator: "; ")))")
+    }
+}
+
+extension ChainKVError {
+    /// A write whose request may have reached the server: report it as a chain failure (status
+    /// -2), since it may have been applied, unless it certainly was not.
+    var asWriteFailure: ChainKVError {
+        switch self {
+        case .network, .timeout: return .chainFailure(description)
+        default: return self
+        }
+    }
+}

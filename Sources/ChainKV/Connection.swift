@@ -1,0 +1,114 @@
+import ChainWire
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// One TCP connection to a server with many requests in flight: replies are matched to requests
+/// by request id, so requests never wait for each other on the client side.
+final class Connection: Sendable {
+    let host: String
+    let port: Int
+    let channel: Channel
+    private let handler: ResponseHandler
+
+    private init(host: String, port: Int, channel: Channel, handler: ResponseHandler) {
+        self.host = host
+        self.port = port
+        self.channel = channel
+        self.handler = handler
+    }
+
+    static func connect(host: String, port: Int, group: EventLoopGroup, timeout: TimeAmount) async throws -> Connection {
+        let handler = ResponseHandler()
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(FrameDecoder()),
+                        MessageToByteHandler(FrameEncoder()),
+                        handler,
+                    ])
+                }
+            }
+            .connect(host: host, port: port).get()
+        return Connection(host: host, port: port, channel: channel, handler: handler)
+    }
+
+    var isActive: Bool { channel.isActive }
+    var address: String { "\(host):\(port)" }
+
+    /// Sends `message` and waits for its reply, failing after `timeout`.
+    func request(_ message: Message, timeout: TimeAmount) async throws -> Message {
+        let promise = channel.eventLoop.makePromise(of: Message.self)
+        let handler = self.handler
+        channel.eventLoop.execute { [channel] in
+            handler.send(message, promise: promise, channel: channel, timeout: timeout)
+        }
+        return try await promise.futureResult.get()
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}
+
+/// Pairs replies with pending requests. Confined to the channel's event loop.
+final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = RawFrame
+    typealias OutboundOut = Frame
+
+    private var pending: [UInt64: (promise: EventLoopPromise<Message>, timer: Scheduled<Void>?)] = [:]
+    private var nextID: UInt64 = 1
+    private var closed = false
+
+    /// Requests in flight on one connection; past this, callers are refused instead of queued
+    /// without bound.
+    static let inflightMax = 4096
+
+    func send(_ message: Message, promise: EventLoopPromise<Message>, channel: Channel, timeout: TimeAmount) {
+        guard !closed, channel.isActive else {
+            promise.fail(ChainKVError.network("connection to \(channel.remoteAddress?.description ?? "server") is closed"))
+            return
+        }
+        guard pending.count < Self.inflightMax else {
+            promise.fail(ChainKVError.server(.overloaded, "client has \(Self.inflightMax) requests in flight on one connection"))
+            return
+        }
+        let id = nextID
+        nextID += 1
+        let timer = channel.eventLoop.scheduleTask(in: timeout) { [weak self] () -> Void in
+            guard let entry = self?.pending.removeValue(forKey: id) else { return }
+            entry.promise.fail(ChainKVError.timeout("no reply within \(timeout.nanoseconds / 1_000_000) ms"))
+        }
+        pending[id] = (promise, timer)
+        channel.writeAndFlush(Frame(requestID: id, message), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let raw = unwrapInboundIn(data)
+        guard let entry = pending.removeValue(forKey: raw.requestID) else { return }
+        entry.timer?.cancel()
+        do {
+            entry.promise.succeed(try raw.decode().message)
+        } catch {
+            entry.promise.fail(ChainKVError.network("undecodable reply: \(error)"))
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        let all = pending
+        pending.removeAll()
+        for (_, entry) in all {
+            entry.timer?.cancel()
+            entry.promise.fail(ChainKVError.chainFailure("connection closed with the request in flight"))
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

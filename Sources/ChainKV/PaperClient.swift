@@ -1,0 +1,148 @@
+import ChainWire
+import Foundation
+
+/// The design paper's five calls with its status codes, as blocking calls. This is what the C
+/// ABI (include/chainkv.h) exports; Swift code may use it directly or the async `ChainKVClient`.
+///
+/// Status codes: 0 success with a value (found / key existed), 1 success without (missing / new
+/// key), -1 network error, -2 replication failed (a write may or may not have applied: retry),
+/// -3 bad argument (nothing was sent).
+public final class PaperClient: @unchecked Sendable {
+    public static let ok: Int32 = 0
+    public static let absent: Int32 = 1
+    public static let networkError: Int32 = -1
+    public static let chainFailure: Int32 = -2
+    public static let badArgument: Int32 = -3
+
+    private let lock = NSLock()
+    private var client: ChainKVClient?
+
+    public init() {}
+
+    /// Connects through any of `servers` ("host" or "host:port"; `port` where none is given) and
+    /// finds the head. 0: the head is known; -1: no server reachable; -3: bad address.
+    public func `init`(servers: [String], port: Int) -> Int32 {
+        let c: ChainKVClient
+        do {
+            c = try ChainKVClient(servers: servers, port: port)
+        } catch {
+            return Self.badArgument
+        }
+        do {
+            _ = try blocking { try await c.chain() }
+        } catch {
+            c.shutdown()
+            return Self.networkError
+        }
+        lock.withLock {
+            client?.shutdown()
+            client = c
+        }
+        return Self.ok
+    }
+
+    /// 0 and the value; 1 when the key does not exist; -1 network error; -3 bad argument.
+    public func get(_ key: String) -> (status: Int32, value: [UInt8]?) {
+        guard let c = current() else { return (Self.networkError, nil) }
+        do {
+            let v = try blocking { try await c.get(key) }
+            return v.map { (Self.ok, $0) } ?? (Self.absent, nil)
+        } catch let e as ChainKVError {
+            return (Self.readStatus(e), nil)
+        } catch {
+            return (Self.networkError, nil)
+        }
+    }
+
+    /// 0 and the old value when the key existed; 1 when it is new; -2 replication failed (retry);
+    /// -1 network error (nothing applied); -3 bad argument.
+    public func put(_ key: String, _ value: [UInt8]) -> (status: Int32, old: [UInt8]?) {
+        guard let c = current() else { return (Self.networkError, nil) }
+        do {
+            let old = try blocking { try await c.put(key, value) }
+            return old.map { (Self.ok, $0) } ?? (Self.absent, nil)
+        } catch let e as ChainKVError {
+            return (Self.writeStatus(e), nil)
+        } catch {
+            return (Self.chainFailure, nil)
+        }
+    }
+
+    /// 0 deleted; 1 no such key; -1, -2, -3 as for put.
+    public func delete(_ key: String) -> Int32 {
+        guard let c = current() else { return Self.networkError }
+        do {
+            return try blocking { try await c.delete(key) } ? Self.ok : Self.absent
+        } catch let e as ChainKVError {
+            return Self.writeStatus(e)
+        } catch {
+            return Self.chainFailure
+        }
+    }
+
+    /// Closes the connections; `init` may be called again. Always 0.
+    public func shutdown() -> Int32 {
+        lock.withLock {
+            client?.shutdown()
+            client = nil
+        }
+        return Self.ok
+    }
+
+    /// Asks `server` ("host:port") to exit: clean leaves through the leader, unclean exits at once.
+    /// 0: the server acknowledged; -1: unreachable; -3: bad address.
+    public func die(server: String, clean: Bool) -> Int32 {
+        let c: ChainKVClient
+        if let current = current() {
+            c = current
+        } else {
+            guard let fresh = try? ChainKVClient(servers: [server]) else { return Self.badArgument }
+            c = fresh
+        }
+        do {
+            try blocking { try await c.die(server: server, clean: clean) }
+            return Self.ok
+        } catch ChainKVError.invalidArgument {
+            return Self.badArgument
+        } catch {
+            return Self.networkError
+        }
+    }
+
+    private func current() -> ChainKVClient? { lock.withLock { client } }
+
+    static func readStatus(_ e: ChainKVError) -> Int32 {
+        switch e {
+        case .invalidArgument: return badArgument
+        case .server(let code, _) where code == .keyTooLarge || code == .valueTooLarge || code == .badRequest: return badArgument
+        default: return networkError
+        }
+    }
+
+    static func writeStatus(_ e: ChainKVError) -> Int32 {
+        switch e {
+        case .invalidArgument: return badArgument
+        case .server(let code, _) where code == .keyTooLarge || code == .valueTooLarge || code == .badRequest: return badArgument
+        case .network: return networkError
+        default: return chainFailure
+        }
+    }
+}
+
+/// Runs an async operation to completion from a plain (non-async) thread: the C ABI and the
+/// paper API are blocking calls. Never call this from inside Swift concurrency.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let semaphore = DispatchSemaphore(value: 0)
+    let box = ResultBox<T>()
+    Task.detached {
+        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return try box.result!.get()
+}
+
+/// Written by the task before it signals, read by the waiter after: the semaphore orders the two.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
+}
