@@ -1,0 +1,63 @@
+import ChainCore
+import ChainStorage
+import ChainWire
+import NIOCore
+
+extension ChainNode {
+    /// Carries out the core's actions in list order (the order is part of the core's contract).
+    func perform(_ actions: [ReplicaAction]) {
+        for action in actions { send(action) }
+    }
+
+    func send(_ action: ReplicaAction) {
+        switch action {
+        case .persist(let u):
+            committer.submit(StoredUpdate(seq: u.seq, key: u.key, value: u.value))
+        case .forward(let to, let epoch, let u):
+            // Dropped while the link is down: the core resends everything unacknowledged on link-up.
+            guard let link = successorLink, link.node == to else { return }
+            link.send(.forward(epoch: epoch, seq: u.seq, key: u.key, value: u.value), node: self)
+        case .ack(let to, let epoch, let seq):
+            write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
+        case .reply(let ref, let reply):
+            write(Self.message(for: reply, addresses: addresses), requestID: ref.request, to: clients[ref.connection])
+        case .connectSuccessor(let node):
+            connectSuccessor(node)
+        case .closeInbound(let node):
+            logger.info("closing inbound link refused by the current view", metadata: ["peer": "\(node)", "view": "\(replica.view)"])
+            inbound[node]?.close(promise: nil)
+        case .recordEpoch(let epoch):
+            // Blocks the loop for one fsync, on reconfiguration only: nothing of the new epoch may be
+            // sent before the epoch is durable, and blocking is the simplest way to guarantee it.
+            do {
+                try committer.withExclusiveStore { try $0.setEpoch(epoch) }
+            } catch {
+                logger.critical("cannot record the epoch; stopping", metadata: ["error": "\(error)"])
+                exitRequested?(false)
+            }
+        }
+    }
+
+    private func connectSuccessor(_ node: NodeID?) {
+        if let link = successorLink, link.node == node { return }
+        successorLink?.close()
+        successorLink = nil
+        guard let node else { return }
+        successorLink = SuccessorLink(node: node, owner: self)
+        successorLink?.start()
+    }
+
+    static func message(for reply: Reply, addresses: [NodeID: NodeAddress]) -> Message {
+        switch reply {
+        case .value(let v): return .value(v)
+        case .put(let old): return .putResult(old: old)
+        case .delete(let existed): return .deleteResult(existed: existed)
+        case .error(.notHead(nil)): return .error(.unavailable, "no chain is configured yet")
+        case .error(.notHead(let head?)):
+            let where_ = addresses[head].map { "\($0.host):\($0.port)" } ?? head
+            return .error(.notHead, "not the head; the head is \(head) at \(where_)")
+        case .error(.chainChanged): return .error(.chainChanged, "the chain changed while the write was in flight; retry")
+        case .error(.overloaded): return .error(.overloaded, "too many writes in flight (inflightMax \(CoreLimits.inflightMax)); retry")
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import ChainCore
+import ChainStorage
+import ChainWire
+import Logging
+import NIOCore
+
+/// The shell around `Replica` and `Leader`: it turns sockets, disk completions and ZooKeeper
+/// events into core events and carries out the actions the core returns, in order.
+///
+/// Every mutable field is confined to `loop`, the one event loop that also runs every channel of
+/// this server, so handlers call into the node directly and the core sees one event at a time.
+final class ChainNode: @unchecked Sendable {
+    let loop: EventLoop
+    let config: ServerConfig
+    var logger: Logger
+    var replica: Replica
+    var leader: Leader
+    /// Read connection for gets and old values; the committer owns the write connection.
+    let reader: Store
+    let committer: GroupCommitter
+    /// Set once ZooKeeper is connected; leader writes go through it.
+    var coordination: CoordinationDriver?
+
+    /// Client connections by id, for replies.
+    var clients: [UInt64: Channel] = [:]
+    private var nextConnectionID: UInt64 = 1
+    /// Inbound peer links by the node id their hello named.
+    var inbound: [NodeID: Channel] = [:]
+    var successorLink: SuccessorLink?
+    /// Addresses of nodes, from the chain znode and the member znodes.
+    var addresses: [NodeID: NodeAddress] = [:]
+    /// Channels written since the last flush: writes are flushed once per event, not per frame.
+    private var unflushed: [ObjectIdentifier: Channel] = [:]
+    let startedAt = NIODeadline.now()
+    var exitRequested: (@Sendable (_ clean: Bool) -> Void)?
+
+    init(loop: EventLoop, config: ServerConfig, reader: Store, committer: GroupCommitter, lastSeq: UInt64, logger: Logger) {
+        self.loop = loop
+        self.config = config
+        self.logger = logger
+        self.reader = reader
+        self.committer = committer
+        self.replica = Replica(id: config.id, lastSeq: lastSeq)
+        let tickMs = UInt64(ChainNode.tickInterval.nanoseconds / 1_000_000)
+        self.leader = Leader(config: .init(expectedMembers: config.expectedMembers,
+                                           formationTicks: UInt64(config.formationTimeoutMs) / tickMs))
+        self.addresses[config.id] = NodeAddress(id: config.id, host: config.host, port: config.port)
+    }
+
+    static let tickInterval = TimeAmount.milliseconds(100)
+
+    var ticks: UInt64 { UInt64((NIODeadline.now() - startedAt).nanoseconds / ChainNode.tickInterval.nanoseconds) }
+
+    // MARK: Connections
+
+    func clientConnected(_ channel: Channel) -> UInt64 {
+        loop.preconditionInEventLoop()
+        let id = nextConnectionID
+        nextConnectionID += 1
+        clients[id] = channel
+        return id
+    }
+
+    func clientDisconnected(_ id: UInt64) {
+        clients[id] = nil
+    }
+
+    func peerHello(from node: NodeID, channel: Channel) {
+        loop.preconditionInEventLoop()
+        if let old = inbound[node], old !== channel {
+            // A reconnect replaces the old link; its unacknowledged updates will be resent.
+            old.close(promise: nil)
+        }
+        inbound[node] = channel
+        logger.debug("inbound peer link up", metadata: ["peer": "\(node)"])
+        perform(replica.on(.predecessorLink(node, up: true)))
+    }
+
+    func peerClosed(_ node: NodeID, channel: Channel) {
+        guard inbound[node] === channel else { return }
+        inbound[node] = nil
+        perform(replica.on(.predecessorLink(node, up: false)))
+    }
+
+    // MARK: Client requests
+
+    func clientRequest(connection: UInt64, requestID: UInt64, _ message: Message) {
+        loop.preconditionInEventLoop()
+        let ref = ClientRef(connection: connection, request: requestID)
+        do {
+            switch message {
+            case .get(let key):
+                let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
+                send(.reply(ref, replica.read(key, stored: stored)))
+            case .put(let key, let value):
+                let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
+                perform(replica.on(.clientWrite(ref, key: key, value: value, stored: stored)))
+            case .delete(let key):
+                let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
+                perform(replica.on(.clientWrite(ref, key: key, value: nil, stored: stored)))
+            case .getHead:
+                write(.chain(chainInfo()), requestID: requestID, to: clients[connection])
+            case .die(let clean):
+                die(clean: clean, connection: connection, requestID: requestID)
+            default:
+                write(.error(.badRequest, "\(message.kind) is not a client request"), requestID: requestID, to: clients[connection])
+            }
+        } catch {
+            logger.error("storage read failed", metadata: ["error": "\(error)"])
+            write(.error(.internalError, "storage read failed: \(error)"), requestID: requestID, to: clients[connection])
+        }
+        flush()
+    }
+
+    /// The chain as clients see it: members in order with their addresses.
+    func chainInfo() -> ChainInfo {
+        let view = replica.view
+        return ChainInfo(epoch: view.epoch, members: view.members.map {
+            addresses[$0] ?? NodeAddress(id: $0, host: "unknown", port: 1)
+        })
+    }
+
+    private func die(clean: Bool, connection: UInt64, requestID: UInt64) {
+        logger.notice("die requested", metadata: ["clean": "\(clean)"])
+        guard let channel = clients[connection] else { return }
+        let frame = Frame(requestID: requestID, .dieAck)
+        channel.writeAndFlush(frame).whenComplete { [exitRequested] _ in
+            exitRequested?(clean)
+        }
+    }
+
+    // MARK: Peer messages
+
+    func peerMessage(from node: NodeID, _ message: Message) {
+        loop.preconditionInEventLoop()
+        switch message {
+        case .forward(let epoch, let seq, let key, let value):
+            do {
+                let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
+                let update = Update(seq: seq, key: key, value: value)
+                perform(replica.on(.forward(from: node, epoch: epoch, update, stored: stored)))
+            } catch {
+                logger.error("storage read failed; dropping the link to resync", metadata: ["error": "\(error)"])
+                inbound[node]?.close(promise: nil)
+            }
+        case .ping(let n):
+            write(.pong(n), requestID: 0, to: inbound[node])
+        default:
+            logger.warning("unexpected peer message", metadata: ["peer": "\(node)", "type": "\(message.kind)"])
+        }
+        flush()
+    }
+
+    /// A message from the successor on our outbound link.
+    func successorMessage(from node: NodeID, _ message: Message) {
+        loop.preconditionInEventLoop()
+        switch message {
+        case .ack(let epoch, let seq):
+            perform(replica.on(.ack(from: node, epoch: epoch, seq: seq)))
+        case .error(let code, let text):
+            logger.warning("successor refused", metadata: ["peer": "\(node)", "code": "\(code)", "reason": "\(text)"])
+        default:
+            break
+        }
+        flush()
+    }
+
+    func successorLinkUp(_ node: NodeID) {
+        loop.preconditionInEventLoop()
+        logger.info("link to successor up", metadata: ["successor": "\(node)"])
+        perform(replica.on(.successorLinkUp(node)))
+        flush()
+    }
+
+    // MARK: Storage
+
+    /// Called on the committer thread after each group commit.
+    func persisted(through seq: UInt64) {
+        loop.execute {
+            self.perform(self.replica.on(.persisted(through: seq)))
+            self.flush()
+        }
+    }
+
+    // MARK: Writing
+
+    func write(_ message: Message, requestID: UInt64, to channel: Channel?) {
+        guard let channel, channel.isActive else { return }
+        channel.write(Frame(requestID: requestID, message), promise: nil)
+        unflushed[ObjectIdentifier(channel)] = channel
+    }
+
+    func flush() {
+        guard !unflushed.isEmpty else { return }
+        for channel in unflushed.values { channel.flush() }
+        unflushed.removeAll(keepingCapacity: true)
+    }
+}

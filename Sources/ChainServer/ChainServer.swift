@@ -1,0 +1,122 @@
+import ChainCore
+import ChainStorage
+import ChainWire
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// One chainkv storage server: storage, the replication and client listener, and ZooKeeper
+/// coordination, run as a swift-service-lifecycle `Service` (graceful shutdown on SIGTERM/SIGINT).
+public final class ChainServer: Service, @unchecked Sendable {
+    public let config: ServerConfig
+    private let logger: Logger
+    private var group: MultiThreadedEventLoopGroup?
+    private var node: ChainNode?
+    private var listener: Channel?
+    private var committer: GroupCommitter?
+    private var coordination: CoordinationDriver?
+    private var ticker: RepeatedTask?
+    private let stopOnce = NSLock()
+    private var stopped = false
+
+    public init(config: ServerConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await start()
+        // Returns when the service group is told to stop (SIGTERM/SIGINT or a clean `die`).
+        try? await gracefulShutdown()
+        await stop()
+    }
+
+    /// Opens storage, starts listening, and joins the cluster through ZooKeeper.
+    public func start() async throws {
+        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+        let path = config.dataDir + "/chainkv.sqlite"
+        let writer = try Store(path: path)
+        let reader = try Store(path: path)
+        let lastSeq = try writer.lastSeq()
+        let rows = try writer.count()
+        logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "rows": "\(rows)"])
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.group = group
+        let loop = group.next()
+        let box = NodeBox()
+        let logger = self.logger
+        let committer = GroupCommitter(store: writer, onDurable: { seq, _ in
+            box.node?.persisted(through: seq)
+        }, onError: { error in
+            // A node that cannot write must not stay in the chain: exit like a crash, so the
+            // leader repairs the chain and nothing is acknowledged that is not on disk.
+            logger.critical("storage commit failed; exiting", metadata: ["error": "\(error)"])
+            _exit(70)
+        })
+        self.committer = committer
+        let node = ChainNode(loop: loop, config: config, reader: reader, committer: committer, lastSeq: lastSeq, logger: logger)
+        box.node = node
+        self.node = node
+        node.exitRequested = { [weak self] clean in
+            if clean {
+                Task { await self?.stop(); exit(0) }
+            } else {
+                _exit(1)  // like a crash: no session close, no flush
+            }
+        }
+
+        listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(FrameDecoder()),
+                        MessageToByteHandler(FrameEncoder()),
+                        ConnectionHandler(node: node),
+                    ])
+                }
+            }
+            .bind(host: config.host, port: config.port).get()
+        logger.notice("listening", metadata: ["address": "\(config.address)", "id": "\(config.id)"])
+
+        let coordination = try await CoordinationDriver.start(config: config, node: node, logger: logger)
+        self.coordination = coordination
+        ticker = loop.scheduleRepeatedTask(initialDelay: ChainNode.tickInterval, delay: ChainNode.tickInterval) { _ in
+            node.tick()
+        }
+    }
+
+    /// Leaves the cluster (closing the ZooKeeper session removes our member znode at once, so the
+    /// leader repairs the chain without waiting for a session timeout), then closes everything.
+    public func stop() async {
+        let first = stopOnce.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        logger.notice("shutting down")
+        ticker?.cancel()
+        await coordination?.close()
+        try? await listener?.close().get()
+        if let node {
+            try? await node.loop.submit {
+                for channel in node.clients.values { channel.close(promise: nil) }
+                node.successorLink?.close()
+            }.get()
+        }
+        try? await group?.shutdownGracefully()
+        committer?.stop()
+        node?.reader.close()
+        logger.notice("stopped")
+    }
+}
+
+/// Lets the committer's callback reach the node created after it.
+private final class NodeBox: @unchecked Sendable {
+    var node: ChainNode?
+}

@@ -1,0 +1,72 @@
+import ChainCore
+import ChainWire
+import Logging
+import NIOCore
+
+/// One inbound connection: a client, or a predecessor once it has sent `hello`.
+///
+/// A frame whose body fails to decode gets an error reply with its request id and the connection
+/// stays open; a framing error (oversized or garbled length) closes this connection only.
+final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = RawFrame
+    typealias OutboundOut = Frame
+
+    private let node: ChainNode
+    private var connectionID: UInt64 = 0
+    /// Set by `hello`: from then on the connection carries replication traffic from this node.
+    private var peer: NodeID?
+
+    init(node: ChainNode) {
+        self.node = node
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectionID = node.clientConnected(context.channel)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        node.clientDisconnected(connectionID)
+        if let peer { node.peerClosed(peer, channel: context.channel) }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let raw = unwrapInboundIn(data)
+        let frame: Frame
+        do {
+            frame = try raw.decode()
+        } catch {
+            node.write(.error(error.errorCode, error.description), requestID: raw.requestID, to: context.channel)
+            node.flush()
+            return
+        }
+        switch frame.message {
+        case .hello(let from, _):
+            peer = from
+            node.peerHello(from: from, channel: context.channel)
+        case .forward, .ping:
+            guard let peer else {
+                node.write(.error(.refused, "peer messages need a hello first"), requestID: frame.requestID, to: context.channel)
+                node.flush()
+                context.close(promise: nil)
+                return
+            }
+            node.peerMessage(from: peer, frame.message)
+        default:
+            node.clientRequest(connection: connectionID, requestID: frame.requestID, frame.message)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Framing errors and resets end this connection only; the server carries on.
+        if let wire = error as? WireError {
+            node.logger.warning("closing connection after a framing error", metadata: ["error": "\(wire)"])
+            node.write(.error(wire.errorCode, wire.description), requestID: 0, to: context.channel)
+            node.flush()
+        } else {
+            node.logger.debug("connection error", metadata: ["error": "\(error)"])
+        }
+        context.close(promise: nil)
+    }
+}

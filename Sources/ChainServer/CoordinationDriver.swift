@@ -1,0 +1,88 @@
+import ChainCoordination
+import ChainCore
+import Foundation
+import Logging
+import NIOCore
+
+/// Connects a node to ZooKeeper: registers it, stands it for election, and feeds what ZooKeeper
+/// reports (chain, members, leadership, session) to the node's loop in order.
+final class CoordinationDriver: Sendable {
+    let coordinator: Coordinator
+    private let logger: Logger
+
+    enum WriteResult: Sendable {
+        case written(version: Int32)
+        /// The conditional write lost (fenced, or a race): what the chain znode holds now.
+        case conflict(current: (ChainConfig, version: Int32)?)
+    }
+
+    private init(coordinator: Coordinator, logger: Logger) {
+        self.coordinator = coordinator
+        self.logger = logger
+    }
+
+    static func start(config: ServerConfig, node: ChainNode, logger: Logger) async throws -> CoordinationDriver {
+        let coordinator = try await Coordinator.connect(
+            to: config.zookeeper, cluster: config.cluster, nodeID: config.id,
+            sessionTimeout: .milliseconds(config.sessionTimeoutMs), logger: logger)
+        let driver = CoordinationDriver(coordinator: coordinator, logger: logger)
+        // The node must be able to write the chain before it can win the election.
+        try await node.loop.submit { node.coordination = driver }.get()
+        // Consume events before any watch is armed, so none is missed. One task keeps their order.
+        Task {
+            for await event in coordinator.events { await driver.handle(event, node: node) }
+        }
+        try await coordinator.register(member: MemberInfo(id: config.id, host: config.host, port: config.port))
+        try await coordinator.watchChain()
+        try await coordinator.watchMembers()
+        if try await coordinator.joinElection() {
+            await driver.becomeLeader(node: node)
+        }
+        return driver
+    }
+
+    private func handle(_ event: CoordinatorEvent, node: ChainNode) async {
+        switch event {
+        case .chainChanged(let config, let version):
+            node.loop.execute { node.chainChanged(config, version: version) }
+        case .membersChanged(let members):
+            node.loop.execute { node.membersChanged(members) }
+        case .becameLeader:
+            await becomeLeader(node: node)
+        case .sessionLost:
+            // Our ephemeral znodes are gone and the leader has already dropped us from the chain.
+            // Serving on would risk stale reads; exiting lets a supervisor restart us to rejoin.
+            logger.critical("ZooKeeper session expired; exiting")
+            node.loop.execute { node.exitRequested?(false) }
+        case .connectionStateChanged(let connected):
+            logger.info("ZooKeeper connection \(connected ? "restored" : "lost")")
+        }
+    }
+
+    private func becomeLeader(node: ChainNode) async {
+        do {
+            let chain = try await coordinator.readChain()
+            let live = try await coordinator.liveMembers()
+            node.loop.execute {
+                guard !node.leader.isLeading else { return }
+                node.becameLeader(chain: chain, live: live)
+            }
+        } catch {
+            logger.error("cannot read the cluster state after winning the election", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func writeChain(_ config: ChainConfig, expectedVersion: Int32?) async -> WriteResult {
+        do {
+            return .written(version: try await coordinator.writeChain(config, expectedVersion: expectedVersion))
+        } catch {
+            logger.warning("chain write failed", metadata: ["error": "\(error)", "epoch": "\(config.epoch)"])
+            let current = try? await coordinator.readChain()
+            return .conflict(current: current)
+        }
+    }
+
+    func close() async {
+        await coordinator.close()
+    }
+}

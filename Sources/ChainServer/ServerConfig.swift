@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+
+/// A server's configuration: one JSON file per node (see conf/nodes/), every field checked at
+/// start-up, with command-line overrides applied by the executable before `validate()`.
+public struct ServerConfig: Codable, Equatable, Sendable {
+    /// The node id: the member znode's name and this server's name in the chain.
+    public var id: String
+    /// Address clients and peers dial. Loopback by default.
+    public var host: String
+    public var port: Int
+    /// Folder of this server's SQLite database (created if missing).
+    public var dataDir: String
+    /// ZooKeeper connect string, e.g. "127.0.0.1:2181,127.0.0.1:2182".
+    public var zookeeper: String
+    /// Cluster name: the znodes live under /chainkv/<cluster>.
+    public var cluster: String
+    /// ZooKeeper session timeout. A crashed server leaves the chain after about this long.
+    public var sessionTimeoutMs: Int
+    /// Members the first leader waits for before it forms the first chain...
+    public var expectedMembers: Int
+    /// ...but no longer than this; then it forms a chain of whoever registered.
+    public var formationTimeoutMs: Int
+    /// trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String
+
+    public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
+                cluster: String = "local", sessionTimeoutMs: Int = 6000, expectedMembers: Int = 1,
+                formationTimeoutMs: Int = 3000, logLevel: String = "info") {
+        self.id = id
+        self.host = host
+        self.port = port
+        self.dataDir = dataDir
+        self.zookeeper = zookeeper
+        self.cluster = cluster
+        self.sessionTimeoutMs = sessionTimeoutMs
+        self.expectedMembers = expectedMembers
+        self.formationTimeoutMs = formationTimeoutMs
+        self.logLevel = logLevel
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, host, port, dataDir, zookeeper, cluster, sessionTimeoutMs, expectedMembers, formationTimeoutMs, logLevel
+    }
+
+    /// Fields may be omitted where a default exists; unknown fields are an error (a typo must not
+    /// silently fall back to a default).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ServerConfig(id: "", port: 0, dataDir: "")
+        id = try c.decode(String.self, forKey: .id)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+        port = try c.decode(Int.self, forKey: .port)
+        dataDir = try c.decode(String.self, forKey: .dataDir)
+        zookeeper = try c.decodeIfPresent(String.self, forKey: .zookeeper) ?? d.zookeeper
+        cluster = try c.decodeIfPresent(String.self, forKey: .cluster) ?? d.cluster
+        sessionTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMs) ?? d.sessionTimeoutMs
+        expectedMembers = try c.decodeIfPresent(Int.self, forKey: .expectedMembers) ?? d.expectedMembers
+        formationTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .formationTimeoutMs) ?? d.formationTimeoutMs
+        logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
+        let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+            .filter { k in !CodingKeys.allCases.contains { $0.stringValue == k } }
+        if let bad = unknown.first { throw ConfigError(field: bad, reason: "unknown field") }
+    }
+
+    /// Reads and validates a configuration file. Errors name the file and the field.
+    public static func load(path: String) throws -> ServerConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(field: "-", reason: "cannot read \(path)")
+        }
+        guard data.count <= 64 << 10 else { throw ConfigError(field: "-", reason: "\(path) is over 64 KiB") }
+        do {
+            return try JSONDecoder().decode(ServerConfig.self, from: data)
+        } catch let error as ConfigError {
+            throw error
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw ConfigError(field: key.stringValue, reason: "missing")
+        } catch DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx) {
+            throw ConfigError(field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "wrong type")
+        } catch {
+            throw ConfigError(field: "-", reason: "\(path) is not valid JSON")
+        }
+    }
+
+    public func validate() throws {
+        func fail(_ field: CodingKeys, _ reason: String) -> ConfigError { ConfigError(field: field.stringValue, reason: reason) }
+        let idOK = !id.isEmpty && id.utf8.count <= 64 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        guard idOK else { throw fail(.id, "must be 1–64 characters of [A-Za-z0-9_-], got \"\(id)\"") }
+        guard !host.isEmpty, host.utf8.count <= 255 else { throw fail(.host, "must be a host name or address") }
+        guard (1...65535).contains(port) else { throw fail(.port, "must be 1–65535, got \(port)") }
+        guard !dataDir.isEmpty else { throw fail(.dataDir, "must not be empty") }
+        guard !zookeeper.isEmpty, zookeeper.split(separator: ",").allSatisfy({ $0.contains(":") }) else {
+            throw fail(.zookeeper, "must be host:port[,host:port...], got \"\(zookeeper)\"")
+        }
+        let clusterOK = !cluster.isEmpty && cluster.utf8.count <= 64 && cluster.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        guard clusterOK else { throw fail(.cluster, "must be 1–64 characters of [A-Za-z0-9_-], got \"\(cluster)\"") }
+        guard (1000...600_000).contains(sessionTimeoutMs) else { throw fail(.sessionTimeoutMs, "must be 1000–600000, got \(sessionTimeoutMs)") }
+        guard (1...64).contains(expectedMembers) else { throw fail(.expectedMembers, "must be 1–64, got \(expectedMembers)") }
+        guard (0...600_000).contains(formationTimeoutMs) else { throw fail(.formationTimeoutMs, "must be 0–600000, got \(formationTimeoutMs)") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw fail(.logLevel, "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(logLevel)\"")
+        }
+    }
+
+    public var address: String { "\(host):\(port)" }
+}
+
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var field: String
+    public var reason: String
+    public var description: String { "configuration error: \(field): \(reason)" }
+}
+
+private struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}

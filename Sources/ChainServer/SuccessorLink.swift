@@ -1,0 +1,119 @@
+import ChainCore
+import ChainWire
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The outbound replication link to the successor: one ordered TCP connection that carries
+/// forwards down and acks back. It reconnects with backoff for as long as the node stays our
+/// successor; each fresh connection starts with `hello` and then a resend by the core.
+final class SuccessorLink: @unchecked Sendable {
+    let node: NodeID
+    private unowned let owner: ChainNode
+    private var channel: Channel?
+    private var closed = false
+    private var backoff = SuccessorLink.backoffMin
+
+    static let backoffMin = TimeAmount.milliseconds(20)
+    static let backoffMax = TimeAmount.milliseconds(1000)
+    static let connectTimeout = TimeAmount.seconds(2)
+
+    init(node: NodeID, owner: ChainNode) {
+        self.node = node
+        self.owner = owner
+    }
+
+    var isUp: Bool { channel?.isActive ?? false }
+
+    func start() {
+        owner.loop.preconditionInEventLoop()
+        connect()
+    }
+
+    func close() {
+        closed = true
+        channel?.close(promise: nil)
+        channel = nil
+    }
+
+    func send(_ message: Message, node owner: ChainNode) {
+        owner.write(message, requestID: 0, to: channel)
+    }
+
+    private func connect() {
+        guard !closed else { return }
+        guard let address = owner.addresses[node] else {
+            owner.logger.warning("no address for successor yet; retrying", metadata: ["successor": "\(node)"])
+            retry()
+            return
+        }
+        let bootstrap = ClientBootstrap(group: owner.loop)
+            .connectTimeout(Self.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(FrameDecoder()),
+                        MessageToByteHandler(FrameEncoder()),
+                        SuccessorLinkHandler(link: self),
+                    ])
+                }
+            }
+        bootstrap.connect(host: address.host, port: address.port).whenComplete { [self] result in
+            switch result {
+            case .success(let ch):
+                guard !closed else { ch.close(promise: nil); return }
+                channel = ch
+                backoff = Self.backoffMin
+                ch.writeAndFlush(Frame(requestID: 0, .hello(node: owner.config.id, epoch: owner.replica.view.epoch)), promise: nil)
+                owner.successorLinkUp(node)
+            case .failure(let error):
+                owner.logger.debug("connect to successor failed", metadata: ["successor": "\(node)", "error": "\(error)"])
+                retry()
+            }
+        }
+    }
+
+    private func retry() {
+        guard !closed else { return }
+        let delay = backoff
+        backoff = min(backoff * 2, Self.backoffMax)
+        owner.loop.scheduleTask(in: delay) { [self] in connect() }
+    }
+
+    fileprivate func received(_ message: Message) {
+        owner.successorMessage(from: node, message)
+    }
+
+    fileprivate func lost(_ ch: Channel) {
+        guard channel === ch else { return }
+        channel = nil
+        owner.logger.info("link to successor lost; reconnecting", metadata: ["successor": "\(node)"])
+        retry()
+    }
+}
+
+private final class SuccessorLinkHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = RawFrame
+    private let link: SuccessorLink
+
+    init(link: SuccessorLink) { self.link = link }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let frame = try? unwrapInboundIn(data).decode() else {
+            // The successor speaks our protocol; a frame we cannot read means the stream is broken.
+            context.close(promise: nil)
+            return
+        }
+        link.received(frame.message)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        link.lost(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

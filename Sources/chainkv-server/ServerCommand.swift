@@ -1,0 +1,77 @@
+import ArgumentParser
+import ChainServer
+import Foundation
+import Logging
+import ServiceLifecycle
+
+@main
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chainkv-server",
+        abstract: "A chainkv storage server: one link of the chain.",
+        discussion: """
+        Reads a JSON node configuration (see conf/nodes/*.json and README "Configuration"); flags
+        override its fields. Stops gracefully on SIGTERM or SIGINT.
+
+        Example:
+          chainkv-server --config conf/nodes/n1.json
+          chainkv-server --id n9 --port 7009 --data-dir /tmp/n9 --zookeeper 127.0.0.1:2181
+        """
+    )
+
+    @Option(help: "Node configuration file (JSON).") var config: String?
+    @Option(help: "Node id.") var id: String?
+    @Option(help: "Listen host.") var host: String?
+    @Option(help: "Listen port.") var port: Int?
+    @Option(help: "Data directory.") var dataDir: String?
+    @Option(help: "ZooKeeper connect string.") var zookeeper: String?
+    @Option(help: "Cluster name.") var cluster: String?
+    @Option(help: "ZooKeeper session timeout in milliseconds.") var sessionTimeoutMs: Int?
+    @Option(help: "Members the first leader waits for before forming the chain.") var expectedMembers: Int?
+    @Option(help: "Longest wait for them, in milliseconds.") var formationTimeoutMs: Int?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+
+    func run() async throws {
+        var cfg: ServerConfig
+        do {
+            if let path = config {
+                cfg = try ServerConfig.load(path: path)
+            } else {
+                guard let id, let port, let dataDir else {
+                    throw ValidationError("give --config, or at least --id, --port and --data-dir")
+                }
+                cfg = ServerConfig(id: id, port: port, dataDir: dataDir)
+            }
+            if let id { cfg.id = id }
+            if let host { cfg.host = host }
+            if let port { cfg.port = port }
+            if let dataDir { cfg.dataDir = dataDir }
+            if let zookeeper { cfg.zookeeper = zookeeper }
+            if let cluster { cfg.cluster = cluster }
+            if let sessionTimeoutMs { cfg.sessionTimeoutMs = sessionTimeoutMs }
+            if let expectedMembers { cfg.expectedMembers = expectedMembers }
+            if let formationTimeoutMs { cfg.formationTimeoutMs = formationTimeoutMs }
+            if let logLevel { cfg.logLevel = logLevel }
+            try cfg.validate()
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("chainkv-server: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: cfg.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "chainkv.\(cfg.id)")
+        logger.logLevel = level
+        let server = ChainServer(config: cfg, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
+                             failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+}

@@ -1,0 +1,124 @@
+import ChainKV
+import ChainStorage
+import ChainWire
+import Foundation
+import XCTest
+
+/// A chain of real `chainkv-server` processes on loopback against the real ZooKeeper fixture,
+/// each test with its own cluster name, ports and data folders.
+final class ClusterFixture: @unchecked Sendable {
+    struct Node {
+        var id: String
+        var port: Int
+        var dataDir: URL
+        var process: Process?
+        var log: URL
+    }
+
+    let cluster: String
+    let zookeeper: String
+    let base: URL
+    private(set) var nodes: [Node] = []
+
+    init(size: Int, name: String = #function) throws {
+        zookeeper = try ZooKeeperFixture.shared.connectString()
+        let clean = name.filter { $0.isLetter || $0.isNumber }
+        cluster = "t\(clean.prefix(40))\(UInt32.random(in: 0...UInt32.max))"
+        base = try TestEnvironment.temporaryDirectory("cluster")
+        for i in 1...size {
+            let dir = base.appendingPathComponent("n\(i)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            nodes.append(Node(id: "n\(i)", port: TestEnvironment.freePort(), dataDir: dir, process: nil, log: dir.appendingPathComponent("server.log")))
+        }
+        for i in nodes.indices { try start(i) }
+        try waitForChain(members: size)
+    }
+
+    var servers: [String] { nodes.map { "127.0.0.1:\($0.port)" } }
+    func address(_ i: Int) -> String { "127.0.0.1:\(nodes[i].port)" }
+    func dbPath(_ i: Int) -> String { nodes[i].dataDir.appendingPathComponent("chainkv.sqlite").path }
+
+    func start(_ i: Int) throws {
+        let n = nodes[i]
+        let p = Process()
+        p.executableURL = TestEnvironment.binDir.appendingPathComponent("chainkv-server")
+        p.arguments = ["--id", n.id, "--port", "\(n.port)", "--data-dir", n.dataDir.path, "--zookeeper", zookeeper,
+                       "--cluster", cluster, "--expected-members", "\(nodes.count)", "--formation-timeout-ms", "10000",
+                       "--session-timeout-ms", "4000", "--log-level", "debug"]
+        if !FileManager.default.fileExists(atPath: n.log.path) { FileManager.default.createFile(atPath: n.log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: n.log)
+        handle.seekToEndOfFile()
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        nodes[i].process = p
+    }
+
+    /// Waits until the chain has `members` members, asking through the client library.
+    func waitForChain(members: Int, timeout: TimeInterval = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = "no answer"
+        while Date() < deadline {
+            let c = PaperClient()
+            if c.`init`(servers: servers, port: 0) == PaperClient.ok, let info = try? chainInfo(), info.members.count == members {
+                _ = c.shutdown()
+                return
+            } else if let info = try? chainInfo() {
+                last = "\(info.members.map(\.id))"
+            }
+            _ = c.shutdown()
+            usleep(200_000)
+        }
+        throw FixtureError("chain of \(members) did not form within \(Int(timeout)) s (last: \(last)); logs in \(base.path)")
+    }
+
+    func chainInfo() throws -> ChainInfo {
+        let client = try ChainKVClient(servers: servers)
+        defer { client.shutdown() }
+        return try blockingTest { try await client.chain() }
+    }
+
+    func kill(_ i: Int, signal: Int32 = SIGKILL) {
+        guard let p = nodes[i].process, p.isRunning else { return }
+        Foundation.kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+    }
+
+    /// Stops every server (SIGTERM, then SIGKILL after 10 s).
+    func stop() {
+        for n in nodes {
+            if let p = n.process, p.isRunning { p.terminate() }
+        }
+        for n in nodes {
+            guard let p = n.process else { continue }
+            let deadline = Date().addingTimeInterval(10)
+            while p.isRunning && Date() < deadline { usleep(20_000) }
+            if p.isRunning { Foundation.kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        }
+    }
+
+    /// Every row of a server's SQLite file, read from the file itself.
+    func rows(_ i: Int) throws -> [Row] {
+        let store = try Store(path: dbPath(i))
+        defer { store.close() }
+        return try store.allRows(limit: 10_000_000).map { Row(key: $0.key, value: $0.value) }
+    }
+
+    func logs() -> String {
+        nodes.map { n in "== \(n.id) ==\n" + ((try? String(contentsOf: n.log, encoding: .utf8)) ?? "").suffix(4000) }.joined(separator: "\n")
+    }
+
+    deinit { stop() }
+}
+
+/// Runs async client code from a synchronous XCTest method.
+func blockingTest<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let semaphore = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var result: Result<T, Error>?
+    Task.detached {
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return try result!.get()
+}
