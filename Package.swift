@@ -69,6 +69,6 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCoordination", "ChainWire", "ChainStorage",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
+        ], exclude: ["c", "python"]),
     ]
 )

@@ -28,6 +28,9 @@ public final class ChainKVClient: Sendable {
         var head: Connection?
         /// Chain members from the last GetHead, tried before the seeds.
         var known: [(host: String, port: Int)] = []
+        /// The discovery in progress: concurrent requests share it instead of each dialing the
+        /// cluster and replacing each other's connections.
+        var discovery: Task<Connection, Error>?
         var closed = false
     }
 
@@ -177,11 +180,13 @@ public final class ChainKVClient: Sendable {
         backoff = min(backoff * 2, .milliseconds(500))
     }
 
+    /// Stops using `connection` for new requests. It closes after the request timeout, so the
+    /// replies of requests still in flight on it (often "not the head": safe to retry) arrive.
     private func invalidate(_ connection: Connection) {
         state.withLockedValue { s in
             if s.head === connection { s.head = nil }
         }
-        connection.close()
+        connection.channel.eventLoop.scheduleTask(in: options.requestTimeout) { connection.close() }
     }
 
     private func connect(host: String, port: Int) async throws -> Connection {
@@ -194,9 +199,22 @@ public final class ChainKVClient: Sendable {
 
     /// The connection to the current head, found through GetHead on any server if needed.
     private func headConnection() async throws -> Connection {
-        let (cached, known, closed) = state.withLockedValue { ($0.head, $0.known, $0.closed) }
-        if closed { throw ChainKVError.network("client is shut down") }
-        if let cached, cached.isActive { return cached }
+        let task = try state.withLockedValue { s -> Task<Connection, Error> in
+            if s.closed { throw ChainKVError.network("client is shut down") }
+            if let head = s.head, head.isActive {
+                return Task { head }
+            }
+            if let running = s.discovery { return running }
+            let t = Task { try await self.discoverHead() }
+            s.discovery = t
+            return t
+        }
+        return try await task.value
+    }
+
+    private func discoverHead() async throws -> Connection {
+        defer { state.withLockedValue { $0.discovery = nil } }
+        let known = state.withLockedValue { $0.known }
         var failures: [String] = []
         var seen = Set<String>()
         for (host, port) in known + seeds where seen.insert("\(host):\(port)").inserted {
@@ -221,7 +239,10 @@ public final class ChainKVClient: Sendable {
                     s.known = info.members.map { ($0.host, $0.port) }
                     return old
                 }
-                if let previous, previous !== connection { previous.close() }
+                if let previous, previous !== connection {
+                    // Requests may still be in flight on the old connection: give them their timeout.
+                    previous.channel.eventLoop.scheduleTask(in: options.requestTimeout) { previous.close() }
+                }
                 return connection
             } catch {
                 failures.append("\(host):\(port): \(error)")

@@ -78,6 +78,8 @@ final class ClusterFixture: @unchecked Sendable {
         return try blockingTest { try await client.chain() }
     }
 
+    func isRunning(_ i: Int) -> Bool { nodes[i].process?.isRunning ?? false }
+
     func kill(_ i: Int, signal: Int32 = SIGKILL) {
         guard let p = nodes[i].process, p.isRunning else { return }
         Foundation.kill(p.processIdentifier, signal)

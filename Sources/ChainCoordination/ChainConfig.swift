@@ -1,0 +1,57 @@
+/// The chain configuration in the persistent znode `chain`, written only by the leader with a
+/// version-conditioned `setData`.
+public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
+    /// Raised by the leader on every change; peers refuse messages from older epochs.
+    public var epoch: UInt64
+    /// Node ids in chain order, head first.
+    public var members: [String]
+    /// "host:port" of each member, by node id.
+    public var addresses: [String: String]
+    /// Node id of the leader that wrote this configuration.
+    public var leader: String
+    /// ISO-8601 time of the write.
+    public var updatedAt: String
+
+    public init(
+        epoch: UInt64, members: [String], addresses: [String: String], leader: String,
+        updatedAt: String = ZnodeJSON.timestamp()
+    ) {
+        self.epoch = epoch
+        self.members = members
+        self.addresses = addresses
+        self.leader = leader
+        self.updatedAt = updatedAt
+    }
+
+    public var head: String? { members.first }
+    public var tail: String? { members.last }
+
+    /// Throws `CoordinationError` unless the configuration is usable: valid, distinct member ids, each with an
+    /// address. (An empty chain is allowed: it is what the leader writes when no member is left.)
+    public func validate() throws {
+        try ZnodePaths.validateName(leader)
+        var seen = Set<String>()
+        for member in members {
+            try ZnodePaths.validateName(member)
+            guard seen.insert(member).inserted else {
+                throw CoordinationError.invalidData("chain lists \(member) twice")
+            }
+            guard let address = addresses[member], !address.isEmpty else {
+                throw CoordinationError.invalidData("chain member \(member) has no address")
+            }
+        }
+    }
+
+    /// The znode data (compact JSON with sorted keys).
+    public func encoded() throws -> [UInt8] {
+        try validate()
+        return try ZnodeJSON.encode(self)
+    }
+
+    /// Parses and validates znode data; throws `CoordinationError` for anything else.
+    public static func decode(_ bytes: [UInt8]) throws -> ChainConfig {
+        let config = try ZnodeJSON.decode(ChainConfig.self, from: bytes)
+        try config.validate()
+        return config
+    }
+}

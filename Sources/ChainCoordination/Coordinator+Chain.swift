@@ -1,0 +1,95 @@
+extension Coordinator {
+    /// The chain configuration and its znode version, or nil before the first leader wrote one.
+    /// Throws `CoordinationError` if the znode holds something else.
+    public func readChain() async throws -> (ChainConfig, version: Int32)? {
+        do {
+            let (data, version) = try await withReconnect { try await self.client.getData(self.paths.chain) }
+            return (try ChainConfig.decode(data), version)
+        } catch ZooKeeperError.noNode {
+            return nil
+        }
+    }
+
+    /// Writes the chain configuration if the znode still has `expectedVersion` (as read with `readChain`), or
+    /// creates it if `expectedVersion` is nil. Returns the new version.
+    ///
+    /// This is the fence against a deposed leader: if anyone wrote since it read, the write fails with
+    /// `ZooKeeperError.badVersion` (or `nodeExists` for a create); re-read, and re-decide only if still leader.
+    @discardableResult
+    public func writeChain(_ config: ChainConfig, expectedVersion: Int32?) async throws -> Int32 {
+        let data = try config.encoded()
+        var attempt = 1
+        while true {
+            do {
+                let version: Int32
+                if let expectedVersion {
+                    version = try await client.setData(paths.chain, data: data, version: expectedVersion)
+                } else {
+                    try await withReconnect { try await self.client.ensurePath(self.paths.root) }
+                    try await client.create(paths.chain, data: data, mode: .persistent)
+                    version = 0
+                }
+                logger.info("wrote chain", metadata: [
+                    "epoch": "\(config.epoch)", "members": "\(config.members)", "version": "\(version)",
+                ])
+                return version
+            } catch let error as ZooKeeperError where error.isConnectionProblem && attempt < Self.maxAttempts {
+                try await waitForReconnect(attempt: attempt)
+                attempt += 1
+                // The write may have landed before the connection dropped. Retrying blindly would then fail
+                // against our own write (badVersion) and look like being fenced; recognize it instead (the
+                // encoding is deterministic, and updatedAt makes the bytes unique).
+                let expectedAfter = expectedVersion.map { $0 + 1 } ?? 0
+                do {
+                    let current = try await withReconnect { try await self.client.getData(self.paths.chain) }
+                    if current.data == data && current.version == expectedAfter {
+                        return expectedAfter
+                    }
+                } catch ZooKeeperError.noNode {
+                    // Not created: retry the create.
+                }
+            }
+        }
+    }
+
+    /// Starts delivering `.chainChanged`: the current configuration now (if there is one), then every write,
+    /// including the create.
+    public func watchChain() async throws {
+        watchingChain = true
+        try await serialized(.chain) { try await self.refreshChain() }
+    }
+
+    func refreshChainLogged() async {
+        do {
+            try await serialized(.chain) { try await self.refreshChain() }
+        } catch {
+            logged("chain refresh", error)
+        }
+    }
+
+    /// Reads the chain with a data watch armed, or, while it does not exist, arms a creation watch.
+    func refreshChain() async throws {
+        while true {
+            let data: [UInt8]
+            let stat: ZnodeStat
+            do {
+                (data, stat) = try await client.getDataAndStat(paths.chain, watch: true)
+            } catch ZooKeeperError.noNode {
+                if try await client.exists(paths.chain, watch: true) == nil { return }
+                continue  // created between the two calls
+            }
+            let version = ZnodeVersion(createdZxid: stat.createdZxid, version: stat.version)
+            // Re-arming after a reconnection reads the same version again: report changes only.
+            guard version != lastChainEmitted else { return }
+            lastChainEmitted = version
+            do {
+                emit(.chainChanged(try ChainConfig.decode(data), version: stat.version))
+            } catch {
+                logger.error("chain znode holds invalid data; waiting for the next write", metadata: [
+                    "version": "\(stat.version)", "error": "\(error)",
+                ])
+            }
+            return
+        }
+    }
+}

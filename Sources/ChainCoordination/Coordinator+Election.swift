@@ -1,0 +1,115 @@
+/// Leader election, ZooKeeper's recipe: every candidate creates an EPHEMERAL|SEQUENCE znode under `election`;
+/// the lowest sequence leads. Each candidate watches only the znode just below its own (no herd effect when the
+/// leader goes), and when that one disappears it lists the candidates again rather than assuming it leads: the
+/// one that vanished may have been a candidate in the middle that crashed, not the leader.
+extension Coordinator {
+    /// Stands as a candidate (once; later calls only re-check). Returns whether this node leads now; later
+    /// changes arrive as `.becameLeader`.
+    @discardableResult
+    public func joinElection() async throws -> Bool {
+        if electionNode == nil {
+            try await withReconnect { try await self.client.ensurePath(self.paths.election) }
+            electionNode = try await createCandidate()
+            logger.info("joined the election", metadata: ["candidate": "\(electionNode ?? "")"])
+        }
+        try await serialized(.election) { try await self.checkElection() }
+        return isLeader
+    }
+
+    /// The node id of the current leader (data of the lowest election znode), or nil if there is no candidate.
+    public func leaderID() async throws -> String? {
+        for _ in 0..<Self.maxAttempts {
+            let names: [String]
+            do {
+                names = try await withReconnect { try await self.client.children(self.paths.election) }
+            } catch ZooKeeperError.noNode {
+                return nil
+            }
+            guard let lowest = ElectionOrder.sorted(names).first else { return nil }
+            do {
+                let (data, _) = try await withReconnect {
+                    try await self.client.getData("\(self.paths.election)/\(lowest.name)")
+                }
+                return String(decoding: data, as: UTF8.self)
+            } catch ZooKeeperError.noNode {
+                continue  // that leader left between the listing and the read: list again
+            }
+        }
+        throw ZooKeeperError.noNode
+    }
+
+    func refreshElectionLogged() async {
+        do {
+            try await serialized(.election) { try await self.checkElection() }
+        } catch {
+            logged("election check", error)
+        }
+    }
+
+    /// Finds where this node stands and arms the one watch it needs.
+    func checkElection() async throws {
+        while let mine = electionNode {
+            let ordered = ElectionOrder.sorted(try await client.children(paths.election))
+            let myName = String(mine.dropFirst(paths.election.count + 1))
+            guard ordered.contains(where: { $0.name == myName }) else {
+                // Our candidate is gone although the session lives (deleted by hand?). Another candidate may
+                // lead now, so stop leading and stand again, at the back.
+                logger.error("own election znode disappeared; standing again", metadata: ["candidate": "\(mine)"])
+                isLeader = false
+                watchedPredecessor = nil
+                electionNode = try await createCandidate()
+                continue
+            }
+            // Watch our own znode too: only its deletion by someone else could end our candidacy while the
+            // session lives, and then we must stop leading.
+            guard try await client.exists(mine, watch: true) != nil else { continue }
+            guard let predecessor = ElectionOrder.predecessor(of: myName, in: ordered) else {
+                watchedPredecessor = nil
+                if !isLeader {
+                    isLeader = true
+                    logger.notice("became leader", metadata: ["candidate": "\(mine)"])
+                    emit(.becameLeader)
+                }
+                return
+            }
+            let predecessorPath = "\(paths.election)/\(predecessor.name)"
+            watchedPredecessor = predecessorPath
+            if try await client.exists(predecessorPath, watch: true) != nil {
+                logger.debug("waiting behind predecessor", metadata: ["predecessor": "\(predecessorPath)"])
+                return
+            }
+            // The predecessor left between the listing and the watch: list again.
+        }
+    }
+
+    /// Creates this node's candidate znode. When the connection drops during the create, the znode may exist
+    /// without our knowing its name; a second one would then sit below nobody's attention, so look for a
+    /// candidate owned by this session before creating again.
+    func createCandidate() async throws -> String {
+        let data = Array(nodeID.utf8)
+        var attempt = 1
+        while true {
+            do {
+                return try await client.create(paths.electionPrefix, data: data, mode: .ephemeralSequential)
+            } catch let error as ZooKeeperError where error.isConnectionProblem && attempt < Self.maxAttempts {
+                try await waitForReconnect(attempt: attempt)
+                attempt += 1
+                if let existing = try await withReconnect({ try await self.ownCandidate() }) {
+                    return existing
+                }
+            }
+        }
+    }
+
+    /// The lowest election znode held by this session, if any.
+    private func ownCandidate() async throws -> String? {
+        let session = client.sessionID
+        for candidate in ElectionOrder.sorted(try await client.children(paths.election)) {
+            let path = "\(paths.election)/\(candidate.name)"
+            if let stat = try await client.stat(path), stat.ephemeralOwner == session {
+                return path
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,139 @@
+import CSQLite
+
+/// SQLITE_TRANSIENT is a function-pointer-cast macro that Swift does not import. It tells SQLite
+/// to copy bound bytes before the bind call returns, which is required for Swift Strings and
+/// Arrays: their bridged pointers are only valid during the call (SQLITE_STATIC here was seen to
+/// cause a heap-use-after-free under ASan, see NOTES.md section 2).
+let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One prepared statement, compiled once when the store opens and reused for every call.
+///
+/// Callers bind, step and then `reset()` (normally in a `defer`), so a statement never holds a
+/// read snapshot or stale bindings between uses. Not thread-safe: owned by one `Store`.
+final class Statement {
+    private let db: OpaquePointer
+    private var handle: OpaquePointer?
+    let sql: String
+
+    init(db: OpaquePointer, sql: String) throws {
+        self.db = db
+        self.sql = sql
+        var handle: OpaquePointer?
+        // PERSISTENT: these statements live as long as the connection, so SQLite may keep them
+        // out of its short-lived lookaside memory.
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        guard rc == SQLITE_OK, let handle else {
+            sqlite3_finalize(handle)
+            throw StorageError.sqlite(rc, db, "preparing \(sql)")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        finalize()
+    }
+
+    func finalize() {
+        if let handle {
+            sqlite3_finalize(handle)
+        }
+        handle = nil
+    }
+
+    private var liveHandle: OpaquePointer {
+        guard let handle else {
+            preconditionFailure("statement used after finalize: \(sql)")
+        }
+        return handle
+    }
+
+    // MARK: Binding (indexes are 1-based, as in SQLite)
+
+    func bind(_ index: Int32, int64 value: Int64) throws {
+        try check(sqlite3_bind_int64(liveHandle, index, value), "binding parameter \(index)")
+    }
+
+    func bind(_ index: Int32, text value: String) throws {
+        let handle = liveHandle
+        var value = value
+        // An explicit byte length keeps keys with embedded NULs intact, and an empty string must
+        // not be bound through a nil base address: that would bind NULL instead of ''.
+        let rc = value.withUTF8 { utf8 -> Int32 in
+            guard let base = utf8.baseAddress, utf8.count > 0 else {
+                return sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
+            }
+            precondition(utf8.count <= Int(Int32.max), "text parameter too large for SQLite")
+            let chars = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+            return sqlite3_bind_text(handle, index, chars, Int32(utf8.count), sqliteTransient)
+        }
+        try check(rc, "binding parameter \(index)")
+    }
+
+    func bind(_ index: Int32, blob value: [UInt8]) throws {
+        let handle = liveHandle
+        let rc = value.withUnsafeBytes { bytes -> Int32 in
+            // sqlite3_bind_blob with a nil pointer binds NULL, which `value BLOB NOT NULL`
+            // rejects; a zero-length zeroblob is the empty blob X''.
+            guard let base = bytes.baseAddress, bytes.count > 0 else {
+                return sqlite3_bind_zeroblob(handle, index, 0)
+            }
+            precondition(bytes.count <= Int(Int32.max), "blob parameter too large for SQLite")
+            return sqlite3_bind_blob(handle, index, base, Int32(bytes.count), sqliteTransient)
+        }
+        try check(rc, "binding parameter \(index)")
+    }
+
+    // MARK: Stepping
+
+    /// Advances the statement: true when a row is available, false when it is done.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(liveHandle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw StorageError.sqlite(rc, db, "executing \(sql)")
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func run() throws {
+        defer { reset() }
+        while try step() {}
+    }
+
+    /// Unbinds and rewinds the statement. The error sqlite3_reset may repeat was already
+    /// reported by the failing step, so it is ignored here.
+    func reset() {
+        guard let handle else { return }
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    // MARK: Columns (0-based; valid only until the next step or reset)
+
+    func int64(_ column: Int32) -> Int64 {
+        sqlite3_column_int64(liveHandle, column)
+    }
+
+    func text(_ column: Int32) -> String {
+        let handle = liveHandle
+        // Text first, then bytes: that order gives the UTF-8 length without a conversion.
+        guard let chars = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: chars, count: count), as: UTF8.self)
+    }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        let handle = liveHandle
+        // An empty blob comes back as a nil pointer.
+        guard let bytes = sqlite3_column_blob(handle, column) else { return [] }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+    }
+
+    private func check(_ rc: Int32, _ context: String) throws {
+        guard rc == SQLITE_OK else {
+            throw StorageError.sqlite(rc, db, "\(context) of \(sql)")
+        }
+    }
+}
