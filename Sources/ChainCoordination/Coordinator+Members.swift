@@ -11,8 +11,8 @@ extension Coordinator {
 
     /// Starts delivering `.membersChanged`: the current list now, then after every join or leave.
     public func watchMembers() async throws {
-        watchingMembers = true
         try await withReconnect { try await self.client.ensurePath(self.paths.members) }
+        watchingMembers = true
         try await serialized(.members) { try await self.refreshMembers() }
     }
 
@@ -26,7 +26,14 @@ extension Coordinator {
 
     /// Lists the members with the child watch armed (watches fire once: each firing leads back here).
     func refreshMembers() async throws {
-        let names = try await client.children(paths.members, watch: true)
+        let names: [String]
+        do {
+            names = try await client.children(paths.members, watch: true)
+        } catch ZooKeeperError.noNode {
+            // Deleted by hand (watchMembers made it): no members, and watch for it to come back.
+            if try await client.exists(paths.members, watch: true) != nil { return try await refreshMembers() }
+            names = []
+        }
         let members = try await readMembers(names)
         // Re-arming after a reconnection reads the same list again: report changes only.
         guard members != lastMembersEmitted else { return }

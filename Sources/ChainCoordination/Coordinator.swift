@@ -25,7 +25,8 @@ public actor Coordinator {
     static let maxAttempts = 5
 
     // Election state (Coordinator+Election.swift).
-    /// True from `.becameLeader` until the session ends, the election znode disappears, or `close()`.
+    /// True from `.becameLeader` until the session ends, the election znode disappears, or `close()`. It stays
+    /// true while disconnected (the session, and so the candidacy, may still live): combine with `isConnected`.
     public internal(set) var isLeader = false
     /// Full path of this node's candidate znode, once it joined the election.
     var electionNode: String?
@@ -38,7 +39,6 @@ public actor Coordinator {
     var lastMembersEmitted: [MemberInfo]?
     var lastChainEmitted: ZnodeVersion?
 
-    var registeredMember: MemberInfo?
     var sessionLost = false
     var closed = false
     var refreshes: [Refresh: RefreshState] = [:]
@@ -80,7 +80,11 @@ public actor Coordinator {
     ) async throws -> Coordinator {
         try ZnodePaths.validateName(nodeID)
         _ = try ZnodePaths(cluster: cluster)
-        let client = try ZooKeeperClient(connectString: connectString, sessionTimeout: sessionTimeout, logger: logger)
+        var clientLogger = logger
+        clientLogger[metadataKey: "node"] = "\(nodeID)"
+        clientLogger[metadataKey: "cluster"] = "\(cluster)"
+        let client = try ZooKeeperClient(
+            connectString: connectString, sessionTimeout: sessionTimeout, logger: clientLogger)
         do {
             try await client.waitConnected(timeout: connectTimeout)
         } catch {
@@ -113,7 +117,6 @@ public actor Coordinator {
         for _ in 0..<Self.maxAttempts {
             do {
                 try await withReconnect { try await self.client.create(path, data: data, mode: .ephemeral) }
-                registeredMember = member
                 logger.info("registered member", metadata: ["path": "\(path)", "address": "\(member.address)"])
                 return
             } catch ZooKeeperError.nodeExists {
@@ -123,14 +126,13 @@ public actor Coordinator {
                 if stat.ephemeralOwner == client.sessionID {
                     // Our own create went through before a connection loss hid its answer.
                     try await withReconnect { try await self.client.setData(path, data: data) }
-                    registeredMember = member
                     return
                 }
                 logger.notice("member znode held by another session (a previous incarnation?); replacing it", metadata: [
                     "path": "\(path)", "owner": "0x\(String(stat.ephemeralOwner, radix: 16))",
                 ])
                 do {
-                    // Versioned, so a znode that someone re-created meanwhile is not deleted blindly.
+                    // Versioned: if its data changed since the stat, someone is using it; look again first.
                     try await withReconnect { try await self.client.delete(path, version: stat.version) }
                 } catch ZooKeeperError.noNode {
                 } catch ZooKeeperError.badVersion {
@@ -242,18 +244,25 @@ public actor Coordinator {
     struct RefreshState {
         var running = false
         var again = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// Runs re-checks of one kind one at a time. A request that arrives while one runs (the actor is reentrant
-    /// at every `await`) makes the running one go again instead of overlapping it, so reads and the events they
-    /// emit stay in order.
+    /// at every `await`) makes the running one go again, and waits for it, instead of overlapping it: reads and
+    /// the events they emit stay in order, and a caller such as `joinElection()` returns only after a check that
+    /// started after its request.
     func serialized(_ kind: Refresh, _ body: () async throws -> Void) async throws {
         if refreshes[kind, default: RefreshState()].running {
             refreshes[kind, default: RefreshState()].again = true
+            await withCheckedContinuation { refreshes[kind, default: RefreshState()].waiters.append($0) }
             return
         }
-        refreshes[kind] = RefreshState(running: true, again: false)
-        defer { refreshes[kind] = RefreshState() }
+        refreshes[kind] = RefreshState(running: true)
+        defer {
+            let waiters = refreshes[kind]?.waiters ?? []
+            refreshes[kind] = RefreshState()
+            for waiter in waiters { waiter.resume() }
+        }
         repeat {
             refreshes[kind, default: RefreshState()].again = false
             try await body()

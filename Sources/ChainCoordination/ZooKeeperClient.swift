@@ -111,6 +111,18 @@ public final class ZooKeeperClient: @unchecked Sendable {
         }
     }
 
+    /// The session timeout the server granted (it clamps the requested one to 2-20 ticks), or nil before the
+    /// first connection. A server that may only act while its session lives (a head serving reads) must stop
+    /// well within this time after losing the connection.
+    public var negotiatedSessionTimeout: Duration? {
+        handle.withLock { h in
+            // Until the first connection the handle holds the requested value; the session id tells them apart.
+            guard let zh = h, let id = zoo_client_id(zh), id.pointee.client_id != 0 else { return nil }
+            let ms = zoo_recv_timeout(zh)
+            return ms > 0 ? .milliseconds(ms) : nil
+        }
+    }
+
     /// The session's id and password, for `init(connectString:sessionTimeout:resuming:logger:)`.
     public var sessionCredentials: SessionCredentials? {
         handle.withLock { h in
