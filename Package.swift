@@ -36,7 +36,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ChainServer", dependencies: [
-            "ChainCore", "ChainWire", "ChainStorage", "ChainCoordination",
+            "ChainCore", "ChainWire", "ChainStorage", "ChainCoordination", "ChainKV",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -11,16 +11,35 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
     public var leader: String
     /// ISO-8601 time of the write.
     public var updatedAt: String
+    /// The incarnation (`MemberInfo.incarnation`) of each member this configuration means. A
+    /// server that restarted is not the member named here until the leader re-adds it.
+    public var incarnations: [String: String]
 
     public init(
         epoch: UInt64, members: [String], addresses: [String: String], leader: String,
-        updatedAt: String = ZnodeJSON.timestamp()
+        updatedAt: String = ZnodeJSON.timestamp(), incarnations: [String: String] = [:]
     ) {
         self.epoch = epoch
         self.members = members
         self.addresses = addresses
         self.leader = leader
         self.updatedAt = updatedAt
+        self.incarnations = incarnations
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, members, addresses, leader, updatedAt, incarnations
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try c.decode(UInt64.self, forKey: .epoch)
+        members = try c.decode([String].self, forKey: .members)
+        addresses = try c.decode([String: String].self, forKey: .addresses)
+        leader = try c.decode(String.self, forKey: .leader)
+        updatedAt = try c.decode(String.self, forKey: .updatedAt)
+        // Absent in configurations written before incarnations were recorded.
+        incarnations = try c.decodeIfPresent([String: String].self, forKey: .incarnations) ?? [:]
     }
 
     public var head: String? { members.first }

@@ -27,6 +27,9 @@ public struct MemberInfo: Codable, Equatable, Hashable, Sendable {
     /// "host:port", as used in `ChainConfig.addresses`.
     public var address: String { "\(host):\(port)" }
 
+    /// Identifies this run of the server: the same id restarted is a different incarnation.
+    public var incarnation: String { "\(startedAt)/\(pid)" }
+
     /// Throws `CoordinationError` unless the fields make sense.
     public func validate() throws {
         try ZnodePaths.validateName(id)

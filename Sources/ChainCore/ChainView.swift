@@ -8,11 +8,16 @@ public typealias NodeID = String
 public struct ChainView: Equatable, Sendable, CustomStringConvertible {
     public var epoch: UInt64
     public var members: [NodeID]
+    /// Which run (process incarnation) of each member the configuration means. A server that
+    /// restarted is a different incarnation: it must not act on a configuration that names its
+    /// previous run, since its disk may hold writes the rest of the chain never committed.
+    public var incarnations: [NodeID: String]
 
-    public init(epoch: UInt64, members: [NodeID]) {
+    public init(epoch: UInt64, members: [NodeID], incarnations: [NodeID: String] = [:]) {
         precondition(Set(members).count == members.count, "a node appears once in a chain")
         self.epoch = epoch
         self.members = members
+        self.incarnations = incarnations
     }
 
     /// The view a server has before it has read any chain configuration.

@@ -2,18 +2,22 @@
 ///
 /// The leader owns the chain configuration stored in ZooKeeper. It writes a new configuration
 /// only with a version-conditioned write, so a deposed leader's write fails (it is fenced), and
-/// it keeps at most one write outstanding, deciding the next from the result.
+/// it keeps at most one write outstanding, deciding the next from the result. Repairs come before
+/// joins; one join (state transfer) runs at a time.
 public struct Leader: Sendable {
     public struct Config: Equatable, Sendable {
         /// Members to wait for before the first chain is formed.
         public var expectedMembers: Int
         /// Ticks to wait for them before forming a chain of whoever is there.
         public var formationTicks: UInt64
+        /// Ticks a state transfer may take before the leader gives up on it and tries again.
+        public var transferTicks: UInt64
 
-        public init(expectedMembers: Int, formationTicks: UInt64) {
+        public init(expectedMembers: Int, formationTicks: UInt64, transferTicks: UInt64 = 600) {
             precondition(expectedMembers >= 1, "a chain needs a member")
             self.expectedMembers = expectedMembers
             self.formationTicks = formationTicks
+            self.transferTicks = transferTicks
         }
     }
 
@@ -21,11 +25,25 @@ public struct Leader: Sendable {
     /// The chain as last read or written, with its znode version (nil: no chain znode yet).
     public private(set) var chain: ChainView?
     public private(set) var chainVersion: Int32?
-    public private(set) var live: Set<NodeID> = []
+    /// Registered members and the incarnation each registered with.
+    public private(set) var live: [NodeID: String] = [:]
+    /// Members that stopped answering heartbeats (their ZooKeeper session may not have expired).
+    public private(set) var suspected: Set<NodeID> = []
+    /// The join in progress: the joiner receives a snapshot from `source`.
+    public private(set) var transfer: Transfer?
+    /// A joiner whose snapshot is complete, waiting to be appended at the tail.
+    private var ready: (node: NodeID, incarnation: String)?
     private var electedAt: UInt64 = 0
     private var now: UInt64 = 0
     private var writing = false
     public private(set) var isLeading = false
+
+    public struct Transfer: Equatable, Sendable {
+        public var joiner: NodeID
+        public var incarnation: String
+        public var source: NodeID
+        public var startedAt: UInt64
+    }
 
     public init(config: Config) {
         self.config = config
@@ -34,17 +52,21 @@ public struct Leader: Sendable {
     public mutating func on(_ event: LeaderEvent) -> [LeaderAction] {
         switch event {
         case .elected(let chain, let version, let live, let now):
+            self = Leader(config: config)
             self.chain = chain
             self.chainVersion = version
-            self.live = Set(live)
+            self.live = live
             self.now = now
             self.electedAt = now
             self.isLeading = true
-            self.writing = false
         case .membersChanged(let live):
-            self.live = Set(live)
+            self.live = live
+            suspected = suspected.filter { live[$0] != nil }
         case .tick(let now):
             self.now = now
+            if let t = transfer, now >= t.startedAt + config.transferTicks {
+                transfer = nil  // took too long: give up, the next decision starts over
+            }
         case .chainWritten(let view, let version):
             writing = false
             chain = view
@@ -55,6 +77,17 @@ public struct Leader: Sendable {
             writing = false
             chain = current
             chainVersion = version
+        case .unresponsive(let node):
+            suspected.insert(node)
+        case .responsive(let node):
+            suspected.remove(node)
+        case .transferDone(let joiner):
+            if let t = transfer, t.joiner == joiner {
+                transfer = nil
+                ready = (t.joiner, t.incarnation)
+            }
+        case .transferFailed(let joiner):
+            if transfer?.joiner == joiner { transfer = nil }
         case .deposed:
             isLeading = false
             writing = false
@@ -63,22 +96,49 @@ public struct Leader: Sendable {
         return decide()
     }
 
+    /// Whether `node` of the chain is still the run the chain names, and answering.
+    private func healthy(_ node: NodeID, in chain: ChainView) -> Bool {
+        guard let incarnation = live[node], !suspected.contains(node) else { return false }
+        return chain.incarnations[node] == nil || chain.incarnations[node] == incarnation
+    }
+
     private mutating func decide() -> [LeaderAction] {
         guard isLeading, !writing else { return [] }
         guard let chain else {
             let waited = now >= electedAt + config.formationTicks
-            guard live.count >= config.expectedMembers || (waited && !live.isEmpty) else { return [] }
-            let view = ChainView(epoch: 1, members: live.sorted(by: Leader.chainOrder))
-            writing = true
-            return [.writeChain(view, expectedVersion: nil)]
+            let candidates = live.keys.filter { !suspected.contains($0) }
+            guard candidates.count >= config.expectedMembers || (waited && !candidates.isEmpty) else { return [] }
+            return write(ChainView(epoch: 1, members: candidates.sorted(by: Leader.chainOrder)), expected: nil)
         }
-        let survivors = chain.members.filter { live.contains($0) }
-        // With no survivor the last configuration stays as it is: only one of its members may
-        // restart the chain, since a server dropped earlier may hold stale data.
-        guard !survivors.isEmpty, survivors.count != chain.members.count else { return [] }
-        let view = ChainView(epoch: chain.epoch + 1, members: survivors)
+        let survivors = chain.members.filter { healthy($0, in: chain) }
+        if survivors.count != chain.members.count {
+            if let t = transfer, !survivors.contains(t.source) { transfer = nil }
+            if !survivors.isEmpty { return write(ChainView(epoch: chain.epoch + 1, members: survivors), expected: chainVersion) }
+            // Every member of the chain is gone. Only a member of this last configuration may
+            // restart it: any of them holds every acknowledged write, while a server dropped
+            // earlier may hold stale data. The first in chain order (the longest history) leads
+            // the restart; the others rejoin with a state transfer.
+            guard let restarter = chain.members.first(where: { live[$0] != nil && !suspected.contains($0) }) else { return [] }
+            return write(ChainView(epoch: chain.epoch + 1, members: [restarter]), expected: chainVersion)
+        }
+        if let (node, incarnation) = ready {
+            ready = nil
+            if live[node] == incarnation && !suspected.contains(node) && !chain.members.contains(node) {
+                return write(ChainView(epoch: chain.epoch + 1, members: chain.members + [node]), expected: chainVersion)
+            }
+        }
+        guard transfer == nil, let tail = chain.tail else { return [] }
+        let joiners = live.keys.filter { !chain.members.contains($0) && !suspected.contains($0) }.sorted(by: Leader.chainOrder)
+        guard let joiner = joiners.first else { return [] }
+        transfer = Transfer(joiner: joiner, incarnation: live[joiner]!, source: tail, startedAt: now)
+        return [.startTransfer(from: tail, to: joiner, epoch: chain.epoch)]
+    }
+
+    private mutating func write(_ members: ChainView, expected: Int32?) -> [LeaderAction] {
+        var view = members
+        for id in view.members { view.incarnations[id] = live[id] }
         writing = true
-        return [.writeChain(view, expectedVersion: chainVersion)]
+        return [.writeChain(view, expectedVersion: expected)]
     }
 
     /// Node ids in "natural" order, so that n2 comes before n10.
@@ -97,14 +157,21 @@ public struct Leader: Sendable {
 }
 
 public enum LeaderEvent: Equatable, Sendable {
-    /// This server won the election. `chain` is the stored configuration (nil: none yet).
-    case elected(chain: ChainView?, version: Int32?, live: [NodeID], now: UInt64)
-    /// The set of registered (live) members changed.
-    case membersChanged([NodeID])
+    /// This server won the election. `chain` is the stored configuration (nil: none yet); `live`
+    /// maps each registered member to its incarnation.
+    case elected(chain: ChainView?, version: Int32?, live: [NodeID: String], now: UInt64)
+    /// The registered (live) members changed.
+    case membersChanged([NodeID: String])
     case tick(UInt64)
     case chainWritten(ChainView, version: Int32)
     /// The conditional write lost: `current` is what the znode holds now.
     case chainWriteFailed(current: ChainView?, version: Int32?)
+    /// A member missed heartbeats past the limit, or answers again.
+    case unresponsive(NodeID)
+    case responsive(NodeID)
+    /// The joiner holds a complete snapshot and is ready to become the tail.
+    case transferDone(joiner: NodeID)
+    case transferFailed(joiner: NodeID)
     /// Another server leads now (our election znode or session is gone).
     case deposed
 }
@@ -112,4 +179,6 @@ public enum LeaderEvent: Equatable, Sendable {
 public enum LeaderAction: Equatable, Sendable {
     /// Write the chain znode if its version is still `expectedVersion` (nil: create it).
     case writeChain(ChainView, expectedVersion: Int32?)
+    /// Ask `from` (the tail) to stream a snapshot to `to`; report `transferDone`/`transferFailed`.
+    case startTransfer(from: NodeID, to: NodeID, epoch: UInt64)
 }

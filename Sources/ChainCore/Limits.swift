@@ -4,4 +4,12 @@ public enum CoreLimits {
     /// Writes a node holds but has not seen committed. The head refuses new writes past this, which
     /// bounds memory at about `inflightMax × (keySizeMax + valueSizeMax)` in the worst case.
     public static let inflightMax = 4096
+    /// Committed updates kept in memory so that a successor that is behind (a new successor after
+    /// a failure, or a server that just received a snapshot) can catch up without a new snapshot.
+    /// Bounded by count and bytes; a successor further behind than this needs a state transfer.
+    public static let recentMax = 65536
+    public static let recentBytesMax = 64 << 20
+    /// Client request ids remembered for recognizing retries (oldest forgotten first). A retry
+    /// arrives within seconds; 65536 writes cover that at any throughput this server reaches.
+    public static let requestsRememberedMax = 65536
 }

@@ -12,6 +12,11 @@
 /// Reads at the head see committed state only: for a key with writes in flight, `pendingKeys`
 /// keeps the key's committed value, because local storage may already hold an uncommitted one.
 /// For any key not in `pendingKeys`, local storage holds exactly the committed value.
+///
+/// A fresh link to the successor carries nothing until the successor's first ack says how far it
+/// is; then everything after that point is resent from `recent` (committed) and `inflight`. This
+/// one rule covers a reconnect, a new successor after a middle failure, and a new tail that
+/// joined with a snapshot: duplicates are dropped by sequence number downstream.
 public struct Replica: Sendable {
     public let id: NodeID
     public private(set) var view: ChainView
@@ -22,19 +27,32 @@ public struct Replica: Sendable {
     /// Highest sequence number known committed from this node to the tail.
     public private(set) var stable: UInt64
     /// Highest sequence number the current successor acknowledged.
-    private var successorAcked: UInt64
+    public private(set) var successorAcked: UInt64
+    /// False from a successor link-up until the successor's first ack: forwarding before knowing
+    /// its position would make it see a gap.
+    public private(set) var successorReady = false
+    /// Ticks up to which reads may be answered (see `read`).
+    private var leaseUntil: UInt64 = 0
     /// Inbound peer links that are up: an ack can go to a new predecessor as soon as it is named.
     private var inboundPeers: Set<NodeID> = []
     /// Updates in (stable, received], oldest first.
     private var inflight = Ring<InflightEntry>()
+    /// The most recent committed updates, for catching a successor up.
+    private var recent = Ring<Update>()
+    private var recentBytes = 0
     private var pendingKeys: [String: PendingKey] = [:]
+    /// Outcome of recent client requests, for answering retries without applying them twice.
+    private var requests: [RequestKey: RequestState] = [:]
+    private var requestOrder = Ring<RequestKey>()
 
     struct InflightEntry: Sendable {
         var update: Update
-        /// Set only at the head that sequenced the write: where the reply goes.
-        var client: ClientRef?
+        /// Clients waiting for this write (the original request and its retries). Only at a head.
+        var clients: [ClientRef]
         /// The key's value just before this update in sequence order.
         var old: [UInt8]?
+
+        var reply: Reply { update.value == nil ? .delete(existed: old != nil) : .put(old: old) }
     }
 
     struct PendingKey: Sendable {
@@ -46,8 +64,14 @@ public struct Replica: Sendable {
         var count: Int
     }
 
+    enum RequestState: Sendable {
+        case inflight(seq: UInt64)
+        case committed(Reply)
+    }
+
     /// - Parameter lastSeq: the highest sequence number in local storage. Everything in storage
-    ///   counts as committed at start: a node restarts with nothing in flight.
+    ///   counts as committed at start: a node restarts with nothing in flight (a restarted server
+    ///   re-enters a chain only through a snapshot, or as the sole restarter of a dead chain).
     public init(id: NodeID, lastSeq: UInt64, view: ChainView = .empty) {
         self.id = id
         self.view = view
@@ -66,8 +90,13 @@ public struct Replica: Sendable {
 
     /// Serves a read at the head from committed state. `stored` is consulted only when
     /// `needsStoredValue(for:)` is true. Reads change no state, so they bypass `on(_:)`.
-    public func read(_ key: String, stored: [UInt8]?) -> Reply {
+    ///
+    /// A head answers only while its lease holds (`now < leaseUntil`): the shell renews the lease
+    /// only while ZooKeeper confirms its session, and keeps it shorter than the session timeout,
+    /// so the lease runs out before ZooKeeper can expire the session and a new head be named.
+    public func read(_ key: String, stored: [UInt8]?, now: UInt64) -> Reply {
         guard role.isHead else { return .error(.notHead(head: view.head)) }
+        guard now < leaseUntil else { return .error(.noLease) }
         if let pending = pendingKeys[key] { return .value(pending.committed) }
         return .value(stored)
     }
@@ -77,15 +106,16 @@ public struct Replica: Sendable {
         switch event {
         case .viewChanged(let newView):
             onViewChanged(newView, &actions)
-        case .clientWrite(let client, let key, let value, let stored):
-            onClientWrite(client, key: key, value: value, stored: stored, &actions)
+        case .clientWrite(let client, let key, let value, let stored, let request):
+            onClientWrite(client, key: key, value: value, stored: stored, request: request, &actions)
         case .forward(let from, let epoch, let update, let stored):
             onForward(from: from, epoch: epoch, update, stored: stored, &actions)
         case .ack(let from, let epoch, let seq):
-            guard epoch == view.epoch, from == view.successor(of: id) else { break }
-            // An ack beyond what we sent would mean the successor holds updates we never had:
+            guard epoch == view.epoch, let successor = view.successor(of: id), from == successor else { break }
+            // An ack beyond what we hold would mean the successor has updates we never had:
             // impossible in one chain, so it is a bug or a forged message. Ignore it.
             guard seq <= received else { break }
+            if !successorReady { catchUp(successor, from: seq, &actions) }
             if seq > successorAcked { successorAcked = seq }
             advanceStable(&actions)
         case .persisted(let seq):
@@ -94,21 +124,17 @@ public struct Replica: Sendable {
             advanceStable(&actions)
         case .successorLinkUp(let node):
             guard node == view.successor(of: id) else { break }
-            // A fresh connection may have lost anything sent on the old one: resend all the
-            // successor has not acknowledged. It discards duplicates by sequence number.
-            inflight.forEach { entry in
-                if entry.update.seq > successorAcked {
-                    actions.append(.forward(to: node, epoch: view.epoch, entry.update))
-                }
-            }
+            successorReady = false
         case .predecessorLink(let node, let up):
             if up {
                 inboundPeers.insert(node)
-                // Tell a (re)connected predecessor where we stand, so it can trim and resend.
+                // Tell a (re)connected predecessor where we stand: that is where it resends from.
                 if node == view.predecessor(of: id) { sendAck(to: node, &actions) }
             } else {
                 inboundPeers.remove(node)
             }
+        case .lease(let until):
+            leaseUntil = max(leaseUntil, until)
         }
         return actions
     }
@@ -124,14 +150,15 @@ public struct Replica: Sendable {
         let oldSuccessor = old.successor(of: id)
         let newSuccessor = newView.successor(of: id)
         if newSuccessor != oldSuccessor || !newView.contains(id) {
-            // A new successor holds at least what we committed (it was downstream of, or is, the
-            // node that acknowledged it), so resending from `stable` loses nothing.
+            // Commits so far stand (they are on every node of the configuration they committed
+            // in); what the new successor lacks it gets on catch-up from its first ack.
             successorAcked = stable
+            successorReady = false
             actions.append(.connectSuccessor(newSuccessor))
         }
         if old.role(of: id).isHead && !newView.role(of: id).isHead {
             // Writes this node sequenced may still commit through the rest of the chain, but it can
-            // no longer learn of it. The client must retry (a retry is recognized by request id).
+            // no longer learn of it. The client retries with the same request id at the new head.
             failClientWrites(.chainChanged, &actions)
         }
         if !newView.contains(id) { return }
@@ -143,9 +170,22 @@ public struct Replica: Sendable {
     }
 
     private mutating func onClientWrite(_ client: ClientRef, key: String, value: [UInt8]?, stored: [UInt8]?,
-                                        _ actions: inout [ReplicaAction]) {
+                                        request: RequestKey?, _ actions: inout [ReplicaAction]) {
         guard role.isHead else {
             actions.append(.reply(client, .error(.notHead(head: view.head))))
+            return
+        }
+        if let request, let state = requests[request] {
+            // A retry of a write this chain already took: never apply it twice.
+            switch state {
+            case .committed(let reply):
+                actions.append(.reply(client, reply))
+            case .inflight(let seq):
+                let index = Int(seq - stable - 1)
+                precondition(index >= 0 && index < inflight.count && inflight[offset: index].update.seq == seq,
+                             "an in-flight request's update is in the in-flight list")
+                inflight[offset: index].clients.append(client)
+            }
             return
         }
         let old = pendingKeys[key]?.latest ?? stored
@@ -159,8 +199,8 @@ public struct Replica: Sendable {
             actions.append(.reply(client, .error(.overloaded)))
             return
         }
-        let update = Update(seq: received + 1, key: key, value: value)
-        accept(update, client: client, old: old, stored: stored, &actions)
+        let update = Update(seq: received + 1, key: key, value: value, request: request)
+        accept(update, clients: [client], old: old, stored: stored, &actions)
     }
 
     private mutating func onForward(from: NodeID, epoch: UInt64, _ update: Update, stored: [UInt8]?,
@@ -177,17 +217,17 @@ public struct Replica: Sendable {
             actions.append(.closeInbound(from))
             return
         }
-        accept(update, client: nil, old: pendingKeys[update.key]?.latest ?? stored, stored: stored, &actions)
+        accept(update, clients: [], old: pendingKeys[update.key]?.latest ?? stored, stored: stored, &actions)
     }
 
     // MARK: - Pipeline
 
     /// Takes `update` into the in-flight list, forwards it and hands it to storage.
-    private mutating func accept(_ update: Update, client: ClientRef?, old: [UInt8]?, stored: [UInt8]?,
+    private mutating func accept(_ update: Update, clients: [ClientRef], old: [UInt8]?, stored: [UInt8]?,
                                  _ actions: inout [ReplicaAction]) {
         precondition(update.seq == received + 1, "updates are accepted in sequence order without gaps")
         received = update.seq
-        inflight.append(InflightEntry(update: update, client: client, old: old))
+        inflight.append(InflightEntry(update: update, clients: clients, old: old))
         if var pending = pendingKeys[update.key] {
             pending.latest = update.value
             pending.count += 1
@@ -195,10 +235,29 @@ public struct Replica: Sendable {
         } else {
             pendingKeys[update.key] = PendingKey(committed: stored, latest: update.value, count: 1)
         }
-        if let successor = view.successor(of: id) {
+        if let request = update.request { remember(request, .inflight(seq: update.seq)) }
+        if let successor = view.successor(of: id), successorReady {
             actions.append(.forward(to: successor, epoch: view.epoch, update))
         }
         actions.append(.persist(update))
+    }
+
+    /// Resends to a successor everything after the position it acknowledged.
+    private mutating func catchUp(_ successor: NodeID, from position: UInt64, _ actions: inout [ReplicaAction]) {
+        if position < received {
+            let oldestHeld = recent.first?.seq ?? inflight.first?.update.seq ?? received + 1
+            guard oldestHeld <= position + 1 else {
+                actions.append(.successorTooFarBehind(successor, position: position))
+                return
+            }
+            recent.forEach { u in
+                if u.seq > position { actions.append(.forward(to: successor, epoch: view.epoch, u)) }
+            }
+            inflight.forEach { e in
+                if e.update.seq > position { actions.append(.forward(to: successor, epoch: view.epoch, e.update)) }
+            }
+        }
+        successorReady = true
     }
 
     /// Moves `stable` forward as far as local durability and the successor's acks allow, then
@@ -209,8 +268,7 @@ public struct Replica: Sendable {
         guard target > stable else { return }
         precondition(target <= durable, "nothing is committed before it is on this node's disk")
         while let first = inflight.first, first.update.seq <= target {
-            let entry = inflight.removeFirst()
-            commit(entry, &actions)
+            commit(inflight.removeFirst(), &actions)
         }
         stable = target
         // Sent even while the link is down (the shell drops it then): the ack on reconnect repeats it.
@@ -230,9 +288,22 @@ public struct Replica: Sendable {
                 pendingKeys[key] = pending
             }
         }
-        if let client = entry.client {
-            let reply: Reply = entry.update.value == nil ? .delete(existed: entry.old != nil) : .put(old: entry.old)
-            actions.append(.reply(client, reply))
+        let reply = entry.reply
+        if let request = entry.update.request { requests[request] = .committed(reply) }
+        for client in entry.clients { actions.append(.reply(client, reply)) }
+        recent.append(entry.update)
+        recentBytes += entry.update.size
+        while recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax {
+            recentBytes -= recent.removeFirst().size
+        }
+    }
+
+    private mutating func remember(_ request: RequestKey, _ state: RequestState) {
+        if requests.updateValue(state, forKey: request) == nil {
+            requestOrder.append(request)
+            if requestOrder.count > CoreLimits.requestsRememberedMax {
+                requests[requestOrder.removeFirst()] = nil
+            }
         }
     }
 
@@ -242,15 +313,9 @@ public struct Replica: Sendable {
     }
 
     private mutating func failClientWrites(_ error: ChainError, _ actions: inout [ReplicaAction]) {
-        var entries: [InflightEntry] = []
-        inflight.forEach { entries.append($0) }
-        inflight.removeAll()
-        for var entry in entries {
-            if let client = entry.client {
-                actions.append(.reply(client, .error(error)))
-                entry.client = nil
-            }
-            inflight.append(entry)
+        for i in 0..<inflight.count {
+            for client in inflight[offset: i].clients { actions.append(.reply(client, .error(error))) }
+            inflight[offset: i].clients = []
         }
     }
 }

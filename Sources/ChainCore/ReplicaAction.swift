@@ -24,4 +24,7 @@ public enum ReplicaAction: Equatable, Sendable {
     case closeInbound(NodeID)
     /// Store the epoch durably before acting in it.
     case recordEpoch(UInt64)
+    /// The successor is further behind than the updates kept in memory reach: it needs a state
+    /// transfer. The shell reports it (the leader re-adds the node through a join).
+    case successorTooFarBehind(NodeID, position: UInt64)
 }

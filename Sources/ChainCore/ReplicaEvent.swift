@@ -5,15 +5,20 @@ public enum ReplicaEvent: Equatable, Sendable {
     case viewChanged(ChainView)
     /// A client asks the head to write. `stored` is the key's value in local storage; the core
     /// uses it only when `needsStoredValue(for:)` says so (no write to the key is in flight).
-    case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: [UInt8]?)
+    /// `request` identifies the write across client retries (nil: the client gave no id).
+    case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: [UInt8]?, request: RequestKey?)
     /// The predecessor forwarded an update. `stored` as for `clientWrite`.
     case forward(from: NodeID, epoch: UInt64, Update, stored: [UInt8]?)
     /// The successor acknowledges every update up to `seq`: it and every node after it have them on disk.
     case ack(from: NodeID, epoch: UInt64, seq: UInt64)
     /// Local storage committed (fsynced) every update up to `seq`.
     case persisted(through: UInt64)
-    /// The outbound link to `node` finished its handshake (fresh TCP connection).
+    /// The outbound link to `node` finished its handshake (fresh TCP connection). Nothing is sent
+    /// on it until the successor's first ack says how far it is.
     case successorLinkUp(NodeID)
     /// An inbound peer link from `node` finished its handshake, or closed.
     case predecessorLink(NodeID, up: Bool)
+    /// This node may answer reads until tick `until` (renewed while its ZooKeeper session is
+    /// confirmed live; see `Replica.read`).
+    case lease(until: UInt64)
 }

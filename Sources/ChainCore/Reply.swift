@@ -17,4 +17,7 @@ public enum ChainError: Equatable, Sendable {
     case chainChanged
     /// Too many writes in flight; retry later.
     case overloaded
+    /// The head cannot be sure it still is the head (its ZooKeeper lease lapsed), so it does not
+    /// answer reads until the lease is renewed: a new head may already be serving writes.
+    case noLease
 }

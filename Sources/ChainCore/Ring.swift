@@ -23,6 +23,12 @@ struct Ring<Element> {
         return e
     }
 
+    /// The element `offset` places after the first.
+    subscript(offset offset: Int) -> Element {
+        get { storage[start + offset] }
+        set { storage[start + offset] = newValue }
+    }
+
     func forEach(_ body: (Element) throws -> Void) rethrows {
         for i in start..<storage.count { try body(storage[i]) }
     }

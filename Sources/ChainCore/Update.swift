@@ -6,11 +6,29 @@ public struct Update: Equatable, Sendable {
     public var seq: UInt64
     public var key: String
     public var value: [UInt8]?
+    /// The client request that made this write, replicated with it so that any later head can
+    /// recognize a retry of it.
+    public var request: RequestKey?
 
-    public init(seq: UInt64, key: String, value: [UInt8]?) {
+    public init(seq: UInt64, key: String, value: [UInt8]?, request: RequestKey? = nil) {
         self.seq = seq
         self.key = key
         self.value = value
+        self.request = request
+    }
+
+    /// Memory an update holds, for the bounds on buffered updates.
+    var size: Int { key.utf8.count + (value?.count ?? 0) + 64 }
+}
+
+/// Identifies one client write across retries: a random client id and the client's own counter.
+public struct RequestKey: Hashable, Sendable {
+    public var client: UInt64
+    public var seq: UInt64
+
+    public init(client: UInt64, seq: UInt64) {
+        self.client = client
+        self.seq = seq
     }
 }
 

@@ -6,9 +6,10 @@ import NIOPosix
 /// The async Swift client of a chainkv chain.
 ///
 /// It finds the head through any server it was given (GetHead), keeps one connection to it with
-/// many requests in flight, and finds the head again when the chain changes. Reads are retried
-/// freely; a write is retried only when the server certainly did not apply it (refused as not the
-/// head, or never sent). Otherwise it fails with `.chainFailure` and the caller decides.
+/// many requests in flight, and finds the head again when the chain changes. Every request is
+/// retried until `retryBudget` runs out: reads freely, writes under the same request id, which the
+/// head recognizes, so a retried write is never applied twice. A write that may have been applied
+/// when the budget ran out fails with `.chainFailure` (the paper's -2).
 public final class ChainKVClient: Sendable {
     public struct Options: Sendable {
         /// How long one request waits for its reply.
@@ -23,6 +24,9 @@ public final class ChainKVClient: Sendable {
     private let group: EventLoopGroup
     private let options: Options
     private let state = NIOLockedValueBox(State())
+    /// Random per client: with the counter below it names each write across retries.
+    private let clientID = UInt64.random(in: 1...UInt64.max)
+    private let nextRequest = NIOLockedValueBox<UInt64>(0)
 
     private struct State {
         var head: Connection?
@@ -74,7 +78,7 @@ public final class ChainKVClient: Sendable {
     public func put(_ key: String, _ value: [UInt8]) async throws -> [UInt8]? {
         try check(key)
         if let e = KeyValidation.check(value: value) { throw ChainKVError.invalidArgument(e.description) }
-        switch try await execute(.put(key: key, value: value), idempotent: false) {
+        switch try await execute(.put(key: key, value: value, request: newRequestID()), idempotent: false) {
         case .putResult(let old): return old
         case let other: throw unexpected(other)
         }
@@ -84,7 +88,7 @@ public final class ChainKVClient: Sendable {
     @discardableResult
     public func delete(_ key: String) async throws -> Bool {
         try check(key)
-        switch try await execute(.delete(key: key), idempotent: false) {
+        switch try await execute(.delete(key: key, request: newRequestID()), idempotent: false) {
         case .deleteResult(let existed): return existed
         case let other: throw unexpected(other)
         }
@@ -133,49 +137,57 @@ public final class ChainKVClient: Sendable {
         return .network("unexpected reply \(message.kind)")
     }
 
+    private func newRequestID() -> RequestID {
+        RequestID(client: clientID, seq: nextRequest.withLockedValue { $0 += 1; return $0 })
+    }
+
+    /// Sends `message` to the head, retrying until the budget runs out. Retrying a write is safe
+    /// because it carries the same request id each time.
     private func execute(_ message: Message, idempotent: Bool) async throws -> Message {
         let deadline = NIODeadline.now() + options.retryBudget
         var backoff = TimeAmount.milliseconds(10)
         var lastError: ChainKVError = .network("no attempt made")
+        /// Whether an attempt may have reached the head: then a write's outcome is unknown.
+        var maybeApplied = false
         while true {
-            let connection: Connection
             do {
-                connection = try await headConnection()
-            } catch let error as ChainKVError {
-                lastError = error  // nothing was sent: always safe to retry
-                try await pause(&backoff, until: deadline, lastError)
-                continue
-            }
-            do {
-                let reply = try await connection.request(message, timeout: options.requestTimeout)
-                switch reply {
-                case .error(.notHead, _), .error(.unavailable, _):
-                    // Refused before sequencing: not applied, so any request may go again.
+                let connection = try await headConnection()
+                do {
+                    let reply = try await connection.request(message, timeout: options.requestTimeout)
+                    switch reply {
+                    case .error(.notHead, _), .error(.unavailable, _):
+                        invalidate(connection)  // refused before sequencing: not applied
+                        lastError = unexpected(reply)
+                    case .error(.overloaded, _):
+                        lastError = unexpected(reply)
+                    case .error(.chainChanged, let text):
+                        invalidate(connection)
+                        maybeApplied = true
+                        lastError = .chainFailure(text)
+                    default:
+                        return reply
+                    }
+                } catch let error as ChainKVError {
                     invalidate(connection)
-                    lastError = unexpected(reply)
-                case .error(.overloaded, _):
-                    lastError = unexpected(reply)
-                case .error(.chainChanged, let text):
-                    invalidate(connection)
-                    if !idempotent { throw ChainKVError.chainFailure(text) }
-                    lastError = .chainFailure(text)
-                default:
-                    return reply
+                    maybeApplied = true
+                    lastError = error
                 }
             } catch let error as ChainKVError {
-                invalidate(connection)
-                if !idempotent {
-                    if case .timeout(let s) = error { throw ChainKVError.chainFailure("no reply: \(s)") }
-                    throw error.asWriteFailure
-                }
-                lastError = error
+                lastError = error  // no head reachable: nothing was sent
             }
-            try await pause(&backoff, until: deadline, lastError)
+            do {
+                try await pause(&backoff, until: deadline)
+            } catch {
+                if !idempotent && maybeApplied { throw lastError.asWriteFailure }
+                throw lastError
+            }
         }
     }
 
-    private func pause(_ backoff: inout TimeAmount, until deadline: NIODeadline, _ error: ChainKVError) async throws {
-        guard NIODeadline.now() + backoff < deadline, !state.withLockedValue({ $0.closed }) else { throw error }
+    private func pause(_ backoff: inout TimeAmount, until deadline: NIODeadline) async throws {
+        guard NIODeadline.now() + backoff < deadline, !state.withLockedValue({ $0.closed }) else {
+            throw ChainKVError.timeout("retry budget spent")
+        }
         try await Task.sleep(nanoseconds: UInt64(backoff.nanoseconds))
         backoff = min(backoff * 2, .milliseconds(500))
     }
@@ -254,10 +266,11 @@ public final class ChainKVClient: Sendable {
 
 extension ChainKVError {
     /// A write whose request may have reached the server: report it as a chain failure (status
-    /// -2), since it may have been applied, unless it certainly was not.
+    /// -2), since it may have been applied.
     var asWriteFailure: ChainKVError {
         switch self {
-        case .network, .timeout: return .chainFailure(description)
+        case .network, .timeout, .server(.chainChanged, _), .server(.unavailable, _), .server(.notHead, _), .server(.overloaded, _):
+            return .chainFailure(description)
         default: return self
         }
     }

@@ -4,11 +4,12 @@ import NIOCore
 import NIOPosix
 
 /// One TCP connection to a server with many requests in flight: replies are matched to requests
-/// by request id, so requests never wait for each other on the client side.
-final class Connection: Sendable {
-    let host: String
-    let port: Int
-    let channel: Channel
+/// by request id, so requests never wait for each other on the client side. Servers use it too,
+/// for the leader's control links and for streaming snapshots.
+public final class Connection: Sendable {
+    public let host: String
+    public let port: Int
+    public let channel: Channel
     private let handler: ResponseHandler
 
     private init(host: String, port: Int, channel: Channel, handler: ResponseHandler) {
@@ -18,7 +19,7 @@ final class Connection: Sendable {
         self.handler = handler
     }
 
-    static func connect(host: String, port: Int, group: EventLoopGroup, timeout: TimeAmount) async throws -> Connection {
+    public static func connect(host: String, port: Int, group: EventLoopGroup, timeout: TimeAmount) async throws -> Connection {
         let handler = ResponseHandler()
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
@@ -36,11 +37,11 @@ final class Connection: Sendable {
         return Connection(host: host, port: port, channel: channel, handler: handler)
     }
 
-    var isActive: Bool { channel.isActive }
-    var address: String { "\(host):\(port)" }
+    public var isActive: Bool { channel.isActive }
+    public var address: String { "\(host):\(port)" }
 
     /// Sends `message` and waits for its reply, failing after `timeout`.
-    func request(_ message: Message, timeout: TimeAmount) async throws -> Message {
+    public func request(_ message: Message, timeout: TimeAmount) async throws -> Message {
         let promise = channel.eventLoop.makePromise(of: Message.self)
         let handler = self.handler
         channel.eventLoop.execute { [channel] in
@@ -49,7 +50,7 @@ final class Connection: Sendable {
         return try await promise.futureResult.get()
     }
 
-    func close() {
+    public func close() {
         channel.close(promise: nil)
     }
 }

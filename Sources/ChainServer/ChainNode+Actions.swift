@@ -16,7 +16,8 @@ extension ChainNode {
         case .forward(let to, let epoch, let u):
             // Dropped while the link is down: the core resends everything unacknowledged on link-up.
             guard let link = successorLink, link.node == to else { return }
-            link.send(.forward(epoch: epoch, seq: u.seq, key: u.key, value: u.value), node: self)
+            link.send(.forward(epoch: epoch, seq: u.seq, key: u.key, value: u.value,
+                               request: u.request.map { RequestID(client: $0.client, seq: $0.seq) }), node: self)
         case .ack(let to, let epoch, let seq):
             write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
         case .reply(let ref, let reply):
@@ -26,6 +27,12 @@ extension ChainNode {
         case .closeInbound(let node):
             logger.info("closing inbound link refused by the current view", metadata: ["peer": "\(node)", "view": "\(replica.view)"])
             inbound[node]?.close(promise: nil)
+        case .successorTooFarBehind(let node, let position):
+            // Its catch-up would need updates no longer kept in memory. It cannot commit anything
+            // from here; dropping the link makes the leader see it stall and re-add it by transfer.
+            logger.error("successor is behind the updates kept in memory; it needs a state transfer",
+                         metadata: ["successor": "\(node)", "position": "\(position)", "stable": "\(replica.stable)"])
+            successorLink?.close()
         case .recordEpoch(let epoch):
             // Blocks the loop for one fsync, on reconfiguration only: nothing of the new epoch may be
             // sent before the epoch is durable, and blocking is the simplest way to guarantee it.
@@ -42,7 +49,11 @@ extension ChainNode {
         if let link = successorLink, link.node == node { return }
         successorLink?.close()
         successorLink = nil
+        splice = nil
         guard let node else { return }
+        // Writes from here on commit only once the new successor has caught up: that wait is the
+        // pause a splice costs, logged when it ends.
+        splice = (node, NIODeadline.now(), replica.received)
         successorLink = SuccessorLink(node: node, owner: self)
         successorLink?.start()
     }
@@ -58,6 +69,7 @@ extension ChainNode {
             return .error(.notHead, "not the head; the head is \(head) at \(where_)")
         case .error(.chainChanged): return .error(.chainChanged, "the chain changed while the write was in flight; retry")
         case .error(.overloaded): return .error(.overloaded, "too many writes in flight (inflightMax \(CoreLimits.inflightMax)); retry")
+        case .error(.noLease): return .error(.unavailable, "the head's ZooKeeper lease lapsed; it serves reads again once renewed")
         }
     }
 }

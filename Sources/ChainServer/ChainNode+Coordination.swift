@@ -4,7 +4,7 @@ import ChainWire
 import Foundation
 import NIOCore
 
-/// What ZooKeeper tells a node, applied on the node's loop.
+/// What ZooKeeper tells a node, applied on the node's loop, and the leader's actions.
 extension ChainNode {
     /// A chain configuration was read from the chain znode (every server watches it).
     func chainChanged(_ config: ChainConfig, version: Int32) {
@@ -12,8 +12,16 @@ extension ChainNode {
         for (id, address) in config.addresses {
             if let parsed = Self.parseAddress(id: id, address) { addresses[id] = parsed }
         }
-        let view = ChainView(epoch: config.epoch, members: config.members)
+        let view = ChainView(epoch: config.epoch, members: config.members, incarnations: config.incarnations)
         guard view.epoch > replica.view.epoch else { return }
+        if let named = config.incarnations[self.config.id], named != member.incarnation {
+            // The configuration means this server's previous run, whose disk may hold writes the
+            // chain never committed. It waits until the leader re-adds this run by state transfer.
+            logger.notice("chain names a previous run of this server; waiting to be re-added", metadata: [
+                "epoch": "\(view.epoch)", "named": "\(named)", "this": "\(member.incarnation)",
+            ])
+            return
+        }
         logger.notice("chain reconfigured", metadata: [
             "epoch": "\(view.epoch)", "chain": "\(view.members.joined(separator: " -> "))",
             "role": "\(view.role(of: self.config.id).rawValue)", "leader": "\(config.leader)",
@@ -26,27 +34,66 @@ extension ChainNode {
         loop.preconditionInEventLoop()
         for m in members { addresses[m.id] = NodeAddress(id: m.id, host: m.host, port: m.port) }
         logger.info("membership changed", metadata: ["members": "\(members.map(\.id).sorted(by: Leader.chainOrder).joined(separator: ","))"])
-        performLeader(leader.on(.membersChanged(members.map(\.id))))
+        guard leader.isLeading else { return }
+        leaderLinks?.update(members: Dictionary(uniqueKeysWithValues: members.map { ($0.id, NodeAddress(id: $0.id, host: $0.host, port: $0.port)) }))
+        leaderEvent(.membersChanged(Self.incarnations(members)))
     }
 
     func becameLeader(chain: (ChainConfig, version: Int32)?, live: [MemberInfo]) {
         loop.preconditionInEventLoop()
         for m in live { addresses[m.id] = NodeAddress(id: m.id, host: m.host, port: m.port) }
         logger.notice("elected leader", metadata: ["chain": "\(chain.map { "epoch \($0.0.epoch) \($0.0.members)" } ?? "none")"])
-        let view = chain.map { ChainView(epoch: $0.0.epoch, members: $0.0.members) }
-        performLeader(leader.on(.elected(chain: view, version: chain?.version, live: live.map(\.id), now: ticks)))
+        leaderLinks = LeaderLinks(node: self, interval: .milliseconds(Int64(config.heartbeatIntervalMs)),
+                                  limit: .milliseconds(Int64(config.heartbeatTimeoutMs)))
+        leaderLinks?.update(members: Dictionary(uniqueKeysWithValues: live.map { ($0.id, NodeAddress(id: $0.id, host: $0.host, port: $0.port)) }))
+        let view = chain.map { ChainView(epoch: $0.0.epoch, members: $0.0.members, incarnations: $0.0.incarnations) }
+        leaderEvent(.elected(chain: view, version: chain?.version, live: Self.incarnations(live), now: ticks))
+    }
+
+    static func incarnations(_ members: [MemberInfo]) -> [NodeID: String] {
+        Dictionary(members.map { ($0.id, $0.incarnation) }, uniquingKeysWith: { a, _ in a })
     }
 
     func tick() {
         guard leader.isLeading else { return }
-        performLeader(leader.on(.tick(ticks)))
+        leaderEvent(.tick(ticks))
     }
 
-    func performLeader(_ actions: [LeaderAction]) {
-        for action in actions {
+    /// ZooKeeper confirmed the session with a round trip that started at `sentAtMs`: the session
+    /// cannot expire before `sentAtMs + sessionTimeout`, so reads are safe until well before that.
+    func renewLease(sentAtMs: UInt64) {
+        perform(replica.on(.lease(until: sentAtMs + UInt64(config.sessionTimeoutMs) / 2)))
+    }
+
+    func leaderEvent(_ event: LeaderEvent) {
+        loop.preconditionInEventLoop()
+        for action in leader.on(event) {
             switch action {
             case .writeChain(let view, let expectedVersion):
                 writeChain(view, expectedVersion: expectedVersion)
+            case .startTransfer(let from, let to, let epoch):
+                requestTransfer(from: from, to: to, epoch: epoch)
+            }
+        }
+    }
+
+    private func requestTransfer(from source: NodeID, to joiner: NodeID, epoch: UInt64) {
+        guard let links = leaderLinks, let target = addresses[joiner] else {
+            leaderEvent(.transferFailed(joiner: joiner))
+            return
+        }
+        logger.notice("leader starts a join", metadata: ["joiner": "\(joiner)", "source": "\(source)", "epoch": "\(epoch)"])
+        let loop = self.loop
+        Task {
+            let reply = try? await links.request(.startTransfer(epoch: epoch, to: target), to: source, timeout: ChainNode.transferTimeout)
+            loop.execute {
+                if case .ack(_, let seq)? = reply {
+                    self.logger.notice("join snapshot complete", metadata: ["joiner": "\(joiner)", "lastSeq": "\(seq)"])
+                    self.leaderEvent(.transferDone(joiner: joiner))
+                } else {
+                    self.logger.warning("join failed; will retry", metadata: ["joiner": "\(joiner)", "reply": "\(String(describing: reply))"])
+                    self.leaderEvent(.transferFailed(joiner: joiner))
+                }
             }
         }
     }
@@ -60,7 +107,7 @@ extension ChainNode {
             if let a = addresses[id] { addressStrings[id] = "\(a.host):\(a.port)" }
         }
         let config = ChainConfig(epoch: view.epoch, members: view.members, addresses: addressStrings,
-                                 leader: self.config.id, updatedAt: ISO8601DateFormatter().string(from: Date()))
+                                 leader: self.config.id, incarnations: view.incarnations)
         logger.notice("leader writes chain", metadata: ["epoch": "\(view.epoch)", "chain": "\(view.members.joined(separator: " -> "))"])
         let loop = self.loop
         Task {
@@ -68,11 +115,11 @@ extension ChainNode {
             loop.execute {
                 switch result {
                 case .written(let version):
-                    self.performLeader(self.leader.on(.chainWritten(view, version: version)))
+                    self.leaderEvent(.chainWritten(view, version: version))
                 case .conflict(let current):
                     self.logger.warning("chain write lost a race; re-deciding from the stored chain")
-                    let currentView = current.map { ChainView(epoch: $0.0.epoch, members: $0.0.members) }
-                    self.performLeader(self.leader.on(.chainWriteFailed(current: currentView, version: current?.version)))
+                    let currentView = current.map { ChainView(epoch: $0.0.epoch, members: $0.0.members, incarnations: $0.0.incarnations) }
+                    self.leaderEvent(.chainWriteFailed(current: currentView, version: current?.version))
                 }
             }
         }

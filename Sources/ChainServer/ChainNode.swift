@@ -1,3 +1,4 @@
+import ChainCoordination
 import ChainCore
 import ChainStorage
 import ChainWire
@@ -33,9 +34,25 @@ final class ChainNode: @unchecked Sendable {
     private var unflushed: [ObjectIdentifier: Channel] = [:]
     let startedAt = NIODeadline.now()
     var exitRequested: (@Sendable (_ clean: Bool) -> Void)?
+    /// This run of the server, as registered in ZooKeeper.
+    let member: MemberInfo
+    /// The group the node's loop belongs to, for outbound connections of transfers and control.
+    let group: EventLoopGroup
+    let databasePath: String
+    /// A snapshot being received: its sequence number and the connection it comes on.
+    var incomingTransfer: (lastSeq: UInt64, connection: UInt64)?
+    /// Set when a new successor is connected: when it has caught up with what this node held at
+    /// that moment, the time since is the pause writes saw during the splice.
+    var splice: (node: NodeID, since: NIODeadline, target: UInt64)?
+    /// The leader's heartbeat and control links (only while leading).
+    var leaderLinks: LeaderLinks?
 
-    init(loop: EventLoop, config: ServerConfig, reader: Store, committer: GroupCommitter, lastSeq: UInt64, logger: Logger) {
+    init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, databasePath: String, reader: Store,
+         committer: GroupCommitter, lastSeq: UInt64, logger: Logger) {
         self.loop = loop
+        self.group = group
+        self.databasePath = databasePath
+        self.member = MemberInfo(id: config.id, host: config.host, port: config.port)
         self.config = config
         self.logger = logger
         self.reader = reader
@@ -43,13 +60,18 @@ final class ChainNode: @unchecked Sendable {
         self.replica = Replica(id: config.id, lastSeq: lastSeq)
         let tickMs = UInt64(ChainNode.tickInterval.nanoseconds / 1_000_000)
         self.leader = Leader(config: .init(expectedMembers: config.expectedMembers,
-                                           formationTicks: UInt64(config.formationTimeoutMs) / tickMs))
+                                           formationTicks: UInt64(config.formationTimeoutMs) / tickMs,
+                                           transferTicks: UInt64(ChainNode.transferTimeout.nanoseconds / 1_000_000) / tickMs))
         self.addresses[config.id] = NodeAddress(id: config.id, host: config.host, port: config.port)
     }
 
     static let tickInterval = TimeAmount.milliseconds(100)
+    /// Longest a state transfer may take before the leader starts it over.
+    static let transferTimeout = TimeAmount.seconds(120)
 
     var ticks: UInt64 { UInt64((NIODeadline.now() - startedAt).nanoseconds / ChainNode.tickInterval.nanoseconds) }
+    /// Milliseconds since start, on the monotonic clock: the core's time for read leases.
+    var nowMs: UInt64 { UInt64((NIODeadline.now() - startedAt).nanoseconds / 1_000_000) }
 
     // MARK: Connections
 
@@ -91,13 +113,19 @@ final class ChainNode: @unchecked Sendable {
             switch message {
             case .get(let key):
                 let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
-                send(.reply(ref, replica.read(key, stored: stored)))
-            case .put(let key, let value):
+                send(.reply(ref, replica.read(key, stored: stored, now: nowMs)))
+            case .put(let key, let value, let request):
                 let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
-                perform(replica.on(.clientWrite(ref, key: key, value: value, stored: stored)))
-            case .delete(let key):
+                perform(replica.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request.map(Self.requestKey))))
+            case .delete(let key, let request):
                 let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
-                perform(replica.on(.clientWrite(ref, key: key, value: nil, stored: stored)))
+                perform(replica.on(.clientWrite(ref, key: key, value: nil, stored: stored, request: request.map(Self.requestKey))))
+            case .ping(let n):
+                write(.pong(n), requestID: requestID, to: clients[connection])
+            case .startTransfer(let epoch, let to):
+                startTransfer(epoch: epoch, to: to, connection: connection, requestID: requestID)
+            case .dataTransfer(let epoch, let lastSeq, let rows, let done):
+                receiveTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done, connection: connection, requestID: requestID)
             case .getHead:
                 write(.chain(chainInfo()), requestID: requestID, to: clients[connection])
             case .die(let clean):
@@ -111,6 +139,8 @@ final class ChainNode: @unchecked Sendable {
         }
         flush()
     }
+
+    static func requestKey(_ r: RequestID) -> RequestKey { RequestKey(client: r.client, seq: r.seq) }
 
     /// The chain as clients see it: members in order with their addresses.
     func chainInfo() -> ChainInfo {
@@ -134,10 +164,10 @@ final class ChainNode: @unchecked Sendable {
     func peerMessage(from node: NodeID, _ message: Message) {
         loop.preconditionInEventLoop()
         switch message {
-        case .forward(let epoch, let seq, let key, let value):
+        case .forward(let epoch, let seq, let key, let value, let request):
             do {
                 let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
-                let update = Update(seq: seq, key: key, value: value)
+                let update = Update(seq: seq, key: key, value: value, request: request.map(Self.requestKey))
                 perform(replica.on(.forward(from: node, epoch: epoch, update, stored: stored)))
             } catch {
                 logger.error("storage read failed; dropping the link to resync", metadata: ["error": "\(error)"])
@@ -157,6 +187,13 @@ final class ChainNode: @unchecked Sendable {
         switch message {
         case .ack(let epoch, let seq):
             perform(replica.on(.ack(from: node, epoch: epoch, seq: seq)))
+            if let s = splice, s.node == node, replica.successorAcked >= s.target {
+                let ms = (NIODeadline.now() - s.since).nanoseconds / 1_000_000
+                logger.notice("successor caught up: put pause during splice \(ms) ms", metadata: [
+                    "successor": "\(node)", "epoch": "\(replica.view.epoch)", "putPauseMs": "\(ms)", "seq": "\(s.target)",
+                ])
+                splice = nil
+            }
         case .error(let code, let text):
             logger.warning("successor refused", metadata: ["peer": "\(node)", "code": "\(code)", "reason": "\(text)"])
         default:

@@ -57,7 +57,8 @@ public final class ChainServer: Service, @unchecked Sendable {
             _exit(70)
         })
         self.committer = committer
-        let node = ChainNode(loop: loop, config: config, reader: reader, committer: committer, lastSeq: lastSeq, logger: logger)
+        let node = ChainNode(loop: loop, group: group, config: config, databasePath: path, reader: reader,
+                             committer: committer, lastSeq: lastSeq, logger: logger)
         box.node = node
         self.node = node
         node.exitRequested = { [weak self] clean in
@@ -101,6 +102,7 @@ public final class ChainServer: Service, @unchecked Sendable {
         guard first else { return }
         logger.notice("shutting down")
         ticker?.cancel()
+        if let node { try? await node.loop.submit { node.leaderLinks?.close() }.get() }
         await coordination?.close()
         try? await listener?.close().get()
         if let node {

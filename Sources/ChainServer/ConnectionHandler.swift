@@ -45,7 +45,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         case .hello(let from, _):
             peer = from
             node.peerHello(from: from, channel: context.channel)
-        case .forward, .ping:
+        case .forward:
             guard let peer else {
                 node.write(.error(.refused, "peer messages need a hello first"), requestID: frame.requestID, to: context.channel)
                 node.flush()

@@ -32,13 +32,29 @@ final class CoordinationDriver: Sendable {
         Task {
             for await event in coordinator.events { await driver.handle(event, node: node) }
         }
-        try await coordinator.register(member: MemberInfo(id: config.id, host: config.host, port: config.port))
+        try await coordinator.register(member: node.member)
         try await coordinator.watchChain()
         try await coordinator.watchMembers()
         if try await coordinator.joinElection() {
             await driver.becomeLeader(node: node)
         }
+        driver.renewLeases(node: node, every: .milliseconds(config.sessionTimeoutMs / 6))
         return driver
+    }
+
+    /// Confirms the session with a ZooKeeper round trip every `interval` and renews the node's
+    /// read lease from the time each confirmed round trip was sent.
+    private func renewLeases(node: ChainNode, every interval: Duration) {
+        let coordinator = self.coordinator
+        Task { [weak self] in
+            while self != nil {
+                let sentAtMs = node.nowMs
+                if (try? await coordinator.client.exists(coordinator.paths.root)) != nil {
+                    node.loop.execute { node.renewLease(sentAtMs: sentAtMs) }
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
     }
 
     private func handle(_ event: CoordinatorEvent, node: ChainNode) async {

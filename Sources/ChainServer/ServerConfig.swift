@@ -23,10 +23,15 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     public var formationTimeoutMs: Int
     /// trace, debug, info, notice, warning, error, critical.
     public var logLevel: String
+    /// How often the leader pings every member (the paper's heartbeats)...
+    public var heartbeatIntervalMs: Int
+    /// ...and how long a member may go unanswered before the leader drops it from the chain.
+    public var heartbeatTimeoutMs: Int
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
                 cluster: String = "local", sessionTimeoutMs: Int = 6000, expectedMembers: Int = 1,
-                formationTimeoutMs: Int = 3000, logLevel: String = "info") {
+                formationTimeoutMs: Int = 3000, logLevel: String = "info",
+                heartbeatIntervalMs: Int = 500, heartbeatTimeoutMs: Int = 3000) {
         self.id = id
         self.host = host
         self.port = port
@@ -37,10 +42,13 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         self.expectedMembers = expectedMembers
         self.formationTimeoutMs = formationTimeoutMs
         self.logLevel = logLevel
+        self.heartbeatIntervalMs = heartbeatIntervalMs
+        self.heartbeatTimeoutMs = heartbeatTimeoutMs
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, host, port, dataDir, zookeeper, cluster, sessionTimeoutMs, expectedMembers, formationTimeoutMs, logLevel
+        case heartbeatIntervalMs, heartbeatTimeoutMs
     }
 
     /// Fields may be omitted where a default exists; unknown fields are an error (a typo must not
@@ -58,6 +66,8 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         expectedMembers = try c.decodeIfPresent(Int.self, forKey: .expectedMembers) ?? d.expectedMembers
         formationTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .formationTimeoutMs) ?? d.formationTimeoutMs
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
+        heartbeatIntervalMs = try c.decodeIfPresent(Int.self, forKey: .heartbeatIntervalMs) ?? d.heartbeatIntervalMs
+        heartbeatTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .heartbeatTimeoutMs) ?? d.heartbeatTimeoutMs
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
             .filter { k in !CodingKeys.allCases.contains { $0.stringValue == k } }
         if let bad = unknown.first { throw ConfigError(field: bad, reason: "unknown field") }
@@ -97,6 +107,10 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         guard (1000...600_000).contains(sessionTimeoutMs) else { throw fail(.sessionTimeoutMs, "must be 1000–600000, got \(sessionTimeoutMs)") }
         guard (1...64).contains(expectedMembers) else { throw fail(.expectedMembers, "must be 1–64, got \(expectedMembers)") }
         guard (0...600_000).contains(formationTimeoutMs) else { throw fail(.formationTimeoutMs, "must be 0–600000, got \(formationTimeoutMs)") }
+        guard (50...60_000).contains(heartbeatIntervalMs) else { throw fail(.heartbeatIntervalMs, "must be 50–60000, got \(heartbeatIntervalMs)") }
+        guard (heartbeatIntervalMs * 2...600_000).contains(heartbeatTimeoutMs) else {
+            throw fail(.heartbeatTimeoutMs, "must be at least twice heartbeatIntervalMs and at most 600000, got \(heartbeatTimeoutMs)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw fail(.logLevel, "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(logLevel)\"")
         }

@@ -51,6 +51,21 @@ public final class Store: @unchecked Sendable {
 
     // MARK: Reads
 
+    /// Starts one read transaction: every read until `endSnapshot()` sees the same committed
+    /// state, however much another connection commits meanwhile (WAL keeps the old pages). State
+    /// transfer pages through a whole database this way and gets one consistent snapshot.
+    public func beginSnapshot() throws {
+        _ = try live()
+        try Self.execute(db!, "BEGIN DEFERRED")
+        // A deferred transaction takes its snapshot at the first read: take it now.
+        _ = try lastSeq()
+    }
+
+    public func endSnapshot() throws {
+        _ = try live()
+        try Self.execute(db!, "COMMIT")
+    }
+
     public func get(_ key: String) throws -> [UInt8]? {
         let statement = try live().selectValue
         defer { statement.reset() }

@@ -37,13 +37,25 @@ public struct Row: Equatable, Sendable {
     }
 }
 
+/// Identifies one client write across retries: the client's random id and its own counter. The
+/// head recognizes a retry by it and never applies a write twice.
+public struct RequestID: Hashable, Sendable {
+    public var client: UInt64
+    public var seq: UInt64
+
+    public init(client: UInt64, seq: UInt64) {
+        self.client = client
+        self.seq = seq
+    }
+}
+
 /// Every message of the protocol. Client requests and their replies share a request id chosen by
 /// the client; peer messages carry the epoch of the sender's view.
 public enum Message: Equatable, Sendable {
     // Client requests.
     case get(key: String)
-    case put(key: String, value: [UInt8])
-    case delete(key: String)
+    case put(key: String, value: [UInt8], request: RequestID?)
+    case delete(key: String, request: RequestID?)
     case getHead
     case die(clean: Bool)
     // Replies.
@@ -55,7 +67,7 @@ public enum Message: Equatable, Sendable {
     case error(ErrorCode, String)
     // Peer messages.
     case hello(node: String, epoch: UInt64)
-    case forward(epoch: UInt64, seq: UInt64, key: String, value: [UInt8]?)
+    case forward(epoch: UInt64, seq: UInt64, key: String, value: [UInt8]?, request: RequestID?)
     case ack(epoch: UInt64, seq: UInt64)
     case setSuccessor(epoch: UInt64, successor: NodeAddress?)
     case setTail(epoch: UInt64)

@@ -26,11 +26,15 @@ public enum MessageCodec {
 
     private static func encodeBody(_ message: Message, into b: inout ByteBuffer) {
         switch message {
-        case .get(let key), .delete(let key):
+        case .get(let key):
             writeKey(key, &b)
-        case .put(let key, let value):
+        case .delete(let key, let request):
+            writeKey(key, &b)
+            writeRequest(request, &b)
+        case .put(let key, let value, let request):
             writeKey(key, &b)
             writeValue(value, &b)
+            writeRequest(request, &b)
         case .getHead, .dieAck:
             break
         case .die(let clean):
@@ -51,11 +55,12 @@ public enum MessageCodec {
         case .hello(let node, let epoch):
             writeShort(node, &b)
             b.writeInteger(epoch)
-        case .forward(let epoch, let seq, let key, let value):
+        case .forward(let epoch, let seq, let key, let value, let request):
             b.writeInteger(epoch)
             b.writeInteger(seq)
             writeKey(key, &b)
             writeOptionalValue(value, &b)
+            writeRequest(request, &b)
         case .ack(let epoch, let seq):
             b.writeInteger(epoch)
             b.writeInteger(seq)
@@ -95,6 +100,13 @@ public enum MessageCodec {
         writeBool(v != nil, &b)
         if let v { writeValue(v, &b) }
     }
+    private static func writeRequest(_ r: RequestID?, _ b: inout ByteBuffer) {
+        writeBool(r != nil, &b)
+        if let r {
+            b.writeInteger(r.client)
+            b.writeInteger(r.seq)
+        }
+    }
     private static func writeShort(_ s: String, _ b: inout ByteBuffer) {
         let bytes = Array(s.utf8.prefix(255))
         b.writeInteger(UInt8(bytes.count))
@@ -115,8 +127,11 @@ public enum MessageCodec {
         let message: Message
         switch kind {
         case .get: message = .get(key: try readKey(&body))
-        case .delete: message = .delete(key: try readKey(&body))
-        case .put: message = .put(key: try readKey(&body), value: try readValue(&body))
+        case .delete: message = .delete(key: try readKey(&body), request: try readRequest(&body))
+        case .put:
+            let key = try readKey(&body)
+            let value = try readValue(&body)
+            message = .put(key: key, value: value, request: try readRequest(&body))
         case .getHead: message = .getHead
         case .dieAck: message = .dieAck
         case .die: message = .die(clean: try readBool(&body, "clean"))
@@ -144,7 +159,8 @@ public enum MessageCodec {
             let epoch = try readU64(&body, "epoch")
             let seq = try readU64(&body, "seq")
             let key = try readKey(&body)
-            message = .forward(epoch: epoch, seq: seq, key: key, value: try readOptionalValue(&body))
+            let value = try readOptionalValue(&body)
+            message = .forward(epoch: epoch, seq: seq, key: key, value: value, request: try readRequest(&body))
         case .ack:
             message = .ack(epoch: try readU64(&body, "epoch"), seq: try readU64(&body, "seq"))
         case .setSuccessor:
@@ -219,6 +235,10 @@ public enum MessageCodec {
     }
     private static func readOptionalValue(_ b: inout ByteBuffer) throws(WireError) -> [UInt8]? {
         try readBool(&b, "value present") ? try readValue(&b) : nil
+    }
+    private static func readRequest(_ b: inout ByteBuffer) throws(WireError) -> RequestID? {
+        guard try readBool(&b, "request id present") else { return nil }
+        return RequestID(client: try readU64(&b, "client id"), seq: try readU64(&b, "request seq"))
     }
     private static func readNodeID(_ b: inout ByteBuffer) throws(WireError) -> String {
         let n = Int(try readU8(&b, "node id length"))

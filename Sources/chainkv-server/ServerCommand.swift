@@ -30,6 +30,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Members the first leader waits for before forming the chain.") var expectedMembers: Int?
     @Option(help: "Longest wait for them, in milliseconds.") var formationTimeoutMs: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+    @Option(help: "Leader's heartbeat interval in milliseconds.") var heartbeatIntervalMs: Int?
+    @Option(help: "Milliseconds without a heartbeat answer before the leader drops a member.") var heartbeatTimeoutMs: Int?
 
     func run() async throws {
         var cfg: ServerConfig
@@ -52,6 +54,8 @@ struct ServerCommand: AsyncParsableCommand {
             if let expectedMembers { cfg.expectedMembers = expectedMembers }
             if let formationTimeoutMs { cfg.formationTimeoutMs = formationTimeoutMs }
             if let logLevel { cfg.logLevel = logLevel }
+            if let heartbeatIntervalMs { cfg.heartbeatIntervalMs = heartbeatIntervalMs }
+            if let heartbeatTimeoutMs { cfg.heartbeatTimeoutMs = heartbeatTimeoutMs }
             try cfg.validate()
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("chainkv-server: \(error)\n".utf8))

@@ -2,56 +2,108 @@ import XCTest
 @testable import ChainCore
 
 final class LeaderTests: XCTestCase {
-    let config = Leader.Config(expectedMembers: 3, formationTicks: 10)
+    let config = Leader.Config(expectedMembers: 3, formationTicks: 10, transferTicks: 50)
+
+    /// Members in their first incarnation ("<id>.1").
+    func live(_ ids: String...) -> [NodeID: String] { Dictionary(uniqueKeysWithValues: ids.map { ($0, "\($0).1") }) }
+    func view(_ epoch: UInt64, _ ids: [NodeID], _ inc: [NodeID: String]? = nil) -> ChainView {
+        ChainView(epoch: epoch, members: ids, incarnations: inc ?? Dictionary(uniqueKeysWithValues: ids.map { ($0, "\($0).1") }))
+    }
 
     func testFormsChainOnceExpectedMembersAreLive() {
         var l = Leader(config: config)
-        XCTAssertEqual(l.on(.elected(chain: nil, version: nil, live: ["n2"], now: 0)), [])
-        XCTAssertEqual(l.on(.membersChanged(["n2", "n10"])), [])
-        XCTAssertEqual(l.on(.membersChanged(["n10", "n2", "n1"])),
-                       [.writeChain(ChainView(epoch: 1, members: ["n1", "n2", "n10"]), expectedVersion: nil)])
-        XCTAssertEqual(l.on(.membersChanged(["n10", "n2"])), [], "one write outstanding at a time")
-        XCTAssertEqual(l.on(.chainWritten(ChainView(epoch: 1, members: ["n1", "n2", "n10"]), version: 0)),
-                       [.writeChain(ChainView(epoch: 2, members: ["n2", "n10"]), expectedVersion: 0)])
+        XCTAssertEqual(l.on(.elected(chain: nil, version: nil, live: live("n2"), now: 0)), [])
+        XCTAssertEqual(l.on(.membersChanged(live("n2", "n10"))), [])
+        XCTAssertEqual(l.on(.membersChanged(live("n10", "n2", "n1"))),
+                       [.writeChain(view(1, ["n1", "n2", "n10"]), expectedVersion: nil)])
+        XCTAssertEqual(l.on(.membersChanged(live("n10", "n2"))), [], "one write outstanding at a time")
+        XCTAssertEqual(l.on(.chainWritten(view(1, ["n1", "n2", "n10"]), version: 0)),
+                       [.writeChain(view(2, ["n2", "n10"]), expectedVersion: 0)])
     }
 
     func testFormsChainOfWhoeverIsThereAfterTimeout() {
         var l = Leader(config: config)
-        XCTAssertEqual(l.on(.elected(chain: nil, version: nil, live: ["b"], now: 100)), [])
+        XCTAssertEqual(l.on(.elected(chain: nil, version: nil, live: live("b"), now: 100)), [])
         XCTAssertEqual(l.on(.tick(109)), [])
-        XCTAssertEqual(l.on(.tick(110)), [.writeChain(ChainView(epoch: 1, members: ["b"]), expectedVersion: nil)])
+        XCTAssertEqual(l.on(.tick(110)), [.writeChain(view(1, ["b"]), expectedVersion: nil)])
     }
 
     func testRemovesFailedMembersKeepingOrder() {
         var l = Leader(config: config)
-        let chain = ChainView(epoch: 4, members: ["a", "b", "c", "d"])
-        XCTAssertEqual(l.on(.elected(chain: chain, version: 7, live: ["a", "b", "c", "d"], now: 0)), [])
-        XCTAssertEqual(l.on(.membersChanged(["d", "a", "c"])),
-                       [.writeChain(ChainView(epoch: 5, members: ["a", "c", "d"]), expectedVersion: 7)])
+        XCTAssertEqual(l.on(.elected(chain: view(4, ["a", "b", "c", "d"]), version: 7, live: live("a", "b", "c", "d"), now: 0)), [])
+        XCTAssertEqual(l.on(.membersChanged(live("d", "a", "c"))),
+                       [.writeChain(view(5, ["a", "c", "d"]), expectedVersion: 7)])
     }
 
-    func testNeverWritesAnEmptyChain() {
+    func testRestartedMemberCountsAsFailedThenRejoinsThroughTransfer() {
         var l = Leader(config: config)
-        let chain = ChainView(epoch: 4, members: ["a", "b"])
-        XCTAssertEqual(l.on(.elected(chain: chain, version: 1, live: ["z"], now: 0)), [],
-                       "only a member of the last configuration may restart the chain")
+        _ = l.on(.elected(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0))
+        var restarted = live("a", "b", "c")
+        restarted["b"] = "b.2"  // b crashed and came back before its old session expired
+        XCTAssertEqual(l.on(.membersChanged(restarted)), [.writeChain(view(2, ["a", "c"]), expectedVersion: 0)])
+        XCTAssertEqual(l.on(.chainWritten(view(2, ["a", "c"]), version: 1)), [.startTransfer(from: "c", to: "b", epoch: 2)])
+        XCTAssertEqual(l.on(.tick(5)), [], "one transfer at a time")
+        XCTAssertEqual(l.on(.transferDone(joiner: "b")),
+                       [.writeChain(view(3, ["a", "c", "b"], ["a": "a.1", "c": "c.1", "b": "b.2"]), expectedVersion: 1)])
+    }
+
+    func testTransferTimesOutAndStartsOver() {
+        var l = Leader(config: config)
+        XCTAssertEqual(l.on(.elected(chain: view(1, ["a"]), version: 0, live: live("a", "j"), now: 0)),
+                       [.startTransfer(from: "a", to: "j", epoch: 1)])
+        XCTAssertEqual(l.on(.tick(49)), [])
+        XCTAssertEqual(l.on(.tick(50)), [.startTransfer(from: "a", to: "j", epoch: 1)])
+        XCTAssertEqual(l.on(.transferFailed(joiner: "j")), [.startTransfer(from: "a", to: "j", epoch: 1)])
+    }
+
+    func testJoinerThatLeftIsNotAppended() {
+        var l = Leader(config: config)
+        _ = l.on(.elected(chain: view(1, ["a"]), version: 0, live: live("a", "j"), now: 0))
+        _ = l.on(.membersChanged(live("a")))
+        XCTAssertEqual(l.on(.transferDone(joiner: "j")), [], "j left during its transfer")
+    }
+
+    func testRepairComesBeforeJoinAndAbortsTransferFromFailedSource() {
+        var l = Leader(config: config)
+        XCTAssertEqual(l.on(.elected(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b", "j"), now: 0)),
+                       [.startTransfer(from: "b", to: "j", epoch: 1)])
+        XCTAssertEqual(l.on(.membersChanged(live("a", "j"))), [.writeChain(view(2, ["a"]), expectedVersion: 0)])
+        XCTAssertNil(l.transfer, "the source of the snapshot failed")
+        XCTAssertEqual(l.on(.chainWritten(view(2, ["a"]), version: 1)), [.startTransfer(from: "a", to: "j", epoch: 2)])
+    }
+
+    func testUnresponsiveMemberIsDropped() {
+        var l = Leader(config: config)
+        _ = l.on(.elected(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0))
+        XCTAssertEqual(l.on(.unresponsive("b")), [.writeChain(view(2, ["a", "c"]), expectedVersion: 0)])
+        _ = l.on(.chainWritten(view(2, ["a", "c"]), version: 1))
+        XCTAssertEqual(l.on(.responsive("b")), [.startTransfer(from: "c", to: "b", epoch: 2)], "back: it rejoins with a snapshot")
+    }
+
+    func testTotalFailureRestartsOnlyFromLastConfiguration() {
+        var l = Leader(config: config)
+        let last = view(9, ["b", "c"])
+        // "a" was dropped earlier and comes back first: it must not restart the chain.
+        XCTAssertEqual(l.on(.elected(chain: last, version: 3, live: ["a": "a.2"], now: 0)), [])
+        XCTAssertEqual(l.on(.membersChanged(["a": "a.2", "c": "c.2"])),
+                       [.writeChain(ChainView(epoch: 10, members: ["c"], incarnations: ["c": "c.2"]), expectedVersion: 3)])
+        XCTAssertEqual(l.on(.chainWritten(ChainView(epoch: 10, members: ["c"], incarnations: ["c": "c.2"]), version: 4)),
+                       [.startTransfer(from: "c", to: "a", epoch: 10)], "a joins and receives the current data")
     }
 
     func testLostWriteAdoptsCurrentChainAndDecidesAgain() {
         var l = Leader(config: config)
-        let chain = ChainView(epoch: 1, members: ["a", "b", "c"])
-        _ = l.on(.elected(chain: chain, version: 0, live: ["a", "b", "c"], now: 0))
-        _ = l.on(.membersChanged(["a", "c"]))
-        let current = ChainView(epoch: 2, members: ["a", "b"])
-        XCTAssertEqual(l.on(.chainWriteFailed(current: current, version: 1)),
-                       [.writeChain(ChainView(epoch: 3, members: ["a"]), expectedVersion: 1)])
+        _ = l.on(.elected(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0))
+        _ = l.on(.membersChanged(live("a", "c")))
+        XCTAssertEqual(l.on(.chainWriteFailed(current: view(2, ["a", "b"]), version: 1)),
+                       [.writeChain(view(3, ["a"]), expectedVersion: 1)])
     }
 
     func testDeposedLeaderDecidesNothing() {
         var l = Leader(config: config)
-        _ = l.on(.elected(chain: nil, version: nil, live: [], now: 0))
+        _ = l.on(.elected(chain: nil, version: nil, live: [:], now: 0))
         _ = l.on(.deposed)
-        XCTAssertEqual(l.on(.membersChanged(["a", "b", "c"])), [])
+        XCTAssertEqual(l.on(.membersChanged(live("a", "b", "c"))), [])
     }
 
     func testNaturalOrder() {

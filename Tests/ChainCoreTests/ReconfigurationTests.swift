@@ -9,12 +9,16 @@ final class ReconfigurationTests: XCTestCase {
     func testMiddleFailureResendsUnacknowledgedToNewSuccessor() {
         var a = Replica(id: "a", lastSeq: 0)
         _ = a.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b", "c"])))
-        _ = a.on(.clientWrite(c(1), key: "k", value: Array("1".utf8), stored: nil))
-        _ = a.on(.clientWrite(c(2), key: "k", value: Array("2".utf8), stored: nil))
+        _ = a.on(.successorLinkUp("b"))
+        _ = a.on(.ack(from: "b", epoch: 1, seq: 0))
+        _ = a.on(.clientWrite(c(1), key: "k", value: Array("1".utf8), stored: nil, request: nil))
+        _ = a.on(.clientWrite(c(2), key: "k", value: Array("2".utf8), stored: nil, request: nil))
         _ = a.on(.persisted(through: 2))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil))])
         XCTAssertEqual(a.on(.viewChanged(ChainView(epoch: 2, members: ["a", "c"]))), [.recordEpoch(2), .connectSuccessor("c")])
-        XCTAssertEqual(a.on(.successorLinkUp("c")), [.forward(to: "c", epoch: 2, u(2, "2"))])
+        XCTAssertEqual(a.on(.successorLinkUp("c")), [])
+        // c had received 1 from b; it resumes from there.
+        XCTAssertEqual(a.on(.ack(from: "c", epoch: 2, seq: 1)), [.forward(to: "c", epoch: 2, u(2, "2"))])
         XCTAssertEqual(a.on(.ack(from: "c", epoch: 2, seq: 2)), [.reply(c(2), .put(old: Array("1".utf8)))])
     }
 
@@ -33,7 +37,9 @@ final class ReconfigurationTests: XCTestCase {
         _ = b.on(.forward(from: "a", epoch: 1, u(1, "x"), stored: nil))
         XCTAssertEqual(b.on(.viewChanged(ChainView(epoch: 2, members: ["b", "c"]))), [.recordEpoch(2)])
         // The new head continues the sequence after what it received from the old head.
-        XCTAssertEqual(b.on(.clientWrite(c(1), key: "k", value: Array("y".utf8), stored: nil)),
+        _ = b.on(.successorLinkUp("c"))
+        XCTAssertEqual(b.on(.ack(from: "c", epoch: 2, seq: 0)), [.forward(to: "c", epoch: 2, u(1, "x"))], "c gets what the old head sent b")
+        XCTAssertEqual(b.on(.clientWrite(c(1), key: "k", value: Array("y".utf8), stored: nil, request: nil)),
                        [.forward(to: "c", epoch: 2, u(2, "y")), .persist(u(2, "y"))])
         _ = b.on(.persisted(through: 2))
         XCTAssertEqual(b.on(.ack(from: "c", epoch: 2, seq: 2)), [.reply(c(1), .put(old: Array("x".utf8)))])
@@ -42,10 +48,10 @@ final class ReconfigurationTests: XCTestCase {
     func testDeposedHeadFailsItsPendingClients() {
         var a = Replica(id: "a", lastSeq: 0)
         _ = a.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b"])))
-        _ = a.on(.clientWrite(c(1), key: "k", value: [1], stored: nil))
+        _ = a.on(.clientWrite(c(1), key: "k", value: [1], stored: nil, request: nil))
         XCTAssertEqual(a.on(.viewChanged(ChainView(epoch: 2, members: ["b"]))),
                        [.recordEpoch(2), .connectSuccessor(nil), .reply(c(1), .error(.chainChanged))])
-        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: [1], stored: nil)), [.reply(c(2), .error(.notHead(head: "b")))])
+        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: [1], stored: nil, request: nil)), [.reply(c(2), .error(.notHead(head: "b")))])
     }
 
     func testOldEpochViewIsIgnored() {

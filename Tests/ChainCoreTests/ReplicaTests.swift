@@ -8,9 +8,16 @@ final class ReplicaTests: XCTestCase {
     func u(_ seq: UInt64, _ key: String, _ v: String?) -> Update { Update(seq: seq, key: key, value: v.map { Array($0.utf8) }) }
     func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
+    /// A node of `view` whose successor link is up and has reported its position, and which
+    /// holds a read lease up to tick 1000.
     func node(_ id: NodeID, lastSeq: UInt64 = 0) -> Replica {
         var r = Replica(id: id, lastSeq: lastSeq)
         _ = r.on(.viewChanged(view))
+        _ = r.on(.lease(until: 1000))
+        if let s = view.successor(of: id) {
+            _ = r.on(.successorLinkUp(s))
+            _ = r.on(.ack(from: s, epoch: 1, seq: lastSeq))
+        }
         return r
     }
 
@@ -24,10 +31,10 @@ final class ReplicaTests: XCTestCase {
 
     func testHeadPipelinesWithoutWaiting() {
         var a = node("a")
-        XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: bytes("1"), stored: nil)),
+        XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: bytes("1"), stored: nil, request: nil)),
                        [.forward(to: "b", epoch: 1, u(1, "k", "1")), .persist(u(1, "k", "1"))])
         // The second write goes out before the first is acknowledged, and reports the first as old.
-        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: bytes("2"), stored: nil)),
+        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: bytes("2"), stored: nil, request: nil)),
                        [.forward(to: "b", epoch: 1, u(2, "k", "2")), .persist(u(2, "k", "2"))])
         XCTAssertEqual(a.on(.persisted(through: 2)), [], "the head's own fsync commits nothing")
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 2)),
@@ -37,14 +44,14 @@ final class ReplicaTests: XCTestCase {
 
     func testAckBeforeLocalFsyncWaitsForFsync() {
         var a = node("a")
-        _ = a.on(.clientWrite(c(1), key: "k", value: bytes("1"), stored: nil))
+        _ = a.on(.clientWrite(c(1), key: "k", value: bytes("1"), stored: nil, request: nil))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [], "not on the head's disk yet")
         XCTAssertEqual(a.on(.persisted(through: 1)), [.reply(c(1), .put(old: nil))])
     }
 
     func testOutOfOrderAndCumulativeAcks() {
         var a = node("a")
-        for i in 1...3 { _ = a.on(.clientWrite(c(UInt64(i)), key: "k\(i)", value: bytes("v"), stored: nil)) }
+        for i in 1...3 { _ = a.on(.clientWrite(c(UInt64(i)), key: "k\(i)", value: bytes("v"), stored: nil, request: nil)) }
         _ = a.on(.persisted(through: 3))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 2)), [.reply(c(1), .put(old: nil)), .reply(c(2), .put(old: nil))])
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [], "a late smaller ack changes nothing")
@@ -84,7 +91,7 @@ final class ReplicaTests: XCTestCase {
 
     func testAckFromWrongNodeOrEpochIsIgnored() {
         var a = node("a")
-        _ = a.on(.clientWrite(c(1), key: "k", value: bytes("1"), stored: nil))
+        _ = a.on(.clientWrite(c(1), key: "k", value: bytes("1"), stored: nil, request: nil))
         _ = a.on(.persisted(through: 1))
         XCTAssertEqual(a.on(.ack(from: "c", epoch: 1, seq: 1)), [])
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 0, seq: 1)), [])
@@ -94,23 +101,23 @@ final class ReplicaTests: XCTestCase {
 
     func testReadsSeeCommittedStateOnly() {
         var a = node("a")
-        XCTAssertEqual(a.read("k", stored: bytes("old")), .value(bytes("old")))
-        _ = a.on(.clientWrite(c(1), key: "k", value: bytes("new"), stored: bytes("old")))
+        XCTAssertEqual(a.read("k", stored: bytes("old"), now: 1), .value(bytes("old")))
+        _ = a.on(.clientWrite(c(1), key: "k", value: bytes("new"), stored: bytes("old"), request: nil))
         XCTAssertFalse(a.needsStoredValue(for: "k"))
         // Storage may already hold "new": the core must not look at it.
-        XCTAssertEqual(a.read("k", stored: bytes("new")), .value(bytes("old")))
-        _ = a.on(.clientWrite(c(2), key: "k", value: bytes("newer"), stored: nil))
+        XCTAssertEqual(a.read("k", stored: bytes("new"), now: 1), .value(bytes("old")))
+        _ = a.on(.clientWrite(c(2), key: "k", value: bytes("newer"), stored: nil, request: nil))
         _ = a.on(.persisted(through: 2))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: bytes("old")))])
-        XCTAssertEqual(a.read("k", stored: nil), .value(bytes("new")), "the first write is now committed")
+        XCTAssertEqual(a.read("k", stored: nil, now: 1), .value(bytes("new")), "the first write is now committed")
         _ = a.on(.ack(from: "b", epoch: 1, seq: 2))
         XCTAssertTrue(a.needsStoredValue(for: "k"))
     }
 
     func testDeleteReportsExistenceAndMissingDeleteAnswersAtOnce() {
         var a = node("a")
-        XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: nil, stored: nil)), [.reply(c(1), .delete(existed: false))])
-        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: nil, stored: bytes("v"))),
+        XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: nil, stored: nil, request: nil)), [.reply(c(1), .delete(existed: false))])
+        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: nil, stored: bytes("v"), request: nil)),
                        [.forward(to: "b", epoch: 1, u(1, "k", nil)), .persist(u(1, "k", nil))])
         _ = a.on(.persisted(through: 1))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(2), .delete(existed: true))])
@@ -118,30 +125,90 @@ final class ReplicaTests: XCTestCase {
 
     func testNonHeadRefusesClients() {
         var b = node("b")
-        XCTAssertEqual(b.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil)), [.reply(c(1), .error(.notHead(head: "a")))])
-        XCTAssertEqual(b.read("k", stored: nil), .error(.notHead(head: "a")))
+        XCTAssertEqual(b.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: nil)), [.reply(c(1), .error(.notHead(head: "a")))])
+        XCTAssertEqual(b.read("k", stored: nil, now: 1), .error(.notHead(head: "a")))
     }
 
     func testSingleNodeChainCommitsOnFsync() {
         var s = Replica(id: "a", lastSeq: 5)
         XCTAssertEqual(s.on(.viewChanged(ChainView(epoch: 3, members: ["a"]))), [.recordEpoch(3)])
-        XCTAssertEqual(s.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil)), [.persist(u(6, "k", "v"))])
+        XCTAssertEqual(s.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: nil)), [.persist(u(6, "k", "v"))])
         XCTAssertEqual(s.on(.persisted(through: 6)), [.reply(c(1), .put(old: nil))])
     }
 
-    func testResendOnReconnectSkipsAcknowledged() {
+    func testReconnectWaitsForPositionThenResendsFromIt() {
         var a = node("a")
-        for i in 1...3 { _ = a.on(.clientWrite(c(UInt64(i)), key: "k", value: bytes("\(i)"), stored: nil)) }
-        _ = a.on(.ack(from: "b", epoch: 1, seq: 1))  // not durable here yet: stays in flight
-        XCTAssertEqual(a.on(.successorLinkUp("b")),
-                       [.forward(to: "b", epoch: 1, u(2, "k", "2")), .forward(to: "b", epoch: 1, u(3, "k", "3"))])
+        for i in 1...3 { _ = a.on(.clientWrite(c(UInt64(i)), key: "k", value: bytes("\(i)"), stored: nil, request: nil)) }
+        XCTAssertEqual(a.on(.successorLinkUp("b")), [], "nothing is sent before the successor says where it is")
+        XCTAssertEqual(a.on(.clientWrite(c(4), key: "k", value: bytes("4"), stored: nil, request: nil)), [.persist(u(4, "k", "4"))],
+                       "not forwarded while the position is unknown")
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)),
+                       [.forward(to: "b", epoch: 1, u(2, "k", "2")), .forward(to: "b", epoch: 1, u(3, "k", "3")),
+                        .forward(to: "b", epoch: 1, u(4, "k", "4"))])
+        XCTAssertEqual(a.on(.clientWrite(c(5), key: "k", value: bytes("5"), stored: nil, request: nil)),
+                       [.forward(to: "b", epoch: 1, u(5, "k", "5")), .persist(u(5, "k", "5"))])
         XCTAssertEqual(a.on(.successorLinkUp("c")), [], "not our successor")
+    }
+
+    func testCatchUpIncludesCommittedUpdatesFromRecent() {
+        var a = node("a")
+        for i in 1...3 { _ = a.on(.clientWrite(c(UInt64(i)), key: "k\(i)", value: bytes("v"), stored: nil, request: nil)) }
+        _ = a.on(.persisted(through: 3))
+        _ = a.on(.ack(from: "b", epoch: 1, seq: 2))  // 1 and 2 committed, 3 in flight
+        _ = a.on(.successorLinkUp("b"))
+        // A successor that lost everything after 1 (a new node after a snapshot at 1) gets 2 and 3.
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)),
+                       [.forward(to: "b", epoch: 1, u(2, "k2", "v")), .forward(to: "b", epoch: 1, u(3, "k3", "v"))])
+    }
+
+    func testSuccessorBehindWhatIsKeptNeedsTransfer() {
+        var a = node("a", lastSeq: 100)  // restarted: seqs up to 100 are on disk only
+        _ = a.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: nil))
+        _ = a.on(.successorLinkUp("b"))
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 50)), [.successorTooFarBehind("b", position: 50)])
+    }
+
+    func testRetriedRequestIsNotAppliedTwice() {
+        var a = node("a")
+        let r = RequestKey(client: 9, seq: 1)
+        XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: r)),
+                       [.forward(to: "b", epoch: 1, Update(seq: 1, key: "k", value: bytes("v"), request: r)),
+                        .persist(Update(seq: 1, key: "k", value: bytes("v"), request: r))])
+        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: bytes("v"), stored: nil, request: r)), [], "retry joins the write in flight")
+        _ = a.on(.persisted(through: 1))
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil)), .reply(c(2), .put(old: nil))])
+        XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: bytes("v"), request: r)), [.reply(c(3), .put(old: nil))],
+                       "a retry after commit gets the original outcome, not a second application")
+    }
+
+    func testNewHeadRecognizesRetryOfWriteSequencedByOldHead() {
+        var b = node("b")
+        let r = RequestKey(client: 5, seq: 42)
+        _ = b.on(.forward(from: "a", epoch: 1, Update(seq: 1, key: "k", value: bytes("x"), request: r), stored: bytes("w")))
+        _ = b.on(.viewChanged(ChainView(epoch: 2, members: ["b", "c"])))
+        _ = b.on(.lease(until: 1000))
+        // The client retries at the new head while the write is still in flight there.
+        XCTAssertEqual(b.on(.clientWrite(c(7), key: "k", value: bytes("x"), stored: nil, request: r)), [])
+        _ = b.on(.successorLinkUp("c"))
+        _ = b.on(.ack(from: "c", epoch: 2, seq: 1))
+        XCTAssertEqual(b.on(.persisted(through: 1)), [.reply(c(7), .put(old: bytes("w")))], "the old value the first head would have reported")
+    }
+
+    func testReadsNeedALease() {
+        var a = Replica(id: "a", lastSeq: 0)
+        _ = a.on(.viewChanged(ChainView(epoch: 1, members: ["a"])))
+        XCTAssertEqual(a.read("k", stored: nil, now: 0), .error(.noLease))
+        _ = a.on(.lease(until: 10))
+        XCTAssertEqual(a.read("k", stored: nil, now: 9), .value(nil))
+        XCTAssertEqual(a.read("k", stored: nil, now: 10), .error(.noLease))
+        _ = a.on(.lease(until: 5))
+        XCTAssertEqual(a.read("k", stored: nil, now: 9), .value(nil), "a shorter lease does not cut a longer one")
     }
 
     func testInflightLimitRefusesWrites() {
         var a = node("a")
-        for i in 0..<CoreLimits.inflightMax { _ = a.on(.clientWrite(c(UInt64(i)), key: "k\(i)", value: [1], stored: nil)) }
-        XCTAssertEqual(a.on(.clientWrite(c(99_999), key: "x", value: [1], stored: nil)), [.reply(c(99_999), .error(.overloaded))])
+        for i in 0..<CoreLimits.inflightMax { _ = a.on(.clientWrite(c(UInt64(i)), key: "k\(i)", value: [1], stored: nil, request: nil)) }
+        XCTAssertEqual(a.on(.clientWrite(c(99_999), key: "x", value: [1], stored: nil, request: nil)), [.reply(c(99_999), .error(.overloaded))])
     }
 
     func testPredecessorLinkUpGetsCurrentAck() {

@@ -289,3 +289,22 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try sqlite3CLI(path, "SELECT name, value FROM meta ORDER BY name"), "last_seq|2\n")
     }
 }
+
+final class SnapshotTests: XCTestCase {
+    func testSnapshotIgnoresLaterCommits() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("snap-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("db.sqlite").path
+        let writer = try Store(path: path)
+        let reader = try Store(path: path)
+        try writer.apply([StoredUpdate(seq: 1, key: "a", value: [1]), StoredUpdate(seq: 2, key: "b", value: [2])])
+        try reader.beginSnapshot()
+        try writer.apply([StoredUpdate(seq: 3, key: "c", value: [3]), StoredUpdate(seq: 4, key: "a", value: nil)])
+        XCTAssertEqual(try reader.lastSeq(), 2)
+        XCTAssertEqual(try reader.scan(after: nil, limit: 10, byteLimit: 1 << 20).map(\.key), ["a", "b"])
+        try reader.endSnapshot()
+        XCTAssertEqual(try reader.lastSeq(), 4)
+        XCTAssertEqual(try reader.scan(after: nil, limit: 10, byteLimit: 1 << 20).map(\.key), ["b", "c"])
+    }
+}

@@ -5,13 +5,15 @@ import XCTest
 final class MessageCodecTests: XCTestCase {
     static let addr = NodeAddress(id: "n1", host: "127.0.0.1", port: 7001)
     static let samples: [Message] = [
-        .get(key: "k"), .put(key: "ключ", value: [0, 1, 255]), .put(key: "e", value: []), .delete(key: "k"),
+        .get(key: "k"), .put(key: "ключ", value: [0, 1, 255], request: RequestID(client: 7, seq: 9)), .put(key: "e", value: [], request: nil),
+        .delete(key: "k", request: nil), .delete(key: "k", request: RequestID(client: .max, seq: 0)),
         .getHead, .die(clean: true), .die(clean: false),
         .value(nil), .value([1, 2]), .putResult(old: nil), .putResult(old: [9]), .deleteResult(existed: true),
         .chain(ChainInfo(epoch: 3, members: [addr, NodeAddress(id: "n2", host: "localhost", port: 7002)])),
         .chain(ChainInfo(epoch: 0, members: [])),
         .dieAck, .error(.notHead, "not the head"),
-        .hello(node: "n1", epoch: 9), .forward(epoch: 2, seq: 77, key: "k", value: [1]), .forward(epoch: 2, seq: 78, key: "k", value: nil),
+        .hello(node: "n1", epoch: 9), .forward(epoch: 2, seq: 77, key: "k", value: [1], request: RequestID(client: 1, seq: 2)),
+        .forward(epoch: 2, seq: 78, key: "k", value: nil, request: nil),
         .ack(epoch: 2, seq: 78), .setSuccessor(epoch: 4, successor: addr), .setSuccessor(epoch: 4, successor: nil),
         .setTail(epoch: 5), .removeTail(epoch: 6), .startTransfer(epoch: 7, to: addr),
         .dataTransfer(epoch: 8, lastSeq: 100, rows: [Row(key: "a", value: [1]), Row(key: "b", value: [])], done: true),
@@ -36,7 +38,7 @@ final class MessageCodecTests: XCTestCase {
 
     func testMaximalKeyAndValueFitInAFrame() throws {
         let f = Frame(requestID: 1, .put(key: String(repeating: "k", count: WireLimits.keySizeMax),
-                                         value: [UInt8](repeating: 7, count: WireLimits.valueSizeMax)))
+                                         value: [UInt8](repeating: 7, count: WireLimits.valueSizeMax), request: RequestID(client: 1, seq: 1)))
         XCTAssertEqual(try roundTrip(f), f)
     }
 
@@ -111,7 +113,7 @@ final class FrameDecoderTests: XCTestCase {
     }
 
     func testByteAtATimeDeliveryAndBackToBackFrames() throws {
-        let frames = [Frame(requestID: 1, .get(key: "a")), Frame(requestID: 2, .put(key: "b", value: [1, 2, 3]))]
+        let frames = [Frame(requestID: 1, .get(key: "a")), Frame(requestID: 2, .put(key: "b", value: [1, 2, 3], request: nil))]
         var all = ByteBuffer()
         for f in frames { MessageCodec.encode(f, into: &all) }
         var decoder = FrameDecoder()

@@ -44,7 +44,8 @@ final class ClusterFixture: @unchecked Sendable {
         p.executableURL = TestEnvironment.binDir.appendingPathComponent("chainkv-server")
         p.arguments = ["--id", n.id, "--port", "\(n.port)", "--data-dir", n.dataDir.path, "--zookeeper", zookeeper,
                        "--cluster", cluster, "--expected-members", "\(nodes.count)", "--formation-timeout-ms", "10000",
-                       "--session-timeout-ms", "4000", "--log-level", "debug"]
+                       "--session-timeout-ms", "4000", "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500",
+                       "--log-level", "debug"]
         if !FileManager.default.fileExists(atPath: n.log.path) { FileManager.default.createFile(atPath: n.log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: n.log)
         handle.seekToEndOfFile()

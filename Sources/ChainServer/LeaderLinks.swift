@@ -1,0 +1,108 @@
+import ChainCore
+import ChainKV
+import ChainWire
+import Logging
+import NIOCore
+
+/// The leader's links to every member: periodic pings (the paper's heartbeats) and control
+/// requests such as StartTransfer. A member whose pings fail for longer than the configured limit
+/// is reported unresponsive, so a hung or paused server leaves the chain even while its ZooKeeper
+/// session lives on. Confined to the node's loop.
+final class LeaderLinks: @unchecked Sendable {
+    private unowned let node: ChainNode
+    private var links: [NodeID: Link] = [:]
+    private var timer: RepeatedTask?
+    private var counter: UInt64 = 0
+    private let interval: TimeAmount
+    private let limit: TimeAmount
+
+    private struct Link {
+        var address: NodeAddress
+        var connection: Connection?
+        var connecting = false
+        var lastPong: NIODeadline
+        var suspected = false
+    }
+
+    init(node: ChainNode, interval: TimeAmount, limit: TimeAmount) {
+        self.node = node
+        self.interval = interval
+        self.limit = limit
+        timer = node.loop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [weak self] _ in self?.beat() }
+    }
+
+    /// Keeps one link per registered member; links of members that left are closed.
+    func update(members: [NodeID: NodeAddress]) {
+        for (id, link) in links where members[id] == nil || members[id] != link.address {
+            link.connection?.close()
+            links[id] = nil
+        }
+        for (id, address) in members where links[id] == nil {
+            links[id] = Link(address: address, lastPong: .now())
+        }
+    }
+
+    func close() {
+        timer?.cancel()
+        for link in links.values { link.connection?.close() }
+        links.removeAll()
+    }
+
+    /// Sends `message` to `member` on its control link and waits for the reply.
+    func request(_ message: Message, to member: NodeID, timeout: TimeAmount) async throws -> Message {
+        let address = try await node.loop.submit { () -> NodeAddress? in self.links[member]?.address }.get()
+        guard let address else { throw TransferError("no link to \(member)") }
+        // A dedicated connection: a long transfer must not delay heartbeats queued behind it.
+        let connection = try await Connection.connect(host: address.host, port: address.port, group: node.group, timeout: .seconds(2))
+        defer { connection.close() }
+        return try await connection.request(message, timeout: timeout)
+    }
+
+    private func beat() {
+        let now = NIODeadline.now()
+        counter += 1
+        for (id, link) in links {
+            if !link.suspected && now - link.lastPong > limit {
+                links[id]?.suspected = true
+                node.logger.warning("member missed heartbeats; reporting it unresponsive",
+                                    metadata: ["member": "\(id)", "silentMs": "\((now - link.lastPong).nanoseconds / 1_000_000)"])
+                node.leaderEvent(.unresponsive(id))
+            }
+            if let connection = link.connection, connection.isActive {
+                ping(id, connection)
+            } else if !link.connecting {
+                links[id]?.connecting = true
+                connect(id, link.address)
+            }
+        }
+    }
+
+    private func connect(_ id: NodeID, _ address: NodeAddress) {
+        let (group, loop, timeout) = (node.group, node.loop, interval)
+        Task {
+            let connection = try? await Connection.connect(host: address.host, port: address.port, group: group, timeout: timeout)
+            loop.execute {
+                guard self.links[id]?.address == address else { connection?.close(); return }
+                self.links[id]?.connecting = false
+                self.links[id]?.connection = connection
+                if let connection { self.ping(id, connection) }
+            }
+        }
+    }
+
+    private func ping(_ id: NodeID, _ connection: Connection) {
+        let (n, loop, timeout) = (counter, node.loop, interval * 2)
+        Task {
+            guard case .pong = try? await connection.request(.ping(n), timeout: timeout) else { return }
+            loop.execute {
+                guard self.links[id]?.connection === connection else { return }
+                self.links[id]?.lastPong = .now()
+                if self.links[id]?.suspected == true {
+                    self.links[id]?.suspected = false
+                    self.node.logger.notice("member answers heartbeats again", metadata: ["member": "\(id)"])
+                    self.node.leaderEvent(.responsive(id))
+                }
+            }
+        }
+    }
+}
