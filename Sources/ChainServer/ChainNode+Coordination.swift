@@ -63,6 +63,7 @@ extension ChainNode {
     /// cannot expire before `sentAtMs + sessionTimeout`, so reads are safe until well before that.
     func renewLease(sentAtMs: UInt64) {
         perform(replica.on(.lease(until: sentAtMs + UInt64(config.sessionTimeoutMs) / 2)))
+        flush()
     }
 
     func leaderEvent(_ event: LeaderEvent) {

@@ -96,12 +96,14 @@ final class ChainNode: @unchecked Sendable {
         inbound[node] = channel
         logger.debug("inbound peer link up", metadata: ["peer": "\(node)"])
         perform(replica.on(.predecessorLink(node, up: true)))
+        flush()
     }
 
     func peerClosed(_ node: NodeID, channel: Channel) {
         guard inbound[node] === channel else { return }
         inbound[node] = nil
         perform(replica.on(.predecessorLink(node, up: false)))
+        flush()
     }
 
     // MARK: Client requests

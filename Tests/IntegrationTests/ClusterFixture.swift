@@ -81,6 +81,19 @@ final class ClusterFixture: @unchecked Sendable {
 
     func isRunning(_ i: Int) -> Bool { nodes[i].process?.isRunning ?? false }
 
+    /// Waits (at most 15 s) for server `i` to exit by itself.
+    func waitExit(_ i: Int) {
+        let deadline = Date().addingTimeInterval(15)
+        while isRunning(i) && Date() < deadline { usleep(20_000) }
+    }
+
+    func exitStatus(_ i: Int) -> Int32? {
+        guard let p = nodes[i].process, !p.isRunning else { return nil }
+        return p.terminationStatus
+    }
+
+    func log(_ i: Int) -> String { (try? String(contentsOf: nodes[i].log, encoding: .utf8)) ?? "" }
+
     func kill(_ i: Int, signal: Int32 = SIGKILL) {
         guard let p = nodes[i].process, p.isRunning else { return }
         Foundation.kill(p.processIdentifier, signal)
