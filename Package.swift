@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Pure protocol state machines: events in, actions out. No I/O, no clock, no async.
@@ -42,7 +45,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // Linearizability checking of recorded key-value histories (pure: standard library only).
+        .target(name: "ChainCheck"),
         .target(name: "ChainKV", dependencies: [
             "ChainWire",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -58,11 +65,16 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "chainkv", dependencies: [
-            "ChainKV", "ChainCoordination",
+            "ChainKV", "ChainCoordination", "ChainCheck",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // libFuzzer targets: only an entry point each (build with scripts/fuzz, see NOTES on -sanitize=fuzzer).
+        .executableTarget(name: "fuzz-wire", dependencies: ["ChainWire", .product(name: "NIOCore", package: "swift-nio")]),
+        .executableTarget(name: "fuzz-json", dependencies: ["ChainCoordination", "ChainServer"]),
         .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore"]),
+        .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck"]),
         .testTarget(name: "ChainWireTests", dependencies: ["ChainWire"]),
         .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage"]),
         .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination"]),

@@ -1,0 +1,37 @@
+import ArgumentParser
+import ChainKV
+import Foundation
+
+struct Put: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Set a key; prints the old value if it had one.")
+    @OptionGroup var server: ServerOptions
+    @Flag(name: .long, help: "Print a JSON object.") var json = false
+    @Argument(help: "The key.") var key: String
+    @Argument(help: "The value (use --stdin to read it from standard input).") var value: String?
+    @Flag(name: .long, help: "Read the value from standard input.") var stdin = false
+
+    func run() async throws {
+        let bytes: [UInt8]
+        if stdin {
+            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+        } else if let value {
+            bytes = Array(value.utf8)
+        } else {
+            throw ValidationError("give a value or --stdin")
+        }
+        let client = try server.client()
+        defer { client.shutdown() }
+        do {
+            let old = try await client.put(key, bytes)
+            if json {
+                printJSON(["key": key, "created": old == nil, "old": old.map(text)])
+            } else if let old {
+                print("OK (old value: \(text(old)))")
+            } else {
+                print("OK (new key)")
+            }
+        } catch let e as ChainKVError {
+            fail(e)
+        }
+    }
+}
