@@ -24,7 +24,7 @@ final class ModelTests: XCTestCase {
         let bytes = try config.encoded()
         XCTAssertEqual(
             String(decoding: bytes, as: UTF8.self),
-            #"{"addresses":{"n1":"h1:1","n2":"h2:2"},"epoch":7,"incarnations":{"n1":"t1\/10","n2":"t2\/20"},"leader":"n1","members":["n2","n1"],"updatedAt":"2026-11-24T23:00:00.000Z"}"#)
+            #"{"addresses":{"n1":"h1:1","n2":"h2:2"},"epoch":7,"incarnations":{"n1":"t1/10","n2":"t2/20"},"leader":"n1","members":["n2","n1"],"updatedAt":"2026-11-24T23:00:00.000Z"}"#)
         XCTAssertEqual(try ChainConfig.decode(bytes), config)
         // A configuration written without incarnations still reads.
         let old = #"{"addresses":{"n1":"h1:1"},"epoch":1,"leader":"n1","members":["n1"],"updatedAt":"x"}"#
