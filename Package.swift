@@ -77,8 +77,10 @@ let package = Package(
         .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck"]),
         .testTarget(name: "ChainWireTests", dependencies: ["ChainWire"]),
         .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage"]),
-        .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCoordination", "ChainWire", "ChainStorage",
+        // Test helpers shared by the test targets (a cuttable TCP proxy for partition tests).
+        .target(name: "ChainTestSupport", path: "Sources/ChainTestSupport"),
+        .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination", "ChainTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCoordination", "ChainWire", "ChainStorage", "ChainTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], exclude: ["c", "python"]),

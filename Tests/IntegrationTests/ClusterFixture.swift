@@ -20,8 +20,12 @@ final class ClusterFixture: @unchecked Sendable {
     let base: URL
     private(set) var nodes: [Node] = []
 
-    init(size: Int, name: String = #function) throws {
+    /// ZooKeeper connect string per server index, where it differs (e.g. through a proxy).
+    private let zookeeperOverride: [Int: String]
+
+    init(size: Int, name: String = #function, zookeeperFor override: (String) throws -> [Int: String] = { _ in [:] }) throws {
         zookeeper = try ZooKeeperFixture.shared.connectString()
+        zookeeperOverride = try override(zookeeper)
         let clean = name.filter { $0.isLetter || $0.isNumber }
         cluster = "t\(clean.prefix(40))\(UInt32.random(in: 0...UInt32.max))"
         base = try TestEnvironment.temporaryDirectory("cluster")
@@ -42,7 +46,7 @@ final class ClusterFixture: @unchecked Sendable {
         let n = nodes[i]
         let p = Process()
         p.executableURL = TestEnvironment.binDir.appendingPathComponent("chainkv-server")
-        p.arguments = ["--id", n.id, "--port", "\(n.port)", "--data-dir", n.dataDir.path, "--zookeeper", zookeeper,
+        p.arguments = ["--id", n.id, "--port", "\(n.port)", "--data-dir", n.dataDir.path, "--zookeeper", zookeeperOverride[i] ?? zookeeper,
                        "--cluster", cluster, "--expected-members", "\(nodes.count)", "--formation-timeout-ms", "10000",
                        "--session-timeout-ms", "4000", "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500",
                        "--log-level", "debug"]
@@ -78,6 +82,8 @@ final class ClusterFixture: @unchecked Sendable {
         defer { client.shutdown() }
         return try blockingTest { try await client.chain() }
     }
+
+    func pid(_ i: Int) -> pid_t { nodes[i].process?.processIdentifier ?? 0 }
 
     func isRunning(_ i: Int) -> Bool { nodes[i].process?.isRunning ?? false }
 

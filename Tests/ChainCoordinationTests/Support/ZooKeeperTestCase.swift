@@ -1,3 +1,4 @@
+import ChainTestSupport
 import ChainCoordination
 import Foundation
 import XCTest

@@ -6,8 +6,8 @@ import Glibc
 /// A loopback TCP forwarder in front of ZooKeeper that a test can cut: the way to lose a connection (briefly,
 /// or for longer than the session timeout so the server expires the session) without touching the server.
 /// While cut, it accepts and drops new connections at once, as a partitioned network would look to the client.
-final class TCPProxy: @unchecked Sendable {
-    let port: Int
+public final class TCPProxy: @unchecked Sendable {
+    public let port: Int
     private let targetHost: String
     private let targetPort: Int
     private let listener: Int32
@@ -17,11 +17,11 @@ final class TCPProxy: @unchecked Sendable {
     private var open: Set<Int32> = []
 
     /// Forwards 127.0.0.1:`port` to the first server of `connectString`.
-    init(forwardingTo connectString: String) throws {
+    public init(forwardingTo connectString: String) throws {
         let first = connectString.split(separator: ",")[0]
         let parts = first.split(separator: ":")
         guard parts.count == 2, let targetPort = Int(parts[1]) else {
-            throw ZooKeeperServer.StartError(description: "cannot proxy \(connectString)")
+            throw ProxyError(description: "cannot proxy \(connectString)")
         }
         self.targetHost = String(parts[0])
         self.targetPort = targetPort
@@ -31,10 +31,10 @@ final class TCPProxy: @unchecked Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    var connectString: String { "127.0.0.1:\(port)" }
+    public var connectString: String { "127.0.0.1:\(port)" }
 
     /// Drops every forwarded connection and refuses new ones until `restore()`.
-    func cutConnections() {
+    public func cutConnections() {
         // shutdown, not close: it wakes the pump threads blocked in read(), which then close their sockets.
         // Under the lock, so no descriptor is closed (and its number reused) in between.
         lock.withLock {
@@ -43,11 +43,11 @@ final class TCPProxy: @unchecked Sendable {
         }
     }
 
-    func restore() {
+    public func restore() {
         lock.withLock { cut = false }
     }
 
-    func stop() {
+    public func stop() {
         lock.withLock { stopped = true }
         cutConnections()
         shutdown(listener, Int32(SHUT_RDWR))
@@ -127,7 +127,7 @@ final class TCPProxy: @unchecked Sendable {
 
     private static func listen() throws -> (Int32, Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ZooKeeperServer.StartError(description: "socket() failed: errno \(errno)") }
+        guard fd >= 0 else { throw ProxyError(description: "socket() failed: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -139,14 +139,14 @@ final class TCPProxy: @unchecked Sendable {
         }
         guard ok else {
             close(fd)
-            throw ZooKeeperServer.StartError(description: "proxy cannot listen: errno \(errno)")
+            throw ProxyError(description: "proxy cannot listen: errno \(errno)")
         }
         return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     private static func connect(host: String, port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ZooKeeperServer.StartError(description: "socket() failed") }
+        guard fd >= 0 else { throw ProxyError(description: "socket() failed") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
@@ -158,8 +158,12 @@ final class TCPProxy: @unchecked Sendable {
         }
         guard ok else {
             close(fd)
-            throw ZooKeeperServer.StartError(description: "proxy cannot reach \(host):\(port)")
+            throw ProxyError(description: "proxy cannot reach \(host):\(port)")
         }
         return fd
     }
+}
+
+public struct ProxyError: Error, CustomStringConvertible {
+    public var description: String
 }
