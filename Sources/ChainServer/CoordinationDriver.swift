@@ -32,13 +32,15 @@ final class CoordinationDriver: Sendable {
         Task {
             for await event in coordinator.events { await driver.handle(event, node: node) }
         }
+        // Leases first: a server can be named head as soon as it registers, and a head without
+        // a confirmed lease refuses reads.
+        driver.renewLeases(node: node, every: .milliseconds(config.sessionTimeoutMs / 6))
         try await coordinator.register(member: node.member)
         try await coordinator.watchChain()
         try await coordinator.watchMembers()
         if try await coordinator.joinElection() {
             await driver.becomeLeader(node: node)
         }
-        driver.renewLeases(node: node, every: .milliseconds(config.sessionTimeoutMs / 6))
         return driver
     }
 
@@ -49,8 +51,14 @@ final class CoordinationDriver: Sendable {
         Task { [weak self] in
             while self != nil {
                 let sentAtMs = node.nowMs
-                if (try? await coordinator.client.exists(coordinator.paths.root)) != nil {
+                do {
+                    // Any answer proves the session alive when it was given; the znode need not exist.
+                    _ = try await coordinator.client.exists(coordinator.paths.root)
                     node.loop.execute { node.renewLease(sentAtMs: sentAtMs) }
+                } catch ZooKeeperError.closed {
+                    return
+                } catch {
+                    // No answer, no renewal: the lease runs out on its own.
                 }
                 try? await Task.sleep(for: interval)
             }
