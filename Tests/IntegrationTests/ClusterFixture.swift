@@ -65,7 +65,9 @@ final class ClusterFixture: @unchecked Sendable {
         var last = "no answer"
         while Date() < deadline {
             let c = PaperClient()
-            if c.`init`(servers: servers, port: 0) == PaperClient.ok, let info = try? chainInfo(), info.members.count == members {
+            if c.`init`(servers: servers, port: 0) == PaperClient.ok, let info = try? chainInfo(), info.members.count == members,
+               nodes.indices.allSatisfy({ !isRunning($0) || log($0).contains("joined the election") }) {
+                // Every running server has finished starting (registered, watching, a candidate).
                 _ = c.shutdown()
                 return
             } else if let info = try? chainInfo() {
