@@ -21,6 +21,7 @@ extension ChainNode {
         case .ack(let to, let epoch, let seq):
             write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
         case .reply(let ref, let reply):
+            metrics.replied(ref, reply)
             write(Self.message(for: reply, addresses: addresses), requestID: ref.request, to: clients[ref.connection])
         case .connectSuccessor(let node):
             connectSuccessor(node)

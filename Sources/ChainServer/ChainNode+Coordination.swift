@@ -27,6 +27,7 @@ extension ChainNode {
             "role": "\(view.role(of: self.config.id).rawValue)", "leader": "\(config.leader)",
         ])
         perform(replica.on(.viewChanged(view)))
+        metrics.reconfigurations.increment()
         flush()
     }
 
@@ -55,6 +56,7 @@ extension ChainNode {
     }
 
     func tick() {
+        metrics.observe(replica, leading: leader.isLeading)
         guard leader.isLeading else { return }
         leaderEvent(.tick(ticks))
     }
@@ -116,6 +118,7 @@ extension ChainNode {
             loop.execute {
                 switch result {
                 case .written(let version):
+                    self.metrics.chainWrites.increment()
                     self.leaderEvent(.chainWritten(view, version: version))
                 case .conflict(let current):
                     self.logger.warning("chain write lost a race; re-deciding from the stored chain")

@@ -46,6 +46,7 @@ final class ChainNode: @unchecked Sendable {
     var splice: (node: NodeID, since: NIODeadline, target: UInt64)?
     /// The leader's heartbeat and control links (only while leading).
     var leaderLinks: LeaderLinks?
+    let metrics = ServerMetrics()
 
     init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, databasePath: String, reader: Store,
          committer: GroupCommitter, lastSeq: UInt64, logger: Logger) {
@@ -114,12 +115,18 @@ final class ChainNode: @unchecked Sendable {
         do {
             switch message {
             case .get(let key):
+                let started = NIODeadline.now()
                 let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
-                send(.reply(ref, replica.read(key, stored: stored, now: nowMs)))
+                let reply = replica.read(key, stored: stored, now: nowMs)
+                send(.reply(ref, reply))
+                metrics.request("get", status: ServerMetrics.status(reply))
+                metrics.latency("get", since: started)
             case .put(let key, let value, let request):
+                metrics.writeStarted(ref, type: "put")
                 let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
                 perform(replica.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request.map(Self.requestKey))))
             case .delete(let key, let request):
+                metrics.writeStarted(ref, type: "delete")
                 let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
                 perform(replica.on(.clientWrite(ref, key: key, value: nil, stored: stored, request: request.map(Self.requestKey))))
             case .ping(let n):
@@ -130,6 +137,8 @@ final class ChainNode: @unchecked Sendable {
                 receiveTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done, connection: connection, requestID: requestID)
             case .getHead:
                 write(.chain(chainInfo()), requestID: requestID, to: clients[connection])
+            case .status:
+                write(.statusReply(status()), requestID: requestID, to: clients[connection])
             case .die(let clean):
                 die(clean: clean, connection: connection, requestID: requestID)
             default:
@@ -143,6 +152,12 @@ final class ChainNode: @unchecked Sendable {
     }
 
     static func requestKey(_ r: RequestID) -> RequestKey { RequestKey(client: r.client, seq: r.seq) }
+
+    func status() -> NodeStatus {
+        NodeStatus(id: config.id, epoch: replica.view.epoch, role: replica.role.rawValue, received: replica.received,
+                   durable: replica.durable, stable: replica.stable, uptimeMs: nowMs, isLeader: leader.isLeading,
+                   inflight: UInt32(replica.inflightCount))
+    }
 
     /// The chain as clients see it: members in order with their addresses.
     func chainInfo() -> ChainInfo {
@@ -190,6 +205,7 @@ final class ChainNode: @unchecked Sendable {
         case .ack(let epoch, let seq):
             perform(replica.on(.ack(from: node, epoch: epoch, seq: seq)))
             if let s = splice, s.node == node, replica.successorAcked >= s.target {
+                metrics.putPause.recordNanoseconds((NIODeadline.now() - s.since).nanoseconds)
                 let ms = (NIODeadline.now() - s.since).nanoseconds / 1_000_000
                 logger.notice("successor caught up: put pause during splice \(ms) ms", metadata: [
                     "successor": "\(node)", "epoch": "\(replica.view.epoch)", "putPauseMs": "\(ms)", "seq": "\(s.target)",
@@ -214,7 +230,9 @@ final class ChainNode: @unchecked Sendable {
     // MARK: Storage
 
     /// Called on the committer thread after each group commit.
-    func persisted(through seq: UInt64) {
+    func persisted(through seq: UInt64, batch: Int, duration: Duration) {
+        metrics.fsyncBatch.record(batch)
+        metrics.fsyncDuration.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
         loop.execute {
             self.perform(self.replica.on(.persisted(through: seq)))
             self.flush()

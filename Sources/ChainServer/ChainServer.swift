@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Prometheus
 import ServiceLifecycle
 
 /// One chainkv storage server: storage, the replication and client listener, and ZooKeeper
@@ -15,15 +16,20 @@ public final class ChainServer: Service, @unchecked Sendable {
     private var group: MultiThreadedEventLoopGroup?
     private var node: ChainNode?
     private var listener: Channel?
+    private var metricsListener: Channel?
+    private let registry: PrometheusCollectorRegistry?
     private var committer: GroupCommitter?
     private var coordination: CoordinationDriver?
     private var ticker: RepeatedTask?
     private let stopOnce = NSLock()
     private var stopped = false
 
-    public init(config: ServerConfig, logger: Logger) {
+    /// - Parameter registry: where the process's swift-metrics go (the executable bootstraps
+    ///   MetricsSystem with it); served on `config.metricsPort` when that is set.
+    public init(config: ServerConfig, logger: Logger, registry: PrometheusCollectorRegistry? = nil) {
         self.config = config
         self.logger = logger
+        self.registry = registry
     }
 
     public func run() async throws {
@@ -48,8 +54,8 @@ public final class ChainServer: Service, @unchecked Sendable {
         let loop = group.next()
         let box = NodeBox()
         let logger = self.logger
-        let committer = GroupCommitter(store: writer, onDurable: { seq, _ in
-            box.node?.persisted(through: seq)
+        let committer = GroupCommitter(store: writer, onDurable: { seq, batch, duration in
+            box.node?.persisted(through: seq, batch: batch, duration: duration)
         }, onError: { error in
             // A node that cannot write must not stay in the chain: exit like a crash, so the
             // leader repairs the chain and nothing is acknowledged that is not on disk.
@@ -76,6 +82,7 @@ public final class ChainServer: Service, @unchecked Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
+                        ByteCounter(metrics: node.metrics),
                         ByteToMessageHandler(FrameDecoder()),
                         MessageToByteHandler(FrameEncoder()),
                         ConnectionHandler(node: node),
@@ -84,6 +91,10 @@ public final class ChainServer: Service, @unchecked Sendable {
             }
             .bind(host: config.host, port: config.port).get()
         logger.notice("listening", metadata: ["address": "\(config.address)", "id": "\(config.id)"])
+        if config.metricsPort > 0, let registry {
+            metricsListener = try await MetricsServer.start(host: config.host, port: config.metricsPort, registry: registry, group: group)
+            logger.notice("metrics at http://\(config.host):\(config.metricsPort)/metrics")
+        }
 
         let coordination = try await CoordinationDriver.start(config: config, node: node, logger: logger)
         self.coordination = coordination
@@ -105,6 +116,7 @@ public final class ChainServer: Service, @unchecked Sendable {
         if let node { try? await node.loop.submit { node.leaderLinks?.close() }.get() }
         await coordination?.close()
         try? await listener?.close().get()
+        try? await metricsListener?.close().get()
         if let node {
             try? await node.loop.submit {
                 for channel in node.clients.values { channel.close(promise: nil) }

@@ -27,11 +27,13 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     public var heartbeatIntervalMs: Int
     /// ...and how long a member may go unanswered before the leader drops it from the chain.
     public var heartbeatTimeoutMs: Int
+    /// HTTP port of the Prometheus metrics endpoint (`GET /metrics`); 0 turns it off.
+    public var metricsPort: Int
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
                 cluster: String = "local", sessionTimeoutMs: Int = 6000, expectedMembers: Int = 1,
                 formationTimeoutMs: Int = 3000, logLevel: String = "info",
-                heartbeatIntervalMs: Int = 500, heartbeatTimeoutMs: Int = 3000) {
+                heartbeatIntervalMs: Int = 500, heartbeatTimeoutMs: Int = 3000, metricsPort: Int = 0) {
         self.id = id
         self.host = host
         self.port = port
@@ -44,11 +46,12 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         self.logLevel = logLevel
         self.heartbeatIntervalMs = heartbeatIntervalMs
         self.heartbeatTimeoutMs = heartbeatTimeoutMs
+        self.metricsPort = metricsPort
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, host, port, dataDir, zookeeper, cluster, sessionTimeoutMs, expectedMembers, formationTimeoutMs, logLevel
-        case heartbeatIntervalMs, heartbeatTimeoutMs
+        case heartbeatIntervalMs, heartbeatTimeoutMs, metricsPort
     }
 
     /// Fields may be omitted where a default exists; unknown fields are an error (a typo must not
@@ -68,6 +71,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
         heartbeatIntervalMs = try c.decodeIfPresent(Int.self, forKey: .heartbeatIntervalMs) ?? d.heartbeatIntervalMs
         heartbeatTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .heartbeatTimeoutMs) ?? d.heartbeatTimeoutMs
+        metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort) ?? d.metricsPort
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
             .filter { k in !CodingKeys.allCases.contains { $0.stringValue == k } }
         if let bad = unknown.first { throw ConfigError(field: bad, reason: "unknown field") }
@@ -110,6 +114,9 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         guard (50...60_000).contains(heartbeatIntervalMs) else { throw fail(.heartbeatIntervalMs, "must be 50–60000, got \(heartbeatIntervalMs)") }
         guard (heartbeatIntervalMs * 2...600_000).contains(heartbeatTimeoutMs) else {
             throw fail(.heartbeatTimeoutMs, "must be at least twice heartbeatIntervalMs and at most 600000, got \(heartbeatTimeoutMs)")
+        }
+        guard (0...65535).contains(metricsPort), metricsPort != port else {
+            throw fail(.metricsPort, "must be 0 (off) or a port 1–65535 other than port, got \(metricsPort)")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw fail(.logLevel, "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(logLevel)\"")

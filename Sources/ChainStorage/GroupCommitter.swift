@@ -28,12 +28,12 @@ public final class GroupCommitter: Sendable {
     private let loop: CommitLoop
 
     /// `onDurable` runs on the committer thread after each successful commit with the batch's
-    /// highest seq and the batch size. `onError` runs there if a commit fails (fatal for the server).
+    /// highest seq, the batch size and how long the commit (with its fsync) took. `onError` runs there if a commit fails (fatal for the server).
     /// Both may call `stop()` and `withExclusiveStore` (which then runs `body` at once, since the
     /// thread is between batches), but must not block waiting for later commits.
     public init(store: Store,
                 maxBatch: Int = 1024,
-                onDurable: @escaping @Sendable (_ lastSeq: UInt64, _ batchSize: Int) -> Void,
+                onDurable: @escaping @Sendable (_ lastSeq: UInt64, _ batchSize: Int, _ duration: Duration) -> Void,
                 onError: @escaping @Sendable (StorageError) -> Void) {
         precondition(maxBatch > 0, "maxBatch must be positive")
         loop = CommitLoop(store: store, maxBatch: maxBatch, onDurable: onDurable, onError: onError)
@@ -98,7 +98,7 @@ private let logger = Logger(label: "chainkv.storage.group-commit")
 private final class CommitLoop: @unchecked Sendable {
     private let store: Store
     private let maxBatch: Int
-    private let onDurable: @Sendable (UInt64, Int) -> Void
+    private let onDurable: @Sendable (UInt64, Int, Duration) -> Void
     private let onError: @Sendable (StorageError) -> Void
     private let monitor = Monitor()
 
@@ -116,7 +116,7 @@ private final class CommitLoop: @unchecked Sendable {
     private var committerThread: pthread_t?
 
     init(store: Store, maxBatch: Int,
-         onDurable: @escaping @Sendable (UInt64, Int) -> Void,
+         onDurable: @escaping @Sendable (UInt64, Int, Duration) -> Void,
          onError: @escaping @Sendable (StorageError) -> Void) {
         self.store = store
         self.maxBatch = maxBatch
@@ -276,6 +276,7 @@ private final class CommitLoop: @unchecked Sendable {
 
     /// Commits one batch and reports it; on failure records it, reports it and returns false.
     private func commit(_ batch: [StoredUpdate]) -> Bool {
+        let started = ContinuousClock.now
         do {
             try store.apply(batch)
         } catch {
@@ -303,7 +304,7 @@ private final class CommitLoop: @unchecked Sendable {
             return false
         }
         // Ordered queue: the last update has the batch's highest seq.
-        onDurable(batch[batch.count - 1].seq, batch.count)
+        onDurable(batch[batch.count - 1].seq, batch.count, ContinuousClock.now - started)
         return true
     }
 

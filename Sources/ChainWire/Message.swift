@@ -26,6 +26,36 @@ public struct ChainInfo: Equatable, Sendable {
     public var head: NodeAddress? { members.first }
 }
 
+/// What one server reports about itself (`chainkv status`).
+public struct NodeStatus: Equatable, Sendable {
+    public var id: String
+    /// Epoch of the chain view the server acts in (0: none yet).
+    public var epoch: UInt64
+    /// head, middle, tail, single (head and tail), or outside (not in the chain: joining or dropped).
+    public var role: String
+    /// Highest sequence number received, on disk, and committed from this server to the tail.
+    public var received: UInt64
+    public var durable: UInt64
+    public var stable: UInt64
+    public var uptimeMs: UInt64
+    public var isLeader: Bool
+    /// Writes held but not yet committed.
+    public var inflight: UInt32
+
+    public init(id: String, epoch: UInt64, role: String, received: UInt64, durable: UInt64, stable: UInt64,
+                uptimeMs: UInt64, isLeader: Bool, inflight: UInt32) {
+        self.id = id
+        self.epoch = epoch
+        self.role = role
+        self.received = received
+        self.durable = durable
+        self.stable = stable
+        self.uptimeMs = uptimeMs
+        self.isLeader = isLeader
+        self.inflight = inflight
+    }
+}
+
 /// One row of a state transfer.
 public struct Row: Equatable, Sendable {
     public var key: String
@@ -58,6 +88,7 @@ public enum Message: Equatable, Sendable {
     case delete(key: String, request: RequestID?)
     case getHead
     case die(clean: Bool)
+    case status
     // Replies.
     case value([UInt8]?)
     case putResult(old: [UInt8]?)
@@ -65,6 +96,7 @@ public enum Message: Equatable, Sendable {
     case chain(ChainInfo)
     case dieAck
     case error(ErrorCode, String)
+    case statusReply(NodeStatus)
     // Peer messages.
     case hello(node: String, epoch: UInt64)
     case forward(epoch: UInt64, seq: UInt64, key: String, value: [UInt8]?, request: RequestID?)
@@ -79,8 +111,8 @@ public enum Message: Equatable, Sendable {
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
-        case get = 1, put, delete, getHead, die
-        case value = 16, putResult, deleteResult, chain, dieAck, error
+        case get = 1, put, delete, getHead, die, status
+        case value = 16, putResult, deleteResult, chain, dieAck, error, statusReply
         case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong
     }
 
@@ -91,6 +123,8 @@ public enum Message: Equatable, Sendable {
         case .delete: return .delete
         case .getHead: return .getHead
         case .die: return .die
+        case .status: return .status
+        case .statusReply: return .statusReply
         case .value: return .value
         case .putResult: return .putResult
         case .deleteResult: return .deleteResult

@@ -35,8 +35,18 @@ public enum MessageCodec {
             writeKey(key, &b)
             writeValue(value, &b)
             writeRequest(request, &b)
-        case .getHead, .dieAck:
+        case .getHead, .dieAck, .status:
             break
+        case .statusReply(let st):
+            writeShort(st.id, &b)
+            b.writeInteger(st.epoch)
+            writeShort(st.role, &b)
+            b.writeInteger(st.received)
+            b.writeInteger(st.durable)
+            b.writeInteger(st.stable)
+            b.writeInteger(st.uptimeMs)
+            writeBool(st.isLeader, &b)
+            b.writeInteger(st.inflight)
         case .die(let clean):
             writeBool(clean, &b)
         case .value(let value), .putResult(let value):
@@ -133,6 +143,20 @@ public enum MessageCodec {
             let value = try readValue(&body)
             message = .put(key: key, value: value, request: try readRequest(&body))
         case .getHead: message = .getHead
+        case .status: message = .status
+        case .statusReply:
+            let id = try readNodeID(&body)
+            let epoch = try readU64(&body, "epoch")
+            let roleLength = Int(try readU8(&body, "role length"))
+            let role = try readString(&body, roleLength, "role")
+            let received = try readU64(&body, "received")
+            let durable = try readU64(&body, "durable")
+            let stable = try readU64(&body, "stable")
+            let uptime = try readU64(&body, "uptime")
+            let leader = try readBool(&body, "leader")
+            message = .statusReply(NodeStatus(id: id, epoch: epoch, role: role, received: received, durable: durable,
+                                              stable: stable, uptimeMs: uptime, isLeader: leader,
+                                              inflight: try readU32(&body, "inflight")))
         case .dieAck: message = .dieAck
         case .die: message = .die(clean: try readBool(&body, "clean"))
         case .value: message = .value(try readOptionalValue(&body))

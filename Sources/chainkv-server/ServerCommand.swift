@@ -2,6 +2,8 @@ import ArgumentParser
 import ChainServer
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 @main
@@ -32,6 +34,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
     @Option(help: "Leader's heartbeat interval in milliseconds.") var heartbeatIntervalMs: Int?
     @Option(help: "Milliseconds without a heartbeat answer before the leader drops a member.") var heartbeatTimeoutMs: Int?
+    @Option(help: "Port of the Prometheus metrics endpoint (0: off).") var metricsPort: Int?
 
     func run() async throws {
         var cfg: ServerConfig
@@ -56,6 +59,7 @@ struct ServerCommand: AsyncParsableCommand {
             if let logLevel { cfg.logLevel = logLevel }
             if let heartbeatIntervalMs { cfg.heartbeatIntervalMs = heartbeatIntervalMs }
             if let heartbeatTimeoutMs { cfg.heartbeatTimeoutMs = heartbeatTimeoutMs }
+            if let metricsPort { cfg.metricsPort = metricsPort }
             try cfg.validate()
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("chainkv-server: \(error)\n".utf8))
@@ -69,7 +73,9 @@ struct ServerCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "chainkv.\(cfg.id)")
         logger.logLevel = level
-        let server = ChainServer(config: cfg, logger: logger)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let server = ChainServer(config: cfg, logger: logger, registry: registry)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
                              failureTerminationBehavior: .gracefullyShutdownGroup)],

@@ -21,13 +21,17 @@ struct ChainKVCommand: AsyncParsableCommand {
         commandName: "chainkv",
         abstract: "Command-line client of a chainkv chain.",
         discussion: """
-        Servers come from --servers, else $CHAINKV_SERVERS, else 127.0.0.1:7001. Any live server will
-        do: the client asks it for the head.
+        Servers come from --servers, else $CHAINKV_SERVERS, else the "servers" of the config file
+        (--config, else $CHAINKV_CONFIG, else ~/.config/chainkv/client.json if it exists), else
+        127.0.0.1:7001. Any live server will do: the client asks it for the head. `status` also
+        reads ZooKeeper (--zookeeper, $CHAINKV_ZK or the file's "zookeeper"; --cluster or "cluster").
+
+        Config file: {"servers": ["127.0.0.1:7001", "127.0.0.1:7002"], "zookeeper": "127.0.0.1:2181", "cluster": "local"}
 
         Examples:
           chainkv put greeting hello
           chainkv get greeting
-          chainkv --servers 127.0.0.1:7002 delete greeting
+          chainkv delete --servers 127.0.0.1:7002 greeting
           chainkv status --json
 
         Exit codes: 0 ok, 1 no such key, 2 bad argument, 3 network error, 4 chain failure (retry).
@@ -37,14 +41,25 @@ struct ChainKVCommand: AsyncParsableCommand {
 }
 
 struct ServerOptions: ParsableArguments {
-    @Option(name: .long, help: "Comma-separated host:port list of servers (default: $CHAINKV_SERVERS or 127.0.0.1:7001).")
+    @Option(name: .long, help: "Comma-separated host:port list of servers (default: $CHAINKV_SERVERS, the config file, or 127.0.0.1:7001).")
     var servers: String?
+
+    @Option(name: .long, help: "Client config file (JSON; default: $CHAINKV_CONFIG or ~/.config/chainkv/client.json).")
+    var config: String?
 
     @Option(name: .long, help: "Seconds a request may keep retrying while the chain has no head.")
     var timeout: Double = 10
 
+    var file: ClientConfigFile {
+        do {
+            return try ClientConfigFile.load(explicit: config)
+        } catch {
+            fail(ChainKVError.invalidArgument("\(error)"))
+        }
+    }
+
     var list: [String] {
-        let raw = servers ?? ProcessInfo.processInfo.environment["CHAINKV_SERVERS"] ?? "127.0.0.1:7001"
+        let raw = servers ?? ProcessInfo.processInfo.environment["CHAINKV_SERVERS"] ?? file.servers?.joined(separator: ",") ?? "127.0.0.1:7001"
         return raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 

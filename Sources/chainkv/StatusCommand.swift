@@ -1,32 +1,120 @@
 import ArgumentParser
+import ChainCoordination
 import ChainKV
+import ChainWire
 import Foundation
+import NIOPosix
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the chain in order, head first.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show the chain in order (head first), joining and failed servers, and the leader.",
+        discussion: """
+        Reads the chain, the members and the election from ZooKeeper (when it knows where ZooKeeper
+        is) and asks every server for its own view. Columns: ID, ADDRESS, ROLE (head, middle, tail,
+        head+tail, joining: registered but not yet in the chain, failed: in the chain but not
+        answering), EPOCH (the server's), APPLIED (last sequence number on its disk), LAG (how far
+        it trails what the head has), UPTIME, and * for the leader.
+        """)
     @OptionGroup var server: ServerOptions
+    @Option(help: "ZooKeeper connect string (default: $CHAINKV_ZK or the config file's).") var zookeeper: String?
+    @Option(help: "Cluster name (default: the config file's, else local).") var cluster: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
 
+    struct Row {
+        var id: String
+        var address: String
+        var role: String
+        var status: NodeStatus?
+    }
+
     func run() async throws {
-        let client = try server.client()
-        defer { client.shutdown() }
-        do {
-            let info = try await client.chain()
-            let rows: [(String, String, String)] = info.members.enumerated().map { i, m in
-                let role = info.members.count == 1 ? "head+tail" : i == 0 ? "head" : i == info.members.count - 1 ? "tail" : "middle"
-                return (m.id, "\(m.host):\(m.port)", role)
-            }
-            if json {
-                printJSON(["epoch": info.epoch, "nodes": rows.map { ["id": $0.0, "address": $0.1, "role": $0.2] }])
-            } else {
-                print("epoch \(info.epoch)")
-                print("ID".padding(toLength: 10, withPad: " ", startingAt: 0) + "ADDRESS".padding(toLength: 22, withPad: " ", startingAt: 0) + "ROLE")
-                for r in rows {
-                    print(r.0.padding(toLength: 10, withPad: " ", startingAt: 0) + r.1.padding(toLength: 22, withPad: " ", startingAt: 0) + r.2)
+        let file = server.file
+        let zk = zookeeper ?? ProcessInfo.processInfo.environment["CHAINKV_ZK"] ?? file.zookeeper
+        var chainIDs: [String] = []
+        var epoch: UInt64 = 0
+        var leader: String?
+        var addresses: [(id: String, address: String)] = []
+        if let zk {
+            do {
+                let coordinator = try await Coordinator.connect(to: zk, cluster: cluster ?? file.cluster ?? "local",
+                                                                nodeID: "status-cli", sessionTimeout: .seconds(4), connectTimeout: .seconds(3))
+                defer { Task { await coordinator.close() } }
+                if let (config, _) = try await coordinator.readChain() {
+                    chainIDs = config.members
+                    epoch = config.epoch
+                    addresses = config.members.map { ($0, config.addresses[$0] ?? "?") }
                 }
+                leader = try await coordinator.leaderID()
+                for m in try await coordinator.liveMembers() where !addresses.contains(where: { $0.id == m.id }) {
+                    addresses.append((m.id, m.address))
+                }
+            } catch {
+                fail(ChainKVError.network("ZooKeeper at \(zk): \(error)"))
             }
-        } catch let e as ChainKVError {
-            fail(e)
+        } else {
+            let client = try server.client()
+            defer { client.shutdown() }
+            do {
+                let info = try await client.chain()
+                chainIDs = info.members.map(\.id)
+                epoch = info.epoch
+                addresses = info.members.map { ($0.id, "\($0.host):\($0.port)") }
+            } catch let e as ChainKVError {
+                fail(e)
+            }
         }
+        var rows: [Row] = []
+        for (id, address) in addresses {
+            let status = await Self.ask(address)
+            let role: String
+            if status == nil {
+                role = chainIDs.contains(id) ? "failed" : "unreachable"
+            } else if !chainIDs.contains(id) {
+                role = "joining"
+            } else {
+                role = status!.role == "single" ? "head+tail" : status!.role == "outside" ? "joining" : status!.role
+            }
+            rows.append(Row(id: id, address: address, role: role, status: status))
+        }
+        let headReceived = rows.first { $0.id == chainIDs.first }?.status?.received
+        func lag(_ r: Row) -> UInt64? {
+            guard let h = headReceived, let s = r.status else { return nil }
+            return h > s.durable ? h - s.durable : 0
+        }
+        if json {
+            let nodes: [[String: Any?]] = rows.map { r in
+                ["id": r.id, "address": r.address, "role": r.role, "epoch": r.status?.epoch, "applied": r.status?.durable,
+                 "lag": lag(r), "uptimeMs": r.status?.uptimeMs, "leader": r.id == leader]
+            }
+            printJSON(["epoch": epoch, "leader": leader, "chain": chainIDs, "nodes": nodes.map { $0.mapValues { $0 ?? NSNull() } }])
+            return
+        }
+        print("chain epoch \(epoch): \(chainIDs.joined(separator: " -> "))" + (leader.map { "   leader: \($0)" } ?? ""))
+        let header = ["ID", "ADDRESS", "ROLE", "EPOCH", "APPLIED", "LAG", "UPTIME", ""]
+        var table = [header]
+        for r in rows {
+            table.append([r.id, r.address, r.role, r.status.map { "\($0.epoch)" } ?? "-", r.status.map { "\($0.durable)" } ?? "-",
+                          lag(r).map { "\($0)" } ?? "-", r.status.map { Self.duration($0.uptimeMs) } ?? "-", r.id == leader ? "*" : ""])
+        }
+        let widths = (0..<header.count).map { c in table.map { $0[c].count }.max()! + 2 }
+        for line in table {
+            print(line.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined())
+        }
+    }
+
+    static func ask(_ address: String) async -> NodeStatus? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
+        guard let c = try? await Connection.connect(host: String(address[..<colon]), port: port,
+                                                    group: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(1)) else { return nil }
+        defer { c.close() }
+        guard case .statusReply(let s)? = try? await c.request(.status, timeout: .seconds(2)) else { return nil }
+        return s
+    }
+
+    static func duration(_ ms: UInt64) -> String {
+        let s = ms / 1000
+        if s < 120 { return "\(s)s" }
+        if s < 7200 { return "\(s / 60)m" }
+        return "\(s / 3600)h"
     }
 }

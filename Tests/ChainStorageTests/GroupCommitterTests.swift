@@ -25,7 +25,7 @@ final class GroupCommitterTests: XCTestCase {
         let errors = Locked<[StorageError]>([])
         let committer = GroupCommitter(
             store: store, maxBatch: maxBatch,
-            onDurable: { lastSeq, batchSize in
+            onDurable: { lastSeq, batchSize, _ in
                 reports.withLock { $0.append(Report(lastSeq: lastSeq, batchSize: batchSize)) }
             },
             onError: { error in
@@ -126,7 +126,7 @@ final class GroupCommitterTests: XCTestCase {
         let store = try Store(path: databasePath)
         let reports = Locked<[UInt64]>([])
         do {
-            let committer = GroupCommitter(store: store, onDurable: { seq, _ in reports.withLock { $0.append(seq) } },
+            let committer = GroupCommitter(store: store, onDurable: { seq, _, _ in reports.withLock { $0.append(seq) } },
                                            onError: { _ in })
             committer.submit(contentsOf: (1 ... 300).map(update))
         }
@@ -169,7 +169,7 @@ final class GroupCommitterTests: XCTestCase {
         let committerBox = Locked<GroupCommitter?>(nil)
         let committer = GroupCommitter(
             store: store, maxBatch: 10,
-            onDurable: { lastSeq, _ in
+            onDurable: { lastSeq, _, _ in
                 guard let committer = committerBox.current else { return }
                 // Runs inline on the committer thread; must not deadlock.
                 let stored = try? committer.withExclusiveStore { try $0.lastSeq() }
@@ -205,7 +205,7 @@ final class GroupCommitterTests: XCTestCase {
         let store = try Store(path: databasePath)
         let reader = try Store(path: databasePath)
         let durable = Locked<UInt64>(0)
-        let committer = GroupCommitter(store: store, onDurable: { seq, _ in durable.withLock { $0 = seq } },
+        let committer = GroupCommitter(store: store, onDurable: { seq, _, _ in durable.withLock { $0 = seq } },
                                        onError: { _ in })
         for chunk in 0 ..< 10 as Range<UInt64> {
             let seqs = (chunk * 20 + 1) ... (chunk * 20 + 20)

@@ -7,7 +7,8 @@ final class MessageCodecTests: XCTestCase {
     static let samples: [Message] = [
         .get(key: "k"), .put(key: "ключ", value: [0, 1, 255], request: RequestID(client: 7, seq: 9)), .put(key: "e", value: [], request: nil),
         .delete(key: "k", request: nil), .delete(key: "k", request: RequestID(client: .max, seq: 0)),
-        .getHead, .die(clean: true), .die(clean: false),
+        .getHead, .die(clean: true), .die(clean: false), .status,
+        .statusReply(NodeStatus(id: "n3", epoch: 4, role: "tail", received: 10, durable: 9, stable: 8, uptimeMs: 1234, isLeader: true, inflight: 2)),
         .value(nil), .value([1, 2]), .putResult(old: nil), .putResult(old: [9]), .deleteResult(existed: true),
         .chain(ChainInfo(epoch: 3, members: [addr, NodeAddress(id: "n2", host: "localhost", port: 7002)])),
         .chain(ChainInfo(epoch: 0, members: [])),

@@ -13,6 +13,7 @@ final class ClusterFixture: @unchecked Sendable {
         var dataDir: URL
         var process: Process?
         var log: URL
+        var metricsPort: Int
     }
 
     let cluster: String
@@ -32,7 +33,8 @@ final class ClusterFixture: @unchecked Sendable {
         for i in 1...size {
             let dir = base.appendingPathComponent("n\(i)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            nodes.append(Node(id: "n\(i)", port: TestEnvironment.freePort(), dataDir: dir, process: nil, log: dir.appendingPathComponent("server.log")))
+            nodes.append(Node(id: "n\(i)", port: TestEnvironment.freePort(), dataDir: dir, process: nil,
+                              log: dir.appendingPathComponent("server.log"), metricsPort: TestEnvironment.freePort()))
         }
         for i in nodes.indices { try start(i) }
         try waitForChain(members: size)
@@ -49,6 +51,7 @@ final class ClusterFixture: @unchecked Sendable {
         p.arguments = ["--id", n.id, "--port", "\(n.port)", "--data-dir", n.dataDir.path, "--zookeeper", zookeeperOverride[i] ?? zookeeper,
                        "--cluster", cluster, "--expected-members", "\(nodes.count)", "--formation-timeout-ms", "10000",
                        "--session-timeout-ms", "4000", "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500",
+                       "--metrics-port", "\(n.metricsPort)",
                        "--log-level", "debug"]
         if !FileManager.default.fileExists(atPath: n.log.path) { FileManager.default.createFile(atPath: n.log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: n.log)
@@ -84,6 +87,8 @@ final class ClusterFixture: @unchecked Sendable {
         defer { client.shutdown() }
         return try blockingTest { try await client.chain() }
     }
+
+    func metricsPort(_ i: Int) -> Int { nodes[i].metricsPort }
 
     func pid(_ i: Int) -> pid_t { nodes[i].process?.processIdentifier ?? 0 }
 

@@ -1,0 +1,79 @@
+import ChainCore
+import Metrics
+import NIOCore
+
+/// The server's metrics, through swift-metrics (exported as Prometheus text by `MetricsServer`).
+/// Names and meanings are listed in the README ("Metrics"). Used on the node's loop only, except
+/// the storage figures, which swift-metrics handlers take from any thread.
+final class ServerMetrics: @unchecked Sendable {
+    private var requests: [String: Counter] = [:]
+    private var latencies: [String: Metrics.Timer] = [:]
+    let bytesIn = Counter(label: "chainkv_bytes_received_total")
+    let bytesOut = Counter(label: "chainkv_bytes_sent_total")
+    let fsyncBatch = Recorder(label: "chainkv_fsync_batch_size", aggregate: true)
+    let fsyncDuration = Metrics.Timer(label: "chainkv_fsync_duration_seconds")
+    let reconfigurations = Counter(label: "chainkv_reconfigurations_total")
+    let epoch = Gauge(label: "chainkv_epoch")
+    /// Writes held here but not yet committed (received - stable).
+    let uncommitted = Gauge(label: "chainkv_uncommitted_writes")
+    /// How far the successor's acknowledgements trail what this server holds (received - acked).
+    let successorLag = Gauge(label: "chainkv_successor_lag")
+    let isLeader = Gauge(label: "chainkv_is_leader")
+    let isHead = Gauge(label: "chainkv_is_head")
+    let chainWrites = Counter(label: "chainkv_leader_chain_writes_total")
+    let putPause = Metrics.Timer(label: "chainkv_splice_put_pause_seconds")
+    /// Write requests waiting for their commit, with when they arrived, for the latency histogram.
+    private var pendingWrites: [ClientRef: (type: String, since: NIODeadline)] = [:]
+
+    /// Counts one answered request; `status` is "ok", "missing" or the error code's name.
+    func request(_ type: String, status: String) {
+        let key = type + "|" + status
+        if let c = requests[key] { c.increment(); return }
+        let c = Counter(label: "chainkv_requests_total", dimensions: [("type", type), ("status", status)])
+        requests[key] = c
+        c.increment()
+    }
+
+    func latency(_ type: String, since: NIODeadline) {
+        let t: Metrics.Timer
+        if let existing = latencies[type] {
+            t = existing
+        } else {
+            t = Metrics.Timer(label: "chainkv_request_duration_seconds", dimensions: [("type", type)])
+            latencies[type] = t
+        }
+        t.recordNanoseconds((NIODeadline.now() - since).nanoseconds)
+    }
+
+    func writeStarted(_ ref: ClientRef, type: String) {
+        pendingWrites[ref] = (type, .now())
+    }
+
+    /// The reply of a request is going out: record its latency if it was a write.
+    func replied(_ ref: ClientRef, _ reply: Reply) {
+        guard let w = pendingWrites.removeValue(forKey: ref) else { return }
+        latency(w.type, since: w.since)
+        request(w.type, status: Self.status(reply))
+    }
+
+    static func status(_ reply: Reply) -> String {
+        switch reply {
+        case .value(nil): return "missing"
+        case .delete(existed: false): return "missing"
+        case .value, .put, .delete: return "ok"
+        case .error(.notHead(nil)): return "unavailable"
+        case .error(.notHead): return "not_head"
+        case .error(.chainChanged): return "chain_changed"
+        case .error(.overloaded): return "overloaded"
+        case .error(.noLease): return "no_lease"
+        }
+    }
+
+    func observe(_ replica: Replica, leading: Bool) {
+        epoch.record(Int64(replica.view.epoch))
+        uncommitted.record(Int64(replica.received - replica.stable))
+        successorLag.record(replica.view.successor(of: replica.id) == nil ? 0 : Int64(replica.received - min(replica.received, replica.successorAcked)))
+        isLeader.record(leading ? 1 : 0)
+        isHead.record(replica.role.isHead ? 1 : 0)
+    }
+}
