@@ -188,13 +188,17 @@ public struct Replica: Sendable {
             }
             return
         }
-        let old = pendingKeys[key]?.latest ?? stored
-        if value == nil && old == nil {
-            // Deleting a key that does not exist changes nothing: answering at once is linearizable
-            // (the committed state already has no such key) and spares a round trip of the chain.
+        let pending = pendingKeys[key]
+        if value == nil && pending == nil && stored == nil {
+            // Deleting a key that does not exist in committed state, with no write to it in
+            // flight, changes nothing: answering at once is linearizable and spares a round trip.
+            // With a write in flight (even a delete) the answer must wait for it: reporting
+            // "absent" from an uncommitted delete, while reads still see the committed value,
+            // is not linearizable (found by the torture run, seed 1).
             actions.append(.reply(client, .delete(existed: false)))
             return
         }
+        let old = pending?.latest ?? stored
         guard inflight.count < CoreLimits.inflightMax else {
             actions.append(.reply(client, .error(.overloaded)))
             return

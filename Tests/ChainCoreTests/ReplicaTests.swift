@@ -123,6 +123,21 @@ final class ReplicaTests: XCTestCase {
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(2), .delete(existed: true))])
     }
 
+    /// Regression (torture seed 1): a delete in flight made a second delete answer "absent" at
+    /// once, while reads still returned the committed value: not linearizable.
+    func testDeleteBehindAnInflightDeleteWaitsForTheChain() {
+        var a = node("a")
+        XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: nil, stored: bytes("v"), request: nil)),
+                       [.forward(to: "b", epoch: 1, u(1, "k", nil)), .persist(u(1, "k", nil))])
+        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: nil, stored: nil, request: nil)),
+                       [.forward(to: "b", epoch: 1, u(2, "k", nil)), .persist(u(2, "k", nil))],
+                       "sequenced behind the first delete, not answered from uncommitted state")
+        XCTAssertEqual(a.read("k", stored: nil, now: 1), .value(bytes("v")), "reads still see the committed value")
+        _ = a.on(.persisted(through: 2))
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 2)),
+                       [.reply(c(1), .delete(existed: true)), .reply(c(2), .delete(existed: false))])
+    }
+
     func testNonHeadRefusesClients() {
         var b = node("b")
         XCTAssertEqual(b.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: nil)), [.reply(c(1), .error(.notHead(head: "a")))])
