@@ -33,6 +33,9 @@ public struct Leader: Sendable {
     public private(set) var transfer: Transfer?
     /// A joiner whose snapshot is complete, waiting to be appended at the tail.
     private var ready: (node: NodeID, incarnation: String)?
+    /// No transfer starts before this tick: a refused one (often a tail that has not yet seen the
+    /// newest epoch) is retried after a pause, not in a tight loop.
+    private var transferNotBefore: UInt64 = 0
     private var electedAt: UInt64 = 0
     private var now: UInt64 = 0
     private var writing = false
@@ -87,7 +90,10 @@ public struct Leader: Sendable {
                 ready = (t.joiner, t.incarnation)
             }
         case .transferFailed(let joiner):
-            if transfer?.joiner == joiner { transfer = nil }
+            if transfer?.joiner == joiner {
+                transfer = nil
+                transferNotBefore = now + Leader.transferRetryTicks
+            }
         case .deposed:
             isLeading = false
             writing = false
@@ -127,7 +133,7 @@ public struct Leader: Sendable {
                 return write(ChainView(epoch: chain.epoch + 1, members: chain.members + [node]), expected: chainVersion)
             }
         }
-        guard transfer == nil, let tail = chain.tail else { return [] }
+        guard transfer == nil, now >= transferNotBefore, let tail = chain.tail else { return [] }
         let joiners = live.keys.filter { !chain.members.contains($0) && !suspected.contains($0) }.sorted(by: Leader.chainOrder)
         guard let joiner = joiners.first else { return [] }
         transfer = Transfer(joiner: joiner, incarnation: live[joiner]!, source: tail, startedAt: now)
@@ -140,6 +146,9 @@ public struct Leader: Sendable {
         writing = true
         return [.writeChain(view, expectedVersion: expected)]
     }
+
+    /// Pause before retrying a failed transfer.
+    public static let transferRetryTicks: UInt64 = 5
 
     /// Node ids in "natural" order, so that n2 comes before n10.
     public static func chainOrder(_ a: NodeID, _ b: NodeID) -> Bool {

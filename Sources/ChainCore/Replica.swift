@@ -111,11 +111,17 @@ public struct Replica: Sendable {
         case .forward(let from, let epoch, let update, let stored):
             onForward(from: from, epoch: epoch, update, stored: stored, &actions)
         case .ack(let from, let epoch, let seq):
-            guard epoch == view.epoch, let successor = view.successor(of: id), from == successor else { break }
+            guard let successor = view.successor(of: id), from == successor else { break }
             // An ack beyond what we hold would mean the successor has updates we never had:
             // impossible in one chain, so it is a bug or a forged message. Ignore it.
             guard seq <= received else { break }
+            // As a position, an ack of any epoch is good: it says how far the successor's own log
+            // goes. Requiring our epoch lost the one position ack of a link when the view changed
+            // again with the same successor, and the link then stalled forever (torture, seed 2).
             if !successorReady { catchUp(successor, from: seq, &actions) }
+            // As a commit it counts only within one configuration: "durable downstream" means the
+            // downstream nodes of our view.
+            guard epoch == view.epoch else { break }
             if seq > successorAcked { successorAcked = seq }
             advanceStable(&actions)
         case .persisted(let seq):

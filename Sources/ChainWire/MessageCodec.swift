@@ -59,7 +59,7 @@ public enum MessageCodec {
             for m in info.members { writeAddress(m, &b) }
         case .error(let code, let text):
             b.writeInteger(code.rawValue)
-            let bytes = Array(text.utf8.prefix(WireLimits.errorMessageSizeMax))
+            let bytes = utf8Prefix(text, maxBytes: WireLimits.errorMessageSizeMax)
             b.writeInteger(UInt16(bytes.count))
             b.writeBytes(bytes)
         case .hello(let node, let epoch):
@@ -110,6 +110,16 @@ public enum MessageCodec {
         writeBool(v != nil, &b)
         if let v { writeValue(v, &b) }
     }
+    /// At most `maxBytes` of `s`'s UTF-8, cut before a character's first byte: a cut inside a
+    /// multi-byte character would make the receiver refuse the whole frame (found by fuzz-wire).
+    static func utf8Prefix(_ s: String, maxBytes: Int) -> [UInt8] {
+        let all = Array(s.utf8)
+        guard all.count > maxBytes else { return all }
+        var cut = maxBytes
+        while cut > 0 && all[cut] & 0xC0 == 0x80 { cut -= 1 }
+        return Array(all[..<cut])
+    }
+
     private static func writeRequest(_ r: RequestID?, _ b: inout ByteBuffer) {
         writeBool(r != nil, &b)
         if let r {
@@ -118,7 +128,7 @@ public enum MessageCodec {
         }
     }
     private static func writeShort(_ s: String, _ b: inout ByteBuffer) {
-        let bytes = Array(s.utf8.prefix(255))
+        let bytes = utf8Prefix(s, maxBytes: 255)
         b.writeInteger(UInt8(bytes.count))
         b.writeBytes(bytes)
     }

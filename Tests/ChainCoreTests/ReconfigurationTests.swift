@@ -54,6 +54,23 @@ final class ReconfigurationTests: XCTestCase {
         XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: [1], stored: nil, request: nil)), [.reply(c(2), .error(.notHead(head: "b")))])
     }
 
+    /// Regression (torture seed 2): the successor's position ack carried the epoch before a view
+    /// change that kept the same successor; it was dropped and the link never became ready.
+    func testPositionAckOfAnotherEpochStillStartsCatchUp() {
+        var b = Replica(id: "b", lastSeq: 0)
+        _ = b.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b", "c"])))
+        _ = b.on(.forward(from: "a", epoch: 1, u(1, "x"), stored: nil))
+        _ = b.on(.successorLinkUp("c"))
+        _ = b.on(.viewChanged(ChainView(epoch: 2, members: ["b", "c"])))  // a left; c is still the successor
+        XCTAssertEqual(b.on(.ack(from: "c", epoch: 1, seq: 0)), [.forward(to: "c", epoch: 2, u(1, "x"))],
+                       "the position is good whatever its epoch")
+        _ = b.on(.persisted(through: 1))
+        XCTAssertEqual(b.on(.ack(from: "c", epoch: 1, seq: 1)), [], "but a commit counts only in the current epoch")
+        XCTAssertEqual(b.stable, 0)
+        XCTAssertEqual(b.on(.ack(from: "c", epoch: 2, seq: 1)), [])
+        XCTAssertEqual(b.stable, 1)
+    }
+
     func testOldEpochViewIsIgnored() {
         var a = Replica(id: "a", lastSeq: 0)
         _ = a.on(.viewChanged(ChainView(epoch: 5, members: ["a", "b"])))
