@@ -74,6 +74,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The fault runner of issue 6: ensemble, chain, clients, nemesis, linearizability check.
+        .executableTarget(name: "chainkv-torture", dependencies: [
+            "ChainKV", "ChainCheck", "ChainStorage", "ChainTestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // libFuzzer targets: only an entry point each (build with scripts/fuzz, see NOTES on -sanitize=fuzzer).
         .executableTarget(name: "fuzz-wire", dependencies: ["ChainWire", .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(name: "fuzz-json", dependencies: ["ChainCoordination", "ChainServer"]),

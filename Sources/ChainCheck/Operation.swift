@@ -33,3 +33,31 @@ public struct Operation: Equatable, Sendable {
         self.complete = complete
     }
 }
+
+extension Operation {
+    /// Whether the client saw this operation's result: a get, put or delete that completed.
+    public var outcomeIsKnown: Bool {
+        guard complete != nil else { return false }
+        switch kind {
+        case .get, .put, .delete: return true
+        case .putUnknown, .deleteUnknown: return false
+        }
+    }
+
+    /// The operation as the checker treats it. An operation with an unknown outcome keeps only its
+    /// possible effect: a put or delete without a completion becomes `putUnknown`/`deleteUnknown`
+    /// with `complete == nil` (it may take effect at any time after its invocation, or never),
+    /// and a get without a completion is nil: it has no effect and observed nothing, so there is
+    /// nothing to check.
+    public var normalized: Operation? {
+        if outcomeIsKnown { return self }
+        var op = self
+        op.complete = nil
+        switch kind {
+        case .get: return nil
+        case .put(let value, _), .putUnknown(let value): op.kind = .putUnknown(value: value)
+        case .delete, .deleteUnknown: op.kind = .deleteUnknown
+        }
+        return op
+    }
+}

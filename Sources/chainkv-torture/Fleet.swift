@@ -1,0 +1,82 @@
+import ChainKV
+import ChainTestSupport
+import ChainWire
+import Foundation
+import NIOPosix
+
+/// Five chainkv servers. Each reaches ZooKeeper only through its own proxies (one per ZooKeeper
+/// server), so the nemesis can cut one server off from ZooKeeper while it keeps running.
+final class Fleet: @unchecked Sendable {
+    let servers: [Child]
+    let ports: [Int]
+    let dataDirs: [URL]
+    private let proxies: [[TCPProxy]]
+    let sessionTimeoutMs = 3000
+
+    init(base: URL, binDir: URL, ensemble: Ensemble, size: Int = 5) throws {
+        var servers: [Child] = [], ports: [Int] = [], dirs: [URL] = [], proxies: [[TCPProxy]] = []
+        for i in 1...size {
+            let dir = base.appendingPathComponent("n\(i)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let port = Ports.free()
+            let mine = try ensemble.clientPorts.map { try TCPProxy(forwardingTo: "127.0.0.1:\($0)") }
+            let zk = mine.map(\.connectString).joined(separator: ",")
+            let args = ["--id", "n\(i)", "--port", "\(port)", "--data-dir", dir.path, "--zookeeper", zk, "--cluster", "torture",
+                        "--expected-members", "\(size)", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
+                        "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500", "--log-level", "info"]
+            let log = dir.appendingPathComponent("server.log")
+            servers.append(Child(name: "n\(i)") {
+                let p = Process()
+                p.executableURL = binDir.appendingPathComponent("chainkv-server")
+                p.arguments = args
+                let h = logFile(log)
+                p.standardOutput = h
+                p.standardError = h
+                return p
+            })
+            ports.append(port)
+            dirs.append(dir)
+            proxies.append(mine)
+        }
+        self.servers = servers
+        self.ports = ports
+        self.dataDirs = dirs
+        self.proxies = proxies
+    }
+
+    var addresses: [String] { ports.map { "127.0.0.1:\($0)" } }
+
+    func start() throws { for s in servers { try s.start() } }
+
+    func partition(_ i: Int) { for p in proxies[i] { p.cutConnections() } }
+    func heal(_ i: Int) { for p in proxies[i] { p.restore() } }
+
+    /// Restarts servers that exited on their own (a server exits when its session expires).
+    func supervise() {
+        for s in servers where !s.isRunning && !s.heldDown { try? s.start() }
+    }
+
+    func stop() {
+        for s in servers { s.stop() }
+        for group in proxies { for p in group { p.stop() } }
+    }
+
+    /// What each running server says about itself (nil: no answer within a second).
+    func statuses() async -> [NodeStatus?] {
+        await withTaskGroup(of: (Int, NodeStatus?).self) { group in
+            for (i, address) in addresses.enumerated() {
+                group.addTask {
+                    let port = Int(address.split(separator: ":")[1])!
+                    guard let c = try? await Connection.connect(host: "127.0.0.1", port: port, group: MultiThreadedEventLoopGroup.singleton,
+                                                                timeout: .milliseconds(500)) else { return (i, nil) }
+                    defer { c.close() }
+                    guard case .statusReply(let s)? = try? await c.request(.status, timeout: .seconds(1)) else { return (i, nil) }
+                    return (i, s)
+                }
+            }
+            var out = [NodeStatus?](repeating: nil, count: addresses.count)
+            for await (i, s) in group { out[i] = s }
+            return out
+        }
+    }
+}
