@@ -141,6 +141,11 @@ public struct Replica: Sendable {
             }
         case .lease(let until):
             leaseUntil = max(leaseUntil, until)
+        case .refresh:
+            // Repeated now and then by the shell: a lost position ack can never stall a link.
+            if let predecessor = view.predecessor(of: id), inboundPeers.contains(predecessor) {
+                sendAck(to: predecessor, &actions)
+            }
         }
         return actions
     }
@@ -153,24 +158,25 @@ public struct Replica: Sendable {
         view = newView
         actions.append(.recordEpoch(newView.epoch))
 
-        let oldSuccessor = old.successor(of: id)
-        let newSuccessor = newView.successor(of: id)
-        if newSuccessor != oldSuccessor || !newView.contains(id) {
-            // Commits so far stand (they are on every node of the configuration they committed
-            // in); what the new successor lacks it gets on catch-up from its first ack.
-            successorAcked = stable
-            successorReady = false
-            actions.append(.connectSuccessor(newSuccessor))
-        }
+        // Every new configuration starts the successor link afresh, even with the same successor:
+        // both ends re-learn where the other stands from a new link's first ack. Keeping the old
+        // link across epochs left a predecessor waiting for a position ack that had already gone
+        // by (torture, seed 3). Commits so far stand (they are on every node of the configuration
+        // they committed in); what the successor lacks it gets on catch-up from its first ack.
+        successorAcked = stable
+        successorReady = false
+        actions.append(.connectSuccessor(newView.successor(of: id)))
         if old.role(of: id).isHead && !newView.role(of: id).isHead {
             // Writes this node sequenced may still commit through the rest of the chain, but it can
             // no longer learn of it. The client retries with the same request id at the new head.
             failClientWrites(.chainChanged, &actions)
         }
         if !newView.contains(id) { return }
+        let acked = actionsContainAck(actions)
         advanceStable(&actions)
-        if let predecessor = newView.predecessor(of: id), predecessor != old.predecessor(of: id),
-           inboundPeers.contains(predecessor) {
+        // Tell the predecessor of this configuration where we stand, if its link is up (else we
+        // do when it connects): that ack is its position for catch-up.
+        if let predecessor = newView.predecessor(of: id), inboundPeers.contains(predecessor), !acked, !actionsContainAck(actions) {
             sendAck(to: predecessor, &actions)
         }
     }
@@ -315,6 +321,10 @@ public struct Replica: Sendable {
                 requests[requestOrder.removeFirst()] = nil
             }
         }
+    }
+
+    private func actionsContainAck(_ actions: [ReplicaAction]) -> Bool {
+        actions.contains { if case .ack = $0 { return true } else { return false } }
     }
 
     private mutating func sendAck(to predecessor: NodeID, _ actions: inout [ReplicaAction]) {

@@ -21,4 +21,7 @@ public enum ReplicaEvent: Equatable, Sendable {
     /// This node may answer reads until tick `until` (renewed while its ZooKeeper session is
     /// confirmed live; see `Replica.read`).
     case lease(until: UInt64)
+    /// Sent by the shell every second: re-sends this node's ack to its predecessor, so that a
+    /// lost ack (the position a new link waits for) is repeated.
+    case refresh
 }

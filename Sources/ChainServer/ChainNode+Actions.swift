@@ -46,8 +46,9 @@ extension ChainNode {
         }
     }
 
+    /// Opens a fresh link to `node` (closing any current one, even to the same node: the core asks
+    /// for a new link on every configuration, so both ends re-exchange positions).
     private func connectSuccessor(_ node: NodeID?) {
-        if let link = successorLink, link.node == node { return }
         successorLink?.close()
         successorLink = nil
         splice = nil

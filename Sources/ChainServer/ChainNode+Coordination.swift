@@ -57,6 +57,10 @@ extension ChainNode {
 
     func tick() {
         metrics.observe(replica, leading: leader.isLeading)
+        if ticks % 10 == 0 {
+            perform(replica.on(.refresh))
+            flush()
+        }
         guard leader.isLeading else { return }
         leaderEvent(.tick(ticks))
     }

@@ -61,6 +61,9 @@ extension ChainNode {
                 // The core restarts from the snapshot: it holds everything up to `lastSeq` and
                 // catches up on the rest from its predecessor once it is the tail.
                 replica = Replica(id: config.id, lastSeq: lastSeq, view: replica.view)
+                // The new core must know which inbound links are up, or it would never send the
+                // position ack a predecessor connected earlier is waiting for.
+                for node in inbound.keys { perform(replica.on(.predecessorLink(node, up: true))) }
                 logger.notice("snapshot received; waiting to be made the tail", metadata: ["lastSeq": "\(lastSeq)"])
             }
             write(.ack(epoch: epoch, seq: lastSeq), requestID: requestID, to: channel)

@@ -36,7 +36,7 @@ struct ChainKVCommand: AsyncParsableCommand {
 
         Exit codes: 0 ok, 1 no such key, 2 bad argument, 3 network error, 4 chain failure (retry).
         """,
-        subcommands: [Get.self, Put.self, Delete.self, Status.self, Die.self]
+        subcommands: [Get.self, Put.self, Delete.self, Status.self, Die.self, Bench.self]
     )
 }
 

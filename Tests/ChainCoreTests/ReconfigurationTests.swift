@@ -35,7 +35,7 @@ final class ReconfigurationTests: XCTestCase {
         var b = Replica(id: "b", lastSeq: 0)
         _ = b.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b", "c"])))
         _ = b.on(.forward(from: "a", epoch: 1, u(1, "x"), stored: nil))
-        XCTAssertEqual(b.on(.viewChanged(ChainView(epoch: 2, members: ["b", "c"]))), [.recordEpoch(2)])
+        XCTAssertEqual(b.on(.viewChanged(ChainView(epoch: 2, members: ["b", "c"]))), [.recordEpoch(2), .connectSuccessor("c")])
         // The new head continues the sequence after what it received from the old head.
         _ = b.on(.successorLinkUp("c"))
         XCTAssertEqual(b.on(.ack(from: "c", epoch: 2, seq: 0)), [.forward(to: "c", epoch: 2, u(1, "x"))], "c gets what the old head sent b")
@@ -69,6 +69,30 @@ final class ReconfigurationTests: XCTestCase {
         XCTAssertEqual(b.stable, 0)
         XCTAssertEqual(b.on(.ack(from: "c", epoch: 2, seq: 1)), [])
         XCTAssertEqual(b.stable, 1)
+    }
+
+    /// Regression (torture seed 3): across a new configuration with the same successor, the old
+    /// link was kept and the two ends disagreed about positions for good. Now every configuration
+    /// gets a fresh link and a fresh position, and the successor acks on every view change.
+    func testSameSuccessorInANewConfigurationGetsAFreshLinkAndPosition() {
+        var a = Replica(id: "a", lastSeq: 0)
+        _ = a.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b", "c"])))
+        _ = a.on(.successorLinkUp("b"))
+        _ = a.on(.ack(from: "b", epoch: 1, seq: 0))
+        _ = a.on(.clientWrite(c(1), key: "k", value: [1], stored: nil, request: nil))
+        XCTAssertEqual(a.on(.viewChanged(ChainView(epoch: 2, members: ["a", "b"]))), [.recordEpoch(2), .connectSuccessor("b")])
+        XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: [2], stored: nil, request: nil)),
+                       [.persist(Update(seq: 2, key: "k", value: [2]))], "nothing forwarded before the new position")
+        _ = a.on(.successorLinkUp("b"))
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 2, seq: 0)),
+                       [.forward(to: "b", epoch: 2, Update(seq: 1, key: "k", value: [1])), .forward(to: "b", epoch: 2, Update(seq: 2, key: "k", value: [2]))])
+        // The successor side: on a new view it acks its predecessor even when that did not change.
+        var b = Replica(id: "b", lastSeq: 0)
+        _ = b.on(.viewChanged(ChainView(epoch: 1, members: ["a", "b", "c"])))
+        _ = b.on(.predecessorLink("a", up: true))
+        XCTAssertEqual(b.on(.viewChanged(ChainView(epoch: 2, members: ["a", "b"]))),
+                       [.recordEpoch(2), .connectSuccessor(nil), .ack(to: "a", epoch: 2, seq: 0)])
+        XCTAssertEqual(b.on(.refresh), [.ack(to: "a", epoch: 2, seq: 0)], "and repeats it on refresh")
     }
 
     func testOldEpochViewIsIgnored() {

@@ -26,7 +26,7 @@ final class ReplicaTests: XCTestCase {
         XCTAssertEqual(a.on(.viewChanged(view)), [.recordEpoch(1), .connectSuccessor("b")])
         XCTAssertEqual(a.on(.viewChanged(view)), [], "an equal epoch is not a change")
         var c = Replica(id: "c", lastSeq: 0)
-        XCTAssertEqual(c.on(.viewChanged(view)), [.recordEpoch(1)], "the tail has no successor to connect")
+        XCTAssertEqual(c.on(.viewChanged(view)), [.recordEpoch(1), .connectSuccessor(nil)], "the tail has no successor: no link")
     }
 
     func testHeadPipelinesWithoutWaiting() {
@@ -146,7 +146,7 @@ final class ReplicaTests: XCTestCase {
 
     func testSingleNodeChainCommitsOnFsync() {
         var s = Replica(id: "a", lastSeq: 5)
-        XCTAssertEqual(s.on(.viewChanged(ChainView(epoch: 3, members: ["a"]))), [.recordEpoch(3)])
+        XCTAssertEqual(s.on(.viewChanged(ChainView(epoch: 3, members: ["a"]))), [.recordEpoch(3), .connectSuccessor(nil)])
         XCTAssertEqual(s.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: nil)), [.persist(u(6, "k", "v"))])
         XCTAssertEqual(s.on(.persisted(through: 6)), [.reply(c(1), .put(old: nil))])
     }
