@@ -112,7 +112,7 @@ public enum MessageCodec {
     }
     /// At most `maxBytes` of `s`'s UTF-8, cut before a character's first byte: a cut inside a
     /// multi-byte character would make the receiver refuse the whole frame (found by fuzz-wire).
-    static func utf8Prefix(_ s: String, maxBytes: Int) -> [UInt8] {
+    public static func utf8Prefix(_ s: String, maxBytes: Int) -> [UInt8] {
         let all = Array(s.utf8)
         guard all.count > maxBytes else { return all }
         var cut = maxBytes
