@@ -1,3 +1,4 @@
+import ChainTestSupport
 import Foundation
 
 /// A three-server ZooKeeper ensemble on free loopback ports, in its own folder.
@@ -7,7 +8,7 @@ final class Ensemble: @unchecked Sendable {
 
     init(base: URL) throws {
         let n = 3
-        let ports = (0..<n).map { _ in (client: Ports.free(), quorum: Ports.free(), election: Ports.free()) }
+        let ports = (0..<n).map { _ in (client: LoopbackPorts.free(), quorum: LoopbackPorts.free(), election: LoopbackPorts.free()) }
         clientPorts = ports.map(\.client)
         let peers = ports.enumerated().map { "server.\($0.offset + 1)=127.0.0.1:\($0.element.quorum):\($0.element.election)" }
         var servers: [Child] = []

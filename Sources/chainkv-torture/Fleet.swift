@@ -18,7 +18,7 @@ final class Fleet: @unchecked Sendable {
         for i in 1...size {
             let dir = base.appendingPathComponent("n\(i)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let port = Ports.free()
+            let port = LoopbackPorts.free()
             let mine = try ensemble.clientPorts.map { try TCPProxy(forwardingTo: "127.0.0.1:\($0)") }
             let zk = mine.map(\.connectString).joined(separator: ",")
             let args = ["--id", "n\(i)", "--port", "\(port)", "--data-dir", dir.path, "--zookeeper", zk, "--cluster", "torture",

@@ -1,3 +1,4 @@
+import ChainTestSupport
 import ChainWire
 import Foundation
 

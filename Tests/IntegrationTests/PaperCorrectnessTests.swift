@@ -1,4 +1,5 @@
 import ChainKV
+import ChainTestSupport
 import ChainWire
 import Foundation
 import XCTest
@@ -19,7 +20,7 @@ final class PaperCorrectnessTests: XCTestCase {
         defer { _ = kv.shutdown() }
 
         XCTAssertEqual(kv.get("never-written").status, 1, "get of a key never written")
-        var rng = SeededRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var expected: [String: [UInt8]] = [:]
         // The paper's (key, value) sizes, then the limits: 1 KiB keys and 1 MiB values.
         let sizes = [(2, 16), (4, 64), (16, 256), (64, 1024), (128, 1024), (1024, 4096), (8, 0), (32, 1 << 20), (1024, 1 << 20)]
@@ -89,18 +90,5 @@ final class PaperCorrectnessTests: XCTestCase {
             let final = try blockingTest { try await client.get("k\(k)") }.map { String(decoding: $0, as: UTF8.self) }
             XCTAssertEqual(Set(reported + [final!]), Set(writes.map { "\($0)" }), "old values of k\(k) chain together")
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64) so a failing run can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
