@@ -135,7 +135,9 @@ struct TortureRun {
         for i in fleet.servers.indices { fleet.heal(i) }
         for z in ensemble.servers where !z.isRunning { try? z.start() }
         let healed = await waitForChain(fleet, members: 5, timeout: 90)
+        // Wait for the supervisor to finish: a restart it has under way must not outlive the run.
         supervisor.cancel()
+        await supervisor.value
         if !healed { report.problems.append("the cluster did not heal to a chain of 5 within 90 s") }
         // Writes whose clients gave up may still be in flight and commit later (an unknown outcome
         // may take effect at any time): read only once nothing is in flight anywhere.
