@@ -172,11 +172,10 @@ public struct Replica: Sendable {
             failClientWrites(.chainChanged, &actions)
         }
         if !newView.contains(id) { return }
-        let acked = actionsContainAck(actions)
         advanceStable(&actions)
         // Tell the predecessor of this configuration where we stand, if its link is up (else we
         // do when it connects): that ack is its position for catch-up.
-        if let predecessor = newView.predecessor(of: id), inboundPeers.contains(predecessor), !acked, !actionsContainAck(actions) {
+        if let predecessor = newView.predecessor(of: id), inboundPeers.contains(predecessor), !actionsContainAck(actions) {
             sendAck(to: predecessor, &actions)
         }
     }

@@ -17,7 +17,7 @@ extension ChainNode {
             // Dropped while the link is down: the core resends everything unacknowledged on link-up.
             guard let link = successorLink, link.node == to else { return }
             link.send(.forward(epoch: epoch, seq: u.seq, key: u.key, value: u.value,
-                               request: u.request.map { RequestID(client: $0.client, seq: $0.seq) }), node: self)
+                               request: u.request.map { RequestID(client: $0.client, seq: $0.seq) }))
         case .ack(let to, let epoch, let seq):
             write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
         case .reply(let ref, let reply):

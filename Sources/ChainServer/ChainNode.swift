@@ -116,18 +116,18 @@ final class ChainNode: @unchecked Sendable {
             switch message {
             case .get(let key):
                 let started = NIODeadline.now()
-                let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
+                let stored = try storedValue(key)
                 let reply = replica.read(key, stored: stored, now: nowMs)
                 send(.reply(ref, reply))
                 metrics.request("get", status: ServerMetrics.status(reply))
                 metrics.latency("get", since: started)
             case .put(let key, let value, let request):
                 metrics.writeStarted(ref, type: "put")
-                let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
+                let stored = try storedValue(key)
                 perform(replica.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request.map(Self.requestKey))))
             case .delete(let key, let request):
                 metrics.writeStarted(ref, type: "delete")
-                let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
+                let stored = try storedValue(key)
                 perform(replica.on(.clientWrite(ref, key: key, value: nil, stored: stored, request: request.map(Self.requestKey))))
             case .ping(let n):
                 write(.pong(n), requestID: requestID, to: clients[connection])
@@ -149,6 +149,11 @@ final class ChainNode: @unchecked Sendable {
             write(.error(.internalError, "storage read failed: \(error)"), requestID: requestID, to: clients[connection])
         }
         flush()
+    }
+
+    /// The key's value in local storage, read only when the core needs it (no write in flight).
+    func storedValue(_ key: String) throws -> [UInt8]? {
+        replica.needsStoredValue(for: key) ? try reader.get(key) : nil
     }
 
     static func requestKey(_ r: RequestID) -> RequestKey { RequestKey(client: r.client, seq: r.seq) }
@@ -183,7 +188,7 @@ final class ChainNode: @unchecked Sendable {
         switch message {
         case .forward(let epoch, let seq, let key, let value, let request):
             do {
-                let stored = replica.needsStoredValue(for: key) ? try reader.get(key) : nil
+                let stored = try storedValue(key)
                 let update = Update(seq: seq, key: key, value: value, request: request.map(Self.requestKey))
                 perform(replica.on(.forward(from: node, epoch: epoch, update, stored: stored)))
             } catch {

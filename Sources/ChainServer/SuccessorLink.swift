@@ -36,7 +36,7 @@ final class SuccessorLink: @unchecked Sendable {
         channel = nil
     }
 
-    func send(_ message: Message, node owner: ChainNode) {
+    func send(_ message: Message) {
         owner.write(message, requestID: 0, to: channel)
     }
 
