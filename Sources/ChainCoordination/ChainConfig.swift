@@ -14,10 +14,13 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
     /// The incarnation (`MemberInfo.incarnation`) of each member this configuration means. A
     /// server that restarted is not the member named here until the leader re-adds it.
     public var incarnations: [String: String]
+    /// Members appended by a join that may not yet hold every committed write (see
+    /// `ChainView.syncing`); sorted. Only the leader acts on it.
+    public var syncing: [String]
 
     public init(
         epoch: UInt64, members: [String], addresses: [String: String], leader: String,
-        updatedAt: String = ZnodeJSON.timestamp(), incarnations: [String: String] = [:]
+        updatedAt: String = ZnodeJSON.timestamp(), incarnations: [String: String] = [:], syncing: [String] = []
     ) {
         self.epoch = epoch
         self.members = members
@@ -25,10 +28,11 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
         self.leader = leader
         self.updatedAt = updatedAt
         self.incarnations = incarnations
+        self.syncing = syncing.sorted()
     }
 
     enum CodingKeys: String, CodingKey {
-        case epoch, members, addresses, leader, updatedAt, incarnations
+        case epoch, members, addresses, leader, updatedAt, incarnations, syncing
     }
 
     public init(from decoder: Decoder) throws {
@@ -40,6 +44,8 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
         updatedAt = try c.decode(String.self, forKey: .updatedAt)
         // Absent in configurations written before incarnations were recorded.
         incarnations = try c.decodeIfPresent([String: String].self, forKey: .incarnations) ?? [:]
+        // Absent in configurations written before joiners were marked.
+        syncing = try c.decodeIfPresent([String].self, forKey: .syncing) ?? []
     }
 
     public var head: String? { members.first }
@@ -58,6 +64,9 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
             guard let address = addresses[member], !address.isEmpty else {
                 throw CoordinationError.invalidData("chain member \(member) has no address")
             }
+        }
+        for node in syncing where !seen.contains(node) {
+            throw CoordinationError.invalidData("syncing node \(node) is not a chain member")
         }
     }
 

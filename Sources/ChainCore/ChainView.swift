@@ -12,13 +12,24 @@ public struct ChainView: Equatable, Sendable, CustomStringConvertible {
     /// restarted is a different incarnation: it must not act on a configuration that names its
     /// previous run, since its disk may hold writes the rest of the chain never committed.
     public var incarnations: [NodeID: String]
+    /// Members appended by a join that may not yet hold every update committed before they
+    /// joined: the snapshot they got is older than the commit point, and their predecessor is
+    /// still catching them up. Such a member must never be the only one left to carry the
+    /// chain on (it would roll committed writes back), so the leader neither makes it head nor
+    /// restarts a dead chain from it. Only the leader reads this; nodes act on members alone.
+    public var syncing: Set<NodeID>
 
-    public init(epoch: UInt64, members: [NodeID], incarnations: [NodeID: String] = [:]) {
+    public init(epoch: UInt64, members: [NodeID], incarnations: [NodeID: String] = [:], syncing: Set<NodeID> = []) {
         precondition(Set(members).count == members.count, "a node appears once in a chain")
+        precondition(syncing.isSubset(of: members), "only a member can be syncing")
         self.epoch = epoch
         self.members = members
         self.incarnations = incarnations
+        self.syncing = syncing
     }
+
+    /// Members that hold every committed update: all but the syncing ones.
+    public var synced: [NodeID] { members.filter { !syncing.contains($0) } }
 
     /// The view a server has before it has read any chain configuration.
     public static let empty = ChainView(epoch: 0, members: [])
@@ -46,7 +57,9 @@ public struct ChainView: Equatable, Sendable, CustomStringConvertible {
         return .middle
     }
 
-    public var description: String { "epoch \(epoch) [\(members.joined(separator: " → "))]" }
+    public var description: String {
+        "epoch \(epoch) [\(members.map { syncing.contains($0) ? "\($0) (syncing)" : $0 }.joined(separator: " → "))]"
+    }
 }
 
 /// A node's place in a view.

@@ -36,6 +36,12 @@ public struct Leader: Sendable {
     /// No transfer starts before this tick: a refused one (often a tail that has not yet seen the
     /// newest epoch) is retried after a pause, not in a tight loop.
     private var transferNotBefore: UInt64 = 0
+    /// The latest progress each member reported (from the leader's heartbeats).
+    private var progress: [NodeID: Progress] = [:]
+    /// For each syncing member: a sequence number at or above every update committed before it
+    /// joined (the head's `received`, reported in a configuration that already names it). Once
+    /// the member's own durable prefix reaches it, it holds every committed update.
+    private var syncTargets: [NodeID: UInt64] = [:]
     private var electedAt: UInt64 = 0
     private var now: UInt64 = 0
     private var writing = false
@@ -46,6 +52,21 @@ public struct Leader: Sendable {
         public var incarnation: String
         public var source: NodeID
         public var startedAt: UInt64
+    }
+
+    /// A member's position, as its heartbeat reply reports it.
+    public struct Progress: Equatable, Sendable {
+        /// The epoch of the configuration the member acts in.
+        public var epoch: UInt64
+        /// Highest sequence number it holds, and the highest fsynced in an unbroken prefix.
+        public var received: UInt64
+        public var durable: UInt64
+
+        public init(epoch: UInt64, received: UInt64, durable: UInt64) {
+            self.epoch = epoch
+            self.received = received
+            self.durable = durable
+        }
     }
 
     public init(config: Config) {
@@ -84,6 +105,8 @@ public struct Leader: Sendable {
             suspected.insert(node)
         case .responsive(let node):
             suspected.remove(node)
+        case .progress(let node, let p):
+            progress[node] = p
         case .transferDone(let joiner):
             if let t = transfer, t.joiner == joiner {
                 transfer = nil
@@ -119,25 +142,62 @@ public struct Leader: Sendable {
         let survivors = chain.members.filter { healthy($0, in: chain) }
         if survivors.count != chain.members.count {
             if let t = transfer, !survivors.contains(t.source) { transfer = nil }
-            if !survivors.isEmpty { return write(ChainView(epoch: chain.epoch + 1, members: survivors), expected: chainVersion) }
-            // Every member of the chain is gone. Only a member of this last configuration may
-            // restart it: any of them holds every acknowledged write, while a server dropped
-            // earlier may hold stale data. The first in chain order (the longest history) leads
-            // the restart; the others rejoin with a state transfer.
-            guard let restarter = chain.members.first(where: { live[$0] != nil && !suspected.contains($0) }) else { return [] }
+            if survivors.contains(where: { !chain.syncing.contains($0) }) {
+                // Syncing members sit at the tail end (joins append), so the head of the
+                // survivors is a synced member: no committed write is lost.
+                let syncing = chain.syncing.intersection(survivors)
+                return write(ChainView(epoch: chain.epoch + 1, members: survivors, syncing: syncing), expected: chainVersion)
+            }
+            // Every member that holds all committed writes is gone; syncing survivors may lack
+            // some (torture seed 26: a chain carried on by a joiner alone lost acknowledged
+            // writes). The chain stays down until a synced member of this last configuration
+            // comes back; a server dropped earlier may hold stale data, so it cannot either.
+            // The first in chain order (the longest history) leads the restart; the others
+            // rejoin with a state transfer.
+            guard let restarter = chain.synced.first(where: { live[$0] != nil && !suspected.contains($0) }) else { return [] }
             return write(ChainView(epoch: chain.epoch + 1, members: [restarter]), expected: chainVersion)
         }
         if let (node, incarnation) = ready {
             ready = nil
             if live[node] == incarnation && !suspected.contains(node) && !chain.members.contains(node) {
-                return write(ChainView(epoch: chain.epoch + 1, members: chain.members + [node]), expected: chainVersion)
+                return write(ChainView(epoch: chain.epoch + 1, members: chain.members + [node],
+                                       syncing: chain.syncing.union([node])), expected: chainVersion)
             }
+        }
+        if let caughtUp = caughtUpMembers(of: chain), !caughtUp.isEmpty {
+            // Only the leader acts on `syncing`, so the same epoch is kept: nodes see nothing new.
+            var view = chain
+            view.syncing.subtract(caughtUp)
+            for node in caughtUp { syncTargets[node] = nil }
+            return write(view, expected: chainVersion)
         }
         guard transfer == nil, now >= transferNotBefore, let tail = chain.tail else { return [] }
         let joiners = live.keys.filter { !chain.members.contains($0) && !suspected.contains($0) }.sorted(by: Leader.chainOrder)
         guard let joiner = joiners.first else { return [] }
         transfer = Transfer(joiner: joiner, incarnation: live[joiner]!, source: tail, startedAt: now)
         return [.startTransfer(from: tail, to: joiner, epoch: chain.epoch)]
+    }
+
+    /// Syncing members that now hold every update committed before they joined. Sets a member's
+    /// target from the head's first report in a configuration that names the member: any update
+    /// committed before it joined was on the head by then.
+    private mutating func caughtUpMembers(of chain: ChainView) -> Set<NodeID>? {
+        guard !chain.syncing.isEmpty else { return nil }
+        syncTargets = syncTargets.filter { chain.syncing.contains($0.key) }
+        if let head = chain.head, let p = progress[head], p.epoch >= chain.epoch {
+            for node in chain.syncing where syncTargets[node] == nil { syncTargets[node] = p.received }
+        }
+        let reached = chain.members.lastIndex { node in
+            // The member's report must come from a configuration that names it: before its
+            // snapshot it may report a stale database with any sequence number.
+            guard chain.syncing.contains(node), let target = syncTargets[node], let p = progress[node],
+                  p.epoch >= chain.epoch else { return false }
+            return p.durable >= target
+        }
+        guard let reached else { return [] }
+        // Updates reach a member only through every member before it, so members upstream of a
+        // caught-up one hold at least as much, whatever their own last report said.
+        return chain.syncing.intersection(chain.members[...reached])
     }
 
     private mutating func write(_ members: ChainView, expected: Int32?) -> [LeaderAction] {
@@ -178,6 +238,8 @@ public enum LeaderEvent: Equatable, Sendable {
     /// A member missed heartbeats past the limit, or answers again.
     case unresponsive(NodeID)
     case responsive(NodeID)
+    /// A member's heartbeat reply: where it stands.
+    case progress(NodeID, Leader.Progress)
     /// The joiner holds a complete snapshot and is ready to become the tail.
     case transferDone(joiner: NodeID)
     case transferFailed(joiner: NodeID)

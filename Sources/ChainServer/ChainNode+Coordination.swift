@@ -12,7 +12,7 @@ extension ChainNode {
         for (id, address) in config.addresses {
             if let parsed = Self.parseAddress(id: id, address) { addresses[id] = parsed }
         }
-        let view = ChainView(epoch: config.epoch, members: config.members, incarnations: config.incarnations)
+        let view = config.view
         guard view.epoch > replica.view.epoch else { return }
         if let named = config.incarnations[self.config.id], named != member.incarnation {
             // The configuration means this server's previous run, whose disk may hold writes the
@@ -47,7 +47,7 @@ extension ChainNode {
         leaderLinks = LeaderLinks(node: self, interval: .milliseconds(Int64(config.heartbeatIntervalMs)),
                                   limit: .milliseconds(Int64(config.heartbeatTimeoutMs)))
         leaderLinks?.update(members: Dictionary(uniqueKeysWithValues: live.map { ($0.id, NodeAddress(id: $0.id, host: $0.host, port: $0.port)) }))
-        let view = chain.map { ChainView(epoch: $0.0.epoch, members: $0.0.members, incarnations: $0.0.incarnations) }
+        let view = chain.map { $0.0.view }
         leaderEvent(.elected(chain: view, version: chain?.version, live: Self.incarnations(live), now: ticks))
     }
 
@@ -114,7 +114,7 @@ extension ChainNode {
             if let a = addresses[id] { addressStrings[id] = "\(a.host):\(a.port)" }
         }
         let config = ChainConfig(epoch: view.epoch, members: view.members, addresses: addressStrings,
-                                 leader: self.config.id, incarnations: view.incarnations)
+                                 leader: self.config.id, incarnations: view.incarnations, syncing: Array(view.syncing))
         logger.notice("leader writes chain", metadata: ["epoch": "\(view.epoch)", "chain": "\(view.members.joined(separator: " -> "))"])
         let loop = self.loop
         Task {
@@ -126,7 +126,7 @@ extension ChainNode {
                     self.leaderEvent(.chainWritten(view, version: version))
                 case .conflict(let current):
                     self.logger.warning("chain write lost a race; re-deciding from the stored chain")
-                    let currentView = current.map { ChainView(epoch: $0.0.epoch, members: $0.0.members, incarnations: $0.0.incarnations) }
+                    let currentView = current.map { $0.0.view }
                     self.leaderEvent(.chainWriteFailed(current: currentView, version: current?.version))
                 }
             }
@@ -136,5 +136,12 @@ extension ChainNode {
     static func parseAddress(id: String, _ s: String) -> NodeAddress? {
         guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (1...65535).contains(port) else { return nil }
         return NodeAddress(id: id, host: String(s[..<colon]), port: port)
+    }
+}
+
+extension ChainConfig {
+    /// The configuration as the core sees it.
+    var view: ChainView {
+        ChainView(epoch: epoch, members: members, incarnations: incarnations, syncing: Set(syncing).intersection(members))
     }
 }

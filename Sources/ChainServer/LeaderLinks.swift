@@ -12,7 +12,6 @@ final class LeaderLinks: @unchecked Sendable {
     private unowned let node: ChainNode
     private var links: [NodeID: Link] = [:]
     private var timer: RepeatedTask?
-    private var counter: UInt64 = 0
     private let interval: TimeAmount
     private let limit: TimeAmount
 
@@ -60,7 +59,6 @@ final class LeaderLinks: @unchecked Sendable {
 
     private func beat() {
         let now = NIODeadline.now()
-        counter += 1
         for (id, link) in links {
             if !link.suspected && now - link.lastPong > limit {
                 links[id]?.suspected = true
@@ -90,13 +88,16 @@ final class LeaderLinks: @unchecked Sendable {
         }
     }
 
+    /// A heartbeat is a status request: the reply also tells the leader how far the member is,
+    /// which is how it learns that a joiner caught up (`Leader.Progress`).
     private func ping(_ id: NodeID, _ connection: Connection) {
-        let (n, loop, timeout) = (counter, node.loop, interval * 2)
+        let (loop, timeout) = (node.loop, interval * 2)
         Task {
-            guard case .pong = try? await connection.request(.ping(n), timeout: timeout) else { return }
+            guard case .statusReply(let status)? = try? await connection.request(.status, timeout: timeout) else { return }
             loop.execute {
                 guard self.links[id]?.connection === connection else { return }
                 self.links[id]?.lastPong = .now()
+                self.node.leaderEvent(.progress(id, .init(epoch: status.epoch, received: status.received, durable: status.durable)))
                 if self.links[id]?.suspected == true {
                     self.links[id]?.suspected = false
                     self.node.logger.notice("member answers heartbeats again", metadata: ["member": "\(id)"])

@@ -44,7 +44,56 @@ final class LeaderTests: XCTestCase {
         XCTAssertEqual(l.on(.chainWritten(view(2, ["a", "c"]), version: 1)), [.startTransfer(from: "c", to: "b", epoch: 2)])
         XCTAssertEqual(l.on(.tick(5)), [], "one transfer at a time")
         XCTAssertEqual(l.on(.transferDone(joiner: "b")),
-                       [.writeChain(view(3, ["a", "c", "b"], ["a": "a.1", "c": "c.1", "b": "b.2"]), expectedVersion: 1)])
+                       [.writeChain(ChainView(epoch: 3, members: ["a", "c", "b"], incarnations: ["a": "a.1", "c": "c.1", "b": "b.2"],
+                                              syncing: ["b"]), expectedVersion: 1)])
+    }
+
+    /// A joiner is appended as syncing and becomes synced (same epoch: nodes need not act) once
+    /// its durable prefix reaches what the head held in a configuration that names it.
+    func testJoinerIsSyncingUntilItHoldsWhatTheHeadHeldAtTheSplice() {
+        var l = Leader(config: config)
+        let spliced = ChainView(epoch: 3, members: ["a", "b", "j"], incarnations: live("a", "b", "j"), syncing: ["j"])
+        XCTAssertEqual(l.on(.elected(chain: spliced, version: 5, live: live("a", "b", "j"), now: 0)), [])
+        // Reports from before the splice say nothing: the joiner's old database may be ahead.
+        XCTAssertEqual(l.on(.progress("j", .init(epoch: 2, received: 900, durable: 900))), [])
+        XCTAssertEqual(l.on(.progress("a", .init(epoch: 2, received: 100, durable: 100))), [], "head report of an older epoch")
+        XCTAssertEqual(l.on(.progress("a", .init(epoch: 3, received: 120, durable: 118))), [], "target 120; j unknown yet")
+        XCTAssertEqual(l.on(.progress("j", .init(epoch: 3, received: 119, durable: 119))), [])
+        XCTAssertEqual(l.on(.progress("a", .init(epoch: 3, received: 300, durable: 300))), [], "the target stays 120")
+        var synced = spliced
+        synced.syncing = []
+        XCTAssertEqual(l.on(.progress("j", .init(epoch: 3, received: 121, durable: 120))),
+                       [.writeChain(synced, expectedVersion: 5)])
+    }
+
+    /// Torture seed 26: the chain was left to a joiner alone, which had not yet received every
+    /// committed write, and acknowledged writes were rolled back. The chain must wait instead.
+    func testSyncingMemberNeverCarriesTheChainAlone() {
+        var l = Leader(config: config)
+        let spliced = ChainView(epoch: 3, members: ["a", "j"], incarnations: live("a", "j"), syncing: ["j"])
+        XCTAssertEqual(l.on(.elected(chain: spliced, version: 5, live: live("a", "j"), now: 0)), [])
+        XCTAssertEqual(l.on(.membersChanged(live("j"))), [], "a was the only synced member: the chain waits for it")
+        XCTAssertEqual(l.on(.membersChanged(["j": "j.1", "a": "a.2"])),
+                       [.writeChain(ChainView(epoch: 4, members: ["a"], incarnations: ["a": "a.2"]), expectedVersion: 5)],
+                       "a restarts the chain; j rejoins with a snapshot")
+    }
+
+    func testSyncedSurvivorsKeepTheSyncingMarkOfTheRest() {
+        var l = Leader(config: config)
+        let spliced = ChainView(epoch: 3, members: ["a", "b", "j"], incarnations: live("a", "b", "j"), syncing: ["j"])
+        _ = l.on(.elected(chain: spliced, version: 5, live: live("a", "b", "j"), now: 0))
+        XCTAssertEqual(l.on(.membersChanged(live("b", "j"))),
+                       [.writeChain(ChainView(epoch: 4, members: ["b", "j"], incarnations: live("b", "j"), syncing: ["j"]),
+                                    expectedVersion: 5)])
+    }
+
+    func testMembersUpstreamOfACaughtUpMemberAreCaughtUpToo() {
+        var l = Leader(config: config)
+        let spliced = ChainView(epoch: 5, members: ["a", "j", "k"], incarnations: live("a", "j", "k"), syncing: ["j", "k"])
+        _ = l.on(.elected(chain: spliced, version: 1, live: live("a", "j", "k"), now: 0))
+        _ = l.on(.progress("a", .init(epoch: 5, received: 50, durable: 50)))
+        XCTAssertEqual(l.on(.progress("k", .init(epoch: 5, received: 50, durable: 50))),
+                       [.writeChain(ChainView(epoch: 5, members: ["a", "j", "k"], incarnations: live("a", "j", "k")), expectedVersion: 1)])
     }
 
     func testTransferTimesOutAndStartsOver() {
