@@ -12,4 +12,9 @@ public enum CoreLimits {
     /// Client request ids remembered for recognizing retries (oldest forgotten first). A retry
     /// arrives within seconds; 65536 writes cover that at any throughput this server reaches.
     public static let requestsRememberedMax = 65536
+    /// Largest old value stored with a request's outcome. Every replica writes each put's outcome
+    /// to disk so that retries are recognized after restarts; keeping large old values would
+    /// double the bytes written for little gain (a retry after a restart is rare), and bounds
+    /// the outcome table at requestsRememberedMax × 4 KiB.
+    public static let outcomeValueKeptMax = 4096
 }

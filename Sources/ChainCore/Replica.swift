@@ -72,13 +72,16 @@ public struct Replica: Sendable {
     /// - Parameter lastSeq: the highest sequence number in local storage. Everything in storage
     ///   counts as committed at start: a node restarts with nothing in flight (a restarted server
     ///   re-enters a chain only through a snapshot, or as the sole restarter of a dead chain).
-    public init(id: NodeID, lastSeq: UInt64, view: ChainView = .empty) {
+    /// - Parameter outcomes: the request outcomes local storage kept (oldest first): retries of
+    ///   those writes are answered, never applied again.
+    public init(id: NodeID, lastSeq: UInt64, view: ChainView = .empty, outcomes: [(RequestKey, Reply)] = []) {
         self.id = id
         self.view = view
         self.received = lastSeq
         self.durable = lastSeq
         self.stable = lastSeq
         self.successorAcked = lastSeq
+        for (request, reply) in outcomes { remember(request, .committed(reply)) }
     }
 
     public var role: Role { view.role(of: id) }
@@ -254,7 +257,9 @@ public struct Replica: Sendable {
         if let successor = view.successor(of: id), successorReady {
             actions.append(.forward(to: successor, epoch: view.epoch, update))
         }
-        actions.append(.persist(update))
+        // Every replica computes the same outcome (same history), so any of them can answer a
+        // retry after it restarts or becomes head.
+        actions.append(.persist(update, outcome: update.request == nil ? nil : inflight.last!.reply))
     }
 
     /// Resends to a successor everything after the position it acknowledged.

@@ -9,8 +9,11 @@
 /// - `recordEpoch` must be durable before the shell sends anything of the new epoch: a restarted
 ///   node then never accepts messages of an epoch older than one it already acted in.
 public enum ReplicaAction: Equatable, Sendable {
-    /// Append to local storage (group commit) and later feed `persisted(through:)`.
-    case persist(Update)
+    /// Append to local storage (group commit) and later feed `persisted(through:)`. For a write
+    /// with a client request id, `outcome` is the reply it gets, stored in the same transaction:
+    /// a retry that reaches this node after a restart, or a node that got the write in a
+    /// snapshot, is answered from it instead of applying the write again.
+    case persist(Update, outcome: Reply? = nil)
     /// Send to the successor; dropped by the shell if the link is down (resent on `successorLinkUp`).
     case forward(to: NodeID, epoch: UInt64, Update)
     /// Send an acknowledgement to the predecessor.

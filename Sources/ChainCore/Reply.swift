@@ -20,4 +20,8 @@ public enum ChainError: Equatable, Sendable {
     /// The head cannot be sure it still is the head (its ZooKeeper lease lapsed), so it does not
     /// answer reads until the lease is renewed: a new head may already be serving writes.
     case noLease
+    /// A retry of a put applied before this node restarted (or before it got the write in a
+    /// snapshot), whose old value was too large to keep (`CoreLimits.outcomeValueKeptMax`): it
+    /// was applied once and is not applied again, but its old value cannot be returned.
+    case oldValueNotKept
 }

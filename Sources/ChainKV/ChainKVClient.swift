@@ -266,10 +266,12 @@ public final class ChainKVClient: Sendable {
 
 extension ChainKVError {
     /// A write whose request may have reached the server: report it as a chain failure (status
-    /// -2), since it may have been applied.
+    /// -2), since it may have been applied. `oldValueNotKept` too: the put was applied once (and
+    /// a retry with the same id is never applied again), but its old value is gone.
     var asWriteFailure: ChainKVError {
         switch self {
-        case .network, .timeout, .server(.chainChanged, _), .server(.unavailable, _), .server(.notHead, _), .server(.overloaded, _):
+        case .network, .timeout, .server(.chainChanged, _), .server(.unavailable, _), .server(.notHead, _), .server(.overloaded, _),
+             .server(.oldValueNotKept, _):
             return .chainFailure(description)
         default: return self
         }

@@ -11,8 +11,9 @@ extension ChainNode {
 
     func send(_ action: ReplicaAction) {
         switch action {
-        case .persist(let u):
-            committer.submit(StoredUpdate(seq: u.seq, key: u.key, value: u.value))
+        case .persist(let u, let outcome):
+            let stored = outcome.flatMap { reply in u.request.map { Outcomes.stored(reply, seq: u.seq, request: $0) } }
+            committer.submit(StoredUpdate(seq: u.seq, key: u.key, value: u.value, outcome: stored))
         case .forward(let to, let epoch, let u):
             // Dropped while the link is down: the core resends everything unacknowledged on link-up.
             guard let link = successorLink, link.node == to else { return }
@@ -71,6 +72,9 @@ extension ChainNode {
             return .error(.notHead, "not the head; the head is \(head) at \(where_)")
         case .error(.chainChanged): return .error(.chainChanged, "the chain changed while the write was in flight; retry")
         case .error(.overloaded): return .error(.overloaded, "too many writes in flight (inflightMax \(CoreLimits.inflightMax)); retry")
+        case .error(.oldValueNotKept):
+            return .error(.oldValueNotKept, "this put was applied earlier and is not applied again; its old value (over "
+                          + "\(CoreLimits.outcomeValueKeptMax) bytes) was not kept across a restart")
         case .error(.noLease): return .error(.unavailable, "the head's ZooKeeper lease lapsed; it serves reads again once renewed")
         }
     }

@@ -31,27 +31,58 @@ extension ChainNode {
         }
     }
 
+    /// Request outcomes of a snapshot, sent before its rows.
+    func receiveOutcomes(epoch: UInt64, lastSeq: UInt64, _ records: [OutcomeRecord], connection: UInt64, requestID: UInt64) {
+        let channel = clients[connection]
+        if let refusal = transferRefusal(epoch: epoch) {
+            write(.error(.refused, refusal), requestID: requestID, to: channel)
+            return
+        }
+        let outcomes = records.compactMap(Outcomes.stored)
+        guard outcomes.count == records.count, records.allSatisfy({ $0.seq <= lastSeq }) else {
+            write(.error(.badRequest, "request outcomes must be of known kinds and not beyond the snapshot's seq \(lastSeq)"),
+                  requestID: requestID, to: channel)
+            return
+        }
+        do {
+            try beginTransferIfNew(epoch: epoch, lastSeq: lastSeq, connection: connection)
+            try committer.withExclusiveStore { try $0.loadOutcomes(outcomes) }
+            write(.ack(epoch: epoch, seq: lastSeq), requestID: requestID, to: channel)
+        } catch {
+            logger.error("cannot store request outcomes of a snapshot", metadata: ["error": "\(error)"])
+            incomingTransfer = nil
+            write(.error(.internalError, "cannot store the snapshot: \(error)"), requestID: requestID, to: channel)
+        }
+    }
+
+    /// Why a snapshot chunk of `epoch` is refused, if it is.
+    private func transferRefusal(epoch: UInt64) -> String? {
+        guard replica.role == .outside else { return "this server is a member of the chain; it takes no snapshot" }
+        guard epoch >= replica.view.epoch else {
+            return "snapshot of epoch \(epoch) is older than this server's epoch \(replica.view.epoch)"
+        }
+        return nil
+    }
+
+    /// A new transfer starts from an empty database, whatever an earlier one left.
+    private func beginTransferIfNew(epoch: UInt64, lastSeq: UInt64, connection: UInt64) throws {
+        guard incomingTransfer?.lastSeq != lastSeq || incomingTransfer?.connection != connection else { return }
+        try committer.withExclusiveStore { try $0.reset(lastSeq: lastSeq) }
+        incomingTransfer = (lastSeq, connection)
+        logger.notice("receiving a snapshot", metadata: ["lastSeq": "\(lastSeq)", "epoch": "\(epoch)"])
+    }
+
     /// A chunk of a snapshot from the tail. Only a server outside the chain takes one: the
     /// snapshot replaces its whole database, whatever it held before (a revived server's copy
     /// may be stale).
     func receiveTransfer(epoch: UInt64, lastSeq: UInt64, rows: [Row], done: Bool, connection: UInt64, requestID: UInt64) {
         let channel = clients[connection]
-        guard replica.role == .outside else {
-            write(.error(.refused, "this server is a member of the chain; it takes no snapshot"), requestID: requestID, to: channel)
-            return
-        }
-        guard epoch >= replica.view.epoch else {
-            write(.error(.refused, "snapshot of epoch \(epoch) is older than this server's epoch \(replica.view.epoch)"),
-                  requestID: requestID, to: channel)
+        if let refusal = transferRefusal(epoch: epoch) {
+            write(.error(.refused, refusal), requestID: requestID, to: channel)
             return
         }
         do {
-            if incomingTransfer?.lastSeq != lastSeq || incomingTransfer?.connection != connection {
-                // A new transfer starts from an empty database, whatever an earlier one left.
-                try committer.withExclusiveStore { try $0.reset(lastSeq: lastSeq) }
-                incomingTransfer = (lastSeq, connection)
-                logger.notice("receiving a snapshot", metadata: ["lastSeq": "\(lastSeq)", "epoch": "\(epoch)"])
-            }
+            try beginTransferIfNew(epoch: epoch, lastSeq: lastSeq, connection: connection)
             if !rows.isEmpty {
                 let tuples = rows.map { (key: $0.key, value: $0.value) }
                 try committer.withExclusiveStore { try $0.load(tuples) }
@@ -60,7 +91,8 @@ extension ChainNode {
                 incomingTransfer = nil
                 // The core restarts from the snapshot: it holds everything up to `lastSeq` and
                 // catches up on the rest from its predecessor once it is the tail.
-                replica = Replica(id: config.id, lastSeq: lastSeq, view: replica.view)
+                let outcomes = try committer.withExclusiveStore { try Outcomes.load(from: $0) }
+                replica = Replica(id: config.id, lastSeq: lastSeq, view: replica.view, outcomes: outcomes)
                 // The new core must know which inbound links are up, or it would never send the
                 // position ack a predecessor connected earlier is waiting for.
                 for node in inbound.keys { perform(replica.on(.predecessorLink(node, up: true))) }

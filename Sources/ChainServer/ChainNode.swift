@@ -49,7 +49,10 @@ final class ChainNode: @unchecked Sendable {
     let metrics = ServerMetrics()
 
     init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, databasePath: String, reader: Store,
-         committer: GroupCommitter, lastSeq: UInt64, logger: Logger) {
+         committer: GroupCommitter, lastSeq: UInt64, outcomes: [(RequestKey, Reply)], logger: Logger) {
+        // Storage must keep outcomes as long as the core remembers requests, or a retry the core
+        // would have recognized before a restart is applied again after it.
+        precondition(Store.outcomesKeptMax == UInt64(CoreLimits.requestsRememberedMax), "outcome windows differ")
         self.loop = loop
         self.group = group
         self.databasePath = databasePath
@@ -58,7 +61,7 @@ final class ChainNode: @unchecked Sendable {
         self.logger = logger
         self.reader = reader
         self.committer = committer
-        self.replica = Replica(id: config.id, lastSeq: lastSeq)
+        self.replica = Replica(id: config.id, lastSeq: lastSeq, outcomes: outcomes)
         let tickMs = UInt64(ChainNode.tickInterval.nanoseconds / 1_000_000)
         self.leader = Leader(config: .init(expectedMembers: config.expectedMembers,
                                            formationTicks: UInt64(config.formationTimeoutMs) / tickMs,
@@ -135,6 +138,8 @@ final class ChainNode: @unchecked Sendable {
                 startTransfer(epoch: epoch, to: to, connection: connection, requestID: requestID)
             case .dataTransfer(let epoch, let lastSeq, let rows, let done):
                 receiveTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done, connection: connection, requestID: requestID)
+            case .outcomeTransfer(let epoch, let lastSeq, let outcomes):
+                receiveOutcomes(epoch: epoch, lastSeq: lastSeq, outcomes, connection: connection, requestID: requestID)
             case .getHead:
                 write(.chain(chainInfo()), requestID: requestID, to: clients[connection])
             case .status:

@@ -47,7 +47,9 @@ public final class ChainServer: Service, @unchecked Sendable {
         let reader = try Store(path: path)
         let lastSeq = try writer.lastSeq()
         let rows = try writer.count()
-        logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "rows": "\(rows)"])
+        let outcomes = try Outcomes.load(from: writer)
+        logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "rows": "\(rows)",
+                                                 "outcomes": "\(outcomes.count)"])
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
@@ -64,7 +66,7 @@ public final class ChainServer: Service, @unchecked Sendable {
         })
         self.committer = committer
         let node = ChainNode(loop: loop, group: group, config: config, databasePath: path, reader: reader,
-                             committer: committer, lastSeq: lastSeq, logger: logger)
+                             committer: committer, lastSeq: lastSeq, outcomes: outcomes, logger: logger)
         box.node = node
         self.node = node
         node.exitRequested = { [weak self] clean in

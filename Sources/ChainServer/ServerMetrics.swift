@@ -65,6 +65,7 @@ final class ServerMetrics: @unchecked Sendable {
         case .error(.notHead): return "not_head"
         case .error(.chainChanged): return "chain_changed"
         case .error(.overloaded): return "overloaded"
+        case .error(.oldValueNotKept): return "old_value_not_kept"
         case .error(.noLease): return "no_lease"
         }
     }

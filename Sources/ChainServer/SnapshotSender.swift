@@ -25,6 +25,9 @@ enum SnapshotSender {
         var after: String?
         var rowsSent = 0
         var bytesSent = 0
+        // Request outcomes first, rows next: the `done` chunk of rows tells the joiner that its
+        // database is complete.
+        let outcomesSent = try await sendOutcomes(store, connection, epoch: epoch, lastSeq: lastSeq, target: target)
         while true {
             let page = try store.scan(after: after, limit: WireLimits.transferChunkRowsMax, byteLimit: WireLimits.transferChunkBytesMax)
             let rows = page.map { Row(key: $0.key, value: $0.value) }
@@ -38,8 +41,28 @@ enum SnapshotSender {
             if done { break }
             after = rows.last?.key
         }
-        logger.notice("snapshot sent", metadata: ["to": "\(target)", "lastSeq": "\(lastSeq)", "rows": "\(rowsSent)", "bytes": "\(bytesSent)"])
+        logger.notice("snapshot sent", metadata: ["to": "\(target)", "lastSeq": "\(lastSeq)", "rows": "\(rowsSent)",
+                                                  "bytes": "\(bytesSent)", "outcomes": "\(outcomesSent)"])
         return lastSeq
+    }
+
+    /// Streams the request outcomes of the same snapshot; returns how many were sent.
+    private static func sendOutcomes(_ store: Store, _ connection: Connection, epoch: UInt64, lastSeq: UInt64,
+                                     target: NodeAddress) async throws -> Int {
+        var after: UInt64 = 0
+        var sent = 0
+        while true {
+            let page = try store.outcomes(afterSeq: after, limit: WireLimits.transferChunkRowsMax,
+                                          byteLimit: WireLimits.transferChunkBytesMax)
+            guard let last = page.last else { return sent }
+            let reply = try await connection.request(.outcomeTransfer(epoch: epoch, lastSeq: lastSeq, outcomes: page.map(Outcomes.record)),
+                                                     timeout: chunkTimeout)
+            guard case .ack(_, let seq) = reply, seq == lastSeq else {
+                throw TransferError("joiner \(target) refused request outcomes: \(reply)")
+            }
+            sent += page.count
+            after = last.seq
+        }
     }
 }
 

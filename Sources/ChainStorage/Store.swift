@@ -7,6 +7,9 @@ import CSQLite
 ///   `seq` is the sequence number of the update that last wrote the row.
 /// - `meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)`: `last_seq` (highest applied update)
 ///   and `epoch`. A missing row reads as 0, so opening a database never has to write.
+/// - `outcomes(seq INTEGER PRIMARY KEY, client, request, kind, old)`: the reply of each recent
+///   write that carried a client request id (`StoredOutcome`), the last `outcomesKeptMax`
+///   sequence numbers' worth. Keyed by seq so that pruning is one range delete.
 ///
 /// Keys are ordered by SQLite's BINARY collation, that is by their UTF-8 bytes, which is not
 /// always Swift's `String` order.
@@ -16,6 +19,11 @@ import CSQLite
 /// be handed to the one thread that owns it (the `GroupCommitter` thread, or a test). Callers
 /// guarantee that one thread at a time uses it.
 public final class Store: @unchecked Sendable {
+    /// Outcomes are kept for writes within this many sequence numbers of `last_seq`: the window
+    /// in which a retry is recognized (equal to the core's `CoreLimits.requestsRememberedMax`,
+    /// which the server checks at start).
+    public static let outcomesKeptMax: UInt64 = 65536
+
     private var db: OpaquePointer?
     private var statements: Statements?
     private let path: String
@@ -154,6 +162,7 @@ public final class Store: @unchecked Sendable {
                 throw StorageError.misuse("update seq \(first.seq) is not above last_seq \(stored)")
             }
             for update in updates {
+                if let outcome = update.outcome { try insertOutcome(s, outcome) }
                 if let value = update.value {
                     try upsert(s, key: update.key, value: value, seq: update.seq)
                 } else {
@@ -164,6 +173,46 @@ public final class Store: @unchecked Sendable {
                 }
             }
             try writeMeta(s, .lastSeq, last.seq)
+            if last.seq > Self.outcomesKeptMax {
+                let statement = s.pruneOutcomes
+                defer { statement.reset() }
+                try statement.bind(1, int64: Int64(last.seq - Self.outcomesKeptMax))
+                try statement.run()
+            }
+        }
+    }
+
+    /// Stored outcomes with seq > `afterSeq`, oldest first: at most `limit` of them, stopping
+    /// once their summed sizes reach `byteLimit` (at least one if any remain).
+    public func outcomes(afterSeq: UInt64, limit: Int, byteLimit: Int = .max) throws -> [StoredOutcome] {
+        precondition(limit > 0 && byteLimit > 0, "outcome page limits must be positive")
+        let statement = try live().scanOutcomes
+        defer { statement.reset() }
+        try statement.bind(1, int64: Int64(bitPattern: afterSeq))
+        try statement.bind(2, int64: Int64(limit))
+        var page: [StoredOutcome] = []
+        var bytes = 0
+        while try statement.step() {
+            let raw = statement.int64(3)
+            guard let kind = StoredOutcome.Kind(rawValue: UInt8(truncatingIfNeeded: raw)), (0...255).contains(raw) else {
+                throw StorageError.misuse("outcomes row has unknown kind \(raw)")
+            }
+            let old: [UInt8]? = kind == .putOldValue ? statement.blob(4) : nil
+            let outcome = StoredOutcome(seq: UInt64(bitPattern: statement.int64(0)), client: UInt64(bitPattern: statement.int64(1)),
+                                        request: UInt64(bitPattern: statement.int64(2)), kind: kind, old: old)
+            page.append(outcome)
+            bytes += outcome.size
+            if bytes >= byteLimit { break }
+        }
+        return page
+    }
+
+    /// Writes outcomes received in a snapshot, in one transaction.
+    public func loadOutcomes(_ outcomes: [StoredOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
+        let s = try live()
+        try inTransaction(s) {
+            for outcome in outcomes { try insertOutcome(s, outcome) }
         }
     }
 
@@ -180,6 +229,7 @@ public final class Store: @unchecked Sendable {
         let s = try live()
         try inTransaction(s) {
             try s.deleteAll.run()
+            try s.deleteAllOutcomes.run()
             try writeMeta(s, .lastSeq, lastSeq)
         }
     }
@@ -232,6 +282,18 @@ public final class Store: @unchecked Sendable {
         try statement.run()
     }
 
+    private func insertOutcome(_ s: Statements, _ outcome: StoredOutcome) throws {
+        precondition(outcome.seq <= UInt64(Int64.max), "seq \(outcome.seq) does not fit SQLite's INTEGER")
+        let statement = s.insertOutcome
+        defer { statement.reset() }
+        try statement.bind(1, int64: Int64(outcome.seq))
+        try statement.bind(2, int64: Int64(bitPattern: outcome.client))
+        try statement.bind(3, int64: Int64(bitPattern: outcome.request))
+        try statement.bind(4, int64: Int64(outcome.kind.rawValue))
+        if let old = outcome.old { try statement.bind(5, blob: old) }
+        try statement.run()
+    }
+
     private func readMeta(_ s: Statements, _ name: MetaName) throws -> UInt64 {
         let statement = s.selectMeta
         defer { statement.reset() }
@@ -279,6 +341,8 @@ public final class Store: @unchecked Sendable {
             try execute(db, """
                 CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value BLOB NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS outcomes(seq INTEGER PRIMARY KEY, client INTEGER NOT NULL,
+                    request INTEGER NOT NULL, kind INTEGER NOT NULL, old BLOB);
                 """)
         } catch {
             sqlite3_close_v2(db)
@@ -327,6 +391,10 @@ private struct Statements {
     let scanAfter: Statement
     let selectMeta: Statement
     let upsertMeta: Statement
+    let insertOutcome: Statement
+    let pruneOutcomes: Statement
+    let scanOutcomes: Statement
+    let deleteAllOutcomes: Statement
 
     init(db: OpaquePointer) throws {
         begin = try Statement(db: db, sql: "BEGIN IMMEDIATE")
@@ -347,11 +415,17 @@ private struct Statements {
             INSERT INTO meta(name, value) VALUES (?1, ?2)
             ON CONFLICT(name) DO UPDATE SET value = excluded.value
             """)
+        // REPLACE: a snapshot may carry an outcome this replica already holds.
+        insertOutcome = try Statement(db: db, sql: "INSERT OR REPLACE INTO outcomes(seq, client, request, kind, old) VALUES (?1, ?2, ?3, ?4, ?5)")
+        pruneOutcomes = try Statement(db: db, sql: "DELETE FROM outcomes WHERE seq <= ?1")
+        scanOutcomes = try Statement(db: db, sql: "SELECT seq, client, request, kind, old FROM outcomes WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+        deleteAllOutcomes = try Statement(db: db, sql: "DELETE FROM outcomes")
     }
 
     func finalizeAll() {
         for statement in [begin, commit, rollback, selectValue, upsertRow, deleteKey, deleteAll,
-                          countRows, scanFirst, scanAfter, selectMeta, upsertMeta] {
+                          countRows, scanFirst, scanAfter, selectMeta, upsertMeta, insertOutcome, pruneOutcomes,
+                          scanOutcomes, deleteAllOutcomes] {
             statement.finalize()
         }
     }

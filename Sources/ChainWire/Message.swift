@@ -67,6 +67,27 @@ public struct Row: Equatable, Sendable {
     }
 }
 
+/// The reply a client write got, sent with a snapshot so that the joiner, once it is head, still
+/// recognizes retries of writes it never saw (see `StoredOutcome` in ChainStorage).
+public struct OutcomeRecord: Equatable, Sendable {
+    /// Outcome kinds, as stored: 0 put of a new key, 1 put with `old`, 2 put whose old value was
+    /// not kept, 3 delete of an existing key, 4 delete of an absent key.
+    public static let kindMax: UInt8 = 4
+    public static let putOldValue: UInt8 = 1
+
+    public var seq: UInt64
+    public var request: RequestID
+    public var kind: UInt8
+    public var old: [UInt8]?
+
+    public init(seq: UInt64, request: RequestID, kind: UInt8, old: [UInt8]?) {
+        self.seq = seq
+        self.request = request
+        self.kind = kind
+        self.old = old
+    }
+}
+
 /// Identifies one client write across retries: the client's random id and its own counter. The
 /// head recognizes a retry by it and never applies a write twice.
 public struct RequestID: Hashable, Sendable {
@@ -108,12 +129,14 @@ public enum Message: Equatable, Sendable {
     case dataTransfer(epoch: UInt64, lastSeq: UInt64, rows: [Row], done: Bool)
     case ping(UInt64)
     case pong(UInt64)
+    /// Request outcomes of a snapshot, sent after its rows and before its `done` chunk.
+    case outcomeTransfer(epoch: UInt64, lastSeq: UInt64, outcomes: [OutcomeRecord])
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
         case get = 1, put, delete, getHead, die, status
         case value = 16, putResult, deleteResult, chain, dieAck, error, statusReply
-        case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong
+        case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong, outcomeTransfer
     }
 
     public var kind: Kind {
@@ -140,6 +163,7 @@ public enum Message: Equatable, Sendable {
         case .startTransfer: return .startTransfer
         case .dataTransfer: return .dataTransfer
         case .ping: return .ping
+        case .outcomeTransfer: return .outcomeTransfer
         case .pong: return .pong
         }
     }

@@ -94,6 +94,17 @@ public enum MessageCodec {
             }
         case .ping(let n), .pong(let n):
             b.writeInteger(n)
+        case .outcomeTransfer(let epoch, let lastSeq, let outcomes):
+            b.writeInteger(epoch)
+            b.writeInteger(lastSeq)
+            b.writeInteger(UInt32(outcomes.count))
+            for o in outcomes {
+                b.writeInteger(o.seq)
+                b.writeInteger(o.request.client)
+                b.writeInteger(o.request.seq)
+                b.writeInteger(o.kind)
+                writeOptionalValue(o.old, &b)
+            }
         }
     }
 
@@ -220,6 +231,26 @@ public enum MessageCodec {
             message = .dataTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done)
         case .ping: message = .ping(try readU64(&body, "ping"))
         case .pong: message = .pong(try readU64(&body, "pong"))
+        case .outcomeTransfer:
+            let epoch = try readU64(&body, "epoch")
+            let lastSeq = try readU64(&body, "lastSeq")
+            let count = Int(try readU32(&body, "outcome count"))
+            guard count <= WireLimits.transferChunkRowsMax else {
+                throw .invalidField("\(count) outcomes exceed transferChunkRowsMax (\(WireLimits.transferChunkRowsMax))")
+            }
+            var outcomes: [OutcomeRecord] = []
+            outcomes.reserveCapacity(min(count, body.readableBytes / 26))  // an outcome takes at least 26 bytes
+            for _ in 0..<count {
+                let seq = try readU64(&body, "outcome seq")
+                let request = RequestID(client: try readU64(&body, "outcome client"), seq: try readU64(&body, "outcome request"))
+                let kind = try readU8(&body, "outcome kind")
+                let old = try readOptionalValue(&body)
+                guard kind <= OutcomeRecord.kindMax, (kind == OutcomeRecord.putOldValue) == (old != nil) else {
+                    throw .invalidField("outcome kind \(kind) with\(old == nil ? "out" : "") an old value")
+                }
+                outcomes.append(OutcomeRecord(seq: seq, request: request, kind: kind, old: old))
+            }
+            message = .outcomeTransfer(epoch: epoch, lastSeq: lastSeq, outcomes: outcomes)
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message

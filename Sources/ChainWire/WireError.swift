@@ -55,4 +55,7 @@ public enum ErrorCode: UInt16, Sendable, Equatable, CaseIterable {
     case unsupportedVersion = 9
     /// A peer message came from a node or epoch this server does not accept.
     case refused = 10
+    /// A retried put was applied earlier (before a restart of the server answering, or before it
+    /// got the write in a snapshot), but its old value was too large to keep. Not applied again.
+    case oldValueNotKept = 11
 }

@@ -283,6 +283,16 @@ private struct Recipe {
             return .dataTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done)
         case .ping: return .ping(u64())
         case .pong: return .pong(u64())
+        case .outcomeTransfer:
+            let epoch = u64(), lastSeq = u64()
+            let count = Int(u16()) % (WireLimits.transferChunkRowsMax + 1)
+            var outcomes: [OutcomeRecord] = []
+            for _ in 0..<count where !bytes.isEmpty {
+                let kind = u8() % (OutcomeRecord.kindMax + 1)
+                outcomes.append(OutcomeRecord(seq: u64(), request: RequestID(client: u64(), seq: u64()), kind: kind,
+                                              old: kind == OutcomeRecord.putOldValue ? value() : nil))
+            }
+            return .outcomeTransfer(epoch: epoch, lastSeq: lastSeq, outcomes: outcomes)
         }
     }
 }
@@ -306,6 +316,7 @@ private func payloadBytes(_ message: Message) -> Int {
     case .startTransfer(_, let to): return address(to)
     case .dataTransfer(_, _, let rows, _): return rows.reduce(0) { $0 + 2 + $1.key.utf8.count + 4 + $1.value.count }
     case .statusReply(let status): return status.id.utf8.count + status.role.utf8.count
+    case .outcomeTransfer(_, _, let outcomes): return outcomes.reduce(0) { $0 + 26 + ($1.old?.count ?? 0) }
     case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong: return 0
     }
 }

@@ -188,12 +188,38 @@ final class ReplicaTests: XCTestCase {
         let r = RequestKey(client: 9, seq: 1)
         XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: r)),
                        [.forward(to: "b", epoch: 1, Update(seq: 1, key: "k", value: bytes("v"), request: r)),
-                        .persist(Update(seq: 1, key: "k", value: bytes("v"), request: r))])
+                        .persist(Update(seq: 1, key: "k", value: bytes("v"), request: r), outcome: .put(old: nil))])
         XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: bytes("v"), stored: nil, request: r)), [], "retry joins the write in flight")
         _ = a.on(.persisted(through: 1))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil)), .reply(c(2), .put(old: nil))])
         XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: bytes("v"), request: r)), [.reply(c(3), .put(old: nil))],
                        "a retry after commit gets the original outcome, not a second application")
+    }
+
+    /// Torture seeds 11 and 24: a retry that reached a head restarted after a total failure was
+    /// applied a second time (the put reported its own value as the old one). Every replica now
+    /// stores each request's outcome with the write, and a restarted core starts from them.
+    func testOutcomesPersistedWithTheWriteAnswerRetriesAfterARestart() {
+        var b = node("b")  // a middle server computes and stores the outcome too
+        let r = RequestKey(client: 7, seq: 3)
+        let update = Update(seq: 1, key: "k", value: bytes("new"), request: r)
+        XCTAssertEqual(b.on(.forward(from: "a", epoch: 1, update, stored: bytes("old"))),
+                       [.forward(to: "c", epoch: 1, update), .persist(update, outcome: .put(old: bytes("old")))])
+        let d = RequestKey(client: 7, seq: 4)
+        let delete = Update(seq: 2, key: "k", value: nil, request: d)
+        XCTAssertEqual(b.on(.forward(from: "a", epoch: 1, delete, stored: nil)),
+                       [.forward(to: "c", epoch: 1, delete), .persist(delete, outcome: .delete(existed: true))],
+                       "the outcome follows the write in flight before it, not storage")
+
+        // The whole chain restarted; b restarts it from its disk, with the stored outcomes.
+        var restarted = Replica(id: "b", lastSeq: 2, view: ChainView(epoch: 2, members: ["b"]),
+                                outcomes: [(r, .put(old: bytes("old"))), (d, .delete(existed: true))])
+        _ = restarted.on(.lease(until: 100))
+        XCTAssertEqual(restarted.on(.clientWrite(c(1), key: "k", value: bytes("new"), stored: nil, request: r)),
+                       [.reply(c(1), .put(old: bytes("old")))], "answered from the stored outcome, not applied again")
+        XCTAssertEqual(restarted.on(.clientWrite(c(2), key: "k", value: nil, stored: nil, request: d)),
+                       [.reply(c(2), .delete(existed: true))])
+        XCTAssertEqual(restarted.received, 2, "nothing was sequenced")
     }
 
     func testNewHeadRecognizesRetryOfWriteSequencedByOldHead() {

@@ -18,6 +18,10 @@ final class MessageCodecTests: XCTestCase {
         .ack(epoch: 2, seq: 78), .setSuccessor(epoch: 4, successor: addr), .setSuccessor(epoch: 4, successor: nil),
         .setTail(epoch: 5), .removeTail(epoch: 6), .startTransfer(epoch: 7, to: addr),
         .dataTransfer(epoch: 8, lastSeq: 100, rows: [Row(key: "a", value: [1]), Row(key: "b", value: [])], done: true),
+        .outcomeTransfer(epoch: 8, lastSeq: 100, outcomes: [
+            OutcomeRecord(seq: 99, request: RequestID(client: .max, seq: 3), kind: 1, old: [7, 0]),
+            OutcomeRecord(seq: 100, request: RequestID(client: 1, seq: 4), kind: 3, old: nil),
+        ]),
         .ping(1), .pong(2),
     ]
 
@@ -96,6 +100,26 @@ final class MessageCodecTests: XCTestCase {
         transfer.writeInteger(UInt64(1)); transfer.writeInteger(UInt64(1)); transfer.writeInteger(UInt8(0))
         transfer.writeInteger(UInt32.max)
         XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.dataTransfer.rawValue, body: &transfer))
+    }
+
+    func testOutcomeTransferRefusesUnknownKindsAndOldValuesWhereNoneBelongs() {
+        func body(kind: UInt8, old: [UInt8]?, count: UInt32 = 1) -> ByteBuffer {
+            var b = ByteBuffer()
+            b.writeInteger(UInt64(1)); b.writeInteger(UInt64(9)); b.writeInteger(count)
+            b.writeInteger(UInt64(9)); b.writeInteger(UInt64(5)); b.writeInteger(UInt64(6)); b.writeInteger(kind)
+            if let old { b.writeInteger(UInt8(1)); b.writeInteger(UInt32(old.count)); b.writeBytes(old) } else { b.writeInteger(UInt8(0)) }
+            return b
+        }
+        let type = Message.Kind.outcomeTransfer.rawValue
+        var good = body(kind: 1, old: [1])
+        XCTAssertEqual(try MessageCodec.decode(type: type, body: &good),
+                       .outcomeTransfer(epoch: 1, lastSeq: 9, outcomes: [OutcomeRecord(seq: 9, request: RequestID(client: 5, seq: 6), kind: 1, old: [1])]))
+        for (kind, old) in [(UInt8(5), nil), (0, [1]), (1, nil)] as [(UInt8, [UInt8]?)] {
+            var bad = body(kind: kind, old: old)
+            XCTAssertThrowsError(try MessageCodec.decode(type: type, body: &bad), "kind \(kind) old \(String(describing: old))")
+        }
+        var tooMany = body(kind: 0, old: nil, count: UInt32(WireLimits.transferChunkRowsMax + 1))
+        XCTAssertThrowsError(try MessageCodec.decode(type: type, body: &tooMany))
     }
 }
 
