@@ -12,7 +12,7 @@ struct Status: AsyncParsableCommand {
         Reads the chain, the members and the election from ZooKeeper (when it knows where ZooKeeper
         is) and asks every server for its own view. Columns: ID, ADDRESS, ROLE (head, middle, tail,
         head+tail, joining: registered but not yet in the chain, failed: in the chain but not
-        answering), EPOCH (the server's), APPLIED (last sequence number on its disk), LAG (how far
+        answering; "+syncing": joined, still being caught up on what committed before), EPOCH (the server's), APPLIED (last sequence number on its disk), LAG (how far
         it trails what the head has), UPTIME, and * for the leader.
         """)
     @OptionGroup var server: ServerOptions
@@ -31,6 +31,7 @@ struct Status: AsyncParsableCommand {
         let file = server.file
         let zk = zookeeper ?? ProcessInfo.processInfo.environment["CHAINKV_ZK"] ?? file.zookeeper
         var chainIDs: [String] = []
+        var syncing: Set<String> = []
         var epoch: UInt64 = 0
         var leader: String?
         var addresses: [(id: String, address: String)] = []
@@ -41,6 +42,7 @@ struct Status: AsyncParsableCommand {
                 defer { Task { await coordinator.close() } }
                 if let (config, _) = try await coordinator.readChain() {
                     chainIDs = config.members
+                    syncing = Set(config.syncing)
                     epoch = config.epoch
                     addresses = config.members.map { ($0, config.addresses[$0] ?? "?") }
                 }
@@ -72,7 +74,8 @@ struct Status: AsyncParsableCommand {
             } else if !chainIDs.contains(id) {
                 role = "joining"
             } else {
-                role = status!.role == "single" ? "head+tail" : status!.role == "outside" ? "joining" : status!.role
+                role = (status!.role == "single" ? "head+tail" : status!.role == "outside" ? "joining" : status!.role)
+                    + (syncing.contains(id) ? "+syncing" : "")
             }
             rows.append(Row(id: id, address: address, role: role, status: status))
         }
