@@ -175,7 +175,7 @@ struct TortureRun {
             report.problems.append("history is \(result.verdict.rawValue)")
             report.details += result.describe() + "\n"
         }
-        report.lost = lostAcknowledgedWrites(history, finals: finals)
+        report.lost = LostWrites.count(history, finals: finals)
         if report.lost > 0 { report.problems.append("\(report.lost) acknowledged writes lost") }
         report.longestUnavailableMs = longestGap(history)
 
@@ -199,30 +199,6 @@ struct TortureRun {
         }
         report.details += "faults:\n" + nemesis.log.joined(separator: "\n")
         return report
-    }
-
-    /// An acknowledged write is lost if the final value is not its value and no other write to the
-    /// key could have been ordered after it (every other write completed before it was invoked).
-    func lostAcknowledgedWrites(_ history: [HistoryOp], finals: [String: [UInt8]?]) -> Int {
-        var lost = 0
-        for w in history {
-            guard let wrote = writtenValue(w), w.complete != nil, let final = finals[w.key] else { continue }
-            if final == wrote { continue }
-            let later = history.contains { o in
-                o.id != w.id && o.key == w.key && writtenValue(o) != nil && (o.complete ?? .max) > w.invoke
-            }
-            if !later { lost += 1 }
-        }
-        return lost
-    }
-
-    /// The value a write leaves (`.some(nil)` for a delete), nil for a read.
-    func writtenValue(_ op: HistoryOp) -> [UInt8]?? {
-        switch op.kind {
-        case .put(let v, _), .putUnknown(let v): return .some(v)
-        case .delete, .deleteUnknown: return .some(nil)
-        case .get: return nil
-        }
     }
 
     /// The longest time no client operation completed successfully, in milliseconds.
