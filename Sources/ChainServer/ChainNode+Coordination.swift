@@ -92,7 +92,7 @@ extension ChainNode {
         logger.notice("leader starts a join", metadata: ["joiner": "\(joiner)", "source": "\(source)", "epoch": "\(epoch)"])
         let loop = self.loop
         Task {
-            let reply = try? await links.request(.startTransfer(epoch: epoch, to: target), to: source, timeout: ChainNode.transferTimeout)
+            let reply = try? await links.request(.startTransfer(epoch: epoch, leader: config.id, to: target), to: source, timeout: ChainNode.transferTimeout)
             loop.execute {
                 if case .ack(_, let seq)? = reply {
                     self.logger.notice("join snapshot complete", metadata: ["joiner": "\(joiner)", "lastSeq": "\(seq)"])

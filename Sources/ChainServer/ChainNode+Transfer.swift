@@ -7,18 +7,32 @@ import NIOCore
 extension ChainNode {
     /// The leader asks this node (the tail) to send a snapshot to `target`. The reply to the
     /// leader's request is sent when the joiner has acknowledged the whole snapshot.
-    func startTransfer(epoch: UInt64, to target: NodeAddress, connection: UInt64, requestID: UInt64) {
+    ///
+    /// Only the current leader may ask, for the current epoch: the sender names itself, and the
+    /// name must be the one at the head of the election in ZooKeeper. (Who may connect at all is
+    /// the shared secret's business; this keeps one member from directing another's data.)
+    func startTransfer(epoch: UInt64, leader: String, to target: NodeAddress, connection: UInt64, requestID: UInt64) {
         guard epoch == replica.view.epoch, replica.role.isTail else {
             write(.error(.refused, "not the tail of epoch \(epoch) (this node: \(replica.role.rawValue) in epoch \(replica.view.epoch))"),
                   requestID: requestID, to: clients[connection])
             return
         }
-        logger.notice("state transfer starting", metadata: ["to": "\(target)", "epoch": "\(epoch)"])
-        let (path, group, logger, loop) = (databasePath, self.group, self.logger, self.loop)
+        let (path, group, logger, loop, id, coordination) = (databasePath, self.group, self.logger, self.loop, config.id, self.coordination)
         Task {
+            let current = try? await coordination?.coordinator.leaderID()
+            guard current == leader else {
+                logger.warning("state transfer refused: not asked by the leader", metadata: ["asker": "\(leader)", "leader": "\(current.flatMap { $0 } ?? "none")"])
+                loop.execute {
+                    self.write(.error(.refused, "\(leader) is not the leader (the leader is \(current.flatMap { $0 } ?? "unknown"))"),
+                               requestID: requestID, to: self.clients[connection])
+                    self.flush()
+                }
+                return
+            }
+            logger.notice("state transfer starting", metadata: ["to": "\(target)", "epoch": "\(epoch)"])
             let reply: Message
             do {
-                let lastSeq = try await SnapshotSender.send(databasePath: path, to: target, epoch: epoch, group: group, logger: logger)
+                let lastSeq = try await SnapshotSender.send(databasePath: path, from: id, to: target, epoch: epoch, group: group, logger: logger)
                 reply = .ack(epoch: epoch, seq: lastSeq)
             } catch {
                 logger.warning("state transfer failed", metadata: ["to": "\(target)", "error": "\(error)"])
@@ -32,9 +46,9 @@ extension ChainNode {
     }
 
     /// Request outcomes of a snapshot, sent before its rows.
-    func receiveOutcomes(epoch: UInt64, lastSeq: UInt64, _ records: [OutcomeRecord], connection: UInt64, requestID: UInt64) {
+    func receiveOutcomes(epoch: UInt64, from: String, lastSeq: UInt64, _ records: [OutcomeRecord], connection: UInt64, requestID: UInt64) {
         let channel = clients[connection]
-        if let refusal = transferRefusal(epoch: epoch) {
+        if let refusal = transferRefusal(epoch: epoch, from: from) {
             write(.error(.refused, refusal), requestID: requestID, to: channel)
             return
         }
@@ -55,11 +69,16 @@ extension ChainNode {
         }
     }
 
-    /// Why a snapshot chunk of `epoch` is refused, if it is.
-    private func transferRefusal(epoch: UInt64) -> String? {
+    /// Why a snapshot chunk of `epoch` from `from` is refused, if it is. Only the tail of this
+    /// server's current configuration may send one; a joiner that has not yet seen the epoch
+    /// refuses, and the leader retries the join a moment later.
+    private func transferRefusal(epoch: UInt64, from: String) -> String? {
         guard replica.role == .outside else { return "this server is a member of the chain; it takes no snapshot" }
-        guard epoch >= replica.view.epoch else {
-            return "snapshot of epoch \(epoch) is older than this server's epoch \(replica.view.epoch)"
+        guard epoch == replica.view.epoch else {
+            return "snapshot of epoch \(epoch), but this server is in epoch \(replica.view.epoch)"
+        }
+        guard from == replica.view.tail else {
+            return "snapshot from \(from), which is not the tail of epoch \(epoch) (\(replica.view.tail ?? "none"))"
         }
         return nil
     }
@@ -75,9 +94,9 @@ extension ChainNode {
     /// A chunk of a snapshot from the tail. Only a server outside the chain takes one: the
     /// snapshot replaces its whole database, whatever it held before (a revived server's copy
     /// may be stale).
-    func receiveTransfer(epoch: UInt64, lastSeq: UInt64, rows: [Row], done: Bool, connection: UInt64, requestID: UInt64) {
+    func receiveTransfer(epoch: UInt64, from: String, lastSeq: UInt64, rows: [Row], done: Bool, connection: UInt64, requestID: UInt64) {
         let channel = clients[connection]
-        if let refusal = transferRefusal(epoch: epoch) {
+        if let refusal = transferRefusal(epoch: epoch, from: from) {
             write(.error(.refused, refusal), requestID: requestID, to: channel)
             return
         }

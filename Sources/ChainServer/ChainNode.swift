@@ -134,12 +134,12 @@ final class ChainNode: @unchecked Sendable {
                 perform(replica.on(.clientWrite(ref, key: key, value: nil, stored: stored, request: request.map(Self.requestKey))))
             case .ping(let n):
                 write(.pong(n), requestID: requestID, to: clients[connection])
-            case .startTransfer(let epoch, let to):
-                startTransfer(epoch: epoch, to: to, connection: connection, requestID: requestID)
-            case .dataTransfer(let epoch, let lastSeq, let rows, let done):
-                receiveTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done, connection: connection, requestID: requestID)
-            case .outcomeTransfer(let epoch, let lastSeq, let outcomes):
-                receiveOutcomes(epoch: epoch, lastSeq: lastSeq, outcomes, connection: connection, requestID: requestID)
+            case .startTransfer(let epoch, let leader, let to):
+                startTransfer(epoch: epoch, leader: leader, to: to, connection: connection, requestID: requestID)
+            case .dataTransfer(let epoch, let from, let lastSeq, let rows, let done):
+                receiveTransfer(epoch: epoch, from: from, lastSeq: lastSeq, rows: rows, done: done, connection: connection, requestID: requestID)
+            case .outcomeTransfer(let epoch, let from, let lastSeq, let outcomes):
+                receiveOutcomes(epoch: epoch, from: from, lastSeq: lastSeq, outcomes, connection: connection, requestID: requestID)
             case .getHead:
                 write(.chain(chainInfo()), requestID: requestID, to: clients[connection])
             case .status:

@@ -14,7 +14,7 @@ enum SnapshotSender {
     static let chunkTimeout = TimeAmount.seconds(30)
 
     /// Returns the sequence number the snapshot is at.
-    static func send(databasePath: String, to target: NodeAddress, epoch: UInt64, group: EventLoopGroup, logger: Logger) async throws -> UInt64 {
+    static func send(databasePath: String, from id: String, to target: NodeAddress, epoch: UInt64, group: EventLoopGroup, logger: Logger) async throws -> UInt64 {
         let store = try Store(path: databasePath)
         defer { store.close() }
         let connection = try await Connection.connect(host: target.host, port: target.port, group: group, timeout: .seconds(2))
@@ -27,12 +27,12 @@ enum SnapshotSender {
         var bytesSent = 0
         // Request outcomes first, rows next: the `done` chunk of rows tells the joiner that its
         // database is complete.
-        let outcomesSent = try await sendOutcomes(store, connection, epoch: epoch, lastSeq: lastSeq, target: target)
+        let outcomesSent = try await sendOutcomes(store, connection, from: id, epoch: epoch, lastSeq: lastSeq, target: target)
         while true {
             let page = try store.scan(after: after, limit: WireLimits.transferChunkRowsMax, byteLimit: WireLimits.transferChunkBytesMax)
             let rows = page.map { Row(key: $0.key, value: $0.value) }
             let done = rows.isEmpty
-            let reply = try await connection.request(.dataTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done), timeout: chunkTimeout)
+            let reply = try await connection.request(.dataTransfer(epoch: epoch, from: id, lastSeq: lastSeq, rows: rows, done: done), timeout: chunkTimeout)
             guard case .ack(_, let seq) = reply, seq == lastSeq else {
                 throw TransferError("joiner \(target) refused a chunk: \(reply)")
             }
@@ -47,7 +47,7 @@ enum SnapshotSender {
     }
 
     /// Streams the request outcomes of the same snapshot; returns how many were sent.
-    private static func sendOutcomes(_ store: Store, _ connection: Connection, epoch: UInt64, lastSeq: UInt64,
+    private static func sendOutcomes(_ store: Store, _ connection: Connection, from id: String, epoch: UInt64, lastSeq: UInt64,
                                      target: NodeAddress) async throws -> Int {
         var after: UInt64 = 0
         var sent = 0
@@ -55,7 +55,7 @@ enum SnapshotSender {
             let page = try store.outcomes(afterSeq: after, limit: WireLimits.transferChunkRowsMax,
                                           byteLimit: WireLimits.transferChunkBytesMax)
             guard let last = page.last else { return sent }
-            let reply = try await connection.request(.outcomeTransfer(epoch: epoch, lastSeq: lastSeq, outcomes: page.map(Outcomes.record)),
+            let reply = try await connection.request(.outcomeTransfer(epoch: epoch, from: id, lastSeq: lastSeq, outcomes: page.map(Outcomes.record)),
                                                      timeout: chunkTimeout)
             guard case .ack(_, let seq) = reply, seq == lastSeq else {
                 throw TransferError("joiner \(target) refused request outcomes: \(reply)")

@@ -125,12 +125,14 @@ public enum Message: Equatable, Sendable {
     case setSuccessor(epoch: UInt64, successor: NodeAddress?)
     case setTail(epoch: UInt64)
     case removeTail(epoch: UInt64)
-    case startTransfer(epoch: UInt64, to: NodeAddress)
-    case dataTransfer(epoch: UInt64, lastSeq: UInt64, rows: [Row], done: Bool)
+    /// From the leader (`leader`: its node id) to the tail of `epoch`: stream a snapshot to `to`.
+    case startTransfer(epoch: UInt64, leader: String, to: NodeAddress)
+    /// Snapshot chunks, from the tail of `epoch` (`from`: its node id) to a joiner.
+    case dataTransfer(epoch: UInt64, from: String, lastSeq: UInt64, rows: [Row], done: Bool)
     case ping(UInt64)
     case pong(UInt64)
     /// Request outcomes of a snapshot, sent after its rows and before its `done` chunk.
-    case outcomeTransfer(epoch: UInt64, lastSeq: UInt64, outcomes: [OutcomeRecord])
+    case outcomeTransfer(epoch: UInt64, from: String, lastSeq: UInt64, outcomes: [OutcomeRecord])
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {

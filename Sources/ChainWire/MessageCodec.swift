@@ -80,11 +80,13 @@ public enum MessageCodec {
             if let successor { writeAddress(successor, &b) }
         case .setTail(let epoch), .removeTail(let epoch):
             b.writeInteger(epoch)
-        case .startTransfer(let epoch, let to):
+        case .startTransfer(let epoch, let leader, let to):
             b.writeInteger(epoch)
+            writeShort(leader, &b)
             writeAddress(to, &b)
-        case .dataTransfer(let epoch, let lastSeq, let rows, let done):
+        case .dataTransfer(let epoch, let from, let lastSeq, let rows, let done):
             b.writeInteger(epoch)
+            writeShort(from, &b)
             b.writeInteger(lastSeq)
             writeBool(done, &b)
             b.writeInteger(UInt32(rows.count))
@@ -94,8 +96,9 @@ public enum MessageCodec {
             }
         case .ping(let n), .pong(let n):
             b.writeInteger(n)
-        case .outcomeTransfer(let epoch, let lastSeq, let outcomes):
+        case .outcomeTransfer(let epoch, let from, let lastSeq, let outcomes):
             b.writeInteger(epoch)
+            writeShort(from, &b)
             b.writeInteger(lastSeq)
             b.writeInteger(UInt32(outcomes.count))
             for o in outcomes {
@@ -216,9 +219,11 @@ public enum MessageCodec {
         case .removeTail: message = .removeTail(epoch: try readU64(&body, "epoch"))
         case .startTransfer:
             let epoch = try readU64(&body, "epoch")
-            message = .startTransfer(epoch: epoch, to: try readAddress(&body))
+            let leader = try readNodeID(&body)
+            message = .startTransfer(epoch: epoch, leader: leader, to: try readAddress(&body))
         case .dataTransfer:
             let epoch = try readU64(&body, "epoch")
+            let from = try readNodeID(&body)
             let lastSeq = try readU64(&body, "lastSeq")
             let done = try readBool(&body, "done")
             let count = Int(try readU32(&body, "row count"))
@@ -228,11 +233,12 @@ public enum MessageCodec {
             var rows: [Row] = []
             rows.reserveCapacity(min(count, body.readableBytes / 7))  // a row takes at least 7 bytes
             for _ in 0..<count { rows.append(Row(key: try readKey(&body), value: try readValue(&body))) }
-            message = .dataTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done)
+            message = .dataTransfer(epoch: epoch, from: from, lastSeq: lastSeq, rows: rows, done: done)
         case .ping: message = .ping(try readU64(&body, "ping"))
         case .pong: message = .pong(try readU64(&body, "pong"))
         case .outcomeTransfer:
             let epoch = try readU64(&body, "epoch")
+            let from = try readNodeID(&body)
             let lastSeq = try readU64(&body, "lastSeq")
             let count = Int(try readU32(&body, "outcome count"))
             guard count <= WireLimits.transferChunkRowsMax else {
@@ -250,7 +256,7 @@ public enum MessageCodec {
                 }
                 outcomes.append(OutcomeRecord(seq: seq, request: request, kind: kind, old: old))
             }
-            message = .outcomeTransfer(epoch: epoch, lastSeq: lastSeq, outcomes: outcomes)
+            message = .outcomeTransfer(epoch: epoch, from: from, lastSeq: lastSeq, outcomes: outcomes)
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message

@@ -274,17 +274,18 @@ private struct Recipe {
         case .removeTail: return .removeTail(epoch: u64())
         case .startTransfer:
             let epoch = u64()
-            return .startTransfer(epoch: epoch, to: address())
+            let leader = string(1, WireLimits.nodeIDSizeMax)
+            return .startTransfer(epoch: epoch, leader: leader, to: address())
         case .dataTransfer:
-            let epoch = u64(), lastSeq = u64(), done = bool()
+            let epoch = u64(), from = string(1, WireLimits.nodeIDSizeMax), lastSeq = u64(), done = bool()
             let count = Int(u16()) % (WireLimits.transferChunkRowsMax + 1)
             var rows: [Row] = []
             for _ in 0..<count where !bytes.isEmpty { rows.append(Row(key: key(), value: value())) }
-            return .dataTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done)
+            return .dataTransfer(epoch: epoch, from: from, lastSeq: lastSeq, rows: rows, done: done)
         case .ping: return .ping(u64())
         case .pong: return .pong(u64())
         case .outcomeTransfer:
-            let epoch = u64(), lastSeq = u64()
+            let epoch = u64(), from = string(1, WireLimits.nodeIDSizeMax), lastSeq = u64()
             let count = Int(u16()) % (WireLimits.transferChunkRowsMax + 1)
             var outcomes: [OutcomeRecord] = []
             for _ in 0..<count where !bytes.isEmpty {
@@ -292,7 +293,7 @@ private struct Recipe {
                 outcomes.append(OutcomeRecord(seq: u64(), request: RequestID(client: u64(), seq: u64()), kind: kind,
                                               old: kind == OutcomeRecord.putOldValue ? value() : nil))
             }
-            return .outcomeTransfer(epoch: epoch, lastSeq: lastSeq, outcomes: outcomes)
+            return .outcomeTransfer(epoch: epoch, from: from, lastSeq: lastSeq, outcomes: outcomes)
         }
     }
 }
@@ -313,10 +314,10 @@ private func payloadBytes(_ message: Message) -> Int {
     case .hello(let node, _): return node.utf8.count
     case .forward(_, _, let key, let value, _): return key.utf8.count + (value?.count ?? 0)
     case .setSuccessor(_, let successor): return successor.map(address) ?? 0
-    case .startTransfer(_, let to): return address(to)
-    case .dataTransfer(_, _, let rows, _): return rows.reduce(0) { $0 + 2 + $1.key.utf8.count + 4 + $1.value.count }
+    case .startTransfer(_, let leader, let to): return leader.utf8.count + address(to)
+    case .dataTransfer(_, let from, _, let rows, _): return from.utf8.count + rows.reduce(0) { $0 + 2 + $1.key.utf8.count + 4 + $1.value.count }
     case .statusReply(let status): return status.id.utf8.count + status.role.utf8.count
-    case .outcomeTransfer(_, _, let outcomes): return outcomes.reduce(0) { $0 + 26 + ($1.old?.count ?? 0) }
+    case .outcomeTransfer(_, let from, _, let outcomes): return from.utf8.count + outcomes.reduce(0) { $0 + 26 + ($1.old?.count ?? 0) }
     case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong: return 0
     }
 }

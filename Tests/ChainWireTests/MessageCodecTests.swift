@@ -16,9 +16,9 @@ final class MessageCodecTests: XCTestCase {
         .hello(node: "n1", epoch: 9), .forward(epoch: 2, seq: 77, key: "k", value: [1], request: RequestID(client: 1, seq: 2)),
         .forward(epoch: 2, seq: 78, key: "k", value: nil, request: nil),
         .ack(epoch: 2, seq: 78), .setSuccessor(epoch: 4, successor: addr), .setSuccessor(epoch: 4, successor: nil),
-        .setTail(epoch: 5), .removeTail(epoch: 6), .startTransfer(epoch: 7, to: addr),
-        .dataTransfer(epoch: 8, lastSeq: 100, rows: [Row(key: "a", value: [1]), Row(key: "b", value: [])], done: true),
-        .outcomeTransfer(epoch: 8, lastSeq: 100, outcomes: [
+        .setTail(epoch: 5), .removeTail(epoch: 6), .startTransfer(epoch: 7, leader: "n3", to: addr),
+        .dataTransfer(epoch: 8, from: "n2", lastSeq: 100, rows: [Row(key: "a", value: [1]), Row(key: "b", value: [])], done: true),
+        .outcomeTransfer(epoch: 8, from: "n2", lastSeq: 100, outcomes: [
             OutcomeRecord(seq: 99, request: RequestID(client: .max, seq: 3), kind: 1, old: [7, 0]),
             OutcomeRecord(seq: 100, request: RequestID(client: 1, seq: 4), kind: 3, old: nil),
         ]),
@@ -97,7 +97,8 @@ final class MessageCodecTests: XCTestCase {
         chain.writeInteger(UInt64(1)); chain.writeInteger(UInt16(WireLimits.membersMax + 1))
         XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.chain.rawValue, body: &chain))
         var transfer = ByteBuffer()
-        transfer.writeInteger(UInt64(1)); transfer.writeInteger(UInt64(1)); transfer.writeInteger(UInt8(0))
+        transfer.writeInteger(UInt64(1)); transfer.writeInteger(UInt8(2)); transfer.writeString("n1")
+        transfer.writeInteger(UInt64(1)); transfer.writeInteger(UInt8(0))
         transfer.writeInteger(UInt32.max)
         XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.dataTransfer.rawValue, body: &transfer))
     }
@@ -105,7 +106,7 @@ final class MessageCodecTests: XCTestCase {
     func testOutcomeTransferRefusesUnknownKindsAndOldValuesWhereNoneBelongs() {
         func body(kind: UInt8, old: [UInt8]?, count: UInt32 = 1) -> ByteBuffer {
             var b = ByteBuffer()
-            b.writeInteger(UInt64(1)); b.writeInteger(UInt64(9)); b.writeInteger(count)
+            b.writeInteger(UInt64(1)); b.writeInteger(UInt8(2)); b.writeString("n1"); b.writeInteger(UInt64(9)); b.writeInteger(count)
             b.writeInteger(UInt64(9)); b.writeInteger(UInt64(5)); b.writeInteger(UInt64(6)); b.writeInteger(kind)
             if let old { b.writeInteger(UInt8(1)); b.writeInteger(UInt32(old.count)); b.writeBytes(old) } else { b.writeInteger(UInt8(0)) }
             return b
@@ -113,7 +114,7 @@ final class MessageCodecTests: XCTestCase {
         let type = Message.Kind.outcomeTransfer.rawValue
         var good = body(kind: 1, old: [1])
         XCTAssertEqual(try MessageCodec.decode(type: type, body: &good),
-                       .outcomeTransfer(epoch: 1, lastSeq: 9, outcomes: [OutcomeRecord(seq: 9, request: RequestID(client: 5, seq: 6), kind: 1, old: [1])]))
+                       .outcomeTransfer(epoch: 1, from: "n1", lastSeq: 9, outcomes: [OutcomeRecord(seq: 9, request: RequestID(client: 5, seq: 6), kind: 1, old: [1])]))
         for (kind, old) in [(UInt8(5), nil), (0, [1]), (1, nil)] as [(UInt8, [UInt8]?)] {
             var bad = body(kind: kind, old: old)
             XCTAssertThrowsError(try MessageCodec.decode(type: type, body: &bad), "kind \(kind) old \(String(describing: old))")
