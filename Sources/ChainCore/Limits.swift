@@ -9,8 +9,9 @@ public enum CoreLimits {
     /// Bounded by count and bytes; a successor further behind than this needs a state transfer.
     public static let recentMax = 65536
     public static let recentBytesMax = 64 << 20
-    /// Client request ids remembered for recognizing retries (oldest forgotten first). A retry
-    /// arrives within seconds; 65536 writes cover that at any throughput this server reaches.
+    /// Client requests are remembered for recognizing retries while their write is among the last
+    /// this many sequence numbers (storage keeps their outcomes as long). A retry arrives within
+    /// seconds; 65536 writes cover that at any throughput this server reaches.
     public static let requestsRememberedMax = 65536
     /// Largest old value stored with a request's outcome. Every replica writes each put's outcome
     /// to disk so that retries are recognized after restarts; keeping large old values would

@@ -41,9 +41,12 @@ public struct Replica: Sendable {
     private var recent = Ring<Update>()
     private var recentBytes = 0
     private var pendingKeys: [String: PendingKey] = [:]
-    /// Outcome of recent client requests, for answering retries without applying them twice.
-    private var requests: [RequestKey: RequestState] = [:]
-    private var requestOrder = Ring<RequestKey>()
+    /// The update each recent client request made, for answering retries without applying them
+    /// twice: a retry of one in flight waits for it; a retry of a committed one is answered from
+    /// the outcome storage keeps with the write (`replyStored`). Only the seq is kept in memory:
+    /// old values up to 1 MiB for 65,536 requests would not fit any sane memory budget.
+    private var requests: [RequestKey: UInt64] = [:]
+    private var requestOrder = Ring<(request: RequestKey, seq: UInt64)>()
 
     struct InflightEntry: Sendable {
         var update: Update
@@ -64,24 +67,19 @@ public struct Replica: Sendable {
         var count: Int
     }
 
-    enum RequestState: Sendable {
-        case inflight(seq: UInt64)
-        case committed(Reply)
-    }
-
     /// - Parameter lastSeq: the highest sequence number in local storage. Everything in storage
     ///   counts as committed at start: a node restarts with nothing in flight (a restarted server
     ///   re-enters a chain only through a snapshot, or as the sole restarter of a dead chain).
-    /// - Parameter outcomes: the request outcomes local storage kept (oldest first): retries of
-    ///   those writes are answered, never applied again.
-    public init(id: NodeID, lastSeq: UInt64, view: ChainView = .empty, outcomes: [(RequestKey, Reply)] = []) {
+    /// - Parameter requests: the requests whose outcomes local storage keeps, with the seq of each
+    ///   one's write, oldest first: retries of those writes are answered, never applied again.
+    public init(id: NodeID, lastSeq: UInt64, view: ChainView = .empty, requests: [(RequestKey, seq: UInt64)] = []) {
         self.id = id
         self.view = view
         self.received = lastSeq
         self.durable = lastSeq
         self.stable = lastSeq
         self.successorAcked = lastSeq
-        for (request, reply) in outcomes { remember(request, .committed(reply)) }
+        for (request, seq) in requests where seq <= lastSeq { remember(request, seq: seq) }
     }
 
     public var role: Role { view.role(of: id) }
@@ -189,12 +187,12 @@ public struct Replica: Sendable {
             actions.append(.reply(client, .error(.notHead(head: view.head))))
             return
         }
-        if let request, let state = requests[request] {
+        if let request, let seq = requests[request] {
             // A retry of a write this chain already took: never apply it twice.
-            switch state {
-            case .committed(let reply):
-                actions.append(.reply(client, reply))
-            case .inflight(let seq):
+            if seq <= stable {
+                // Committed, so on this node's disk with its outcome.
+                actions.append(.replyStored(client, seq: seq))
+            } else {
                 let index = Int(seq - stable - 1)
                 precondition(index >= 0 && index < inflight.count && inflight[offset: index].update.seq == seq,
                              "an in-flight request's update is in the in-flight list")
@@ -253,7 +251,7 @@ public struct Replica: Sendable {
         } else {
             pendingKeys[update.key] = PendingKey(committed: stored, latest: update.value, count: 1)
         }
-        if let request = update.request { remember(request, .inflight(seq: update.seq)) }
+        if let request = update.request { remember(request, seq: update.seq) } else { forgetOldRequests() }
         if let successor = view.successor(of: id), successorReady {
             actions.append(.forward(to: successor, epoch: view.epoch, update))
         }
@@ -309,7 +307,6 @@ public struct Replica: Sendable {
             }
         }
         let reply = entry.reply
-        if let request = entry.update.request { requests[request] = .committed(reply) }
         for client in entry.clients { actions.append(.reply(client, reply)) }
         recent.append(entry.update)
         recentBytes += entry.update.size
@@ -318,12 +315,19 @@ public struct Replica: Sendable {
         }
     }
 
-    private mutating func remember(_ request: RequestKey, _ state: RequestState) {
-        if requests.updateValue(state, forKey: request) == nil {
-            requestOrder.append(request)
-            if requestOrder.count > CoreLimits.requestsRememberedMax {
-                requests[requestOrder.removeFirst()] = nil
-            }
+    private mutating func remember(_ request: RequestKey, seq: UInt64) {
+        if requests.updateValue(seq, forKey: request) == nil { requestOrder.append((request, seq)) }
+        forgetOldRequests()
+    }
+
+    /// Keeps the requests of the last `requestsRememberedMax` sequence numbers up to `received`.
+    /// Storage keeps outcomes for the same window up to its `last_seq` (≤ received), a superset,
+    /// so `replyStored` always finds its row.
+    private mutating func forgetOldRequests() {
+        let window = UInt64(CoreLimits.requestsRememberedMax)
+        while let oldest = requestOrder.first, oldest.seq + window <= received {
+            requestOrder.removeFirst()
+            if requests[oldest.request] == oldest.seq { requests[oldest.request] = nil }
         }
     }
 

@@ -20,6 +20,9 @@ public enum ReplicaAction: Equatable, Sendable {
     case ack(to: NodeID, epoch: UInt64, seq: UInt64)
     /// Answer a client.
     case reply(ClientRef, Reply)
+    /// Answer a retry of a committed write with the outcome stored with update `seq` (it is on
+    /// this node's disk: committed means durable here).
+    case replyStored(ClientRef, seq: UInt64)
     /// Keep (or open) the outbound link to this successor; nil closes it.
     case connectSuccessor(NodeID?)
     /// Close the inbound link from this node: it sent something this view does not accept. It will

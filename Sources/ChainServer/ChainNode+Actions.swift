@@ -24,6 +24,17 @@ extension ChainNode {
         case .reply(let ref, let reply):
             metrics.replied(ref, reply)
             write(Self.message(for: reply, addresses: addresses), requestID: ref.request, to: clients[ref.connection])
+        case .replyStored(let ref, let seq):
+            // A retry of a committed write: its outcome is on disk here. A put whose old value
+            // was too large to keep (or a failed read) is answered "applied, old value not kept".
+            let stored: StoredOutcome?
+            do {
+                stored = try reader.outcome(seq: seq)
+            } catch {
+                logger.error("cannot read a stored request outcome", metadata: ["seq": "\(seq)", "error": "\(error)"])
+                stored = nil
+            }
+            send(.reply(ref, stored.map { Outcomes.reply($0).1 } ?? .error(.oldValueNotKept)))
         case .connectSuccessor(let node):
             connectSuccessor(node)
         case .closeInbound(let node):

@@ -110,8 +110,8 @@ extension ChainNode {
                 incomingTransfer = nil
                 // The core restarts from the snapshot: it holds everything up to `lastSeq` and
                 // catches up on the rest from its predecessor once it is the tail.
-                let outcomes = try committer.withExclusiveStore { try Outcomes.load(from: $0) }
-                replica = Replica(id: config.id, lastSeq: lastSeq, view: replica.view, outcomes: outcomes)
+                let requests = try committer.withExclusiveStore { try Outcomes.load(from: $0) }
+                replica = Replica(id: config.id, lastSeq: lastSeq, view: replica.view, requests: requests)
                 // The new core must know which inbound links are up, or it would never send the
                 // position ack a predecessor connected earlier is waiting for.
                 for node in inbound.keys { perform(replica.on(.predecessorLink(node, up: true))) }

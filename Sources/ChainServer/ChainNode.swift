@@ -49,7 +49,7 @@ final class ChainNode: @unchecked Sendable {
     let metrics = ServerMetrics()
 
     init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, databasePath: String, reader: Store,
-         committer: GroupCommitter, lastSeq: UInt64, outcomes: [(RequestKey, Reply)], logger: Logger) {
+         committer: GroupCommitter, lastSeq: UInt64, requests: [(RequestKey, seq: UInt64)], logger: Logger) {
         // Storage must keep outcomes as long as the core remembers requests, or a retry the core
         // would have recognized before a restart is applied again after it.
         precondition(Store.outcomesKeptMax == UInt64(CoreLimits.requestsRememberedMax), "outcome windows differ")
@@ -61,7 +61,7 @@ final class ChainNode: @unchecked Sendable {
         self.logger = logger
         self.reader = reader
         self.committer = committer
-        self.replica = Replica(id: config.id, lastSeq: lastSeq, outcomes: outcomes)
+        self.replica = Replica(id: config.id, lastSeq: lastSeq, requests: requests)
         let tickMs = UInt64(ChainNode.tickInterval.nanoseconds / 1_000_000)
         self.leader = Leader(config: .init(expectedMembers: config.expectedMembers,
                                            formationTicks: UInt64(config.formationTimeoutMs) / tickMs,

@@ -47,9 +47,9 @@ public final class ChainServer: Service, @unchecked Sendable {
         let reader = try Store(path: path)
         let lastSeq = try writer.lastSeq()
         let rows = try writer.count()
-        let outcomes = try Outcomes.load(from: writer)
+        let requests = try Outcomes.load(from: writer)
         logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "rows": "\(rows)",
-                                                 "outcomes": "\(outcomes.count)"])
+                                                 "outcomes": "\(requests.count)"])
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
@@ -66,7 +66,7 @@ public final class ChainServer: Service, @unchecked Sendable {
         })
         self.committer = committer
         let node = ChainNode(loop: loop, group: group, config: config, databasePath: path, reader: reader,
-                             committer: committer, lastSeq: lastSeq, outcomes: outcomes, logger: logger)
+                             committer: committer, lastSeq: lastSeq, requests: requests, logger: logger)
         box.node = node
         self.node = node
         node.exitRequested = { [weak self] clean in

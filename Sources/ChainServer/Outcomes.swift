@@ -46,14 +46,15 @@ enum Outcomes {
         return StoredOutcome(seq: r.seq, client: r.request.client, request: r.request.seq, kind: kind, old: r.old)
     }
 
-    /// Every outcome `store` keeps, oldest first, as the core takes them at start.
-    static func load(from store: Store) throws -> [(RequestKey, Reply)] {
-        var result: [(RequestKey, Reply)] = []
+    /// The request of every outcome `store` keeps and its write's seq, oldest first, as the core
+    /// takes them at start.
+    static func load(from store: Store) throws -> [(RequestKey, seq: UInt64)] {
+        var result: [(RequestKey, seq: UInt64)] = []
         var after: UInt64 = 0
         while true {
             let page = try store.outcomes(afterSeq: after, limit: 4096)
             guard let last = page.last else { return result }
-            result.append(contentsOf: page.map(reply))
+            result.append(contentsOf: page.map { (RequestKey(client: $0.client, seq: $0.request), $0.seq) })
             after = last.seq
         }
     }

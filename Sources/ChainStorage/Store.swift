@@ -207,6 +207,12 @@ public final class Store: @unchecked Sendable {
         return page
     }
 
+    /// The outcome stored with update `seq`, if it is kept.
+    public func outcome(seq: UInt64) throws -> StoredOutcome? {
+        guard seq <= UInt64(Int64.max), seq > 0 else { return nil }
+        return try outcomes(afterSeq: seq - 1, limit: 1).first { $0.seq == seq }
+    }
+
     /// Writes outcomes received in a snapshot, in one transaction.
     public func loadOutcomes(_ outcomes: [StoredOutcome]) throws {
         guard !outcomes.isEmpty else { return }

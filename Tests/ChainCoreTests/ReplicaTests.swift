@@ -192,8 +192,8 @@ final class ReplicaTests: XCTestCase {
         XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: bytes("v"), stored: nil, request: r)), [], "retry joins the write in flight")
         _ = a.on(.persisted(through: 1))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil)), .reply(c(2), .put(old: nil))])
-        XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: bytes("v"), request: r)), [.reply(c(3), .put(old: nil))],
-                       "a retry after commit gets the original outcome, not a second application")
+        XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: bytes("v"), request: r)), [.replyStored(c(3), seq: 1)],
+                       "a retry after commit gets the original outcome (stored with the write), not a second application")
     }
 
     /// Torture seeds 11 and 24: a retry that reached a head restarted after a total failure was
@@ -212,14 +212,26 @@ final class ReplicaTests: XCTestCase {
                        "the outcome follows the write in flight before it, not storage")
 
         // The whole chain restarted; b restarts it from its disk, with the stored outcomes.
-        var restarted = Replica(id: "b", lastSeq: 2, view: ChainView(epoch: 2, members: ["b"]),
-                                outcomes: [(r, .put(old: bytes("old"))), (d, .delete(existed: true))])
-        _ = restarted.on(.lease(until: 100))
+        var restarted = Replica(id: "b", lastSeq: 2, view: ChainView(epoch: 2, members: ["b"]), requests: [(r, 1), (d, 2)])
         XCTAssertEqual(restarted.on(.clientWrite(c(1), key: "k", value: bytes("new"), stored: nil, request: r)),
-                       [.reply(c(1), .put(old: bytes("old")))], "answered from the stored outcome, not applied again")
+                       [.replyStored(c(1), seq: 1)], "answered from the stored outcome, not applied again")
         XCTAssertEqual(restarted.on(.clientWrite(c(2), key: "k", value: nil, stored: nil, request: d)),
-                       [.reply(c(2), .delete(existed: true))])
+                       [.replyStored(c(2), seq: 2)])
         XCTAssertEqual(restarted.received, 2, "nothing was sequenced")
+    }
+
+    /// Requests are remembered for the writes of the last requestsRememberedMax sequence numbers,
+    /// the window storage keeps their outcomes for, whatever writes without ids came in between.
+    func testRequestsAreForgottenWithTheOutcomeWindow() {
+        let window = UInt64(CoreLimits.requestsRememberedMax)
+        let r = RequestKey(client: 1, seq: 1)
+        var kept = Replica(id: "a", lastSeq: window, view: ChainView(epoch: 1, members: ["a"]), requests: [(r, 1)])
+        XCTAssertEqual(kept.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: r)), [.replyStored(c(1), seq: 1)])
+        var a = Replica(id: "a", lastSeq: window, view: ChainView(epoch: 1, members: ["a"]), requests: [(r, 1)])
+        _ = a.on(.clientWrite(c(2), key: "x", value: bytes("v"), stored: nil, request: nil))  // seq window + 1
+        XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: nil, request: r)),
+                       [.persist(Update(seq: window + 2, key: "k", value: bytes("v"), request: r), outcome: .put(old: nil))],
+                       "outside the window: taken as a new write (storage pruned its outcome too)")
     }
 
     func testNewHeadRecognizesRetryOfWriteSequencedByOldHead() {
