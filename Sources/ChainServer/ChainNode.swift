@@ -153,7 +153,8 @@ final class ChainNode: @unchecked Sendable {
             logger.error("storage read failed", metadata: ["error": "\(error)"])
             write(.error(.internalError, "storage read failed: \(error)"), requestID: requestID, to: clients[connection])
         }
-        flush()
+        // No flush: the connection flushes once per read batch (`channelReadComplete`), so many
+        // pipelined requests cost one write system call, not one each.
     }
 
     /// The key's value in local storage, read only when the core needs it (no write in flight).
@@ -205,7 +206,7 @@ final class ChainNode: @unchecked Sendable {
         default:
             logger.warning("unexpected peer message", metadata: ["peer": "\(node)", "type": "\(message.kind)"])
         }
-        flush()
+        // Flushed at the end of the read batch, like client requests.
     }
 
     /// A message from the successor on our outbound link.
@@ -227,7 +228,7 @@ final class ChainNode: @unchecked Sendable {
         default:
             break
         }
-        flush()
+        // Flushed at the end of the read batch: a burst of acks answers many clients at once.
     }
 
     func successorLinkUp(_ node: NodeID) {

@@ -58,6 +58,12 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// One flush per read batch for everything the batch's requests produced.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        node.flush()
+        context.fireChannelReadComplete()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Framing errors and resets end this connection only; the server carries on.
         if let wire = error as? WireError {

@@ -85,6 +85,10 @@ final class SuccessorLink: @unchecked Sendable {
         owner.successorMessage(from: node, message)
     }
 
+    fileprivate func readBatchDone() {
+        owner.flush()
+    }
+
     fileprivate func lost(_ ch: Channel) {
         guard channel === ch else { return }
         channel = nil
@@ -106,6 +110,11 @@ private final class SuccessorLinkHandler: ChannelInboundHandler, @unchecked Send
             return
         }
         link.received(frame.message)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        link.readBatchDone()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
