@@ -45,4 +45,36 @@ final class LostWritesTests: XCTestCase {
         XCTAssertEqual(LostWrites.count(h.operations, finals: absent), 1, "the delete finished before the put began")
         XCTAssertEqual(LostWrites.count(h.operations, finals: [:]), 0, "no final read: nothing contradicts the put")
     }
+
+    /// The fast count agrees with the definition, computed directly, on random histories.
+    func testAgreesWithTheDirectDefinitionOnRandomHistories() {
+        func direct(_ ops: [Operation], final: [UInt8]??) -> Int {
+            var lost = 0
+            for w in ops {
+                guard let wrote = LostWrites.writtenValue(w), let done = w.complete else { continue }
+                var seen: [[UInt8]?] = ops.compactMap { r in
+                    guard case .get(let v) = r.kind, r.complete != nil, r.invoke > done else { return nil }
+                    return .some(v)
+                }
+                if let final { seen.append(final) }
+                let contradicted = seen.contains { value in
+                    value != wrote && !ops.contains { o in
+                        o.id != w.id && LostWrites.writtenValue(o) == .some(value) && (o.complete ?? .max) > w.invoke
+                    }
+                }
+                if contradicted { lost += 1 }
+            }
+            return lost
+        }
+        var contradictions = 0
+        for seed in UInt64(1)...300 {
+            let ops = RandomHistory.arbitrary(operations: 12, clients: 3, seed: seed)
+            let finals: [[UInt8]??] = [nil, .some(nil), .some(bytes("a"))]
+            let final = finals[Int(seed % 3)]
+            let expected = direct(ops, final: final)
+            contradictions += expected
+            XCTAssertEqual(LostWrites.count(ops, final: final), expected, "seed \(seed)")
+        }
+        XCTAssertGreaterThan(contradictions, 50, "the random histories exercise the contradicted case")
+    }
 }
