@@ -22,6 +22,7 @@ extension ChainNode {
             write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
         case .reply(let ref, let reply):
             metrics.replied(ref, reply)
+            writesInFlight[ref.connection]?.remove(ref.request)
             write(Self.message(for: reply, addresses: addresses), requestID: ref.request, to: clients[ref.connection])
         case .connectSuccessor(let node):
             connectSuccessor(node)

@@ -14,11 +14,12 @@ extension ChainNode {
             return
         }
         logger.notice("state transfer starting", metadata: ["to": "\(target)", "epoch": "\(epoch)"])
-        let (path, group, logger, loop) = (databasePath, self.group, self.logger, self.loop)
+        let (path, group, logger, loop, security) = (databasePath, self.group, self.logger, self.loop, self.security.outbound)
         Task {
             let reply: Message
             do {
-                let lastSeq = try await SnapshotSender.send(databasePath: path, to: target, epoch: epoch, group: group, logger: logger)
+                let lastSeq = try await SnapshotSender.send(databasePath: path, to: target, epoch: epoch, group: group,
+                                                             security: security, logger: logger)
                 reply = .ack(epoch: epoch, seq: lastSeq)
             } catch {
                 logger.warning("state transfer failed", metadata: ["to": "\(target)", "error": "\(error)"])

@@ -1,4 +1,5 @@
 import ChainCore
+import ChainKV
 import ChainWire
 import Logging
 import NIOCore
@@ -47,19 +48,26 @@ final class SuccessorLink: @unchecked Sendable {
             retry()
             return
         }
+        let security = owner.security.outbound
+        let slot = HandshakeSlot()
         let bootstrap = ClientBootstrap(group: owner.loop)
             .connectTimeout(Self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder()),
-                        MessageToByteHandler(FrameEncoder()),
-                        SuccessorLinkHandler(link: self),
-                    ])
+                    // TLS and the shared-secret handshake, when configured, come before hello.
+                    slot.ready = try security.prepare(channel, host: address.host, timeout: Self.connectTimeout)
+                    try channel.pipeline.syncOperations.addHandler(SuccessorLinkHandler(link: self))
                 }
             }
-        bootstrap.connect(host: address.host, port: address.port).whenComplete { [self] result in
+        bootstrap.connect(host: address.host, port: address.port).flatMap { channel in
+            (slot.ready ?? channel.eventLoop.makeSucceededVoidFuture())
+                .map { channel }
+                .flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+        }.whenComplete { [self] result in
             switch result {
             case .success(let ch):
                 guard !closed else { ch.close(promise: nil); return }

@@ -55,4 +55,9 @@ public enum ErrorCode: UInt16, Sendable, Equatable, CaseIterable {
     case unsupportedVersion = 9
     /// A peer message came from a node or epoch this server does not accept.
     case refused = 10
+    /// The connection did not authenticate (no or wrong shared secret); the server closes it.
+    case unauthorized = 11
+    /// A connection limit was reached (connections per server, idle time, time to finish a
+    /// frame); the text names it. The server closes the connection.
+    case limitReached = 12
 }

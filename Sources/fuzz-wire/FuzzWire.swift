@@ -283,7 +283,16 @@ private struct Recipe {
             return .dataTransfer(epoch: epoch, lastSeq: lastSeq, rows: rows, done: done)
         case .ping: return .ping(u64())
         case .pong: return .pong(u64())
+        case .authChallenge: return .authChallenge(nonce: authField())
+        case .authResponse: return .authResponse(proof: authField(), nonce: authField())
+        case .authOK: return .authOK(proof: authField())
         }
+    }
+
+    /// Exactly `authFieldSize` bytes (zeros once the input runs out), as every sender passes.
+    mutating func authField() -> [UInt8] {
+        let got = take(WireLimits.authFieldSize)
+        return got + [UInt8](repeating: 0, count: WireLimits.authFieldSize - got.count)
     }
 }
 
@@ -306,6 +315,9 @@ private func payloadBytes(_ message: Message) -> Int {
     case .startTransfer(_, let to): return address(to)
     case .dataTransfer(_, _, let rows, _): return rows.reduce(0) { $0 + 2 + $1.key.utf8.count + 4 + $1.value.count }
     case .statusReply(let status): return status.id.utf8.count + status.role.utf8.count
+    case .authChallenge(let nonce): return nonce.count
+    case .authResponse(let proof, let nonce): return proof.count + nonce.count
+    case .authOK(let proof): return proof.count
     case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong: return 0
     }
 }
