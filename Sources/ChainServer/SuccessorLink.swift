@@ -76,7 +76,9 @@ final class SuccessorLink: @unchecked Sendable {
                 ch.writeAndFlush(Frame(requestID: 0, .hello(node: owner.config.id, epoch: owner.replica.view.epoch)), promise: nil)
                 owner.successorLinkUp(node)
             case .failure(let error):
-                owner.logger.debug("connect to successor failed", metadata: ["successor": "\(node)", "error": "\(error)"])
+                // A refused secret is a configuration mistake, not a transient failure: say so.
+                let level: Logger.Level = (error as? ChainKVError)?.isUnauthorized == true ? .warning : .debug
+                owner.logger.log(level: level, "connect to successor failed", metadata: ["successor": "\(node)", "error": "\(error)"])
                 retry()
             }
         }
