@@ -20,8 +20,8 @@ public final class ZooKeeperClient: @unchecked Sendable {
     /// The session timeout asked for (the server may negotiate it within its min/max).
     public let sessionTimeout: Duration
     public let connectString: String
-    /// With digest credentials: the ACL id new znodes are protected for (see `create`).
-    public let protectedFor: String?
+    /// With digest credentials: new znodes below the top level are protected (see `create`).
+    public let protectsZnodes: Bool
 
     private let sink: EventSink
     private let sinkContext: Unmanaged<EventSink>
@@ -92,7 +92,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
         self.sinkContext = context
         self.logger = logger
         self.handle = Locked(zh)
-        self.protectedFor = digest?.aclID
+        self.protectsZnodes = digest != nil
         if let digest {
             let auth = Array(digest.credentials.utf8)
             let rc = auth.withUnsafeBufferPointer { bytes in
@@ -161,12 +161,12 @@ public final class ZooKeeperClient: @unchecked Sendable {
     @discardableResult
     public func create(_ path: String, data: [UInt8] = [], mode: CreateMode = .persistent) async throws -> String {
         try checkSize(data)
-        let protectedFor = path.split(separator: "/").count > 1 ? self.protectedFor : nil
+        let protected = protectsZnodes && path.split(separator: "/").count > 1
         return try await submit { zh, box in
             data.withUnsafeBufferPointer { bytes in
                 bytes.withMemoryRebound(to: CChar.self) { chars in
-                    if let protectedFor {
-                        czk_acreate_protected(zh, path, chars.baseAddress, Int32(chars.count), protectedFor,
+                    if protected {
+                        czk_acreate_protected(zh, path, chars.baseAddress, Int32(chars.count),
                                               mode.flags, createCompletion, box)
                     } else {
                         zoo_acreate(zh, path, chars.baseAddress, Int32(chars.count), czk_open_acl_unsafe(),

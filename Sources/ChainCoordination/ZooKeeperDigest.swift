@@ -1,9 +1,9 @@
-import Crypto
 import Foundation
 
 /// ZooKeeper "digest" credentials ("user:password"). A session that adds them may change the
 /// cluster's znodes; the znodes carry the ACL `digest:<user>:<base64(sha1("user:password"))>` with
-/// all permissions plus `world:anyone` with read only (so zkCli can still inspect them).
+/// all permissions (ZooKeeper computes that id from the session's credentials: the "auth" scheme)
+/// plus `world:anyone` with read only (so zkCli can still inspect them).
 public struct ZooKeeperDigest: Sendable, Equatable {
     public let user: String
     public let password: String
@@ -37,9 +37,4 @@ public struct ZooKeeperDigest: Sendable, Equatable {
 
     /// What `zoo_add_auth(zh, "digest", ...)` takes.
     public var credentials: String { "\(user):\(password)" }
-
-    /// The ACL id of these credentials, as ZooKeeper's DigestAuthenticationProvider computes it.
-    public var aclID: String {
-        "\(user):" + Data(Insecure.SHA1.hash(data: Array(credentials.utf8))).base64EncodedString()
-    }
 }

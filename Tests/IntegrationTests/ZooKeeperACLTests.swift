@@ -52,6 +52,12 @@ final class ZooKeeperACLTests: XCTestCase {
         if FileManager.default.isExecutableFile(atPath: zkCli) {
             let r = try TestEnvironment.run(zkCli, ["-server", cluster.zookeeper, "set", paths.chain, #"{"epoch":999}"#], timeout: 60)
             XCTAssertTrue(r.output.contains("Insufficient permission") || r.output.contains("NoAuth"), r.output)
+            // The ACL: everything for the cluster's digest identity, read for anyone.
+            let acl = try TestEnvironment.run(zkCli, ["-server", cluster.zookeeper, "getAcl", paths.chain], timeout: 60)
+            let expected = "chainkv:" + (try TestEnvironment.run("/bin/sh", ["-c", "printf %s 'chainkv:s3cret-zk-password' | openssl dgst -sha1 -binary | base64"]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines))
+            XCTAssertTrue(acl.output.contains("'digest,'\(expected)\n: cdrwa"), acl.output)
+            XCTAssertTrue(acl.output.contains("'world,'anyone\n: r"), acl.output)
         }
 
         // The cluster carries on: it still writes its chain znode (a member leaves, the leader repairs).
@@ -71,12 +77,13 @@ final class ZooKeeperACLTests: XCTestCase {
         }
     }
 
-    func testDigestIdIsZooKeepersFormat() throws {
-        // The value ZooKeeper's DigestAuthenticationProvider.generateDigest("super:test") gives
-        // (its documentation's example of a super user digest).
-        XCTAssertEqual(try ZooKeeperDigest(credentials: "super:test").aclID, "super:D/InIHSb7yEEbrWz8b9l71RjZJU=")
+    func testDigestCredentialsAreValidated() throws {
+        let digest = try ZooKeeperDigest(credentials: "user:pass:with:colons")
+        XCTAssertEqual(digest.user, "user")
+        XCTAssertEqual(digest.password, "pass:with:colons")
         XCTAssertThrowsError(try ZooKeeperDigest(credentials: "no-colon"))
         XCTAssertThrowsError(try ZooKeeperDigest(credentials: ":password"))
         XCTAssertThrowsError(try ZooKeeperDigest(credentials: "user:"))
+        XCTAssertThrowsError(try ZooKeeperDigest(credentials: "user:two\nlines"))
     }
 }

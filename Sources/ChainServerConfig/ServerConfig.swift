@@ -183,6 +183,12 @@ public struct ServerConfig: Codable, Equatable, Sendable {
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var field: String
     public var reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
     public var description: String { "configuration error: \(field): \(reason)" }
 }
 
