@@ -52,11 +52,10 @@ final class ZooKeeperACLTests: XCTestCase {
         if FileManager.default.isExecutableFile(atPath: zkCli) {
             let r = try TestEnvironment.run(zkCli, ["-server", cluster.zookeeper, "set", paths.chain, #"{"epoch":999}"#], timeout: 60)
             XCTAssertTrue(r.output.contains("Insufficient permission") || r.output.contains("NoAuth"), r.output)
-            // The ACL: everything for the cluster's digest identity, read for anyone.
+            // The ACL: everything for the cluster's digest identity, read for anyone. (ZooKeeper
+            // shows the digest's hash as "x" to a session without admin rights on the znode.)
             let acl = try TestEnvironment.run(zkCli, ["-server", cluster.zookeeper, "getAcl", paths.chain], timeout: 60)
-            let expected = "chainkv:" + (try TestEnvironment.run("/bin/sh", ["-c", "printf %s 'chainkv:s3cret-zk-password' | openssl dgst -sha1 -binary | base64"]).output
-                .trimmingCharacters(in: .whitespacesAndNewlines))
-            XCTAssertTrue(acl.output.contains("'digest,'\(expected)\n: cdrwa"), acl.output)
+            XCTAssertTrue(acl.output.contains("'digest,'chainkv:x\n: cdrwa"), acl.output)
             XCTAssertTrue(acl.output.contains("'world,'anyone\n: r"), acl.output)
         }
 
