@@ -8,9 +8,8 @@ final class ConnectionLimiter: @unchecked Sendable {
     let max: Int
     private let lock = NSLock()
     private var open = 0
-    /// Refusals since the last log line: a flood of connections logs once a second, not per connection.
-    private var refusedSinceLog = 0
-    private var lastLog = NIODeadline.distantPast
+    /// A flood of connections logs once a second, not per connection.
+    private let refusals = LogThrottle()
 
     init(max: Int) { self.max = max }
 
@@ -18,18 +17,12 @@ final class ConnectionLimiter: @unchecked Sendable {
 
     /// Takes a slot; false (and the count of refusals to log, when it is time to) when all are taken.
     func tryOpen() -> (ok: Bool, logRefusals: Int?) {
-        lock.withLock {
-            if open < max {
-                open += 1
-                return (true, nil)
-            }
-            refusedSinceLog += 1
-            let now = NIODeadline.now()
-            guard now - lastLog >= .seconds(1) else { return (false, nil) }
-            lastLog = now
-            defer { refusedSinceLog = 0 }
-            return (false, refusedSinceLog)
+        let ok = lock.withLock { () -> Bool in
+            guard open < max else { return false }
+            open += 1
+            return true
         }
+        return ok ? (true, nil) : (false, refusals.event())
     }
 
     func close() { lock.withLock { open -= 1 } }
@@ -74,7 +67,7 @@ final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
         guard ok else {
             if let refusals {
                 logger.warning("connection limit reached; refusing connections", metadata: [
-                    "maxConnections": "\(limiter.max)", "refusedSinceLastLog": "\(refusals)",
+                    "maxConnections": "\(limiter.max)", "refusedSinceLastLine": "\(refusals)",
                 ])
             }
             // The rest of the pipeline never hears of this connection.

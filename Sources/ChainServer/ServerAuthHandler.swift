@@ -16,6 +16,9 @@ final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable {
     /// never authenticate from holding a connection slot for long.
     static let authenticationTimeout = TimeAmount.seconds(10)
 
+    /// One log line a second at most, however many connections fail (shared by all connections).
+    private static let refusals = LogThrottle()
+
     private let secret: SharedSecret
     private let serverNonce = SharedSecret.nonce()
     private let logger: Logger
@@ -65,9 +68,11 @@ final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable {
         guard !refused, channel.isActive else { return }
         refused = true
         timer?.cancel()
-        logger.warning("refusing an unauthenticated connection", metadata: [
-            "remote": "\(channel.remoteAddress?.description ?? "?")", "reason": "\(reason)",
-        ])
+        if let count = Self.refusals.event() {
+            logger.warning("refusing an unauthenticated connection", metadata: [
+                "remote": "\(channel.remoteAddress?.description ?? "?")", "reason": "\(reason)", "refusedSinceLastLine": "\(count)",
+            ])
+        }
         let frame = Frame(requestID: requestID, .error(.unauthorized, "unauthorized: \(reason)"))
         channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
     }
