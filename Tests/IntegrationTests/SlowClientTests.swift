@@ -49,6 +49,8 @@ final class SlowClientTests: XCTestCase {
         let rssLoaded = try Self.residentKiB(pid: cluster.pid(0))
         latencies.sort()
         let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+        print("slow clients: \(latencies.count) put+get pairs, p50 \(Int(latencies[latencies.count / 2] * 1000)) ms, p99 \(Int(p99 * 1000)) ms; "
+              + "server VmRSS \(rssBefore) KiB before, \(rssLoaded) KiB with 550 connections")
         XCTAssertGreaterThan(latencies.count, 50, "the normal client kept going (\(latencies.count) put+get pairs in 6 s)")
         XCTAssertLessThan(p99, 1.0, "put+get p99 \(p99) s with 550 hostile connections open")
         // Memory: 550 connections cost the server little; a generous bound catches per-connection buffers.
