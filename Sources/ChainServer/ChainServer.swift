@@ -117,6 +117,9 @@ public final class ChainServer: Service, @unchecked Sendable {
         ticker = loop.scheduleRepeatedTask(initialDelay: ChainNode.tickInterval, delay: ChainNode.tickInterval) { _ in
             node.tick()
         }
+        // Start-up is over: registered, watching, a candidate. Until here a lost ZooKeeper
+        // connection ends the process (scripts and the test fixture wait for this line).
+        logger.notice("server ready", metadata: ["id": "\(config.id)"])
     }
 
     /// Leaves the cluster (closing the ZooKeeper session removes our member znode at once, so the
