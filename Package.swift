@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // HMAC-SHA256 for the shared-secret handshake.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Optional TLS on client and peer links.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Pure protocol state machines: events in, actions out. No I/O, no clock, no async.
@@ -38,8 +42,12 @@ let package = Package(
             "CZooKeeper",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The node configuration file alone (no NIO, no TLS): shared by the server and fuzz-json.
+        .target(name: "ChainServerConfig", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ChainServer", dependencies: [
-            "ChainCore", "ChainWire", "ChainStorage", "ChainCoordination", "ChainKV",
+            "ChainCore", "ChainWire", "ChainStorage", "ChainCoordination", "ChainKV", "ChainServerConfig",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -48,6 +56,7 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // Linearizability checking of recorded key-value histories (pure: standard library only).
         .target(name: "ChainCheck"),
@@ -57,6 +66,8 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "ChainKVC", dependencies: ["ChainKV"]),
         .executableTarget(name: "chainkv-server", dependencies: [
@@ -81,7 +92,7 @@ let package = Package(
         ]),
         // libFuzzer targets: only an entry point each (build with scripts/fuzz, see NOTES on -sanitize=fuzzer).
         .executableTarget(name: "fuzz-wire", dependencies: ["ChainWire", .product(name: "NIOCore", package: "swift-nio")]),
-        .executableTarget(name: "fuzz-json", dependencies: ["ChainCoordination", "ChainServer"]),
+        .executableTarget(name: "fuzz-json", dependencies: ["ChainCoordination", "ChainServerConfig"]),
         .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore"]),
         .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck"]),
         .testTarget(name: "ChainWireTests", dependencies: ["ChainWire"]),

@@ -10,6 +10,8 @@ public enum CoordinationError: Error, Sendable, Hashable, CustomStringConvertibl
     case invalidData(String)
     /// `register(member:)` with another node's id.
     case memberIDMismatch(expected: String, got: String)
+    /// ZooKeeper digest credentials that are not "user:password".
+    case invalidDigest(String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum CoordinationError: Error, Sendable, Hashable, CustomStringConvertibl
             return "invalid znode data: \(reason)"
         case .memberIDMismatch(let expected, let got):
             return "member id \(String(reflecting: got)) is not this coordinator's node id \(String(reflecting: expected))"
+        case .invalidDigest(let reason):
+            return "ZooKeeper digest credentials: \(reason)"
         }
     }
 }

@@ -76,6 +76,7 @@ public actor Coordinator {
     public static func connect(
         to connectString: String, cluster: String, nodeID: String,
         sessionTimeout: Duration = .seconds(10), connectTimeout: Duration = .seconds(30),
+        digest: ZooKeeperDigest? = nil,
         logger: Logger = Logger(label: "chainkv.coordinator")
     ) async throws -> Coordinator {
         try ZnodePaths.validateName(nodeID)
@@ -84,7 +85,7 @@ public actor Coordinator {
         clientLogger[metadataKey: "node"] = "\(nodeID)"
         clientLogger[metadataKey: "cluster"] = "\(cluster)"
         let client = try ZooKeeperClient(
-            connectString: connectString, sessionTimeout: sessionTimeout, logger: clientLogger)
+            connectString: connectString, sessionTimeout: sessionTimeout, digest: digest, logger: clientLogger)
         do {
             try await client.waitConnected(timeout: connectTimeout)
         } catch {

@@ -20,6 +20,8 @@ public final class ZooKeeperClient: @unchecked Sendable {
     /// The session timeout asked for (the server may negotiate it within its min/max).
     public let sessionTimeout: Duration
     public let connectString: String
+    /// With digest credentials: new znodes below the top level are protected (see `create`).
+    public let protectsZnodes: Bool
 
     private let sink: EventSink
     private let sinkContext: Unmanaged<EventSink>
@@ -42,10 +44,14 @@ public final class ZooKeeperClient: @unchecked Sendable {
     /// Starts connecting to `connectString` ("host:port,host:port,..."). Returns at once; use
     /// `waitConnected(timeout:)` or watch `events` for `.connected`.
     /// - Parameter resuming: join an existing session instead of creating one (its owner should be gone).
+    /// - Parameter digest: credentials added to the session (`zoo_add_auth`, scheme "digest"; the C
+    ///   client sends them again after every reconnection), and the identity new znodes below the
+    ///   top level are protected for.
     public init(
         connectString: String,
         sessionTimeout: Duration = .seconds(10),
         resuming credentials: SessionCredentials? = nil,
+        digest: ZooKeeperDigest? = nil,
         logger: Logger = Logger(label: "chainkv.zookeeper")
     ) throws {
         zoo_set_debug_level(ZOO_LOG_LEVEL_WARN)
@@ -86,7 +92,15 @@ public final class ZooKeeperClient: @unchecked Sendable {
         self.sinkContext = context
         self.logger = logger
         self.handle = Locked(zh)
-        logger.debug("ZooKeeper handle opened", metadata: ["connect": "\(connectString)"])
+        self.protectsZnodes = digest != nil
+        if let digest {
+            let auth = Array(digest.credentials.utf8)
+            let rc = auth.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { zoo_add_auth(zh, "digest", $0.baseAddress, Int32($0.count), nil, nil) }
+            }
+            if rc != ZOK.rawValue { logger.error("zoo_add_auth failed", metadata: ["rc": "\(rc)"]) }
+        }
+        logger.debug("ZooKeeper handle opened", metadata: ["connect": "\(connectString)", "digestUser": "\(digest?.user ?? "-")"])
     }
 
     deinit {
@@ -140,14 +154,24 @@ public final class ZooKeeperClient: @unchecked Sendable {
     // MARK: - Operations
 
     /// Creates a znode and returns its path (with the sequence suffix for sequential modes).
+    ///
+    /// With digest credentials, a znode below the top level (e.g. `/chainkv/<cluster>/...`) gets
+    /// the ACL "all for our digest identity, read for anyone"; a top-level znode (`/chainkv`) stays
+    /// open, since clusters with other credentials share it (it holds no data).
     @discardableResult
     public func create(_ path: String, data: [UInt8] = [], mode: CreateMode = .persistent) async throws -> String {
         try checkSize(data)
+        let protected = protectsZnodes && path.split(separator: "/").count > 1
         return try await submit { zh, box in
             data.withUnsafeBufferPointer { bytes in
                 bytes.withMemoryRebound(to: CChar.self) { chars in
-                    zoo_acreate(zh, path, chars.baseAddress, Int32(chars.count), czk_open_acl_unsafe(),
-                                mode.flags, createCompletion, box)
+                    if protected {
+                        czk_acreate_protected(zh, path, chars.baseAddress, Int32(chars.count),
+                                              mode.flags, createCompletion, box)
+                    } else {
+                        zoo_acreate(zh, path, chars.baseAddress, Int32(chars.count), czk_open_acl_unsafe(),
+                                    mode.flags, createCompletion, box)
+                    }
                 }
             }
         }

@@ -13,6 +13,8 @@ public enum ZooKeeperError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The server ended the session; this client can do nothing more and must be replaced.
     case sessionExpired
     case authFailed
+    /// The znode's ACL does not let this session do that (ZNOAUTH).
+    case notAuthorized
     case badArguments
     /// Data above what a ZooKeeper request may carry (jute.maxbuffer, about 1 MiB); refused before sending,
     /// because the server would otherwise drop the whole connection.
@@ -35,6 +37,7 @@ public enum ZooKeeperError: Error, Sendable, Hashable, CustomStringConvertible {
         case ZOPERATIONTIMEOUT.rawValue: self = .operationTimeout
         case ZSESSIONEXPIRED.rawValue: self = .sessionExpired
         case ZAUTHFAILED.rawValue: self = .authFailed
+        case ZNOAUTH.rawValue: self = .notAuthorized
         case ZBADARGUMENTS.rawValue: self = .badArguments
         case ZCLOSING.rawValue: self = .closed
         default: self = .other(code: code)
@@ -52,6 +55,7 @@ public enum ZooKeeperError: Error, Sendable, Hashable, CustomStringConvertible {
         case .operationTimeout: return "ZooKeeper: operation timed out"
         case .sessionExpired: return "ZooKeeper: session expired"
         case .authFailed: return "ZooKeeper: authentication failed"
+        case .notAuthorized: return "ZooKeeper: not authorized by the znode's ACL"
         case .badArguments: return "ZooKeeper: bad arguments (invalid path or connect string)"
         case .dataTooLarge(let size): return "ZooKeeper: \(size) bytes of znode data is above the 1 MiB request limit"
         case .timedOut: return "ZooKeeper: timed out waiting for a connection"

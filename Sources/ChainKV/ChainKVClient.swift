@@ -17,6 +17,9 @@ public final class ChainKVClient: Sendable {
         public var connectTimeout: TimeAmount = .seconds(2)
         /// How long a request keeps retrying while the chain has no reachable head.
         public var retryBudget: TimeAmount = .seconds(10)
+        /// Shared secret and TLS, as the servers are configured (`ConnectionSecurity.fromEnvironment()`
+        /// reads them from CHAINKV_SECRET_FILE and CHAINKV_TLS_CA_FILE).
+        public var security: ConnectionSecurity = .none
         public init() {}
     }
 
@@ -155,6 +158,8 @@ public final class ChainKVClient: Sendable {
                 do {
                     let reply = try await connection.request(message, timeout: options.requestTimeout)
                     switch reply {
+                    case .error(.unauthorized, _):
+                        throw unexpected(reply)
                     case .error(.notHead, _), .error(.unavailable, _):
                         invalidate(connection)  // refused before sequencing: not applied
                         lastError = unexpected(reply)
@@ -167,12 +172,14 @@ public final class ChainKVClient: Sendable {
                     default:
                         return reply
                     }
-                } catch let error as ChainKVError {
+                } catch let error as ChainKVError where !error.isUnauthorized {
                     invalidate(connection)
                     maybeApplied = true
                     lastError = error
                 }
             } catch let error as ChainKVError {
+                // Refused for want of the right secret: retrying cannot help.
+                if error.isUnauthorized { throw error }
                 lastError = error  // no head reachable: nothing was sent
             }
             do {
@@ -203,7 +210,10 @@ public final class ChainKVClient: Sendable {
 
     private func connect(host: String, port: Int) async throws -> Connection {
         do {
-            return try await Connection.connect(host: host, port: port, group: group, timeout: options.connectTimeout)
+            return try await Connection.connect(host: host, port: port, group: group, timeout: options.connectTimeout,
+                                                security: options.security)
+        } catch let error as ChainKVError where error.isUnauthorized {
+            throw error
         } catch {
             throw ChainKVError.network("cannot connect to \(host):\(port): \(error)")
         }
@@ -235,6 +245,7 @@ public final class ChainKVClient: Sendable {
                 let reply = try await probe.request(.getHead, timeout: options.requestTimeout)
                 guard case .chain(let info) = reply, let head = info.head else {
                     probe.close()
+                    if case .error(.unauthorized, _) = reply { throw unexpected(reply) }
                     failures.append("\(host):\(port): no chain yet")
                     continue
                 }
@@ -256,6 +267,8 @@ public final class ChainKVClient: Sendable {
                     previous.channel.eventLoop.scheduleTask(in: options.requestTimeout) { previous.close() }
                 }
                 return connection
+            } catch let error as ChainKVError where error.isUnauthorized {
+                throw error
             } catch {
                 failures.append("\(host):\(port): \(error)")
             }
@@ -265,6 +278,12 @@ public final class ChainKVClient: Sendable {
 }
 
 extension ChainKVError {
+    /// The server refused our credentials (or, without a secret, asked for them).
+    public var isUnauthorized: Bool {
+        if case .server(.unauthorized, _) = self { return true }
+        return false
+    }
+
     /// A write whose request may have reached the server: report it as a chain failure (status
     /// -2), since it may have been applied. `oldValueNotKept` too: the put was applied once (and
     /// a retry with the same id is never applied again), but its old value is gone.

@@ -19,21 +19,29 @@ public final class Connection: Sendable {
         self.handler = handler
     }
 
-    public static func connect(host: String, port: Int, group: EventLoopGroup, timeout: TimeAmount) async throws -> Connection {
+    /// Connects, and with `security` set completes TLS and the shared-secret handshake (within
+    /// `timeout` as well) before it returns. A server that refuses our secret, or cannot prove its
+    /// own, fails the call with `ChainKVError.server(.unauthorized, ...)`.
+    public static func connect(host: String, port: Int, group: EventLoopGroup, timeout: TimeAmount,
+                               security: ConnectionSecurity = .none) async throws -> Connection {
         let handler = ResponseHandler()
+        let slot = HandshakeSlot()
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder()),
-                        MessageToByteHandler(FrameEncoder()),
-                        handler,
-                    ])
+                    slot.ready = try security.prepare(channel, host: host, timeout: timeout)
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
             .connect(host: host, port: port).get()
+        do {
+            try await slot.ready?.get()
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
         return Connection(host: host, port: port, channel: channel, handler: handler)
     }
 

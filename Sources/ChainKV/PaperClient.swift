@@ -1,5 +1,6 @@
 import ChainWire
 import Foundation
+import NIOConcurrencyHelpers
 
 /// The design paper's five calls with its status codes, as blocking calls. This is what the C
 /// ABI (include/chainkv.h) exports; Swift code may use it directly or the async `ChainKVClient`.
@@ -16,15 +17,33 @@ public final class PaperClient: @unchecked Sendable {
 
     private let lock = NSLock()
     private var client: ChainKVClient?
+    /// Shared secret and TLS for the connections of the next `init` (and of `die`).
+    private let security: NIOLockedValueBox<ConnectionSecurity>
 
-    public init() {}
+    public init(security: ConnectionSecurity = .none) {
+        self.security = NIOLockedValueBox(security)
+    }
 
     /// Connects through any of `servers` ("host" or "host:port"; `port` where none is given) and
-    /// finds the head. 0: the head is known; -1: no server reachable; -3: bad address.
+    /// finds the head. 0: the head is known; -1: no server reachable (or it refused our secret);
+    /// -3: bad address.
     public func `init`(servers: [String], port: Int) -> Int32 {
+        self.`init`(servers: servers, port: port, security: security.withLockedValue { $0 })
+    }
+
+    /// Sets the shared secret and TLS for later calls (`die` without `init`, the next `init`).
+    public func use(_ security: ConnectionSecurity) {
+        self.security.withLockedValue { $0 = security }
+    }
+
+    /// As `init(servers:port:)`, with this shared secret and TLS from now on.
+    public func `init`(servers: [String], port: Int, security: ConnectionSecurity) -> Int32 {
+        self.security.withLockedValue { $0 = security }
+        var options = ChainKVClient.Options()
+        options.security = security
         let c: ChainKVClient
         do {
-            c = try ChainKVClient(servers: servers, port: port)
+            c = try ChainKVClient(servers: servers, port: port, options: options)
         } catch {
             return Self.badArgument
         }
@@ -96,7 +115,9 @@ public final class PaperClient: @unchecked Sendable {
         if let current = current() {
             c = current
         } else {
-            guard let fresh = try? ChainKVClient(servers: [server]) else { return Self.badArgument }
+            var options = ChainKVClient.Options()
+            options.security = security.withLockedValue { $0 }
+            guard let fresh = try? ChainKVClient(servers: [server], options: options) else { return Self.badArgument }
             c = fresh
         }
         do {

@@ -18,7 +18,10 @@ public func chainkv_init(_ servers: UnsafePointer<UnsafePointer<CChar>?>?, _ por
         list.append(String(cString: s))
         i += 1
     }
-    return paper.`init`(servers: list, port: Int(port))
+    // The header's shape is fixed, so the shared secret and TLS come from the environment:
+    // CHAINKV_SECRET_FILE and CHAINKV_TLS_CA_FILE. A file that cannot be used is a bad argument.
+    guard let security = try? ConnectionSecurity.fromEnvironment() else { return PaperClient.badArgument }
+    return paper.`init`(servers: list, port: Int(port), security: security)
 }
 
 @_cdecl("chainkv_get")
@@ -63,6 +66,8 @@ public func chainkv_shutdown() -> Int32 {
 @_cdecl("chainkv_die")
 public func chainkv_die(_ server: UnsafePointer<CChar>?, _ clean: Int32) -> Int32 {
     guard let server else { return PaperClient.badArgument }
+    guard let security = try? ConnectionSecurity.fromEnvironment() else { return PaperClient.badArgument }
+    paper.use(security)
     return paper.die(server: String(cString: server), clean: clean != 0)
 }
 

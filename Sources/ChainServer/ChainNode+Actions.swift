@@ -23,6 +23,7 @@ extension ChainNode {
             write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
         case .reply(let ref, let reply):
             metrics.replied(ref, reply)
+            writesInFlight[ref.connection]?.remove(ref.request)
             write(Self.message(for: reply, addresses: addresses), requestID: ref.request, to: clients[ref.connection])
         case .replyStored(let ref, let seq):
             // A retry of a committed write: its outcome is on disk here. A put whose old value

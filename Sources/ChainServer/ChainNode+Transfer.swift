@@ -18,6 +18,7 @@ extension ChainNode {
             return
         }
         let (path, group, logger, loop, id, coordination) = (databasePath, self.group, self.logger, self.loop, config.id, self.coordination)
+        let security = self.security.outbound
         Task {
             let current = try? await coordination?.coordinator.leaderID()
             guard current == leader else {
@@ -32,7 +33,8 @@ extension ChainNode {
             logger.notice("state transfer starting", metadata: ["to": "\(target)", "epoch": "\(epoch)"])
             let reply: Message
             do {
-                let lastSeq = try await SnapshotSender.send(databasePath: path, from: id, to: target, epoch: epoch, group: group, logger: logger)
+                let lastSeq = try await SnapshotSender.send(databasePath: path, from: id, to: target, epoch: epoch, group: group,
+                                                             security: security, logger: logger)
                 reply = .ack(epoch: epoch, seq: lastSeq)
             } catch {
                 logger.warning("state transfer failed", metadata: ["to": "\(target)", "error": "\(error)"])

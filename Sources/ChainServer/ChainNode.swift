@@ -13,6 +13,9 @@ import NIOCore
 final class ChainNode: @unchecked Sendable {
     let loop: EventLoop
     let config: ServerConfig
+    /// Shared secret, TLS and ZooKeeper digest from the configuration; `security.outbound` is
+    /// what every connection this server dials uses.
+    let security: ServerSecurity
     var logger: Logger
     var replica: Replica
     var leader: Leader
@@ -24,6 +27,12 @@ final class ChainNode: @unchecked Sendable {
 
     /// Client connections by id, for replies.
     var clients: [UInt64: Channel] = [:]
+    /// Request ids of the writes each connection has in flight (taken, not yet answered).
+    var writesInFlight: [UInt64: Set<UInt64>] = [:]
+    /// Writes one connection may have in flight. The core bounds writes in flight for the whole
+    /// server (`CoreLimits.inflightMax`, 4096); this keeps a single connection from taking them
+    /// all, so other clients' writes still get in. Reads are answered at once and hold nothing.
+    static let writesInFlightPerConnectionMax = 1024
     private var nextConnectionID: UInt64 = 1
     /// Inbound peer links by the node id their hello named.
     var inbound: [NodeID: Channel] = [:]
@@ -48,7 +57,7 @@ final class ChainNode: @unchecked Sendable {
     var leaderLinks: LeaderLinks?
     let metrics = ServerMetrics()
 
-    init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, databasePath: String, reader: Store,
+    init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, security: ServerSecurity, databasePath: String, reader: Store,
          committer: GroupCommitter, lastSeq: UInt64, requests: [(RequestKey, seq: UInt64)], logger: Logger) {
         // Storage must keep outcomes as long as the core remembers requests, or a retry the core
         // would have recognized before a restart is applied again after it.
@@ -58,6 +67,7 @@ final class ChainNode: @unchecked Sendable {
         self.databasePath = databasePath
         self.member = MemberInfo(id: config.id, host: config.host, port: config.port)
         self.config = config
+        self.security = security
         self.logger = logger
         self.reader = reader
         self.committer = committer
@@ -89,6 +99,19 @@ final class ChainNode: @unchecked Sendable {
 
     func clientDisconnected(_ id: UInt64) {
         clients[id] = nil
+        writesInFlight[id] = nil
+    }
+
+    /// Counts a write against its connection's limit; false (and an `overloaded` reply naming the
+    /// limit) when the connection already has `writesInFlightPerConnectionMax` in flight.
+    private func admitWrite(connection: UInt64, requestID: UInt64) -> Bool {
+        guard writesInFlight[connection, default: []].count < Self.writesInFlightPerConnectionMax else {
+            write(.error(.overloaded, "too many writes in flight on this connection (writesInFlightPerConnectionMax \(Self.writesInFlightPerConnectionMax)); retry"),
+                  requestID: requestID, to: clients[connection])
+            return false
+        }
+        writesInFlight[connection, default: []].insert(requestID)
+        return true
     }
 
     func peerHello(from node: NodeID, channel: Channel) {
@@ -125,10 +148,12 @@ final class ChainNode: @unchecked Sendable {
                 metrics.request("get", status: ServerMetrics.status(reply))
                 metrics.latency("get", since: started)
             case .put(let key, let value, let request):
+                guard admitWrite(connection: connection, requestID: requestID) else { break }
                 metrics.writeStarted(ref, type: "put")
                 let stored = try storedValue(key)
                 perform(replica.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request.map(Self.requestKey))))
             case .delete(let key, let request):
+                guard admitWrite(connection: connection, requestID: requestID) else { break }
                 metrics.writeStarted(ref, type: "delete")
                 let stored = try storedValue(key)
                 perform(replica.on(.clientWrite(ref, key: key, value: nil, stored: stored, request: request.map(Self.requestKey))))
@@ -151,6 +176,7 @@ final class ChainNode: @unchecked Sendable {
             }
         } catch {
             logger.error("storage read failed", metadata: ["error": "\(error)"])
+            writesInFlight[connection]?.remove(requestID)
             write(.error(.internalError, "storage read failed: \(error)"), requestID: requestID, to: clients[connection])
         }
         // No flush: the connection flushes once per read batch (`channelReadComplete`), so many

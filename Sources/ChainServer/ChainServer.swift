@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Prometheus
 import ServiceLifecycle
 
@@ -56,6 +57,13 @@ public final class ChainServer: Service, @unchecked Sendable {
         let loop = group.next()
         let box = NodeBox()
         let logger = self.logger
+        let security = try ServerSecurity.load(config)
+        for warning in security.warnings { logger.warning("\(warning)") }
+        logger.notice("security", metadata: [
+            "sharedSecret": "\(security.secret != nil ? "required" : "off")",
+            "tls": "\(security.serverTLS != nil ? "on" : "off")",
+            "zookeeperDigest": "\(security.zookeeperDigest.map { "user \($0.user)" } ?? "off")",
+        ])
         let committer = GroupCommitter(store: writer, onDurable: { seq, batch, duration in
             box.node?.persisted(through: seq, batch: batch, duration: duration)
         }, onError: { error in
@@ -65,7 +73,7 @@ public final class ChainServer: Service, @unchecked Sendable {
             _exit(70)
         })
         self.committer = committer
-        let node = ChainNode(loop: loop, group: group, config: config, databasePath: path, reader: reader,
+        let node = ChainNode(loop: loop, group: group, config: config, security: security, databasePath: path, reader: reader,
                              committer: committer, lastSeq: lastSeq, requests: requests, logger: logger)
         box.node = node
         self.node = node
@@ -77,18 +85,26 @@ public final class ChainServer: Service, @unchecked Sendable {
             }
         }
 
+        let limiter = ConnectionLimiter(max: config.maxConnections)
+        let idleTimeout = TimeAmount.milliseconds(Int64(config.idleTimeoutMs))
+        let frameReadTimeout = TimeAmount.milliseconds(Int64(config.frameReadTimeoutMs))
         listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteCounter(metrics: node.metrics),
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ByteCounter(metrics: node.metrics))
+                    if let tls = security.serverTLS { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    try sync.addHandlers([
+                        IdleStateHandler(allTimeout: idleTimeout),
+                        ConnectionGuard(limiter: limiter, frameReadTimeout: frameReadTimeout, idleTimeout: idleTimeout, logger: logger),
                         ByteToMessageHandler(FrameDecoder()),
                         MessageToByteHandler(FrameEncoder()),
-                        ConnectionHandler(node: node),
                     ])
+                    if let secret = security.secret { try sync.addHandler(ServerAuthHandler(secret: secret, logger: logger)) }
+                    try sync.addHandler(ConnectionHandler(node: node))
                 }
             }
             .bind(host: config.host, port: config.port).get()
@@ -103,6 +119,9 @@ public final class ChainServer: Service, @unchecked Sendable {
         ticker = loop.scheduleRepeatedTask(initialDelay: ChainNode.tickInterval, delay: ChainNode.tickInterval) { _ in
             node.tick()
         }
+        // Start-up is over: registered, watching, a candidate. Until here a lost ZooKeeper
+        // connection ends the process (scripts and the test fixture wait for this line).
+        logger.notice("server ready", metadata: ["id": "\(config.id)"])
     }
 
     /// Leaves the cluster (closing the ZooKeeper session removes our member znode at once, so the

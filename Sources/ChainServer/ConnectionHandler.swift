@@ -64,6 +64,14 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelReadComplete()
     }
 
+    /// Backpressure: while the peer does not read our replies (the channel's outbound buffer is
+    /// over its high-water mark), stop reading its requests, so replies cannot pile up without
+    /// bound. A peer that reads nothing at all is then idle and closed after `idleTimeoutMs`.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        context.fireChannelWritabilityChanged()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Framing errors and resets end this connection only; the server carries on.
         if let wire = error as? WireError {

@@ -24,7 +24,7 @@ final class CoordinationDriver: Sendable {
     static func start(config: ServerConfig, node: ChainNode, logger: Logger) async throws -> CoordinationDriver {
         let coordinator = try await Coordinator.connect(
             to: config.zookeeper, cluster: config.cluster, nodeID: config.id,
-            sessionTimeout: .milliseconds(config.sessionTimeoutMs), logger: logger)
+            sessionTimeout: .milliseconds(config.sessionTimeoutMs), digest: node.security.zookeeperDigest, logger: logger)
         let driver = CoordinationDriver(coordinator: coordinator, logger: logger)
         // The node must be able to write the chain before it can win the election.
         try await node.loop.submit { node.coordination = driver }.get()

@@ -52,7 +52,8 @@ final class LeaderLinks: @unchecked Sendable {
         let address = try await node.loop.submit { () -> NodeAddress? in self.links[member]?.address }.get()
         guard let address else { throw TransferError("no link to \(member)") }
         // A dedicated connection: a long transfer must not delay heartbeats queued behind it.
-        let connection = try await Connection.connect(host: address.host, port: address.port, group: node.group, timeout: .seconds(2))
+        let connection = try await Connection.connect(host: address.host, port: address.port, group: node.group, timeout: .seconds(2),
+                                                      security: node.security.outbound)
         defer { connection.close() }
         return try await connection.request(message, timeout: timeout)
     }
@@ -76,9 +77,11 @@ final class LeaderLinks: @unchecked Sendable {
     }
 
     private func connect(_ id: NodeID, _ address: NodeAddress) {
-        let (group, loop, timeout) = (node.group, node.loop, interval)
+        let (group, loop, timeout, security) = (node.group, node.loop, interval, node.security.outbound)
         Task {
-            let connection = try? await Connection.connect(host: address.host, port: address.port, group: group, timeout: timeout)
+            // The connect timeout covers the handshakes too: give TLS and authentication a second at least.
+            let connection = try? await Connection.connect(host: address.host, port: address.port, group: group,
+                                                           timeout: max(timeout, .seconds(1)), security: security)
             loop.execute {
                 guard self.links[id]?.address == address else { connection?.close(); return }
                 self.links[id]?.connecting = false

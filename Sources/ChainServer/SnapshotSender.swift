@@ -14,10 +14,12 @@ enum SnapshotSender {
     static let chunkTimeout = TimeAmount.seconds(30)
 
     /// Returns the sequence number the snapshot is at.
-    static func send(databasePath: String, from id: String, to target: NodeAddress, epoch: UInt64, group: EventLoopGroup, logger: Logger) async throws -> UInt64 {
+    static func send(databasePath: String, from id: String, to target: NodeAddress, epoch: UInt64, group: EventLoopGroup,
+                     security: ConnectionSecurity, logger: Logger) async throws -> UInt64 {
         let store = try Store(path: databasePath)
         defer { store.close() }
-        let connection = try await Connection.connect(host: target.host, port: target.port, group: group, timeout: .seconds(2))
+        let connection = try await Connection.connect(host: target.host, port: target.port, group: group, timeout: .seconds(2),
+                                                      security: security)
         defer { connection.close() }
         try store.beginSnapshot()
         defer { try? store.endSnapshot() }

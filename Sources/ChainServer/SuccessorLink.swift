@@ -1,4 +1,5 @@
 import ChainCore
+import ChainKV
 import ChainWire
 import Logging
 import NIOCore
@@ -47,19 +48,26 @@ final class SuccessorLink: @unchecked Sendable {
             retry()
             return
         }
+        let security = owner.security.outbound
+        let slot = HandshakeSlot()
         let bootstrap = ClientBootstrap(group: owner.loop)
             .connectTimeout(Self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder()),
-                        MessageToByteHandler(FrameEncoder()),
-                        SuccessorLinkHandler(link: self),
-                    ])
+                    // TLS and the shared-secret handshake, when configured, come before hello.
+                    slot.ready = try security.prepare(channel, host: address.host, timeout: Self.connectTimeout)
+                    try channel.pipeline.syncOperations.addHandler(SuccessorLinkHandler(link: self))
                 }
             }
-        bootstrap.connect(host: address.host, port: address.port).whenComplete { [self] result in
+        bootstrap.connect(host: address.host, port: address.port).flatMap { channel in
+            (slot.ready ?? channel.eventLoop.makeSucceededVoidFuture())
+                .map { channel }
+                .flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+        }.whenComplete { [self] result in
             switch result {
             case .success(let ch):
                 guard !closed else { ch.close(promise: nil); return }
@@ -68,7 +76,9 @@ final class SuccessorLink: @unchecked Sendable {
                 ch.writeAndFlush(Frame(requestID: 0, .hello(node: owner.config.id, epoch: owner.replica.view.epoch)), promise: nil)
                 owner.successorLinkUp(node)
             case .failure(let error):
-                owner.logger.debug("connect to successor failed", metadata: ["successor": "\(node)", "error": "\(error)"])
+                // A refused secret is a configuration mistake, not a transient failure: say so.
+                let level: Logger.Level = (error as? ChainKVError)?.isUnauthorized == true ? .warning : .debug
+                owner.logger.log(level: level, "connect to successor failed", metadata: ["successor": "\(node)", "error": "\(error)"])
                 retry()
             }
         }

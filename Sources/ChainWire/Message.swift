@@ -133,12 +133,19 @@ public enum Message: Equatable, Sendable {
     case pong(UInt64)
     /// Request outcomes of a snapshot, sent after its rows and before its `done` chunk.
     case outcomeTransfer(epoch: UInt64, from: String, lastSeq: UInt64, outcomes: [OutcomeRecord])
+    // Authentication (shared secret, see README "Security"): the server's challenge, the
+    // connecting side's proof with its own challenge, and the server's proof. Each field is
+    // exactly `WireLimits.authFieldSize` bytes.
+    case authChallenge(nonce: [UInt8])
+    case authResponse(proof: [UInt8], nonce: [UInt8])
+    case authOK(proof: [UInt8])
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
         case get = 1, put, delete, getHead, die, status
         case value = 16, putResult, deleteResult, chain, dieAck, error, statusReply
         case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong, outcomeTransfer
+        case authChallenge = 48, authResponse, authOK
     }
 
     public var kind: Kind {
@@ -167,6 +174,9 @@ public enum Message: Equatable, Sendable {
         case .ping: return .ping
         case .outcomeTransfer: return .outcomeTransfer
         case .pong: return .pong
+        case .authChallenge: return .authChallenge
+        case .authResponse: return .authResponse
+        case .authOK: return .authOK
         }
     }
 }

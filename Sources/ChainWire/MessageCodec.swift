@@ -108,6 +108,13 @@ public enum MessageCodec {
                 b.writeInteger(o.kind)
                 writeOptionalValue(o.old, &b)
             }
+        case .authChallenge(let nonce):
+            writeAuthField(nonce, &b)
+        case .authResponse(let proof, let nonce):
+            writeAuthField(proof, &b)
+            writeAuthField(nonce, &b)
+        case .authOK(let proof):
+            writeAuthField(proof, &b)
         }
     }
 
@@ -140,6 +147,13 @@ public enum MessageCodec {
             b.writeInteger(r.client)
             b.writeInteger(r.seq)
         }
+    }
+    /// Exactly `authFieldSize` bytes: shorter input is padded with zeros, longer cut (senders
+    /// always pass exactly that many; a wrong size can only fail the receiver's check).
+    private static func writeAuthField(_ bytes: [UInt8], _ b: inout ByteBuffer) {
+        let n = WireLimits.authFieldSize
+        b.writeBytes(bytes.prefix(n))
+        if bytes.count < n { b.writeRepeatingByte(0, count: n - bytes.count) }
     }
     private static func writeShort(_ s: String, _ b: inout ByteBuffer) {
         let bytes = utf8Prefix(s, maxBytes: 255)
@@ -257,6 +271,11 @@ public enum MessageCodec {
                 outcomes.append(OutcomeRecord(seq: seq, request: request, kind: kind, old: old))
             }
             message = .outcomeTransfer(epoch: epoch, from: from, lastSeq: lastSeq, outcomes: outcomes)
+        case .authChallenge: message = .authChallenge(nonce: try readAuthField(&body, "nonce"))
+        case .authResponse:
+            let proof = try readAuthField(&body, "proof")
+            message = .authResponse(proof: proof, nonce: try readAuthField(&body, "nonce"))
+        case .authOK: message = .authOK(proof: try readAuthField(&body, "proof"))
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message
@@ -310,6 +329,10 @@ public enum MessageCodec {
     private static func readRequest(_ b: inout ByteBuffer) throws(WireError) -> RequestID? {
         guard try readBool(&b, "request id present") else { return nil }
         return RequestID(client: try readU64(&b, "client id"), seq: try readU64(&b, "request seq"))
+    }
+    private static func readAuthField(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> [UInt8] {
+        guard let bytes = b.readBytes(length: WireLimits.authFieldSize) else { throw .truncated(what) }
+        return bytes
     }
     private static func readNodeID(_ b: inout ByteBuffer) throws(WireError) -> String {
         let n = Int(try readU8(&b, "node id length"))

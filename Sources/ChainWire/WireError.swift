@@ -55,7 +55,12 @@ public enum ErrorCode: UInt16, Sendable, Equatable, CaseIterable {
     case unsupportedVersion = 9
     /// A peer message came from a node or epoch this server does not accept.
     case refused = 10
+    /// The connection did not authenticate (no or wrong shared secret); the server closes it.
+    case unauthorized = 11
+    /// A connection limit was reached (connections per server, idle time, time to finish a
+    /// frame); the text names it. The server closes the connection.
+    case limitReached = 12
     /// A retried put was applied earlier (before a restart of the server answering, or before it
     /// got the write in a snapshot), but its old value was too large to keep. Not applied again.
-    case oldValueNotKept = 11
+    case oldValueNotKept = 13
 }

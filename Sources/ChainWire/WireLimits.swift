@@ -18,6 +18,9 @@ public enum WireLimits {
     public static let errorMessageSizeMax = 1024
     /// Chain length bound: a chain is a handful of servers; 64 leaves room without trusting input.
     public static let membersMax = 64
+    /// Nonces and proofs of the authentication exchange: 32 bytes, the size of an HMAC-SHA256
+    /// (a random 256-bit nonce cannot repeat in practice, so a recorded proof is never reusable).
+    public static let authFieldSize = 32
     /// The one protocol version this build speaks.
     public static let version: UInt8 = 1
     /// version + type + request id.

@@ -35,6 +35,14 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Leader's heartbeat interval in milliseconds.") var heartbeatIntervalMs: Int?
     @Option(help: "Milliseconds without a heartbeat answer before the leader drops a member.") var heartbeatTimeoutMs: Int?
     @Option(help: "Port of the Prometheus metrics endpoint (0: off).") var metricsPort: Int?
+    @Option(help: "Close connections idle this many milliseconds.") var idleTimeoutMs: Int?
+    @Option(help: "Close connections that take longer than this many milliseconds to finish a frame.") var frameReadTimeoutMs: Int?
+    @Option(help: "Connections held at once; more are refused.") var maxConnections: Int?
+    @Option(help: "File with the cluster's shared secret (required from every client and peer).") var secretFile: String?
+    @Option(help: "File with ZooKeeper digest credentials user:password (protects the cluster's znodes).") var zookeeperDigestFile: String?
+    @Option(help: "TLS certificate chain (PEM).") var tlsCertificateFile: String?
+    @Option(help: "TLS private key (PEM).") var tlsPrivateKeyFile: String?
+    @Option(help: "CA certificates (PEM) trusted for peer links.") var tlsCAFile: String?
 
     func run() async throws {
         var cfg: ServerConfig
@@ -60,12 +68,24 @@ struct ServerCommand: AsyncParsableCommand {
             if let heartbeatIntervalMs { cfg.heartbeatIntervalMs = heartbeatIntervalMs }
             if let heartbeatTimeoutMs { cfg.heartbeatTimeoutMs = heartbeatTimeoutMs }
             if let metricsPort { cfg.metricsPort = metricsPort }
+            if let idleTimeoutMs { cfg.idleTimeoutMs = idleTimeoutMs }
+            if let frameReadTimeoutMs { cfg.frameReadTimeoutMs = frameReadTimeoutMs }
+            if let maxConnections { cfg.maxConnections = maxConnections }
+            if let secretFile { cfg.secretFile = secretFile }
+            if let zookeeperDigestFile { cfg.zookeeperDigestFile = zookeeperDigestFile }
+            if let tlsCertificateFile { cfg.tlsCertificateFile = tlsCertificateFile }
+            if let tlsPrivateKeyFile { cfg.tlsPrivateKeyFile = tlsPrivateKeyFile }
+            if let tlsCAFile { cfg.tlsCAFile = tlsCAFile }
             try cfg.validate()
+            // The files it names must be usable too: fail here with one line, not later.
+            _ = try ServerSecurity.load(cfg)
+            raiseOpenFileLimit(wanted: cfg.maxConnections)
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("chainkv-server: \(error)\n".utf8))
             throw ExitCode(2)
         }
         let level = Logger.Level(rawValue: cfg.logLevel) ?? .info
+        let fileLimit = openFileLimit()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -73,6 +93,10 @@ struct ServerCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "chainkv.\(cfg.id)")
         logger.logLevel = level
+        if fileLimit < UInt64(cfg.maxConnections) + Self.spareFiles {
+            logger.warning("open file limit is below maxConnections plus what the server needs besides; connections may fail before the limit",
+                           metadata: ["openFileLimit": "\(fileLimit)", "maxConnections": "\(cfg.maxConnections)"])
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let server = ChainServer(config: cfg, logger: logger, registry: registry)
@@ -83,5 +107,27 @@ struct ServerCommand: AsyncParsableCommand {
             logger: logger
         ))
         try await group.run()
+    }
+}
+
+extension ServerCommand {
+    /// Files the server holds besides connections: SQLite (database, WAL, shared memory, snapshot
+    /// readers), ZooKeeper's socket and pipes, the event loop, the listeners, logs.
+    static let spareFiles: UInt64 = 64
+
+    /// Raises the soft open-file limit toward the hard one, enough for `wanted` connections.
+    func raiseOpenFileLimit(wanted: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let need = UInt64(wanted) + Self.spareFiles
+        guard limit.rlim_cur < need else { return }
+        limit.rlim_cur = rlim_t(min(need, UInt64(limit.rlim_max)))
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    func openFileLimit() -> UInt64 {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return .max }
+        return UInt64(limit.rlim_cur)
     }
 }

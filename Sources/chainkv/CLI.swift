@@ -26,7 +26,10 @@ struct ChainKVCommand: AsyncParsableCommand {
         127.0.0.1:7001. Any live server will do: the client asks it for the head. `status` also
         reads ZooKeeper (--zookeeper, $CHAINKV_ZK or the file's "zookeeper"; --cluster or "cluster").
 
-        Config file: {"servers": ["127.0.0.1:7001", "127.0.0.1:7002"], "zookeeper": "127.0.0.1:2181", "cluster": "local"}
+        Config file: {"servers": ["127.0.0.1:7001", "127.0.0.1:7002"], "zookeeper": "127.0.0.1:2181", "cluster": "local",
+                      "secretFile": "/etc/chainkv/secret", "tlsCAFile": "/etc/chainkv/ca.pem"}
+        A cluster with a shared secret needs --secret-file (or $CHAINKV_SECRET_FILE, or "secretFile");
+        one with TLS needs --tls-ca-file (or $CHAINKV_TLS_CA_FILE, or "tlsCAFile").
 
         Examples:
           chainkv put greeting hello
@@ -50,6 +53,30 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds a request may keep retrying while the chain has no head.")
     var timeout: Double = 10
 
+    @Option(name: .long, help: "File with the cluster's shared secret (default: $CHAINKV_SECRET_FILE or the config file's secretFile).")
+    var secretFile: String?
+
+    @Option(name: .long, help: "CA certificates (PEM) to trust; turns TLS on (default: $CHAINKV_TLS_CA_FILE or the config file's tlsCAFile).")
+    var tlsCAFile: String?
+
+    /// Shared secret and TLS: flag, else environment, else config file.
+    var security: ConnectionSecurity {
+        let env = ProcessInfo.processInfo.environment
+        func pick(_ flag: String?, _ variable: String, _ fromFile: @autoclosure () -> String?) -> String? {
+            if let flag { return flag }
+            if let v = env[variable], !v.isEmpty { return v }
+            return fromFile()
+        }
+        do {
+            var security = ConnectionSecurity()
+            if let path = pick(secretFile, "CHAINKV_SECRET_FILE", file.secretFile) { security.secret = try SharedSecret(file: path) }
+            if let path = pick(tlsCAFile, "CHAINKV_TLS_CA_FILE", file.tlsCAFile) { security.tls = try ConnectionSecurity.tlsContext(trusting: path) }
+            return security
+        } catch {
+            fail(error)
+        }
+    }
+
     var file: ClientConfigFile {
         do {
             return try ClientConfigFile.load(explicit: config)
@@ -66,6 +93,7 @@ struct ServerOptions: ParsableArguments {
     func client() throws -> ChainKVClient {
         var options = ChainKVClient.Options()
         options.retryBudget = .milliseconds(Int64(timeout * 1000))
+        options.security = security
         do {
             return try ChainKVClient(servers: list, options: options)
         } catch {

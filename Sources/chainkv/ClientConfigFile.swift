@@ -6,8 +6,11 @@ struct ClientConfigFile: Decodable {
     var servers: [String]?
     var zookeeper: String?
     var cluster: String?
+    /// The cluster's shared secret file and the TLS CA certificates to trust (TLS on when set).
+    var secretFile: String?
+    var tlsCAFile: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case servers, zookeeper, cluster }
+    enum CodingKeys: String, CodingKey, CaseIterable { case servers, zookeeper, cluster, secretFile, tlsCAFile }
 
     init(servers: [String]? = nil, zookeeper: String? = nil, cluster: String? = nil) {
         self.servers = servers
@@ -20,6 +23,8 @@ struct ClientConfigFile: Decodable {
         servers = try c.decodeIfPresent([String].self, forKey: .servers)
         zookeeper = try c.decodeIfPresent(String.self, forKey: .zookeeper)
         cluster = try c.decodeIfPresent(String.self, forKey: .cluster)
+        secretFile = try c.decodeIfPresent(String.self, forKey: .secretFile)
+        tlsCAFile = try c.decodeIfPresent(String.self, forKey: .tlsCAFile)
         let known = Set(CodingKeys.allCases.map(\.stringValue))
         if let extra = try decoder.container(keyedBy: AnyKey.self).allKeys.first(where: { !known.contains($0.stringValue) }) {
             throw ConfigFileError(message: "unknown field \(extra.stringValue)")

@@ -9,7 +9,9 @@ struct Die: AsyncParsableCommand {
     @Argument(help: "host:port of the server.") var target: String
 
     func run() async throws {
-        let client = try ChainKVClient(servers: [target])
+        var options = ChainKVClient.Options()
+        options.security = server.security
+        let client = try ChainKVClient(servers: [target], options: options)
         defer { client.shutdown() }
         do {
             try await client.die(server: target, clean: !unclean)

@@ -66,8 +66,9 @@ struct Status: AsyncParsableCommand {
             }
         }
         var rows: [Row] = []
+        let security = server.security
         for (id, address) in addresses {
-            let status = await Self.ask(address)
+            let status = await Self.ask(address, security: security)
             let role: String
             if status == nil {
                 role = chainIDs.contains(id) ? "failed" : "unreachable"
@@ -105,10 +106,11 @@ struct Status: AsyncParsableCommand {
         }
     }
 
-    static func ask(_ address: String) async -> NodeStatus? {
+    static func ask(_ address: String, security: ConnectionSecurity) async -> NodeStatus? {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
         guard let c = try? await Connection.connect(host: String(address[..<colon]), port: port,
-                                                    group: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(1)) else { return nil }
+                                                    group: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(1),
+                                                    security: security) else { return nil }
         defer { c.close() }
         guard case .statusReply(let s)? = try? await c.request(.status, timeout: .seconds(2)) else { return nil }
         return s

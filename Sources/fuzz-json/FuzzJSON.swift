@@ -1,5 +1,5 @@
 import ChainCoordination
-import ChainServer
+import ChainServerConfig
 import Foundation
 
 /// libFuzzer entry point for the JSON decoders that read input from outside the process: znode

@@ -294,7 +294,16 @@ private struct Recipe {
                                               old: kind == OutcomeRecord.putOldValue ? value() : nil))
             }
             return .outcomeTransfer(epoch: epoch, from: from, lastSeq: lastSeq, outcomes: outcomes)
+        case .authChallenge: return .authChallenge(nonce: authField())
+        case .authResponse: return .authResponse(proof: authField(), nonce: authField())
+        case .authOK: return .authOK(proof: authField())
         }
+    }
+
+    /// Exactly `authFieldSize` bytes (zeros once the input runs out), as every sender passes.
+    mutating func authField() -> [UInt8] {
+        let got = take(WireLimits.authFieldSize)
+        return got + [UInt8](repeating: 0, count: WireLimits.authFieldSize - got.count)
     }
 }
 
@@ -318,6 +327,9 @@ private func payloadBytes(_ message: Message) -> Int {
     case .dataTransfer(_, let from, _, let rows, _): return from.utf8.count + rows.reduce(0) { $0 + 2 + $1.key.utf8.count + 4 + $1.value.count }
     case .statusReply(let status): return status.id.utf8.count + status.role.utf8.count
     case .outcomeTransfer(_, let from, _, let outcomes): return from.utf8.count + outcomes.reduce(0) { $0 + 26 + ($1.old?.count ?? 0) }
+    case .authChallenge(let nonce): return nonce.count
+    case .authResponse(let proof, let nonce): return proof.count + nonce.count
+    case .authOK(let proof): return proof.count
     case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong: return 0
     }
 }

@@ -84,8 +84,9 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(ZooKeeperError(code: -103), .badVersion)
         XCTAssertEqual(ZooKeeperError(code: -4), .connectionLoss)
         XCTAssertEqual(ZooKeeperError(code: -112), .sessionExpired)
-        XCTAssertEqual(ZooKeeperError(code: -102), .other(code: -102))
-        XCTAssertEqual(ZooKeeperError.other(code: -102).description, "ZooKeeper: error -102 (not authenticated)")
+        XCTAssertEqual(ZooKeeperError(code: -102), .notAuthorized)
+        XCTAssertEqual(ZooKeeperError(code: -114), .other(code: -114))
+        XCTAssertEqual(ZooKeeperError.other(code: -114).description, "ZooKeeper: error -114 (invalid acl)")
         XCTAssertTrue(CoordinationError.invalidName("a/b").description.contains("\"a/b\""))
     }
 

@@ -23,6 +23,8 @@ final class MessageCodecTests: XCTestCase {
             OutcomeRecord(seq: 100, request: RequestID(client: 1, seq: 4), kind: 3, old: nil),
         ]),
         .ping(1), .pong(2),
+        .authChallenge(nonce: Array(0..<32)), .authResponse(proof: Array(repeating: 7, count: 32), nonce: Array(32..<64)),
+        .authOK(proof: Array(repeating: 0xff, count: 32)),
     ]
 
     func roundTrip(_ frame: Frame) throws -> Frame {
@@ -160,5 +162,34 @@ final class FrameDecoderTests: XCTestCase {
         let raw = try XCTUnwrap(try decoder.nextFrame(&buffer))
         XCTAssertEqual(raw.requestID, 9, "the request id survives so the server can answer")
         XCTAssertThrowsError(try raw.decode()) { XCTAssertEqual($0 as? WireError, .unsupportedVersion(2)) }
+    }
+}
+
+final class FrameProgressTests: XCTestCase {
+    func testFollowsFramesFedInPieces() {
+        var stream = MessageCodec.encode(Frame(requestID: 1, .put(key: "k", value: [1, 2, 3], request: nil)))
+        stream.writeImmutableBuffer(MessageCodec.encode(Frame(requestID: 2, .get(key: "key"))))
+        let bytes = Array(stream.readableBytesView)
+        let firstEnd = Int(MessageCodec.encode(Frame(requestID: 1, .put(key: "k", value: [1, 2, 3], request: nil))).readableBytes)
+        // Byte by byte: inside a frame everywhere except right after each frame's last byte.
+        var progress = FrameProgress()
+        var completed = 0
+        for (i, b) in bytes.enumerated() {
+            completed += progress.consume(ByteBuffer(bytes: [b]))
+            let atBoundary = i + 1 == firstEnd || i + 1 == bytes.count
+            XCTAssertEqual(progress.insideFrame, !atBoundary, "after byte \(i)")
+        }
+        XCTAssertEqual(completed, 2)
+        // All at once, and in uneven pieces.
+        var whole = FrameProgress()
+        XCTAssertEqual(whole.consume(ByteBuffer(bytes: bytes)), 2)
+        XCTAssertFalse(whole.insideFrame)
+        var pieces = FrameProgress()
+        XCTAssertEqual(pieces.consume(ByteBuffer(bytes: bytes[0..<3])), 0)
+        XCTAssertTrue(pieces.insideFrame)
+        XCTAssertEqual(pieces.consume(ByteBuffer(bytes: bytes[3..<(firstEnd + 2)])), 1)
+        XCTAssertTrue(pieces.insideFrame)
+        XCTAssertEqual(pieces.consume(ByteBuffer(bytes: bytes[(firstEnd + 2)...])), 1)
+        XCTAssertFalse(pieces.insideFrame)
     }
 }

@@ -23,10 +23,17 @@ final class ClusterFixture: @unchecked Sendable {
 
     /// ZooKeeper connect string per server index, where it differs (e.g. through a proxy).
     private let zookeeperOverride: [Int: String]
+    /// Extra `chainkv-server` flags for every server (limits, secret, TLS).
+    let serverArguments: [String]
+    /// What the fixture's own clients use to reach servers configured with a secret or TLS.
+    let clientSecurity: ConnectionSecurity
 
-    init(size: Int, name: String = #function, zookeeperFor override: (String) throws -> [Int: String] = { _ in [:] }) throws {
+    init(size: Int, name: String = #function, serverArguments: [String] = [], clientSecurity: ConnectionSecurity = .none,
+         zookeeperFor override: (String) throws -> [Int: String] = { _ in [:] }) throws {
         zookeeper = try ZooKeeperFixture.shared.connectString()
         zookeeperOverride = try override(zookeeper)
+        self.serverArguments = serverArguments
+        self.clientSecurity = clientSecurity
         let clean = name.filter { $0.isLetter || $0.isNumber }
         cluster = "t\(clean.prefix(40))\(UInt32.random(in: 0...UInt32.max))"
         base = try TestEnvironment.temporaryDirectory("cluster")
@@ -52,7 +59,7 @@ final class ClusterFixture: @unchecked Sendable {
                        "--cluster", cluster, "--expected-members", "\(nodes.count)", "--formation-timeout-ms", "10000",
                        "--session-timeout-ms", "4000", "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500",
                        "--metrics-port", "\(n.metricsPort)",
-                       "--log-level", "debug"]
+                       "--log-level", "debug"] + serverArguments
         if !FileManager.default.fileExists(atPath: n.log.path) { FileManager.default.createFile(atPath: n.log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: n.log)
         handle.seekToEndOfFile()
@@ -67,10 +74,11 @@ final class ClusterFixture: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         var last = "no answer"
         while Date() < deadline {
-            let c = PaperClient()
+            let c = PaperClient(security: clientSecurity)
             if c.`init`(servers: servers, port: 0) == PaperClient.ok, let info = try? chainInfo(), info.members.count == members,
-               nodes.indices.allSatisfy({ !isRunning($0) || log($0).contains("joined the election") }) {
-                // Every running server has finished starting (registered, watching, a candidate).
+               nodes.indices.allSatisfy({ !isRunning($0) || log($0).contains("server ready") }) {
+                // Every running server has finished starting (registered, watching, a candidate):
+                // a ZooKeeper connection lost before that ends a server (StaleReadTests cuts it).
                 _ = c.shutdown()
                 return
             } else if let info = try? chainInfo() {
@@ -82,8 +90,15 @@ final class ClusterFixture: @unchecked Sendable {
         throw FixtureError("chain of \(members) did not form within \(Int(timeout)) s (last: \(last)); logs in \(base.path)")
     }
 
+    /// Options for a client of this cluster (its secret and TLS, if any).
+    var clientOptions: ChainKVClient.Options {
+        var options = ChainKVClient.Options()
+        options.security = clientSecurity
+        return options
+    }
+
     func chainInfo() throws -> ChainInfo {
-        let client = try ChainKVClient(servers: servers)
+        let client = try ChainKVClient(servers: servers, options: clientOptions)
         defer { client.shutdown() }
         return try blockingTest { try await client.chain() }
     }

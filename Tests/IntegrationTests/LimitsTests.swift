@@ -112,6 +112,16 @@ final class RawConnection {
         frame.writeInteger(requestID)
         frame.writeImmutableBuffer(body)
         write(Array(frame.readableBytesView))
+        return try readFrame()
+    }
+
+    /// Writes one frame made by the client library's encoder.
+    func send(_ frame: Frame) {
+        write(Array(MessageCodec.encode(frame).readableBytesView))
+    }
+
+    /// Reads one whole frame (waits up to the receive timeout).
+    func readFrame() throws -> Frame {
         guard let header = read(4) else { throw FixtureError("connection closed") }
         let length = Int(UInt32(header[0]) << 24 | UInt32(header[1]) << 16 | UInt32(header[2]) << 8 | UInt32(header[3]))
         guard let rest = read(length) else { throw FixtureError("connection closed mid-frame") }
@@ -119,6 +129,33 @@ final class RawConnection {
         var decoder = FrameDecoder()
         guard let raw = try decoder.nextFrame(&buffer) else { throw FixtureError("incomplete frame") }
         return try raw.decode()
+    }
+
+    func setReceiveTimeout(milliseconds ms: Int) {
+        var tv = timeval(tv_sec: ms / 1000, tv_usec: __suseconds_t((ms % 1000) * 1000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Waits (up to the receive timeout) for the server to close the connection, skipping any
+    /// bytes it sends first. False: still open when the timeout ran out.
+    func waitClosedByPeer() -> Bool {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let r = recv(fd, &buf, buf.count, 0)
+            if r == 0 { return true }
+            if r < 0 { return errno == ECONNRESET }
+        }
+    }
+
+    /// True when the server has closed the connection (checked without waiting; unread bytes
+    /// before the end are skipped).
+    var closedByPeer: Bool {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let r = recv(fd, &buf, buf.count, Int32(MSG_DONTWAIT))
+            if r == 0 { return true }
+            if r < 0 { return errno == ECONNRESET }
+        }
     }
 
     /// Sends only a frame length and reports whether the server then closed the connection

@@ -132,7 +132,16 @@ final class OperationsTests: XCTestCase {
             (#"{"id": "n1", "port": "7001", "dataDir": "/tmp/x"}"#, "port"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "logLevel": "loud"}"#, "logLevel"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "heartbeatIntervalMs": 500, "heartbeatTimeoutMs": 600}"#, "heartbeatTimeoutMs"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "maxConnections": 0}"#, "maxConnections"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "idleTimeoutMs": 10}"#, "idleTimeoutMs"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "frameReadTimeoutMs": 0}"#, "frameReadTimeoutMs"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "tlsCertificateFile": "/tmp/c.pem"}"#, "tlsPrivateKeyFile"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "secretFile": "/nonexistent/secret"}"#, "secretFile"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "secretFile": "\#(dir.path)/short"}"#, "secretFile"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "zookeeperDigestFile": "\#(dir.path)/short"}"#, "zookeeperDigestFile"),
         ]
+        // Too short for a secret, and no "user:password" for a digest.
+        try "tooshort\n".write(to: dir.appendingPathComponent("short"), atomically: true, encoding: .utf8)
         for (json, field) in cases {
             let file = dir.appendingPathComponent("node.json")
             try json.write(to: file, atomically: true, encoding: .utf8)

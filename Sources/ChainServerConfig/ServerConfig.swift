@@ -29,11 +29,33 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     public var heartbeatTimeoutMs: Int
     /// HTTP port of the Prometheus metrics endpoint (`GET /metrics`); 0 turns it off.
     public var metricsPort: Int
+    /// A connection that neither sends nor receives anything for this long is closed (clients
+    /// reconnect on their own; peer links carry acks and pings every second or so).
+    public var idleTimeoutMs: Int
+    /// A frame whose first byte has arrived must be complete within this long, or the connection
+    /// is closed: a sender trickling bytes cannot hold a connection and its buffer forever.
+    public var frameReadTimeoutMs: Int
+    /// Connections (clients and peers) this server holds at once; one more is refused at once.
+    public var maxConnections: Int
+    /// File holding the cluster's shared secret; when set, every connection (clients, peers, the
+    /// CLI) must prove it holds the secret before anything else. nil: no authentication.
+    public var secretFile: String?
+    /// File holding "user:password" for ZooKeeper digest authentication; when set, the cluster's
+    /// znodes are created writable by that identity only (readable by anyone).
+    public var zookeeperDigestFile: String?
+    /// TLS on every client and peer connection: this server's certificate chain and private key
+    /// (PEM), and the CA certificates it trusts when it dials its peers. All three or none.
+    public var tlsCertificateFile: String?
+    public var tlsPrivateKeyFile: String?
+    public var tlsCAFile: String?
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
                 cluster: String = "local", sessionTimeoutMs: Int = 6000, expectedMembers: Int = 1,
                 formationTimeoutMs: Int = 3000, logLevel: String = "info",
-                heartbeatIntervalMs: Int = 500, heartbeatTimeoutMs: Int = 3000, metricsPort: Int = 0) {
+                heartbeatIntervalMs: Int = 500, heartbeatTimeoutMs: Int = 3000, metricsPort: Int = 0,
+                idleTimeoutMs: Int = 300_000, frameReadTimeoutMs: Int = 10_000, maxConnections: Int = 1024,
+                secretFile: String? = nil, zookeeperDigestFile: String? = nil,
+                tlsCertificateFile: String? = nil, tlsPrivateKeyFile: String? = nil, tlsCAFile: String? = nil) {
         self.id = id
         self.host = host
         self.port = port
@@ -47,11 +69,21 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         self.heartbeatIntervalMs = heartbeatIntervalMs
         self.heartbeatTimeoutMs = heartbeatTimeoutMs
         self.metricsPort = metricsPort
+        self.idleTimeoutMs = idleTimeoutMs
+        self.frameReadTimeoutMs = frameReadTimeoutMs
+        self.maxConnections = maxConnections
+        self.secretFile = secretFile
+        self.zookeeperDigestFile = zookeeperDigestFile
+        self.tlsCertificateFile = tlsCertificateFile
+        self.tlsPrivateKeyFile = tlsPrivateKeyFile
+        self.tlsCAFile = tlsCAFile
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, host, port, dataDir, zookeeper, cluster, sessionTimeoutMs, expectedMembers, formationTimeoutMs, logLevel
         case heartbeatIntervalMs, heartbeatTimeoutMs, metricsPort
+        case idleTimeoutMs, frameReadTimeoutMs, maxConnections, secretFile, zookeeperDigestFile
+        case tlsCertificateFile, tlsPrivateKeyFile, tlsCAFile
     }
 
     /// Fields may be omitted where a default exists; unknown fields are an error (a typo must not
@@ -72,6 +104,14 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         heartbeatIntervalMs = try c.decodeIfPresent(Int.self, forKey: .heartbeatIntervalMs) ?? d.heartbeatIntervalMs
         heartbeatTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .heartbeatTimeoutMs) ?? d.heartbeatTimeoutMs
         metricsPort = try c.decodeIfPresent(Int.self, forKey: .metricsPort) ?? d.metricsPort
+        idleTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutMs) ?? d.idleTimeoutMs
+        frameReadTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .frameReadTimeoutMs) ?? d.frameReadTimeoutMs
+        maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? d.maxConnections
+        secretFile = try c.decodeIfPresent(String.self, forKey: .secretFile)
+        zookeeperDigestFile = try c.decodeIfPresent(String.self, forKey: .zookeeperDigestFile)
+        tlsCertificateFile = try c.decodeIfPresent(String.self, forKey: .tlsCertificateFile)
+        tlsPrivateKeyFile = try c.decodeIfPresent(String.self, forKey: .tlsPrivateKeyFile)
+        tlsCAFile = try c.decodeIfPresent(String.self, forKey: .tlsCAFile)
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
             .filter { k in !CodingKeys.allCases.contains { $0.stringValue == k } }
         if let bad = unknown.first { throw ConfigError(field: bad, reason: "unknown field") }
@@ -118,6 +158,20 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         guard (0...65535).contains(metricsPort), metricsPort != port else {
             throw fail(.metricsPort, "must be 0 (off) or a port 1–65535 other than port, got \(metricsPort)")
         }
+        guard (1000...86_400_000).contains(idleTimeoutMs) else { throw fail(.idleTimeoutMs, "must be 1000–86400000, got \(idleTimeoutMs)") }
+        guard (100...600_000).contains(frameReadTimeoutMs) else {
+            throw fail(.frameReadTimeoutMs, "must be 100–600000, got \(frameReadTimeoutMs)")
+        }
+        guard (1...1_000_000).contains(maxConnections) else { throw fail(.maxConnections, "must be 1–1000000, got \(maxConnections)") }
+        for (field, value) in [(CodingKeys.secretFile, secretFile), (.zookeeperDigestFile, zookeeperDigestFile),
+                               (.tlsCertificateFile, tlsCertificateFile), (.tlsPrivateKeyFile, tlsPrivateKeyFile), (.tlsCAFile, tlsCAFile)] {
+            if let value, value.isEmpty || value.utf8.count > 4096 { throw fail(field, "must be a file path (or left out)") }
+        }
+        let tlsSet = [tlsCertificateFile, tlsPrivateKeyFile, tlsCAFile].filter { $0 != nil }.count
+        guard tlsSet == 0 || tlsSet == 3 else {
+            throw fail(tlsCertificateFile == nil ? .tlsCertificateFile : tlsPrivateKeyFile == nil ? .tlsPrivateKeyFile : .tlsCAFile,
+                       "TLS needs tlsCertificateFile, tlsPrivateKeyFile and tlsCAFile together")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw fail(.logLevel, "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(logLevel)\"")
         }
@@ -129,6 +183,12 @@ public struct ServerConfig: Codable, Equatable, Sendable {
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public var field: String
     public var reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
     public var description: String { "configuration error: \(field): \(reason)" }
 }
 

@@ -1,0 +1,77 @@
+import ChainWire
+import Foundation
+import NIOCore
+import NIOSSL
+
+/// How a connection to a server proves itself and protects its bytes: the cluster's shared secret
+/// (challenge–response right after connecting) and TLS. Both optional; `.none` is plain TCP, for
+/// servers configured without them.
+public struct ConnectionSecurity: Sendable {
+    public var secret: SharedSecret?
+    /// TLS client context (trusted CAs); nil: plain TCP.
+    public var tls: NIOSSLContext?
+
+    public init(secret: SharedSecret? = nil, tls: NIOSSLContext? = nil) {
+        self.secret = secret
+        self.tls = tls
+    }
+
+    public static let none = ConnectionSecurity()
+
+    /// A TLS client context that trusts the CA certificates in `caFile` (PEM) and checks that the
+    /// server's certificate names the host or IP address dialed.
+    public static func tlsContext(trusting caFile: String) throws -> NIOSSLContext {
+        do {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            tls.minimumTLSVersion = .tlsv12
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw ChainKVError.invalidArgument("cannot use TLS CA file \(caFile): \(error)")
+        }
+    }
+
+    /// Client security from the environment, for programs that cannot pass options (the C ABI):
+    /// `CHAINKV_SECRET_FILE` names the shared secret file, `CHAINKV_TLS_CA_FILE` the CA
+    /// certificates to trust (TLS on when set). Unset: none.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> ConnectionSecurity {
+        var security = ConnectionSecurity()
+        if let file = env["CHAINKV_SECRET_FILE"], !file.isEmpty { security.secret = try SharedSecret(file: file) }
+        if let ca = env["CHAINKV_TLS_CA_FILE"], !ca.isEmpty { security.tls = try tlsContext(trusting: ca) }
+        return security
+    }
+
+    /// Adds TLS (first), the frame codec and, with a secret, the handshake to a new outbound
+    /// channel (from its initializer); the caller adds its own handler after them. The future
+    /// succeeds once the server has proven the secret (at once without one) and fails when it
+    /// refuses ours, cannot prove its own, or `timeout` (counted from now) runs out first.
+    public func prepare(_ channel: Channel, host: String, timeout: TimeAmount) throws -> EventLoopFuture<Void> {
+        guard let auth = try installHandlers(on: channel, host: host) else { return channel.eventLoop.makeSucceededVoidFuture() }
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            auth.expire(channel, ChainKVError.timeout("no authentication from \(host) within \(timeout.nanoseconds / 1_000_000) ms"))
+        }
+        auth.authenticated.futureResult.whenComplete { _ in timer.cancel() }
+        return auth.authenticated.futureResult
+    }
+
+    private func installHandlers(on channel: Channel, host: String) throws -> ClientAuthHandler? {
+        let sync = channel.pipeline.syncOperations
+        if let tls {
+            // A hostname is sent for SNI and checked against the certificate; an IP address is
+            // checked against the certificate's IP entries instead.
+            let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+            try sync.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
+        }
+        try sync.addHandlers([ByteToMessageHandler(FrameDecoder()), MessageToByteHandler(FrameEncoder())])
+        guard let secret else { return nil }
+        let auth = ClientAuthHandler(secret: secret, eventLoop: channel.eventLoop)
+        try sync.addHandler(auth)
+        return auth
+    }
+}
+
+/// Lets a channel initializer hand the handshake's future to the code that connects.
+public final class HandshakeSlot: @unchecked Sendable {
+    public var ready: EventLoopFuture<Void>?
+    public init() {}
+}

@@ -1,0 +1,75 @@
+import Crypto
+import Foundation
+
+/// The cluster's shared secret and the challenge–response proofs built from it.
+///
+/// The secret itself never crosses the network. A server that requires it opens every connection
+/// with a random nonce; the connecting side answers HMAC-SHA256(secret, "client" ‖ server nonce ‖
+/// its own nonce) together with its own nonce, and the server proves itself back with
+/// HMAC-SHA256(secret, "server" ‖ client nonce ‖ server nonce). Fresh 256-bit nonces on both sides
+/// make a recorded exchange useless for a later connection.
+public struct SharedSecret: Sendable {
+    /// The secret's bytes (a `SymmetricKey` is made per proof: it is not `Sendable`).
+    private let bytes: [UInt8]
+
+    /// Shortest secret accepted: 16 bytes (128 bits) keeps guessing out of reach; shorter is a mistake.
+    public static let sizeMin = 16
+    /// Longest secret file read: a secret is a line of text or a few random bytes, never a big file.
+    public static let fileSizeMax = 4096
+
+    /// - Parameter bytes: the secret; at least `sizeMin` bytes.
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count >= Self.sizeMin else {
+            throw ChainKVError.invalidArgument("shared secret of \(bytes.count) bytes is shorter than \(Self.sizeMin)")
+        }
+        self.bytes = bytes
+    }
+
+    /// Reads a secret file: its bytes without trailing whitespace (so `echo`-made files and
+    /// editors' final newlines give the same secret as the bytes written).
+    public init(file path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ChainKVError.invalidArgument("cannot read secret file \(path)")
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: Self.fileSizeMax + 1)) ?? Data()
+        guard data.count <= Self.fileSizeMax else {
+            throw ChainKVError.invalidArgument("secret file \(path) is over \(Self.fileSizeMax) bytes")
+        }
+        var bytes = [UInt8](data)
+        while let last = bytes.last, last == 0x0a || last == 0x0d || last == 0x20 || last == 0x09 { bytes.removeLast() }
+        do {
+            try self.init(bytes: bytes)
+        } catch {
+            throw ChainKVError.invalidArgument("secret file \(path): shared secret of \(bytes.count) bytes is shorter than \(Self.sizeMin)")
+        }
+    }
+
+    /// A fresh random nonce (the system's cryptographic generator).
+    public static func nonce() -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
+    }
+
+    /// What the connecting side sends: proof that it holds the secret, bound to both nonces.
+    public func clientProof(serverNonce: [UInt8], clientNonce: [UInt8]) -> [UInt8] {
+        mac(Array("chainkv-auth-v1 client".utf8) + serverNonce + clientNonce)
+    }
+
+    /// What the server sends back: its own proof, with the nonces the other way round.
+    public func serverProof(serverNonce: [UInt8], clientNonce: [UInt8]) -> [UInt8] {
+        mac(Array("chainkv-auth-v1 server".utf8) + clientNonce + serverNonce)
+    }
+
+    /// Compares in constant time (no early exit that would leak how many bytes matched).
+    public static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for i in a.indices { diff |= a[i] ^ b[i] }
+        return diff == 0
+    }
+
+    private func mac(_ message: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: bytes)))
+    }
+}

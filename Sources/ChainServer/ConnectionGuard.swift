@@ -1,0 +1,134 @@
+import ChainWire
+import Foundation
+import Logging
+import NIOCore
+
+/// Open connections of one server, against `maxConnections`. Shared by every connection's guard.
+final class ConnectionLimiter: @unchecked Sendable {
+    let max: Int
+    private let lock = NSLock()
+    private var open = 0
+    /// A flood of connections logs once a second, not per connection.
+    private let refusals = LogThrottle()
+
+    init(max: Int) { self.max = max }
+
+    var count: Int { lock.withLock { open } }
+
+    /// Takes a slot; false (and the count of refusals to log, when it is time to) when all are taken.
+    func tryOpen() -> (ok: Bool, logRefusals: Int?) {
+        let ok = lock.withLock { () -> Bool in
+            guard open < max else { return false }
+            open += 1
+            return true
+        }
+        return ok ? (true, nil) : (false, refusals.event())
+    }
+
+    func close() { lock.withLock { open -= 1 } }
+}
+
+/// First handler after TLS on every inbound connection, in front of the frame decoder. It holds
+/// the limits that protect a server from clients that connect and then do nothing, or too little:
+///
+/// - `maxConnections`: a connection over the limit gets an error frame naming the limit and is
+///   closed at once, before any other handler sees it;
+/// - `frameReadTimeoutMs`: once a frame has started, the stream must reach its end (or at least
+///   complete another frame) within this time, so trickling a byte a second does not hold a
+///   connection and its partial frame forever;
+/// - `idleTimeoutMs` (measured by the `IdleStateHandler` in front of it): a connection with no
+///   reads and no completed writes for that long is closed.
+final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// How long the error frame of a refused or timed-out connection may take to leave.
+    static let closeGrace = TimeAmount.seconds(1)
+
+    private let limiter: ConnectionLimiter
+    private let frameReadTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private let logger: Logger
+    private var counted = false
+    private var closing = false
+    private var progress = FrameProgress()
+    private var frameTimer: Scheduled<Void>?
+
+    init(limiter: ConnectionLimiter, frameReadTimeout: TimeAmount, idleTimeout: TimeAmount, logger: Logger) {
+        self.limiter = limiter
+        self.frameReadTimeout = frameReadTimeout
+        self.idleTimeout = idleTimeout
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let (ok, refusals) = limiter.tryOpen()
+        guard ok else {
+            if let refusals {
+                logger.warning("connection limit reached; refusing connections", metadata: [
+                    "maxConnections": "\(limiter.max)", "refusedSinceLastLine": "\(refusals)",
+                ])
+            }
+            // The rest of the pipeline never hears of this connection.
+            return close(context, "connection limit maxConnections (\(limiter.max)) reached; try again later")
+        }
+        counted = true
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        frameTimer?.cancel()
+        frameTimer = nil
+        if counted {
+            counted = false
+            limiter.close()
+            context.fireChannelInactive()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard counted, !closing else { return }
+        let buffer = unwrapInboundIn(data)
+        let completed = progress.consume(buffer)
+        if !progress.insideFrame {
+            frameTimer?.cancel()
+            frameTimer = nil
+        } else if frameTimer == nil || completed > 0 {
+            frameTimer?.cancel()
+            let ms = frameReadTimeout.nanoseconds / 1_000_000
+            frameTimer = context.eventLoop.scheduleTask(in: frameReadTimeout) { [weak self, context] in
+                guard let self else { return }
+                self.logger.info("closing a connection that did not finish a frame in time", metadata: [
+                    "remote": "\(context.channel.remoteAddress?.description ?? "?")", "frameReadTimeoutMs": "\(ms)",
+                ])
+                self.close(context, "frame not completed within frameReadTimeoutMs (\(ms) ms)")
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
+            let ms = idleTimeout.nanoseconds / 1_000_000
+            logger.debug("closing an idle connection", metadata: [
+                "remote": "\(context.channel.remoteAddress?.description ?? "?")", "idleTimeoutMs": "\(ms)",
+            ])
+            return close(context, "idle for idleTimeoutMs (\(ms) ms)")
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Sends an error frame naming the limit (request id 0: it answers no request) and closes.
+    private func close(_ context: ChannelHandlerContext, _ reason: String) {
+        guard !closing else { return }
+        closing = true
+        frameTimer?.cancel()
+        frameTimer = nil
+        let frame = MessageCodec.encode(Frame(requestID: 0, .error(.limitReached, reason)), allocator: context.channel.allocator)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+        // A peer that reads nothing may never let that write complete: close regardless, soon.
+        context.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
+    }
+}
