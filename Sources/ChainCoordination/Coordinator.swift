@@ -143,6 +143,24 @@ public actor Coordinator {
         throw ZooKeeperError.nodeExists
     }
 
+    /// Deletes member `id`'s znode (whoever's session holds it), so that the member's lease
+    /// renewals (`holdsMemberZnode`) fail from then on. Returns false if it was already gone.
+    public func fence(member id: String) async throws -> Bool {
+        do {
+            try await withReconnect { try await self.client.delete(self.paths.member(id)) }
+            return true
+        } catch ZooKeeperError.noNode {
+            return false
+        }
+    }
+
+    /// Whether this session still holds this node's member znode: a ZooKeeper round trip that
+    /// also says whether the leader fenced us.
+    public func holdsMemberZnode() async throws -> Bool {
+        guard let stat = try await client.stat(paths.member(nodeID)) else { return false }
+        return stat.ephemeralOwner == client.sessionID
+    }
+
     // MARK: - Lifecycle
 
     /// Closes the session: the server deletes this node's member and election znodes at once, so the others

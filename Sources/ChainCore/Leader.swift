@@ -29,6 +29,12 @@ public struct Leader: Sendable {
     public private(set) var live: [NodeID: String] = [:]
     /// Members that stopped answering heartbeats (their ZooKeeper session may not have expired).
     public private(set) var suspected: Set<NodeID> = []
+    /// Heads that stopped answering heartbeats while their session may live on, being fenced: a
+    /// head serves reads under a lease it renews through ZooKeeper, so dropping it at once could
+    /// let a new head take writes while it still answers reads (a stale read). The shell deletes
+    /// its member znode, which stops its renewals, and reports `fenced` once its lease has run
+    /// out; until then it stays in the chain even though its znode is gone.
+    public private(set) var fencing: Set<NodeID> = []
     /// The join in progress: the joiner receives a snapshot from `source`.
     public private(set) var transfer: Transfer?
     /// A joiner whose snapshot is complete, waiting to be appended at the tail.
@@ -102,6 +108,13 @@ public struct Leader: Sendable {
             chain = current
             chainVersion = version
         case .unresponsive(let node):
+            if let chain, chain.head == node, healthy(node, in: chain), !fencing.contains(node) {
+                fencing.insert(node)
+                return [.fence(node)]
+            }
+            if !fencing.contains(node) { suspected.insert(node) }
+        case .fenced(let node):
+            guard fencing.remove(node) != nil else { return [] }
             suspected.insert(node)
         case .responsive(let node):
             suspected.remove(node)
@@ -127,6 +140,9 @@ public struct Leader: Sendable {
 
     /// Whether `node` of the chain is still the run the chain names, and answering.
     private func healthy(_ node: NodeID, in chain: ChainView) -> Bool {
+        // Its znode is gone because we deleted it, but it may still serve reads until `fenced`.
+        // A new incarnation registered meanwhile means the fenced process is gone: no wait.
+        if fencing.contains(node) && (live[node] == nil || live[node] == chain.incarnations[node]) { return true }
         guard let incarnation = live[node], !suspected.contains(node) else { return false }
         return chain.incarnations[node] == nil || chain.incarnations[node] == incarnation
     }
@@ -237,6 +253,8 @@ public enum LeaderEvent: Equatable, Sendable {
     case chainWriteFailed(current: ChainView?, version: Int32?)
     /// A member missed heartbeats past the limit, or answers again.
     case unresponsive(NodeID)
+    /// A head being fenced can no longer serve reads (its lease ran out after its znode was deleted).
+    case fenced(NodeID)
     case responsive(NodeID)
     /// A member's heartbeat reply: where it stands.
     case progress(NodeID, Leader.Progress)
@@ -252,4 +270,6 @@ public enum LeaderAction: Equatable, Sendable {
     case writeChain(ChainView, expectedVersion: Int32?)
     /// Ask `from` (the tail) to stream a snapshot to `to`; report `transferDone`/`transferFailed`.
     case startTransfer(from: NodeID, to: NodeID, epoch: UInt64)
+    /// Delete this head's member znode and report `fenced` once its read lease has run out.
+    case fence(NodeID)
 }

@@ -80,6 +80,33 @@ extension ChainNode {
                 writeChain(view, expectedVersion: expectedVersion)
             case .startTransfer(let from, let to, let epoch):
                 requestTransfer(from: from, to: to, epoch: epoch)
+            case .fence(let node):
+                fence(node)
+            }
+        }
+    }
+
+    /// Deletes the head's member znode, which stops its lease renewals, then waits out the lease
+    /// it may hold (a full session timeout: twice the lease, the margin of the README's timing
+    /// assumption) before the core may drop it. Without the znode to delete (its session ended or
+    /// a new run replaced it) its lease is over already.
+    private func fence(_ member: NodeID) {
+        guard let coordination else { return }
+        logger.notice("fencing an unresponsive head before dropping it", metadata: ["member": "\(member)"])
+        let (loop, wait, logger) = (self.loop, TimeAmount.milliseconds(Int64(config.sessionTimeoutMs)), self.logger)
+        Task {
+            for attempt in 1...30 {
+                do {
+                    if try await coordination.coordinator.fence(member: member) {
+                        try? await Task.sleep(nanoseconds: UInt64(wait.nanoseconds))
+                    }
+                    loop.execute { self.leaderEvent(.fenced(member)) }
+                    return
+                } catch {
+                    logger.warning("cannot delete the member znode to fence it; retrying", metadata: [
+                        "member": "\(member)", "attempt": "\(attempt)", "error": "\(error)"])
+                    try? await Task.sleep(nanoseconds: 500_000_000)
+                }
             }
         }
     }

@@ -55,6 +55,8 @@ final class ChainNode: @unchecked Sendable {
     var splice: (node: NodeID, since: NIODeadline, target: UInt64)?
     /// The leader's heartbeat and control links (only while leading).
     var leaderLinks: LeaderLinks?
+    /// Set once the member znode is created: lease renewals then also check it still exists.
+    var registered = false
     let metrics = ServerMetrics()
 
     init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, security: ServerSecurity, databasePath: String, reader: Store,

@@ -36,6 +36,7 @@ final class CoordinationDriver: Sendable {
         // a confirmed lease refuses reads.
         driver.renewLeases(node: node, every: .milliseconds(config.sessionTimeoutMs / 6))
         try await coordinator.register(member: node.member)
+        try await node.loop.submit { node.registered = true }.get()
         try await coordinator.watchChain()
         try await coordinator.watchMembers()
         if try await coordinator.joinElection() {
@@ -52,8 +53,18 @@ final class CoordinationDriver: Sendable {
             while self != nil {
                 let sentAtMs = node.nowMs
                 do {
-                    // Any answer proves the session alive when it was given; the znode need not exist.
-                    _ = try await coordinator.client.exists(coordinator.paths.root)
+                    // Any answer proves the session alive when it was given. Once registered, the
+                    // answer must also show our member znode: the leader deletes it to fence a
+                    // head it can no longer reach, and waits out the lease before naming another.
+                    if try await node.loop.submit({ node.registered }).get() {
+                        guard try await coordinator.holdsMemberZnode() else {
+                            self?.logger.critical("member znode deleted: the leader fenced this server; exiting")
+                            node.loop.execute { node.exitRequested?(false) }
+                            return
+                        }
+                    } else {
+                        _ = try await coordinator.client.exists(coordinator.paths.root)
+                    }
                     node.loop.execute { node.renewLease(sentAtMs: sentAtMs) }
                 } catch ZooKeeperError.closed {
                     return

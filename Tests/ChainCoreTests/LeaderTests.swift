@@ -133,6 +133,27 @@ final class LeaderTests: XCTestCase {
         XCTAssertEqual(l.on(.responsive("b")), [.startTransfer(from: "c", to: "b", epoch: 2)], "back: it rejoins with a snapshot")
     }
 
+    /// A head that misses heartbeats while its ZooKeeper session lives (cut off from the leader,
+    /// not from ZooKeeper or clients) may still answer reads under its lease. Dropping it at once
+    /// would let the new head take writes meanwhile: a stale read. It is fenced first.
+    func testUnresponsiveHeadIsFencedBeforeItIsDropped() {
+        var l = Leader(config: config)
+        _ = l.on(.elected(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0))
+        XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")])
+        XCTAssertEqual(l.on(.unresponsive("a")), [], "fenced once")
+        XCTAssertEqual(l.on(.membersChanged(live("b", "c"))), [], "its znode was deleted by the fence: it stays until its lease ran out")
+        XCTAssertEqual(l.on(.fenced("a")), [.writeChain(view(2, ["b", "c"]), expectedVersion: 0)])
+        XCTAssertEqual(l.on(.fenced("a")), [], "a second report changes nothing")
+    }
+
+    func testFencedHeadThatRestartedIsDroppedWithoutWaiting() {
+        var l = Leader(config: config)
+        _ = l.on(.elected(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b"), now: 0))
+        XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")])
+        XCTAssertEqual(l.on(.membersChanged(["a": "a.2", "b": "b.1"])), [.writeChain(view(2, ["b"]), expectedVersion: 0)],
+                       "a new run of a registered: the fenced process is gone")
+    }
+
     func testTotalFailureRestartsOnlyFromLastConfiguration() {
         var l = Leader(config: config)
         let last = view(9, ["b", "c"])

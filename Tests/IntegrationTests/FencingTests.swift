@@ -1,0 +1,29 @@
+import ChainCoordination
+import ChainKV
+import Foundation
+import XCTest
+
+/// The leader fences a head it can no longer reach (its ZooKeeper session may live on) by deleting
+/// the head's member znode; the head's next lease renewal sees that and it stops serving.
+final class FencingTests: XCTestCase {
+    func testAHeadWhoseMemberZnodeIsDeletedStopsServingAndExits() throws {
+        let cluster = try ClusterFixture(size: 3)
+        defer { cluster.stop() }
+        let head = try XCTUnwrap(try cluster.chainInfo().head)
+        let index = Int(head.id.dropFirst())! - 1
+        let observer = try blockingTest { [cluster] in
+            try await Coordinator.connect(to: cluster.zookeeper, cluster: cluster.cluster, nodeID: "observer", sessionTimeout: .seconds(4))
+        }
+        // What the leader does to fence the head (the ZooKeeper credentials, if any, are the cluster's).
+        XCTAssertTrue(try blockingTest { try await observer.fence(member: head.id) })
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && cluster.isRunning(index) { usleep(100_000) }
+        XCTAssertFalse(cluster.isRunning(index), "the fenced head exits within a lease renewal or two")
+        XCTAssertTrue(cluster.log(index).contains("the leader fenced this server"), cluster.log(index))
+        // The rest of the chain carries on without it.
+        let client = try ChainKVClient(servers: cluster.servers)
+        defer { client.shutdown() }
+        XCTAssertNil(try blockingTest { try await client.put("after", Array("fence".utf8)) })
+        XCTAssertEqual(try blockingTest { try await client.get("after") }, Array("fence".utf8))
+    }
+}
