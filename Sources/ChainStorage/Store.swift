@@ -36,10 +36,11 @@ public final class Store: @unchecked Sendable {
     public static let newPageSize = 8192
     /// Default page cache of one connection, in KiB (SQLite's own default is 2,000 KiB).
     public static let defaultCacheKiB = 16 * 1024
-    /// Pages the WAL may hold before a commit checkpoints it into the database file. SQLite's
-    /// default (1,000) checkpointed every few hundred puts; each checkpoint copies and fsyncs on
-    /// the committer thread. 4,000 pages of 8 KiB keep the WAL near 32 MiB.
-    public static let walAutocheckpointPages = 4000
+    /// Pages the WAL may hold before a commit checkpoints it into the database file itself.
+    /// SQLite's default (1,000) checkpointed every few hundred puts, each time copying and
+    /// fsyncing on the committer thread. The server runs a `Checkpointer` beside the writer, so
+    /// this is only the bound on the WAL: 8,000 pages of 8 KiB, 64 MiB.
+    public static let walAutocheckpointPages = 8000
 
     /// Opens or creates the database at `path`: WAL journal, synchronous=FULL (every COMMIT is
     /// fsynced before it returns), 5 s busy timeout, schema created if missing.
@@ -265,6 +266,18 @@ public final class Store: @unchecked Sendable {
             for row in rows {
                 try upsert(s, key: row.key, value: row.value, seq: seq)
             }
+        }
+    }
+
+    /// Copies committed WAL frames into the database file without blocking the writer or readers
+    /// (`SQLITE_CHECKPOINT_PASSIVE`); does nothing when nothing new is in the WAL. For
+    /// `Checkpointer`, on a connection of its own.
+    public func checkpointPassive() throws {
+        _ = try live()
+        let rc = sqlite3_wal_checkpoint_v2(db!, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        // BUSY: another checkpoint is running (the writer's own); the next round catches up.
+        guard rc == SQLITE_OK || rc == SQLITE_BUSY else {
+            throw StorageError.sqlite(rc, db, "checkpointing the WAL")
         }
     }
 
