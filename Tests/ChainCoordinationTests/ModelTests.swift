@@ -20,15 +20,20 @@ final class ModelTests: XCTestCase {
 
     func testChainConfigRoundTrip() throws {
         let config = ChainConfig(epoch: 7, members: ["n2", "n1"], addresses: ["n1": "h1:1", "n2": "h2:2"],
-                                 leader: "n1", updatedAt: "2026-11-24T23:00:00.000Z", incarnations: ["n1": "t1/10", "n2": "t2/20"])
+                                 leader: "n1", updatedAt: "2026-11-24T23:00:00.000Z", incarnations: ["n1": "t1/10", "n2": "t2/20"],
+                                 syncing: ["n1"])
         let bytes = try config.encoded()
         XCTAssertEqual(
             String(decoding: bytes, as: UTF8.self),
-            #"{"addresses":{"n1":"h1:1","n2":"h2:2"},"epoch":7,"incarnations":{"n1":"t1/10","n2":"t2/20"},"leader":"n1","members":["n2","n1"],"updatedAt":"2026-11-24T23:00:00.000Z"}"#)
+            #"{"addresses":{"n1":"h1:1","n2":"h2:2"},"epoch":7,"incarnations":{"n1":"t1/10","n2":"t2/20"},"leader":"n1","members":["n2","n1"],"syncing":["n1"],"updatedAt":"2026-11-24T23:00:00.000Z"}"#)
         XCTAssertEqual(try ChainConfig.decode(bytes), config)
-        // A configuration written without incarnations still reads.
+        // A configuration written without incarnations or syncing marks still reads.
         let old = #"{"addresses":{"n1":"h1:1"},"epoch":1,"leader":"n1","members":["n1"],"updatedAt":"x"}"#
         XCTAssertEqual(try ChainConfig.decode(Array(old.utf8)).incarnations, [:])
+        XCTAssertEqual(try ChainConfig.decode(Array(old.utf8)).syncing, [])
+        // Only a member can be syncing.
+        let stray = #"{"addresses":{"n1":"h1:1"},"epoch":1,"leader":"n1","members":["n1"],"syncing":["n9"],"updatedAt":"x"}"#
+        XCTAssertThrowsError(try ChainConfig.decode(Array(stray.utf8)))
         XCTAssertEqual(config.head, "n2")
         XCTAssertEqual(config.tail, "n1")
         // The same content always encodes to the same bytes (writeChain relies on it after a connection loss).
