@@ -39,8 +39,8 @@ public final class Store: @unchecked Sendable {
     /// Pages the WAL may hold before a commit checkpoints it into the database file itself.
     /// SQLite's default (1,000) checkpointed every few hundred puts, each time copying and
     /// fsyncing on the committer thread. The server runs a `Checkpointer` beside the writer, so
-    /// this is only the bound on the WAL: 8,000 pages of 8 KiB, 64 MiB.
-    public static let walAutocheckpointPages = 8000
+    /// this is only the bound on the WAL: 16,000 pages of 8 KiB, 128 MiB.
+    public static let walAutocheckpointPages = 16000
 
     /// Opens or creates the database at `path`: WAL journal, synchronous=FULL (every COMMIT is
     /// fsynced before it returns), 5 s busy timeout, schema created if missing.
