@@ -72,9 +72,12 @@ public final class ChainServer: Service, @unchecked Sendable {
         })
         self.committer = committer
         // WAL checkpoints on their own thread, not inline in a group commit (see Checkpointer).
-        // Every 5 s it also hands the heap's free pages back to the system: glibc keeps them
+        // Every 30 s it also hands the heap's free pages back to the system: glibc keeps them
         // otherwise, and the resident size then shows the peak of a burst (a preload with
-        // thousands of writes in flight) long after it ended.
+        // thousands of writes in flight) long after it ended (152 against 138 MiB after a
+        // 200,000-entry preload). Not more often: a trim holds the arenas' locks while it walks
+        // them, and the pages it returns are faulted back in; every 5 s that showed in the
+        // write p99.9 (38 and 67 ms against 24 and 21 ms without, back to back).
         checkpointer = try Checkpointer(path: path, housekeeping: HeapControl.trim)
         let node = ChainNode(loop: loop, group: group, config: config, databasePath: path, reader: reader,
                              committer: committer, lastSeq: lastSeq, requests: requests, logger: logger)

@@ -30,9 +30,9 @@ public final class Checkpointer: Sendable {
     private let state: CheckpointLoop
 
     /// Opens a connection of its own to `path` and starts the thread. `housekeeping`, if given,
-    /// runs on the same thread every `housekeepingRounds` rounds (the server returns freed heap
+    /// runs on the same thread every `housekeepingRounds` rounds (30 s by default) (the server returns freed heap
     /// memory to the system there, off the event loop and the committer).
-    public init(path: String, interval: Duration = .milliseconds(500), housekeepingRounds: Int = 10,
+    public init(path: String, interval: Duration = .milliseconds(500), housekeepingRounds: Int = 60,
                 housekeeping: (@Sendable () -> Void)? = nil) throws {
         precondition(housekeepingRounds > 0, "housekeepingRounds must be positive")
         let store = try Store(path: path, cacheKiB: 256)
