@@ -81,6 +81,7 @@ let package = Package(
         .executableTarget(name: "chainkv", dependencies: [
             "ChainKV", "ChainCoordination", "ChainCheck", "ChainWire",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -221,17 +221,20 @@ public final class ChainKVClient: Sendable {
 
     /// The connection to the current head, found through GetHead on any server if needed.
     private func headConnection() async throws -> Connection {
-        let task = try state.withLockedValue { s -> Task<Connection, Error> in
+        enum Next { case ready(Connection), wait(Task<Connection, Error>) }
+        let next = try state.withLockedValue { s -> Next in
             if s.closed { throw ChainKVError.network("client is shut down") }
-            if let head = s.head, head.isActive {
-                return Task { head }
-            }
-            if let running = s.discovery { return running }
+            // The common case: no task and no suspension, just the current connection.
+            if let head = s.head, head.isActive { return .ready(head) }
+            if let running = s.discovery { return .wait(running) }
             let t = Task { try await self.discoverHead() }
             s.discovery = t
-            return t
+            return .wait(t)
         }
-        return try await task.value
+        switch next {
+        case .ready(let connection): return connection
+        case .wait(let task): return try await task.value
+        }
     }
 
     private func discoverHead() async throws -> Connection {

@@ -52,8 +52,13 @@ public final class Connection: Sendable {
     public func request(_ message: Message, timeout: TimeAmount) async throws -> Message {
         let promise = channel.eventLoop.makePromise(of: Message.self)
         let handler = self.handler
-        channel.eventLoop.execute { [channel] in
+        if channel.eventLoop.inEventLoop {
+            // Already on the connection's loop (the caller's task runs on it): no hop.
             handler.send(message, promise: promise, channel: channel, timeout: timeout)
+        } else {
+            channel.eventLoop.execute { [channel] in
+                handler.send(message, promise: promise, channel: channel, timeout: timeout)
+            }
         }
         return try await promise.futureResult.get()
     }

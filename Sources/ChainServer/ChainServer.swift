@@ -2,6 +2,9 @@ import ChainCore
 import ChainStorage
 import ChainWire
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -20,6 +23,7 @@ public final class ChainServer: Service, @unchecked Sendable {
     private var metricsListener: Channel?
     private let registry: PrometheusCollectorRegistry?
     private var committer: GroupCommitter?
+    private var checkpointer: Checkpointer?
     private var coordination: CoordinationDriver?
     private var ticker: RepeatedTask?
     private let stopOnce = NSLock()
@@ -44,7 +48,9 @@ public final class ChainServer: Service, @unchecked Sendable {
     public func start() async throws {
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
         let path = config.dataDir + "/chainkv.sqlite"
-        let writer = try Store(path: path)
+        // The reader keeps the default cache (gets at the head hit it); the writer's pages are
+        // read back from the OS cache when missing, off the event loop.
+        let writer = try Store(path: path, cacheKiB: 8 * 1024)
         let reader = try Store(path: path)
         let lastSeq = try writer.lastSeq()
         let rows = try writer.count()
@@ -73,6 +79,14 @@ public final class ChainServer: Service, @unchecked Sendable {
             _exit(70)
         })
         self.committer = committer
+        // WAL checkpoints on their own thread, not inline in a group commit (see Checkpointer).
+        // Every 30 s it also hands the heap's free pages back to the system: glibc keeps them
+        // otherwise, and the resident size then shows the peak of a burst (a preload with
+        // thousands of writes in flight) long after it ended (152 against 138 MiB after a
+        // 200,000-entry preload). Not more often: a trim holds the arenas' locks while it walks
+        // them, and the pages it returns are faulted back in; every 5 s that showed in the
+        // write p99.9 (38 and 67 ms against 24 and 21 ms without, back to back).
+        checkpointer = try Checkpointer(path: path, housekeeping: HeapControl.trim)
         let node = ChainNode(loop: loop, group: group, config: config, security: security, databasePath: path, reader: reader,
                              committer: committer, lastSeq: lastSeq, requests: requests, logger: logger)
         box.node = node
@@ -146,8 +160,36 @@ public final class ChainServer: Service, @unchecked Sendable {
         }
         try? await group?.shutdownGracefully()
         committer?.stop()
+        checkpointer?.stop()
         node?.reader.close()
         logger.notice("stopped")
+    }
+}
+
+/// glibc's heap controls. Swift's Glibc module does not import <malloc.h>, so they are looked
+/// up at run time; elsewhere (or if absent) they do nothing.
+public enum HeapControl {
+    private typealias TrimFunction = @convention(c) (Int) -> Int32
+    private typealias OptFunction = @convention(c) (Int32, Int32) -> Int32
+
+    /// Returns free heap pages of every arena to the system (`malloc_trim(0)`).
+    @Sendable public static func trim() {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: TrimFunction.self)(0)
+        #endif
+    }
+
+    /// Caps the number of malloc arenas (`mallopt(M_ARENA_MAX, n)`); true if it was set.
+    @discardableResult
+    public static func limitArenas(_ n: Int32) -> Bool {
+        #if canImport(Glibc)
+        let arenaMax: Int32 = -8  // M_ARENA_MAX in <malloc.h>
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return false }
+        return unsafeBitCast(symbol, to: OptFunction.self)(arenaMax, n) == 1
+        #else
+        return false
+        #endif
     }
 }
 

@@ -44,6 +44,18 @@ final class Monitor: @unchecked Sendable {
         precondition(pthread_cond_wait(condition, mutex) == 0, "pthread_cond_wait failed")
     }
 
+    /// Like `wait()`, but returns after about `nanoseconds` at the latest.
+    func wait(nanoseconds: Int) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let total = Int(now.tv_nsec) + nanoseconds
+        var deadline = timespec()
+        deadline.tv_sec = now.tv_sec + total / 1_000_000_000
+        deadline.tv_nsec = total % 1_000_000_000
+        let rc = pthread_cond_timedwait(condition, mutex, &deadline)
+        precondition(rc == 0 || rc == ETIMEDOUT, "pthread_cond_timedwait failed: \(rc)")
+    }
+
     /// Wakes every waiter. There are few (the committer and callers blocked in stop or
     /// withExclusiveStore), and each rechecks its own condition.
     func broadcast() {

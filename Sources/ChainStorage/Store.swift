@@ -28,10 +28,26 @@ public final class Store: @unchecked Sendable {
     private var statements: Statements?
     private let path: String
 
+    /// Page size of a new database file. With 8 KiB pages a row of a 128 B key and a 1 KiB value
+    /// (about 1.2 KiB) stays inside its `WITHOUT ROWID` leaf: with SQLite's default 4 KiB pages
+    /// any row over about 1,000 bytes spills its tail into an overflow page of its own, so every
+    /// get read two pages and every put wrote two. An existing file keeps the page size it was
+    /// created with (WAL mode cannot change it), so older databases open unchanged.
+    public static let newPageSize = 8192
+    /// Default page cache of one connection, in KiB (SQLite's own default is 2,000 KiB).
+    public static let defaultCacheKiB = 16 * 1024
+    /// Pages the WAL may hold before a commit checkpoints it into the database file itself.
+    /// SQLite's default (1,000) checkpointed every few hundred puts, each time copying and
+    /// fsyncing on the committer thread. The server runs a `Checkpointer` beside the writer, so
+    /// this is only the bound on the WAL: 16,000 pages of 8 KiB, 128 MiB.
+    public static let walAutocheckpointPages = 16000
+
     /// Opens or creates the database at `path`: WAL journal, synchronous=FULL (every COMMIT is
     /// fsynced before it returns), 5 s busy timeout, schema created if missing.
-    public init(path: String) throws {
-        let db = try Store.openConnection(path: path)
+    /// `cacheKiB` bounds this connection's page cache (its memory grows up to that much).
+    public init(path: String, cacheKiB: Int = Store.defaultCacheKiB) throws {
+        precondition(cacheKiB > 0, "cacheKiB must be positive")
+        let db = try Store.openConnection(path: path, cacheKiB: cacheKiB)
         do {
             statements = try Statements(db: db)
         } catch {
@@ -253,6 +269,18 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    /// Copies committed WAL frames into the database file without blocking the writer or readers
+    /// (`SQLITE_CHECKPOINT_PASSIVE`); does nothing when nothing new is in the WAL. For
+    /// `Checkpointer`, on a connection of its own.
+    public func checkpointPassive() throws {
+        _ = try live()
+        let rc = sqlite3_wal_checkpoint_v2(db!, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        // BUSY: another checkpoint is running (the writer's own); the next round catches up.
+        guard rc == SQLITE_OK || rc == SQLITE_BUSY else {
+            throw StorageError.sqlite(rc, db, "checkpointing the WAL")
+        }
+    }
+
     // MARK: Helpers
 
     private func live() throws -> Statements {
@@ -315,7 +343,7 @@ public final class Store: @unchecked Sendable {
         try statement.run()
     }
 
-    private static func openConnection(path: String) throws -> OpaquePointer {
+    private static func openConnection(path: String, cacheKiB: Int) throws -> OpaquePointer {
         var handle: OpaquePointer?
         // NOMUTEX: SQLite's own per-connection mutex is redundant, since one thread at a time uses the store.
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -329,6 +357,11 @@ public final class Store: @unchecked Sendable {
             sqlite3_extended_result_codes(db, 1)
             // Waiting for another connection's write lock beats failing at once with SQLITE_BUSY.
             try check(sqlite3_busy_timeout(db, 5_000), db, "setting busy_timeout")
+            // Only takes effect while the file is still empty (before WAL mode and the schema
+            // write its first page); an existing database keeps its page size.
+            try execute(db, "PRAGMA page_size=\(newPageSize)")
+            // Negative: a size in KiB, whatever the page size.
+            try execute(db, "PRAGMA cache_size=-\(cacheKiB)")
             // WAL: readers (a second connection, the sqlite3 CLI) never block the writer, and a
             // commit is one append plus one fsync of the WAL.
             let mode = try queryText(db, "PRAGMA journal_mode=WAL")
@@ -342,6 +375,10 @@ public final class Store: @unchecked Sendable {
             guard synchronous == "2" else {
                 throw StorageError.misuse("\(path): synchronous is \(synchronous), FULL (2) is required")
             }
+            _ = try queryText(db, "PRAGMA wal_autocheckpoint=\(walAutocheckpointPages)")
+            // After a checkpoint has emptied the WAL, the next writer truncates the file to this
+            // size instead of leaving it at its largest.
+            _ = try queryText(db, "PRAGMA journal_size_limit=\(walAutocheckpointPages * newPageSize)")
             // Creating a table that exists takes no write lock, so opening a second connection
             // (a reader) on a live database does not contend with the writer.
             try execute(db, """
