@@ -33,8 +33,13 @@ public struct Leader: Sendable {
     /// head serves reads under a lease it renews through ZooKeeper, so dropping it at once could
     /// let a new head take writes while it still answers reads (a stale read). The shell deletes
     /// its member znode, which stops its renewals, and reports `fenced` once its lease has run
-    /// out; until then it stays in the chain even though its znode is gone.
-    public private(set) var fencing: Set<NodeID> = []
+    /// out; until then it stays in the chain even though its znode is gone. By incarnation: a new
+    /// run of the same server is a different process, which the fence does not concern.
+    public private(set) var fencing: [NodeID: String] = [:]
+    /// Runs whose fence completed: never healthy again. Keyed by incarnation, not node id, so
+    /// that a later run of the server is not held back (torture seed 33: a restarted run that had
+    /// rejoined was dropped when its predecessor's fence completed, and never re-added).
+    private var fencedRuns: Set<String> = []
     /// The join in progress: the joiner receives a snapshot from `source`.
     public private(set) var transfer: Transfer?
     /// A joiner whose snapshot is complete, waiting to be appended at the tail.
@@ -92,6 +97,8 @@ public struct Leader: Sendable {
         case .membersChanged(let live):
             self.live = live
             suspected = suspected.filter { live[$0] != nil }
+            let named = Set(live.values).union(chain?.incarnations.values ?? [:].values)
+            fencedRuns = fencedRuns.filter { named.contains($0) }
         case .tick(let now):
             self.now = now
             if let t = transfer, now >= t.startedAt + config.transferTicks {
@@ -108,14 +115,15 @@ public struct Leader: Sendable {
             chain = current
             chainVersion = version
         case .unresponsive(let node):
-            if let chain, chain.head == node, healthy(node, in: chain), !fencing.contains(node) {
-                fencing.insert(node)
+            if let chain, chain.head == node, healthy(node, in: chain), fencing[node] == nil,
+               let run = chain.incarnations[node] ?? live[node] {
+                fencing[node] = run
                 return [.fence(node)]
             }
-            if !fencing.contains(node) { suspected.insert(node) }
+            if fencing[node] == nil { suspected.insert(node) }
         case .fenced(let node):
-            guard fencing.remove(node) != nil else { return [] }
-            suspected.insert(node)
+            guard let run = fencing.removeValue(forKey: node) else { return [] }
+            fencedRuns.insert(run)
         case .responsive(let node):
             suspected.remove(node)
         case .progress(let node, let p):
@@ -142,7 +150,9 @@ public struct Leader: Sendable {
     private func healthy(_ node: NodeID, in chain: ChainView) -> Bool {
         // Its znode is gone because we deleted it, but it may still serve reads until `fenced`.
         // A new incarnation registered meanwhile means the fenced process is gone: no wait.
-        if fencing.contains(node) && (live[node] == nil || live[node] == chain.incarnations[node]) { return true }
+        let named = chain.incarnations[node]
+        if let named, fencedRuns.contains(named) { return false }
+        if let run = fencing[node], named == nil || named == run, live[node] == nil || live[node] == run { return true }
         guard let incarnation = live[node], !suspected.contains(node) else { return false }
         return chain.incarnations[node] == nil || chain.incarnations[node] == incarnation
     }

@@ -154,6 +154,21 @@ final class LeaderTests: XCTestCase {
                        "a new run of a registered: the fenced process is gone")
     }
 
+    /// Torture seed 33: the fenced head restarted, was dropped as an old run, rejoined by state
+    /// transfer, and was then dropped again when the fence of its old run completed; marked
+    /// suspected, it was never re-added. The fence concerns the run, not the server.
+    func testCompletedFenceDoesNotTouchALaterRunOfTheSameServer() {
+        var l = Leader(config: config)
+        _ = l.on(.elected(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b"), now: 0))
+        XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")])
+        XCTAssertEqual(l.on(.membersChanged(["a": "a.2", "b": "b.1"])), [.writeChain(view(2, ["b"]), expectedVersion: 0)])
+        XCTAssertEqual(l.on(.chainWritten(view(2, ["b"]), version: 1)), [.startTransfer(from: "b", to: "a", epoch: 2)])
+        let rejoined = ChainView(epoch: 3, members: ["b", "a"], incarnations: ["b": "b.1", "a": "a.2"], syncing: ["a"])
+        XCTAssertEqual(l.on(.transferDone(joiner: "a")), [.writeChain(rejoined, expectedVersion: 1)])
+        XCTAssertEqual(l.on(.chainWritten(rejoined, version: 2)), [])
+        XCTAssertEqual(l.on(.fenced("a")), [], "the fence of run a.1 leaves run a.2 in the chain")
+    }
+
     func testTotalFailureRestartsOnlyFromLastConfiguration() {
         var l = Leader(config: config)
         let last = view(9, ["b", "c"])
