@@ -17,8 +17,16 @@ final class Child: @unchecked Sendable {
     var isRunning: Bool { process?.isRunning ?? false }
     var pid: pid_t { process?.processIdentifier ?? 0 }
 
+    /// Set by `stop()`: a retired child never starts again. The nemesis restarts servers from
+    /// delayed tasks, and one that fired after the run stopped the fleet left a server running
+    /// after the runner exited (seen after the 30-run acceptance and in CI clones).
+    private var retired = false
+    private let lock = NSLock()
+
     func start() throws {
-        guard !isRunning else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard !retired, !isRunning else { return }
         let p = make()
         try p.run()
         process = p
@@ -35,7 +43,11 @@ final class Child: @unchecked Sendable {
 
     /// SIGCONT (if stopped), then SIGTERM, then SIGKILL after `grace`.
     func stop(grace: TimeInterval = 10) {
-        guard let p = process, p.isRunning else { return }
+        lock.lock()
+        retired = true
+        let current = process
+        lock.unlock()
+        guard let p = current, p.isRunning else { return }
         if stopped { kill(p.processIdentifier, SIGCONT); stopped = false }
         p.terminate()
         let deadline = Date().addingTimeInterval(grace)
