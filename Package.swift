@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(name: "fuzz-wire", dependencies: ["ChainWire", .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(name: "fuzz-json", dependencies: ["ChainCoordination", "ChainServerConfig"]),
         .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore"]),
-        .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck"]),
+        .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck", "ChainTestSupport"]),
         .testTarget(name: "ChainWireTests", dependencies: ["ChainWire"]),
         .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage"]),
         // Test helpers shared by the test targets (a cuttable TCP proxy for partition tests).

@@ -1,16 +1,14 @@
 @testable import ChainCheck
+import ChainTestSupport
 
-/// A small deterministic generator, so every random test is reproducible from its seed.
+/// A small deterministic generator, so every random test is reproducible from its seed: the
+/// shared SplitMix64 with the two draws these tests need.
 struct SplitMixRandom {
-    var state: UInt64
+    private var generator: SplitMix64
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
+
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in 0..<n.
     mutating func below(_ n: Int) -> Int {
