@@ -240,10 +240,7 @@ public enum MessageCodec {
             let from = try readNodeID(&body)
             let lastSeq = try readU64(&body, "lastSeq")
             let done = try readBool(&body, "done")
-            let count = Int(try readU32(&body, "row count"))
-            guard count <= WireLimits.transferChunkRowsMax else {
-                throw .invalidField("\(count) rows exceed transferChunkRowsMax (\(WireLimits.transferChunkRowsMax))")
-            }
+            let count = try readChunkCount(&body, "rows")
             var rows: [Row] = []
             rows.reserveCapacity(min(count, body.readableBytes / 7))  // a row takes at least 7 bytes
             for _ in 0..<count { rows.append(Row(key: try readKey(&body), value: try readValue(&body))) }
@@ -254,10 +251,7 @@ public enum MessageCodec {
             let epoch = try readU64(&body, "epoch")
             let from = try readNodeID(&body)
             let lastSeq = try readU64(&body, "lastSeq")
-            let count = Int(try readU32(&body, "outcome count"))
-            guard count <= WireLimits.transferChunkRowsMax else {
-                throw .invalidField("\(count) outcomes exceed transferChunkRowsMax (\(WireLimits.transferChunkRowsMax))")
-            }
+            let count = try readChunkCount(&body, "outcomes")
             var outcomes: [OutcomeRecord] = []
             outcomes.reserveCapacity(min(count, body.readableBytes / 26))  // an outcome takes at least 26 bytes
             for _ in 0..<count {
@@ -292,6 +286,14 @@ public enum MessageCodec {
     private static func readU32(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt32 {
         guard let v = b.readInteger(as: UInt32.self) else { throw .truncated(what) }
         return v
+    }
+    /// The element count of a state-transfer chunk, bounded before anything is allocated for it.
+    private static func readChunkCount(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> Int {
+        let count = Int(try readU32(&b, "\(what) count"))
+        guard count <= WireLimits.transferChunkRowsMax else {
+            throw .invalidField("\(count) \(what) exceed transferChunkRowsMax (\(WireLimits.transferChunkRowsMax))")
+        }
+        return count
     }
     private static func readU64(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt64 {
         guard let v = b.readInteger(as: UInt64.self) else { throw .truncated(what) }
