@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore"]),
         .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck", "ChainTestSupport"]),
         .testTarget(name: "ChainWireTests", dependencies: ["ChainWire"]),
-        .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage"]),
+        .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage", "CSQLite"]),
         // Test helpers shared by the test targets (a cuttable TCP proxy for partition tests).
         .target(name: "ChainTestSupport", path: "Sources/ChainTestSupport"),
         .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination", "ChainTestSupport"]),

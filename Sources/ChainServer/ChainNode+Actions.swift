@@ -30,7 +30,7 @@ extension ChainNode {
             // was too large to keep (or a failed read) is answered "applied, old value not kept".
             let stored: StoredOutcome?
             do {
-                stored = try reader.outcome(seq: seq)
+                stored = try readStore().outcome(seq: seq)
             } catch {
                 logger.error("cannot read a stored request outcome", metadata: ["seq": "\(seq)", "error": "\(error)"])
                 stored = nil
@@ -51,7 +51,7 @@ extension ChainNode {
             // Blocks the loop for one fsync, on reconfiguration only: nothing of the new epoch may be
             // sent before the epoch is durable, and blocking is the simplest way to guarantee it.
             do {
-                try committer.withExclusiveStore { try $0.setEpoch(epoch) }
+                try withWriter { try $0.setEpoch(epoch) }
             } catch {
                 logger.critical("cannot record the epoch; stopping", metadata: ["error": "\(error)"])
                 exitRequested?(false)

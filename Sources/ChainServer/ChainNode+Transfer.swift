@@ -62,7 +62,7 @@ extension ChainNode {
         }
         do {
             try beginTransferIfNew(epoch: epoch, lastSeq: lastSeq, connection: connection)
-            try committer.withExclusiveStore { try $0.loadOutcomes(outcomes) }
+            try withWriter { try $0.loadOutcomes(outcomes) }
             write(.ack(epoch: epoch, seq: lastSeq), requestID: requestID, to: channel)
         } catch {
             logger.error("cannot store request outcomes of a snapshot", metadata: ["error": "\(error)"])
@@ -88,7 +88,7 @@ extension ChainNode {
     /// A new transfer starts from an empty database, whatever an earlier one left.
     private func beginTransferIfNew(epoch: UInt64, lastSeq: UInt64, connection: UInt64) throws {
         guard incomingTransfer?.lastSeq != lastSeq || incomingTransfer?.connection != connection else { return }
-        try committer.withExclusiveStore { try $0.reset(lastSeq: lastSeq) }
+        try withWriter { try $0.reset(lastSeq: lastSeq) }
         incomingTransfer = (lastSeq, connection)
         logger.notice("receiving a snapshot", metadata: ["lastSeq": "\(lastSeq)", "epoch": "\(epoch)"])
     }
@@ -106,13 +106,13 @@ extension ChainNode {
             try beginTransferIfNew(epoch: epoch, lastSeq: lastSeq, connection: connection)
             if !rows.isEmpty {
                 let tuples = rows.map { (key: $0.key, value: $0.value) }
-                try committer.withExclusiveStore { try $0.load(tuples) }
+                try withWriter { try $0.load(tuples) }
             }
             if done {
                 incomingTransfer = nil
                 // The core restarts from the snapshot: it holds everything up to `lastSeq` and
                 // catches up on the rest from its predecessor once it is the tail.
-                let requests = try committer.withExclusiveStore { try Outcomes.load(from: $0) }
+                let requests = try withWriter { try Outcomes.load(from: $0) }
                 replica = Replica(id: config.id, lastSeq: lastSeq, view: replica.view, requests: requests)
                 // The new core must know which inbound links are up, or it would never send the
                 // position ack a predecessor connected earlier is waiting for.

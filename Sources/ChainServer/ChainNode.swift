@@ -19,8 +19,11 @@ final class ChainNode: @unchecked Sendable {
     var logger: Logger
     var replica: Replica
     var leader: Leader
-    /// Read connection for gets and old values; the committer owns the write connection.
+    /// Read connection for gets and old values; the committer owns the write connection. Use it
+    /// through `readStore()` (ChainNode+Reads), which batches reads into one transaction.
     let reader: Store
+    /// True while `reader` has a read transaction open (see ChainNode+Reads).
+    var readBatchOpen = false
     let committer: GroupCommitter
     /// Set once ZooKeeper is connected; leader writes go through it.
     var coordination: CoordinationDriver?
@@ -187,7 +190,7 @@ final class ChainNode: @unchecked Sendable {
 
     /// The key's value in local storage, read only when the core needs it (no write in flight).
     func storedValue(_ key: String) throws -> [UInt8]? {
-        replica.needsStoredValue(for: key) ? try reader.get(key) : nil
+        replica.needsStoredValue(for: key) ? try readStore().get(key) : nil
     }
 
     static func requestKey(_ r: RequestID) -> RequestKey { RequestKey(client: r.client, seq: r.seq) }
@@ -273,6 +276,8 @@ final class ChainNode: @unchecked Sendable {
         metrics.fsyncBatch.record(batch)
         metrics.fsyncDuration.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
         loop.execute {
+            // The core now counts this batch durable, so the next read must see it.
+            self.endReadBatch()
             self.perform(self.replica.on(.persisted(through: seq)))
             self.flush()
         }

@@ -24,15 +24,15 @@ enum SnapshotSender {
         try store.beginSnapshot()
         defer { try? store.endSnapshot() }
         let lastSeq = try store.lastSeq()
-        var after: String?
+        var cursor = ScanCursor.start
         var rowsSent = 0
         var bytesSent = 0
         // Request outcomes first, rows next: the `done` chunk of rows tells the joiner that its
         // database is complete.
         let outcomesSent = try await sendOutcomes(store, connection, from: id, epoch: epoch, lastSeq: lastSeq, target: target)
         while true {
-            let page = try store.scan(after: after, limit: WireLimits.transferChunkRowsMax, byteLimit: WireLimits.transferChunkBytesMax)
-            let rows = page.map { Row(key: $0.key, value: $0.value) }
+            let page = try store.scan(after: cursor, limit: WireLimits.transferChunkRowsMax, byteLimit: WireLimits.transferChunkBytesMax)
+            let rows = page.rows.map { Row(key: $0.key, value: $0.value) }
             let done = rows.isEmpty
             let reply = try await connection.request(.dataTransfer(epoch: epoch, from: id, lastSeq: lastSeq, rows: rows, done: done), timeout: chunkTimeout)
             guard case .ack(_, let seq) = reply, seq == lastSeq else {
@@ -41,7 +41,7 @@ enum SnapshotSender {
             rowsSent += rows.count
             bytesSent += rows.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
             if done { break }
-            after = rows.last?.key
+            cursor = page.next
         }
         logger.notice("snapshot sent", metadata: ["to": "\(target)", "lastSeq": "\(lastSeq)", "rows": "\(rowsSent)",
                                                   "bytes": "\(bytesSent)", "outcomes": "\(outcomesSent)"])

@@ -1,4 +1,9 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// SQLITE_TRANSIENT is a function-pointer-cast macro that Swift does not import. It tells SQLite
 /// to copy bound bytes before the bind call returns, which is required for Swift Strings and
@@ -121,6 +126,20 @@ final class Statement {
         guard let chars = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: chars, count: count), as: UTF8.self)
+    }
+
+    /// Whether the column's text is exactly `key`'s UTF-8 bytes, compared in place: a get that
+    /// only checks its slot's key need not build a String.
+    func textEquals(_ column: Int32, _ key: String) -> Bool {
+        let handle = liveHandle
+        let chars = sqlite3_column_text(handle, column)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        var key = key
+        return key.withUTF8 { utf8 in
+            guard utf8.count == count else { return false }
+            guard count > 0, let chars, let base = utf8.baseAddress else { return true }
+            return memcmp(chars, base, count) == 0
+        }
     }
 
     func blob(_ column: Int32) -> [UInt8] {

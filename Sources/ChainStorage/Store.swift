@@ -3,8 +3,18 @@ import CSQLite
 /// A durable key-value store in one SQLite database file: one connection and its prepared statements.
 ///
 /// Layout (kept plain so the `sqlite3` CLI can inspect and compare replicas):
-/// - `kv(key TEXT PRIMARY KEY, value BLOB NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID`:
-///   `seq` is the sequence number of the update that last wrote the row.
+/// - `kv(id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL)`:
+///   each key under the rowid `KeySlot.of(key)`, so a get is one B-tree search by integer and
+///   one leaf read; `seq` is the sequence number of the update that last wrote the row.
+/// - `kv_spill(key TEXT PRIMARY KEY, id, value, seq)`: a key whose slot another key already
+///   holds (a hash collision; empty in practice). Invariant: every spill row's slot is taken in
+///   `kv` by a different key, so an empty slot means "no such key" without a second lookup.
+///   Deleting a slot's key moves a spilled key of that slot into it.
+///
+///   Until this layout, `kv` was `key TEXT PRIMARY KEY ... WITHOUT ROWID`. That layout keeps whole
+///   rows in the B-tree's inner pages too: with 1.2 KiB rows an inner page had about 6 children,
+///   and a get at 1,000,000 rows walked about 8 pages, most of them outside the cache. A database
+///   of that layout is converted when it opens (`migrateLayout`, `finishMigration`).
 /// - `meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)`: `last_seq` (highest applied update)
 ///   and `epoch`. A missing row reads as 0, so opening a database never has to write.
 /// - `outcomes(seq INTEGER PRIMARY KEY, client, request, kind, old)`: the reply of each recent
@@ -27,26 +37,33 @@ public final class Store: @unchecked Sendable {
     private var db: OpaquePointer?
     private var statements: Statements?
     private let path: String
+    private let slotOf: (String) -> Int64
 
-    /// Page size of a new database file. With 8 KiB pages a row of a 128 B key and a 1 KiB value
-    /// (about 1.2 KiB) stays inside its `WITHOUT ROWID` leaf: with SQLite's default 4 KiB pages
-    /// any row over about 1,000 bytes spills its tail into an overflow page of its own, so every
-    /// get read two pages and every put wrote two. An existing file keeps the page size it was
-    /// created with (WAL mode cannot change it), so older databases open unchanged.
-    public static let newPageSize = 8192
+    /// Page size of a new database file. A rowid table's leaf holds rows up to about 4,000 bytes
+    /// of a 4 KiB page without an overflow page, so a 128 B key and a 1 KiB value fit, and each
+    /// put adds one 4 KiB frame to the WAL rather than 8. An existing file keeps the page size it
+    /// was created with (WAL mode cannot change it).
+    public static let newPageSize = 4096
     /// Default page cache of one connection, in KiB (SQLite's own default is 2,000 KiB).
     public static let defaultCacheKiB = 16 * 1024
     /// Pages the WAL may hold before a commit checkpoints it into the database file itself.
     /// SQLite's default (1,000) checkpointed every few hundred puts, each time copying and
     /// fsyncing on the committer thread. The server runs a `Checkpointer` beside the writer, so
-    /// this is only the bound on the WAL: 16,000 pages of 8 KiB, 128 MiB.
+    /// this is only the bound on the WAL: 16,000 pages, 64 MiB of 4 KiB pages.
     public static let walAutocheckpointPages = 16000
 
     /// Opens or creates the database at `path`: WAL journal, synchronous=FULL (every COMMIT is
     /// fsynced before it returns), 5 s busy timeout, schema created if missing.
     /// `cacheKiB` bounds this connection's page cache (its memory grows up to that much).
-    public init(path: String, cacheKiB: Int = Store.defaultCacheKiB) throws {
+    public convenience init(path: String, cacheKiB: Int = Store.defaultCacheKiB) throws {
+        try self.init(path: path, cacheKiB: cacheKiB, slotOf: KeySlot.of)
+    }
+
+    /// The slot function is `KeySlot.of` outside tests; a test passes one with many collisions
+    /// to exercise `kv_spill`. A database must always be opened with the same function.
+    init(path: String, cacheKiB: Int, slotOf: @escaping (String) -> Int64) throws {
         precondition(cacheKiB > 0, "cacheKiB must be positive")
+        self.slotOf = slotOf
         let db = try Store.openConnection(path: path, cacheKiB: cacheKiB)
         do {
             statements = try Statements(db: db)
@@ -56,6 +73,7 @@ public final class Store: @unchecked Sendable {
         }
         self.db = db
         self.path = path
+        try finishMigration()
     }
 
     deinit {
@@ -90,11 +108,31 @@ public final class Store: @unchecked Sendable {
         try Self.execute(db!, "COMMIT")
     }
 
+    /// Starts a read transaction whose snapshot is taken at the first read after it. A run of
+    /// gets inside one transaction costs one pair of WAL-index locks (`fcntl` calls) instead of a
+    /// pair per get; the caller ends it with `endRead()` before it needs to see later commits.
+    public func beginRead() throws {
+        try live().beginRead.run()
+    }
+
+    /// Ends the transaction of `beginRead()`; does nothing when none is open.
+    public func endRead() throws {
+        let s = try live()
+        guard sqlite3_get_autocommit(db!) == 0 else { return }
+        try s.commit.run()
+    }
+
     public func get(_ key: String) throws -> [UInt8]? {
-        let statement = try live().selectValue
+        let s = try live()
+        let statement = s.selectSlot
         defer { statement.reset() }
-        try statement.bind(1, text: key)
-        return try statement.step() ? statement.blob(0) : nil
+        try statement.bind(1, int64: slotOf(key))
+        guard try statement.step() else { return nil }  // an empty slot: no such key anywhere
+        if statement.textEquals(0, key) { return statement.blob(1) }
+        let spill = s.selectSpill
+        defer { spill.reset() }
+        try spill.bind(1, text: key)
+        return try spill.step() ? spill.blob(0) : nil
     }
 
     /// The highest sequence number applied (or set by `reset`); 0 for a new database.
@@ -115,37 +153,61 @@ public final class Store: @unchecked Sendable {
         return Int(statement.int64(0))
     }
 
-    /// Snapshot chunk for state transfer: rows with key > `after` (nil: from the start), in key
-    /// order, at most `limit` rows and stopping once the summed key+value bytes reach `byteLimit`
-    /// (always at least one row if any remain). Each call reads its own snapshot of the database;
-    /// pages are consistent with each other only if nothing writes in between.
-    public func scan(after: String?, limit: Int, byteLimit: Int) throws -> [(key: String, value: [UInt8])] {
+    /// Snapshot chunk for state transfer: the rows after `cursor`, at most `limit` of them and
+    /// stopping once the summed key+value bytes reach `byteLimit` (always at least one row if any
+    /// remain); an empty page ends the scan. The order (`ScanCursor`) is not key order. Each call
+    /// reads its own snapshot of the database unless a transaction is open (`beginSnapshot`);
+    /// pages are consistent with each other only inside one.
+    public func scan(after cursor: ScanCursor, limit: Int, byteLimit: Int) throws -> ScanPage {
         precondition(limit > 0, "scan limit must be positive")
         precondition(byteLimit > 0, "scan byteLimit must be positive")
         let s = try live()
-        let statement = after == nil ? s.scanFirst : s.scanAfter
-        defer { statement.reset() }
-        if let after {
-            try statement.bind(1, text: after)
-            try statement.bind(2, int64: Int64(limit))
-        } else {
-            try statement.bind(1, int64: Int64(limit))
-        }
         var rows: [(key: String, value: [UInt8])] = []
         var bytes = 0
+        var next = cursor
+        if case .spill = cursor.position {} else {
+            let statement = s.scanSlots
+            defer { statement.reset() }
+            if case .slot(let id) = cursor.position {
+                try statement.bind(1, int64: id)
+            } else {
+                try statement.bind(1, int64: -1)  // slots are never negative
+            }
+            try statement.bind(2, int64: Int64(limit))
+            while try statement.step() {
+                let row = (key: statement.text(1), value: statement.blob(2))
+                rows.append(row)
+                next = ScanCursor(position: .slot(statement.int64(0)))
+                bytes += row.key.utf8.count + row.value.count
+                if bytes >= byteLimit { return ScanPage(rows: rows, next: next) }
+            }
+            if !rows.isEmpty { return ScanPage(rows: rows, next: next) }
+        }
+        // The slots are done: the spilled rows follow, in key order.
+        let statement: Statement
+        if case .spill(let key) = cursor.position {
+            statement = s.scanSpillAfter
+            try statement.bind(1, text: key)
+            try statement.bind(2, int64: Int64(limit))
+        } else {
+            statement = s.scanSpillFirst
+            try statement.bind(1, int64: Int64(limit))
+        }
+        defer { statement.reset() }
         while try statement.step() {
             let row = (key: statement.text(0), value: statement.blob(1))
             rows.append(row)
+            next = ScanCursor(position: .spill(row.key))
             bytes += row.key.utf8.count + row.value.count
             if bytes >= byteLimit { break }
         }
-        return rows
+        return ScanPage(rows: rows, next: next)
     }
 
     /// All rows in key order, at most `limit` of them (for tests and replica comparison).
     public func allRows(limit: Int) throws -> [(key: String, value: [UInt8])] {
         precondition(limit >= 0, "allRows limit must not be negative")
-        let statement = try live().scanFirst
+        let statement = try live().allRowsByKey
         defer { statement.reset() }
         try statement.bind(1, int64: Int64(limit))
         var rows: [(key: String, value: [UInt8])] = []
@@ -182,10 +244,7 @@ public final class Store: @unchecked Sendable {
                 if let value = update.value {
                     try upsert(s, key: update.key, value: value, seq: update.seq)
                 } else {
-                    let statement = s.deleteKey
-                    defer { statement.reset() }
-                    try statement.bind(1, text: update.key)
-                    try statement.run()
+                    try delete(s, key: update.key)
                 }
             }
             try writeMeta(s, .lastSeq, last.seq)
@@ -251,6 +310,7 @@ public final class Store: @unchecked Sendable {
         let s = try live()
         try inTransaction(s) {
             try s.deleteAll.run()
+            try s.deleteAllSpill.run()
             try s.deleteAllOutcomes.run()
             try writeMeta(s, .lastSeq, lastSeq)
         }
@@ -307,13 +367,67 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    private func upsert(_ s: Statements, key: String, value: [UInt8], seq: UInt64) throws {
-        let statement = s.upsertRow
+    /// What holds `key`'s slot in `kv`.
+    private enum SlotState { case empty, thisKey, otherKey }
+
+    private func slotState(_ s: Statements, _ slot: Int64, _ key: String) throws -> SlotState {
+        let statement = s.selectSlotKey
         defer { statement.reset() }
-        try statement.bind(1, text: key)
-        try statement.bind(2, blob: value)
-        try statement.bind(3, int64: Int64(bitPattern: seq))
+        try statement.bind(1, int64: slot)
+        guard try statement.step() else { return .empty }
+        return statement.textEquals(0, key) ? .thisKey : .otherKey
+    }
+
+    private func upsert(_ s: Statements, key: String, value: [UInt8], seq: UInt64) throws {
+        let slot = slotOf(key)
+        let statement: Statement
+        switch try slotState(s, slot, key) {
+        case .empty: statement = s.insertSlot
+        case .thisKey: statement = s.updateSlot
+        case .otherKey: statement = s.upsertSpill  // a collision: the key lives in kv_spill
+        }
+        defer { statement.reset() }
+        try statement.bind(1, int64: slot)
+        try statement.bind(2, text: key)
+        try statement.bind(3, blob: value)
+        try statement.bind(4, int64: Int64(bitPattern: seq))
         try statement.run()
+    }
+
+    private func delete(_ s: Statements, key: String) throws {
+        let slot = slotOf(key)
+        switch try slotState(s, slot, key) {
+        case .empty:
+            return
+        case .otherKey:
+            let statement = s.deleteSpill
+            defer { statement.reset() }
+            try statement.bind(1, text: key)
+            try statement.run()
+        case .thisKey:
+            let statement = s.deleteSlot
+            defer { statement.reset() }
+            try statement.bind(1, int64: slot)
+            try statement.run()
+            // Keep the spill invariant: a spilled key of this slot moves into it.
+            let spilled = s.firstSpillOfSlot
+            defer { spilled.reset() }
+            try spilled.bind(1, int64: slot)
+            guard try spilled.step() else { return }
+            let moved = (key: spilled.text(0), value: spilled.blob(1), seq: spilled.int64(2))
+            spilled.reset()
+            let remove = s.deleteSpill
+            defer { remove.reset() }
+            try remove.bind(1, text: moved.key)
+            try remove.run()
+            let insert = s.insertSlot
+            defer { insert.reset() }
+            try insert.bind(1, int64: slot)
+            try insert.bind(2, text: moved.key)
+            try insert.bind(3, blob: moved.value)
+            try insert.bind(4, int64: moved.seq)
+            try insert.run()
+        }
     }
 
     private func insertOutcome(_ s: Statements, _ outcome: StoredOutcome) throws {
@@ -378,11 +492,15 @@ public final class Store: @unchecked Sendable {
             _ = try queryText(db, "PRAGMA wal_autocheckpoint=\(walAutocheckpointPages)")
             // After a checkpoint has emptied the WAL, the next writer truncates the file to this
             // size instead of leaving it at its largest.
-            _ = try queryText(db, "PRAGMA journal_size_limit=\(walAutocheckpointPages * newPageSize)")
+            let pageSize = Int(try queryText(db, "PRAGMA page_size")) ?? newPageSize
+            _ = try queryText(db, "PRAGMA journal_size_limit=\(walAutocheckpointPages * pageSize)")
             // Creating a table that exists takes no write lock, so opening a second connection
             // (a reader) on a live database does not contend with the writer.
+            try migrateLayout(db)
             try execute(db, """
-                CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value BLOB NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS kv(id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS kv_spill(key TEXT PRIMARY KEY, id INTEGER NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
+                CREATE INDEX IF NOT EXISTS kv_spill_slot ON kv_spill(id);
                 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS outcomes(seq INTEGER PRIMARY KEY, client INTEGER NOT NULL,
                     request INTEGER NOT NULL, kind INTEGER NOT NULL, old BLOB);
@@ -392,6 +510,54 @@ public final class Store: @unchecked Sendable {
             throw error
         }
         return db
+    }
+
+    /// The old layout's table while a conversion is under way.
+    static let oldLayoutTable = "kv_without_rowid"
+
+    /// First step of converting a database of the old layout (`kv ... WITHOUT ROWID`): the old
+    /// table is renamed, and the schema statement after this creates the new tables. The rows
+    /// are copied by `finishMigration` once the statements exist. The check is repeated under
+    /// the write lock, since two connections may open the file at once.
+    private static func migrateLayout(_ db: OpaquePointer) throws {
+        func isOldLayout() throws -> Bool {
+            let statement = try Statement(db: db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'kv'")
+            defer { statement.finalize() }
+            return try statement.step() && statement.text(0).uppercased().contains("WITHOUT ROWID")
+        }
+        guard try isOldLayout() else { return }
+        try execute(db, "BEGIN IMMEDIATE")
+        do {
+            if try isOldLayout() {
+                try execute(db, "ALTER TABLE kv RENAME TO \(oldLayoutTable)")
+            }
+            try execute(db, "COMMIT")
+        } catch {
+            if sqlite3_get_autocommit(db) == 0 { try? execute(db, "ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Second step: copies the old table's rows into their slots and drops it, in one
+    /// transaction, so a crash halfway leaves the old table whole and the next open starts over.
+    private func finishMigration() throws {
+        func oldTableExists(_ db: OpaquePointer) throws -> Bool {
+            let statement = try Statement(db: db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '\(Self.oldLayoutTable)'")
+            defer { statement.finalize() }
+            return try statement.step()
+        }
+        let s = try live()
+        guard let db, try oldTableExists(db) else { return }
+        try inTransaction(s) {
+            guard try oldTableExists(db) else { return }
+            let rows = try Statement(db: db, sql: "SELECT key, value, seq FROM \(Self.oldLayoutTable)")
+            defer { rows.finalize() }
+            while try rows.step() {
+                try upsert(s, key: rows.text(0), value: rows.blob(1), seq: UInt64(bitPattern: rows.int64(2)))
+            }
+            rows.reset()
+            try Self.execute(db, "DROP TABLE \(Self.oldLayoutTable)")
+        }
     }
 
     private static func execute(_ db: OpaquePointer, _ sql: String) throws {
@@ -423,15 +589,25 @@ private enum MetaName: String {
 /// Every statement the store runs, prepared once when it opens.
 private struct Statements {
     let begin: Statement
+    let beginRead: Statement
     let commit: Statement
     let rollback: Statement
-    let selectValue: Statement
-    let upsertRow: Statement
-    let deleteKey: Statement
+    let selectSlot: Statement
+    let selectSlotKey: Statement
+    let insertSlot: Statement
+    let updateSlot: Statement
+    let deleteSlot: Statement
+    let selectSpill: Statement
+    let upsertSpill: Statement
+    let deleteSpill: Statement
+    let firstSpillOfSlot: Statement
     let deleteAll: Statement
+    let deleteAllSpill: Statement
     let countRows: Statement
-    let scanFirst: Statement
-    let scanAfter: Statement
+    let scanSlots: Statement
+    let scanSpillFirst: Statement
+    let scanSpillAfter: Statement
+    let allRowsByKey: Statement
     let selectMeta: Statement
     let upsertMeta: Statement
     let insertOutcome: Statement
@@ -441,18 +617,31 @@ private struct Statements {
 
     init(db: OpaquePointer) throws {
         begin = try Statement(db: db, sql: "BEGIN IMMEDIATE")
+        beginRead = try Statement(db: db, sql: "BEGIN DEFERRED")
         commit = try Statement(db: db, sql: "COMMIT")
         rollback = try Statement(db: db, sql: "ROLLBACK")
-        selectValue = try Statement(db: db, sql: "SELECT value FROM kv WHERE key = ?1")
-        upsertRow = try Statement(db: db, sql: """
-            INSERT INTO kv(key, value, seq) VALUES (?1, ?2, ?3)
+        selectSlot = try Statement(db: db, sql: "SELECT key, value FROM kv WHERE id = ?1")
+        selectSlotKey = try Statement(db: db, sql: "SELECT key FROM kv WHERE id = ?1")
+        insertSlot = try Statement(db: db, sql: "INSERT INTO kv(id, key, value, seq) VALUES (?1, ?2, ?3, ?4)")
+        updateSlot = try Statement(db: db, sql: "UPDATE kv SET value = ?3, seq = ?4 WHERE id = ?1 AND key = ?2")
+        deleteSlot = try Statement(db: db, sql: "DELETE FROM kv WHERE id = ?1")
+        selectSpill = try Statement(db: db, sql: "SELECT value FROM kv_spill WHERE key = ?1")
+        upsertSpill = try Statement(db: db, sql: """
+            INSERT INTO kv_spill(id, key, value, seq) VALUES (?1, ?2, ?3, ?4)
             ON CONFLICT(key) DO UPDATE SET value = excluded.value, seq = excluded.seq
             """)
-        deleteKey = try Statement(db: db, sql: "DELETE FROM kv WHERE key = ?1")
+        deleteSpill = try Statement(db: db, sql: "DELETE FROM kv_spill WHERE key = ?1")
+        firstSpillOfSlot = try Statement(db: db, sql: "SELECT key, value, seq FROM kv_spill WHERE id = ?1 ORDER BY key LIMIT 1")
         deleteAll = try Statement(db: db, sql: "DELETE FROM kv")
-        countRows = try Statement(db: db, sql: "SELECT count(*) FROM kv")
-        scanFirst = try Statement(db: db, sql: "SELECT key, value FROM kv ORDER BY key LIMIT ?1")
-        scanAfter = try Statement(db: db, sql: "SELECT key, value FROM kv WHERE key > ?1 ORDER BY key LIMIT ?2")
+        deleteAllSpill = try Statement(db: db, sql: "DELETE FROM kv_spill")
+        countRows = try Statement(db: db, sql: "SELECT (SELECT count(*) FROM kv) + (SELECT count(*) FROM kv_spill)")
+        scanSlots = try Statement(db: db, sql: "SELECT id, key, value FROM kv WHERE id > ?1 ORDER BY id LIMIT ?2")
+        scanSpillFirst = try Statement(db: db, sql: "SELECT key, value FROM kv_spill ORDER BY key LIMIT ?1")
+        scanSpillAfter = try Statement(db: db, sql: "SELECT key, value FROM kv_spill WHERE key > ?1 ORDER BY key LIMIT ?2")
+        allRowsByKey = try Statement(db: db, sql: """
+            SELECT key, value FROM (SELECT key, value FROM kv UNION ALL SELECT key, value FROM kv_spill)
+            ORDER BY key LIMIT ?1
+            """)
         selectMeta = try Statement(db: db, sql: "SELECT value FROM meta WHERE name = ?1")
         upsertMeta = try Statement(db: db, sql: """
             INSERT INTO meta(name, value) VALUES (?1, ?2)
@@ -466,9 +655,10 @@ private struct Statements {
     }
 
     func finalizeAll() {
-        for statement in [begin, commit, rollback, selectValue, upsertRow, deleteKey, deleteAll,
-                          countRows, scanFirst, scanAfter, selectMeta, upsertMeta, insertOutcome, pruneOutcomes,
-                          scanOutcomes, deleteAllOutcomes] {
+        for statement in [begin, beginRead, commit, rollback, selectSlot, selectSlotKey, insertSlot, updateSlot, deleteSlot,
+                          selectSpill, upsertSpill, deleteSpill, firstSpillOfSlot, deleteAll, deleteAllSpill, countRows,
+                          scanSlots, scanSpillFirst, scanSpillAfter, allRowsByKey, selectMeta, upsertMeta, insertOutcome,
+                          pruneOutcomes, scanOutcomes, deleteAllOutcomes] {
             statement.finalize()
         }
     }
