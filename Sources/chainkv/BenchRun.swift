@@ -37,6 +37,8 @@ struct BenchRun: AsyncParsableCommand {
     @Option(help: "Connections used by the preload.") var preloadClients = 8
     @Option(help: "Writes in flight per preload connection.") var preloadPipeline = 128
     @Option(help: "Longest preload, in seconds.") var preloadTimeout: Double = 1800
+    @Option(help: "After a preload, write the machine's dirty pages to disk (sync) and wait this many seconds before measuring (0: measure at once).")
+    var settle: Double = 0
     @Option(help: "Seed of keys, values and request choice: the same seed gives the same keys.") var seed: UInt64 = 1
     @Option(help: "Seconds a request may keep retrying before it counts as an error.") var timeout: Double = 10
     @Option(help: "ZooKeeper: parent znode of the benchmark's znodes.") var zkParent = "/chainkv-bench"
@@ -62,6 +64,7 @@ struct BenchRun: AsyncParsableCommand {
         _ = try plan()
         guard ops >= 1 else { throw ValidationError("--ops must be at least 1") }
         guard duration > 0, warmup >= 0, timeout > 0 else { throw ValidationError("--duration, --timeout must be positive, --warmup not negative") }
+        guard (0...600).contains(settle) else { throw ValidationError("--settle: 0 to 600 seconds") }
         guard ["auto", "always", "skip"].contains(preload) else { throw ValidationError("--preload: auto, always or skip") }
         guard (1...256).contains(preloadClients), (1...1024).contains(preloadPipeline) else {
             throw ValidationError("--preload-clients 1-256, --preload-pipeline 1-1024")
@@ -169,6 +172,17 @@ struct BenchRun: AsyncParsableCommand {
                 let before = loaded[point.sizes.key]
                 let count = before?.value == point.sizes.value ? max(before!.count, entryCount) : entryCount
                 loaded[point.sizes.key] = (point.sizes.value, count)
+                if settle > 0 {
+                    // A large preload leaves GBs of dirty pages that the kernel writes back over the
+                    // next seconds, on the same 2 cores: reads measured then measure that writeback.
+                    let started = benchNow()
+                    sync()
+                    try await Task.sleep(nanoseconds: UInt64(settle * 1e9))
+                    if progress {
+                        benchStderr(String(format: "bench: settled %.1f s after the preload (sync, then %.0f s)\n",
+                                           Double(benchNow() - started) / 1e9, settle))
+                    }
+                }
             }
 
             var result = try await Self.measure(target: target, keys: keys, values: values, point: point,
