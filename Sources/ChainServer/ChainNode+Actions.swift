@@ -9,11 +9,30 @@ extension ChainNode {
         for action in actions { send(action) }
     }
 
+    /// Updates to persist are handed to the committer once per turn of the event loop, not one
+    /// by one: a burst of forwards read in one turn then wakes the committer once and becomes one
+    /// group commit (one fsync), where handing over the first alone made it commit that one and
+    /// the rest in a second batch. Flushed by `flush()` and by a task queued with the first one.
+    func queuePersist(_ update: StoredUpdate) {
+        if persistQueue.isEmpty {
+            loop.execute { self.submitPersists() }
+        }
+        persistQueue.append(update)
+    }
+
+    /// Hands the queued updates to the committer, in order.
+    func submitPersists() {
+        loop.preconditionInEventLoop()
+        guard !persistQueue.isEmpty else { return }
+        committer.submit(contentsOf: persistQueue)
+        persistQueue.removeAll(keepingCapacity: true)
+    }
+
     func send(_ action: ReplicaAction) {
         switch action {
         case .persist(let u, let outcome):
             let stored = outcome.flatMap { reply in u.request.map { Outcomes.stored(reply, seq: u.seq, request: $0) } }
-            committer.submit(StoredUpdate(seq: u.seq, key: u.key, value: u.value, outcome: stored))
+            queuePersist(StoredUpdate(seq: u.seq, key: u.key, value: u.value, outcome: stored))
         case .forward(let to, let epoch, let u):
             // Dropped while the link is down: the core resends everything unacknowledged on link-up.
             guard let link = successorLink, link.node == to else { return }

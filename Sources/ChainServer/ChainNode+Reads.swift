@@ -41,6 +41,8 @@ extension ChainNode {
     /// `committer.withExclusiveStore`, then a fresh read snapshot, since `body` writes outside
     /// the committer's batches.
     func withWriter<T: Sendable>(_ body: @Sendable (Store) throws -> T) throws -> T {
+        // Updates the core asked to persist before this come first, as the core ordered them.
+        submitPersists()
         defer { endReadBatch() }
         return try committer.withExclusiveStore(body)
     }

@@ -24,6 +24,8 @@ final class ChainNode: @unchecked Sendable {
     let reader: Store
     /// True while `reader` has a read transaction open (see ChainNode+Reads).
     var readBatchOpen = false
+    /// Updates to persist not yet handed to the committer (see `queuePersist`).
+    var persistQueue: [StoredUpdate] = []
     let committer: GroupCommitter
     /// Set once ZooKeeper is connected; leader writes go through it.
     var coordination: CoordinationDriver?
@@ -292,6 +294,7 @@ final class ChainNode: @unchecked Sendable {
     }
 
     func flush() {
+        submitPersists()
         guard !unflushed.isEmpty else { return }
         for channel in unflushed.values { channel.flush() }
         unflushed.removeAll(keepingCapacity: true)
