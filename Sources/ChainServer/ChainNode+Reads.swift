@@ -43,6 +43,8 @@ extension ChainNode {
     func withWriter<T: Sendable>(_ body: @Sendable (Store) throws -> T) throws -> T {
         // Updates the core asked to persist before this come first, as the core ordered them.
         submitPersists()
+        // No snapshot stays open while the job waits for the committer (it may wait for an fsync).
+        endReadBatch()
         defer { endReadBatch() }
         return try committer.withExclusiveStore(body)
     }

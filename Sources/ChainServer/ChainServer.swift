@@ -156,6 +156,8 @@ public final class ChainServer: Service, @unchecked Sendable {
             try? await node.loop.submit {
                 for channel in node.clients.values { channel.close(promise: nil) }
                 node.successorLink?.close()
+                // Updates queued this turn reach the committer, which commits them before it stops.
+                node.submitPersists()
             }.get()
         }
         try? await group?.shutdownGracefully()

@@ -137,7 +137,9 @@ final class Statement {
         var key = key
         return key.withUTF8 { utf8 in
             guard utf8.count == count else { return false }
-            guard count > 0, let chars, let base = utf8.baseAddress else { return true }
+            guard count > 0 else { return true }
+            // No text pointer for a non-empty value: SQLite ran out of memory; never a match.
+            guard let chars, let base = utf8.baseAddress else { return false }
             return memcmp(chars, base, count) == 0
         }
     }

@@ -64,7 +64,7 @@ public final class Store: @unchecked Sendable {
     init(path: String, cacheKiB: Int, slotOf: @escaping (String) -> Int64) throws {
         precondition(cacheKiB > 0, "cacheKiB must be positive")
         self.slotOf = slotOf
-        let db = try Store.openConnection(path: path, cacheKiB: cacheKiB)
+        let (db, migrating) = try Store.openConnection(path: path, cacheKiB: cacheKiB)
         do {
             statements = try Statements(db: db)
         } catch {
@@ -73,7 +73,14 @@ public final class Store: @unchecked Sendable {
         }
         self.db = db
         self.path = path
-        try finishMigration()
+        if migrating {
+            do {
+                try finishMigration()
+            } catch {
+                close()
+                throw error
+            }
+        }
     }
 
     deinit {
@@ -111,15 +118,26 @@ public final class Store: @unchecked Sendable {
     /// Starts a read transaction whose snapshot is taken at the first read after it. A run of
     /// gets inside one transaction costs one pair of WAL-index locks (`fcntl` calls) instead of a
     /// pair per get; the caller ends it with `endRead()` before it needs to see later commits.
+    /// Not for a connection that also uses `beginSnapshot` (both end with the same COMMIT).
     public func beginRead() throws {
-        try live().beginRead.run()
+        let s = try live()
+        // A transaction left open by a failed end would make BEGIN fail on every later read and
+        // pin the WAL: drop it first (a read transaction has nothing to lose).
+        if sqlite3_get_autocommit(db!) == 0 { try s.rollback.run() }
+        try s.beginRead.run()
     }
 
-    /// Ends the transaction of `beginRead()`; does nothing when none is open.
+    /// Ends the transaction of `beginRead()`; does nothing when none is open. If COMMIT fails,
+    /// the transaction is rolled back before the error is thrown, so it never stays open.
     public func endRead() throws {
         let s = try live()
         guard sqlite3_get_autocommit(db!) == 0 else { return }
-        try s.commit.run()
+        do {
+            try s.commit.run()
+        } catch {
+            if sqlite3_get_autocommit(db!) == 0 { try? s.rollback.run() }
+            throw error
+        }
     }
 
     public func get(_ key: String) throws -> [UInt8]? {
@@ -457,7 +475,8 @@ public final class Store: @unchecked Sendable {
         try statement.run()
     }
 
-    private static func openConnection(path: String, cacheKiB: Int) throws -> OpaquePointer {
+    /// The connection, and whether it is inside the transaction converting an old layout.
+    private static func openConnection(path: String, cacheKiB: Int) throws -> (OpaquePointer, migrating: Bool) {
         var handle: OpaquePointer?
         // NOMUTEX: SQLite's own per-connection mutex is redundant, since one thread at a time uses the store.
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -467,6 +486,7 @@ public final class Store: @unchecked Sendable {
             sqlite3_close_v2(handle)
             throw error
         }
+        var migrating = false
         do {
             sqlite3_extended_result_codes(db, 1)
             // Waiting for another connection's write lock beats failing at once with SQLITE_BUSY.
@@ -496,11 +516,11 @@ public final class Store: @unchecked Sendable {
             _ = try queryText(db, "PRAGMA journal_size_limit=\(walAutocheckpointPages * pageSize)")
             // Creating a table that exists takes no write lock, so opening a second connection
             // (a reader) on a live database does not contend with the writer.
-            try migrateLayout(db)
+            migrating = try migrateLayout(db)
             try execute(db, """
                 CREATE TABLE IF NOT EXISTS kv(id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS kv_spill(key TEXT PRIMARY KEY, id INTEGER NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
-                CREATE INDEX IF NOT EXISTS kv_spill_slot ON kv_spill(id);
+                CREATE INDEX IF NOT EXISTS kv_spill_slot_key ON kv_spill(id, key);
                 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS outcomes(seq INTEGER PRIMARY KEY, client INTEGER NOT NULL,
                     request INTEGER NOT NULL, kind INTEGER NOT NULL, old BLOB);
@@ -509,47 +529,45 @@ public final class Store: @unchecked Sendable {
             sqlite3_close_v2(db)
             throw error
         }
-        return db
+        return (db, migrating)
     }
 
     /// The old layout's table while a conversion is under way.
     static let oldLayoutTable = "kv_without_rowid"
 
-    /// First step of converting a database of the old layout (`kv ... WITHOUT ROWID`): the old
-    /// table is renamed, and the schema statement after this creates the new tables. The rows
-    /// are copied by `finishMigration` once the statements exist. The check is repeated under
-    /// the write lock, since two connections may open the file at once.
-    private static func migrateLayout(_ db: OpaquePointer) throws {
+    /// Converting a database of the old layout (`kv ... WITHOUT ROWID`) is one transaction: this
+    /// begins it and renames the old table; `openConnection` then creates the new tables inside
+    /// it, and `finishMigration` (once the statements are prepared) copies the rows, drops the old
+    /// table and commits. A crash anywhere before that commit leaves the old layout whole. Returns
+    /// true when the transaction is open. The check is repeated under the write lock, since two
+    /// connections may open the file at once.
+    private static func migrateLayout(_ db: OpaquePointer) throws -> Bool {
         func isOldLayout() throws -> Bool {
             let statement = try Statement(db: db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'kv'")
             defer { statement.finalize() }
             return try statement.step() && statement.text(0).uppercased().contains("WITHOUT ROWID")
         }
-        guard try isOldLayout() else { return }
+        guard try isOldLayout() else { return false }
         try execute(db, "BEGIN IMMEDIATE")
         do {
-            if try isOldLayout() {
-                try execute(db, "ALTER TABLE kv RENAME TO \(oldLayoutTable)")
+            guard try isOldLayout() else {
+                try execute(db, "COMMIT")
+                return false
             }
-            try execute(db, "COMMIT")
+            try execute(db, "ALTER TABLE kv RENAME TO \(oldLayoutTable)")
+            return true
         } catch {
             if sqlite3_get_autocommit(db) == 0 { try? execute(db, "ROLLBACK") }
             throw error
         }
     }
 
-    /// Second step: copies the old table's rows into their slots and drops it, in one
-    /// transaction, so a crash halfway leaves the old table whole and the next open starts over.
+    /// Ends the conversion `migrateLayout` began: every old row into its slot, the old table
+    /// dropped, then COMMIT.
     private func finishMigration() throws {
-        func oldTableExists(_ db: OpaquePointer) throws -> Bool {
-            let statement = try Statement(db: db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '\(Self.oldLayoutTable)'")
-            defer { statement.finalize() }
-            return try statement.step()
-        }
         let s = try live()
-        guard let db, try oldTableExists(db) else { return }
-        try inTransaction(s) {
-            guard try oldTableExists(db) else { return }
+        guard let db else { return }
+        do {
             let rows = try Statement(db: db, sql: "SELECT key, value, seq FROM \(Self.oldLayoutTable)")
             defer { rows.finalize() }
             while try rows.step() {
@@ -557,6 +575,10 @@ public final class Store: @unchecked Sendable {
             }
             rows.reset()
             try Self.execute(db, "DROP TABLE \(Self.oldLayoutTable)")
+            try s.commit.run()
+        } catch {
+            if sqlite3_get_autocommit(db) == 0 { try? s.rollback.run() }
+            throw error
         }
     }
 

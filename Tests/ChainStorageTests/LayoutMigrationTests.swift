@@ -1,5 +1,5 @@
 import CSQLite
-import ChainStorage
+@testable import ChainStorage
 import XCTest
 
 /// Databases written before the `kv` table became a rowid table (it was `WITHOUT ROWID`) must open
@@ -39,6 +39,22 @@ final class LayoutMigrationTests: XCTestCase {
         exec("COMMIT")
     }
 
+    /// Rows of `sql` (one text column) through libsqlite3, bypassing the store.
+    private func texts(_ path: String, _ sql: String) throws -> [String] {
+        var handle: OpaquePointer?
+        XCTAssertEqual(sqlite3_open(path, &handle), SQLITE_OK)
+        let db = try XCTUnwrap(handle)
+        defer { sqlite3_close(db) }
+        var statement: OpaquePointer?
+        XCTAssertEqual(sqlite3_prepare_v2(db, sql, -1, &statement, nil), SQLITE_OK, sql)
+        defer { sqlite3_finalize(statement) }
+        var rows: [String] = []
+        while sqlite3_step(statement) == SQLITE_ROW {
+            rows.append(String(cString: sqlite3_column_text(statement, 0)))
+        }
+        return rows
+    }
+
     private func kvTableSQL(_ path: String) throws -> String {
         var handle: OpaquePointer?
         XCTAssertEqual(sqlite3_open(path, &handle), SQLITE_OK)
@@ -69,6 +85,9 @@ final class LayoutMigrationTests: XCTestCase {
             XCTAssertEqual(try store.get(key), value, key)
         }
         XCTAssertEqual(try store.outcome(seq: 900)?.client, 11)
+        XCTAssertEqual(try texts(path, "SELECT name FROM sqlite_master WHERE name = '\(Store.oldLayoutTable)'"), [], "the old table is left")
+        let seqs = try texts(path, "SELECT key || '=' || seq FROM kv UNION ALL SELECT key || '=' || seq FROM kv_spill")
+        XCTAssertEqual(Set(seqs), Set(rows.map { "\($0.0)=\($0.2)" }), "seq columns changed")
         let sorted = rows.map(\.0).sorted(by: utf8Less)
         XCTAssertEqual(try store.allRows(limit: 1000).map(\.key), sorted)
 
@@ -82,5 +101,19 @@ final class LayoutMigrationTests: XCTestCase {
         second.close()
         let reopened = try Store(path: path)
         XCTAssertEqual(try reopened.count(), rows.count + 1)
+    }
+
+    /// Old rows whose slots collide are converted too: one into the slot, the rest into kv_spill.
+    func testConversionFilesCollidingKeysInTheSpillTable() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory.appendingPathComponent("old.sqlite").path
+        let rows = (0..<40).map { ("key-\($0)", [UInt8($0)], Int64($0 + 1)) }
+        try writeOldLayout(at: path, rows: rows)
+        let slot: (String) -> Int64 = { Int64($0.utf8.count % 2) }  // two slots for 40 keys
+        let store = try Store(path: path, cacheKiB: 1024, slotOf: slot)
+        XCTAssertEqual(try store.count(), 40)
+        for (key, value, _) in rows { XCTAssertEqual(try store.get(key), value, key) }
+        XCTAssertEqual(try texts(path, "SELECT count(*) FROM kv"), ["2"])
+        XCTAssertEqual(try texts(path, "SELECT count(*) FROM kv_spill"), ["38"])
     }
 }
