@@ -104,15 +104,13 @@ public final class Store: @unchecked Sendable {
     /// state, however much another connection commits meanwhile (WAL keeps the old pages). State
     /// transfer pages through a whole database this way and gets one consistent snapshot.
     public func beginSnapshot() throws {
-        _ = try live()
-        try Self.execute(db!, "BEGIN DEFERRED")
+        try live().beginRead.run()
         // A deferred transaction takes its snapshot at the first read: take it now.
         _ = try lastSeq()
     }
 
     public func endSnapshot() throws {
-        _ = try live()
-        try Self.execute(db!, "COMMIT")
+        try live().commit.run()
     }
 
     /// Starts a read transaction whose snapshot is taken at the first read after it. A run of
@@ -404,11 +402,16 @@ public final class Store: @unchecked Sendable {
         case .thisKey: statement = s.updateSlot
         case .otherKey: statement = s.upsertSpill  // a collision: the key lives in kv_spill
         }
+        try writeRow(statement, slot: slot, key: key, value: value, seq: Int64(bitPattern: seq))
+    }
+
+    /// Runs one of the row writes, which all take (slot, key, value, seq) as ?1..?4.
+    private func writeRow(_ statement: Statement, slot: Int64, key: String, value: [UInt8], seq: Int64) throws {
         defer { statement.reset() }
         try statement.bind(1, int64: slot)
         try statement.bind(2, text: key)
         try statement.bind(3, blob: value)
-        try statement.bind(4, int64: Int64(bitPattern: seq))
+        try statement.bind(4, int64: seq)
         try statement.run()
     }
 
@@ -438,13 +441,7 @@ public final class Store: @unchecked Sendable {
             defer { remove.reset() }
             try remove.bind(1, text: moved.key)
             try remove.run()
-            let insert = s.insertSlot
-            defer { insert.reset() }
-            try insert.bind(1, int64: slot)
-            try insert.bind(2, text: moved.key)
-            try insert.bind(3, blob: moved.value)
-            try insert.bind(4, int64: moved.seq)
-            try insert.run()
+            try writeRow(s.insertSlot, slot: slot, key: moved.key, value: moved.value, seq: moved.seq)
         }
     }
 
@@ -514,9 +511,9 @@ public final class Store: @unchecked Sendable {
             // size instead of leaving it at its largest.
             let pageSize = Int(try queryText(db, "PRAGMA page_size")) ?? newPageSize
             _ = try queryText(db, "PRAGMA journal_size_limit=\(walAutocheckpointPages * pageSize)")
+            migrating = try migrateLayout(db)
             // Creating a table that exists takes no write lock, so opening a second connection
             // (a reader) on a live database does not contend with the writer.
-            migrating = try migrateLayout(db)
             try execute(db, """
                 CREATE TABLE IF NOT EXISTS kv(id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS kv_spill(key TEXT PRIMARY KEY, id INTEGER NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
