@@ -126,12 +126,9 @@ struct BenchReport: ParsableCommand {
         return runs.sorted { $0.throughput < $1.throughput }[(runs.count - 1) / 2]
     }
 
-    /// The median (the mean of the middle two for an even count), or nil for none.
+    /// The median (the lower middle one for an even count, as `medianRun`), or nil for none.
     static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let mid = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+        values.isEmpty ? nil : values.sorted()[(values.count - 1) / 2]
     }
 
     /// Issue 5's targets, from the comparison points (the median run of a repeated row); the
