@@ -112,14 +112,6 @@ struct BenchReport: ParsableCommand {
         return md
     }
 
-    /// Write rates of the `chain-length` rows (32 closed-loop clients) of an `nodes`-server chain, in run order.
-    static func lengthRates(_ points: [BenchPoint], nodes: Int) -> [Double] {
-        points.filter {
-            $0.tag == "chain-length" && $0.target == "chainkv" && $0.nodes == nodes && $0.mix == "0:100" && $0.clients == 32
-                && $0.pipeline == 1
-        }.compactMap { $0.operations["put"]?.throughput }
-    }
-
     /// The run with the median throughput (the lower middle one for an even count), or nil for none.
     static func medianRun(_ runs: [BenchOpStats]) -> BenchOpStats? {
         guard !runs.isEmpty else { return nil }
@@ -180,7 +172,9 @@ struct BenchReport: ParsableCommand {
             rows.append(("largest server RSS with \(big.entries) entries", rss.map { String(format: "%.0f MiB", Double($0) / 1024) } ?? "not measured",
                          ok(rss.map { $0 < 150 * 1024 }) + " (goal < 150 MiB)"))
         }
-        let pairs3 = lengthRates(points, nodes: 3), pairs5 = lengthRates(points, nodes: 5)
+        // Write rates of the alternating `chain-length` rows, in run order.
+        let pairs3 = all("chainkv", nodes: 3, mix: "0:100", tag: "chain-length").compactMap { $0.operations["put"]?.throughput }
+        let pairs5 = all("chainkv", nodes: 5, mix: "0:100", tag: "chain-length").compactMap { $0.operations["put"]?.throughput }
         if let m3 = median(pairs3), let m5 = median(pairs5) {
             // Alternating rows (tag chain-length): the medians, with every rate in run order.
             let list = { (rates: [Double]) in rates.map(r).joined(separator: ", ") }
