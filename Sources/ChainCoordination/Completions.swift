@@ -76,6 +76,12 @@ let childrenCompletion: strings_stat_completion_t = { rc, strings, stat, data in
     box.continuation.resume(returning: (names, ZnodeStat(stat.pointee)))
 }
 
+let syncCompletion: string_completion_t = { rc, _, data in
+    guard let box = CompletionBox<Void>.take(data) else { return }
+    guard rc == ZOK.rawValue else { return box.fail(rc) }
+    box.continuation.resume(returning: ())
+}
+
 let deleteCompletion: void_completion_t = { rc, data in
     guard let box = CompletionBox<Void>.take(data) else { return }
     guard rc == ZOK.rawValue else { return box.fail(rc) }

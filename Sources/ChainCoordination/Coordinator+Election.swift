@@ -55,6 +55,7 @@ extension Coordinator {
                 // Our candidate is gone although the session lives (deleted by hand?). Another candidate may
                 // lead now, so stop leading and stand again, at the back.
                 logger.error("own election znode disappeared; standing again", metadata: ["candidate": "\(mine)"])
+                if isLeader { emit(.deposed) }
                 isLeader = false
                 watchedPredecessor = nil
                 electionNode = try await createCandidate()
@@ -65,6 +66,7 @@ extension Coordinator {
             guard try await client.exists(mine, watch: true) != nil else { continue }
             guard let predecessor = ElectionOrder.predecessor(of: myName, in: ordered) else {
                 watchedPredecessor = nil
+                reportPredecessor(nil)
                 if !isLeader {
                     isLeader = true
                     logger.notice("became leader", metadata: ["candidate": "\(mine)"])
@@ -76,9 +78,36 @@ extension Coordinator {
             watchedPredecessor = predecessorPath
             if try await client.exists(predecessorPath, watch: true) != nil {
                 logger.debug("waiting behind predecessor", metadata: ["predecessor": "\(predecessorPath)"])
+                if let (data, _) = try? await client.getData(predecessorPath) {
+                    reportPredecessor(ElectionPeer(nodeID: String(decoding: data, as: UTF8.self), path: predecessorPath))
+                }
                 return
             }
             // The predecessor left between the listing and the watch: list again.
+        }
+    }
+
+    private func reportPredecessor(_ candidate: ElectionPeer?) {
+        guard candidate != reportedPredecessor else { return }
+        reportedPredecessor = candidate
+        emit(.electionPredecessor(candidate))
+    }
+
+    /// Removes the election znode of a candidate whose process is certainly gone (its port
+    /// refuses connections), so that the next candidate takes over now instead of after that
+    /// candidate's session timeout. Only the znode named, and only while it still holds that
+    /// node's id: a candidate that stood again has a new znode. If the evidence was wrong (the
+    /// process lives), that candidate stands again at the back and, if it led, stops leading;
+    /// a deposed leader's chain writes fail their version check.
+    public func evictCandidate(_ candidate: ElectionPeer) async throws {
+        do {
+            let (data, stat) = try await withReconnect { try await self.client.getDataAndStat(candidate.path) }
+            guard String(decoding: data, as: UTF8.self) == candidate.nodeID else { return }
+            try await client.delete(candidate.path, version: stat.version)
+            logger.notice("removed the election znode of a crashed candidate", metadata: [
+                "candidate": "\(candidate.nodeID)", "path": "\(candidate.path)"])
+        } catch ZooKeeperError.noNode {
+            // Gone already: its session ended, or another server removed it.
         }
     }
 

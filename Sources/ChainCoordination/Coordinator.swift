@@ -32,6 +32,8 @@ public actor Coordinator {
     var electionNode: String?
     /// The only other candidate this node watches: the one just below it.
     var watchedPredecessor: String?
+    /// The predecessor last reported in `.electionPredecessor`.
+    var reportedPredecessor: ElectionPeer?
 
     // Watch state (Coordinator+Members.swift, Coordinator+Chain.swift).
     var watchingMembers = false
@@ -156,7 +158,10 @@ public actor Coordinator {
 
     /// Whether this session still holds this node's member znode: a ZooKeeper round trip that
     /// also says whether the leader fenced us.
+    /// Synced first: a lagging ZooKeeper server must not report a znode the leader already deleted
+    /// (the lease the answer renews starts before the sync was sent, see `LeaseTiming`).
     public func holdsMemberZnode() async throws -> Bool {
+        try await client.sync(paths.member(nodeID))
         guard let stat = try await client.stat(paths.member(nodeID)) else { return false }
         return stat.ephemeralOwner == client.sessionID
     }

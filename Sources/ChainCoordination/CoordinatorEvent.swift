@@ -2,6 +2,12 @@
 public enum CoordinatorEvent: Sendable, Equatable {
     /// This node's election znode is now the lowest: it leads until its session ends.
     case becameLeader
+    /// This node led, and its election znode was deleted while its session lives (another server
+    /// found it crashed, or by hand): it leads no more, and stands again at the back.
+    case deposed
+    /// The candidate this node watches, just below it in the election (nil: none, it leads).
+    /// The server checks that candidate's process (`Coordinator.evictCandidate`).
+    case electionPredecessor(ElectionPeer?)
     /// The live members (after `watchMembers()`): delivered with the current list when the watch starts and
     /// after every change, sorted by id. A member that restarted fast keeps its id; its `startedAt`/`pid` differ.
     case membersChanged([MemberInfo])
@@ -13,4 +19,15 @@ public enum CoordinatorEvent: Sendable, Equatable {
     case sessionLost
     /// The connection to ZooKeeper dropped (false) or came back with the same session (true).
     case connectionStateChanged(connected: Bool)
+}
+
+/// A candidate in the election: its node id and its election znode.
+public struct ElectionPeer: Sendable, Equatable {
+    public var nodeID: String
+    public var path: String
+
+    public init(nodeID: String, path: String) {
+        self.nodeID = nodeID
+        self.path = path
+    }
 }

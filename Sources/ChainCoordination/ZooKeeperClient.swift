@@ -243,6 +243,16 @@ public final class ZooKeeperClient: @unchecked Sendable {
         }
     }
 
+    /// Waits until the server this session talks to has applied every change committed before
+    /// the sync reached the ensemble's leader. ZooKeeper reads are served by the session's own
+    /// server, which may lag; a read sent after `sync` on the same session (requests of a session
+    /// are answered in order) sees at least what was committed before the sync.
+    public func sync(_ path: String) async throws {
+        let _: Void = try await submit { zh, box in
+            zoo_async(zh, path, syncCompletion, box)
+        }
+    }
+
     /// Deletes the znode if its version is `version` (-1: any).
     public func delete(_ path: String, version: Int32 = -1) async throws {
         let _: Void = try await submit { zh, box in

@@ -12,12 +12,18 @@ public struct Leader: Sendable {
         public var formationTicks: UInt64
         /// Ticks a state transfer may take before the leader gives up on it and tries again.
         public var transferTicks: UInt64
+        /// Ticks a head may go on serving reads after its member znode was deleted
+        /// (`LeaseTiming.fenceTicks`). A new leader waits this long after its election before it
+        /// drops a head whose znode is already gone: a previous leader may have deleted it to
+        /// fence the head and ended before it had waited out the lease.
+        public var fenceTicks: UInt64
 
-        public init(expectedMembers: Int, formationTicks: UInt64, transferTicks: UInt64 = 600) {
+        public init(expectedMembers: Int, formationTicks: UInt64, transferTicks: UInt64 = 600, fenceTicks: UInt64) {
             precondition(expectedMembers >= 1, "a chain needs a member")
             self.expectedMembers = expectedMembers
             self.formationTicks = formationTicks
             self.transferTicks = transferTicks
+            self.fenceTicks = fenceTicks
         }
     }
 
@@ -153,6 +159,9 @@ public struct Leader: Sendable {
         let named = chain.incarnations[node]
         if let named, fencedRuns.contains(named) { return false }
         if let run = fencing[node], named == nil || named == run, live[node] == nil || live[node] == run { return true }
+        // A head whose znode was already gone when we were elected: a previous leader may have
+        // deleted it to fence the head, and ended before the lease ran out. Wait it out here.
+        if chain.head == node, live[node] == nil, now < electedAt + config.fenceTicks { return true }
         guard let incarnation = live[node], !suspected.contains(node) else { return false }
         return chain.incarnations[node] == nil || chain.incarnations[node] == incarnation
     }

@@ -33,6 +33,8 @@ public struct Replica: Sendable {
     public private(set) var successorReady = false
     /// Ticks up to which reads may be answered (see `read`).
     private var leaseUntil: UInt64 = 0
+    /// Set when the server stops: no renewal may bring the lease back (see `leaseRevoked`).
+    private var leaseRevoked = false
     /// Inbound peer links that are up: an ack can go to a new predecessor as soon as it is named.
     private var inboundPeers: Set<NodeID> = []
     /// Updates in (stable, received], oldest first.
@@ -141,7 +143,10 @@ public struct Replica: Sendable {
                 inboundPeers.remove(node)
             }
         case .lease(let until):
-            leaseUntil = max(leaseUntil, until)
+            if !leaseRevoked { leaseUntil = max(leaseUntil, until) }
+        case .leaseRevoked:
+            leaseRevoked = true
+            leaseUntil = 0
         case .refresh:
             // Repeated now and then by the shell: a lost position ack can never stall a link.
             if let predecessor = view.predecessor(of: id), inboundPeers.contains(predecessor) {

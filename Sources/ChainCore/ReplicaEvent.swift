@@ -21,6 +21,10 @@ public enum ReplicaEvent: Equatable, Sendable {
     /// This node may answer reads until tick `until` (renewed while its ZooKeeper session is
     /// confirmed live; see `Replica.read`).
     case lease(until: UInt64)
+    /// The server is stopping: it answers no read from now on, whatever renewals still arrive.
+    /// The shell sends this before it closes its ZooKeeper session, because the leader drops a
+    /// member whose znode vanished with its session at once, without waiting out a lease.
+    case leaseRevoked
     /// Sent by the shell every second: re-sends this node's ack to its predecessor, so that a
     /// lost ack (the position a new link waits for) is repeated.
     case refresh

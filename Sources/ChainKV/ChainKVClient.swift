@@ -12,26 +12,34 @@ import NIOPosix
 /// when the budget ran out fails with `.chainFailure` (the paper's -2).
 public final class ChainKVClient: Sendable {
     public struct Options: Sendable {
-        /// How long one request waits for its reply.
-        public var requestTimeout: TimeAmount = .seconds(5)
+        /// How long one attempt of a request waits for its reply before it is retried (a write
+        /// under the same request id). Short, so that a head that stopped answering without
+        /// closing its connections (paused, cut off) costs one attempt, not the whole budget.
+        public var requestTimeout: TimeAmount = .seconds(1)
         public var connectTimeout: TimeAmount = .seconds(2)
+        /// How long a server asked where the head is may take to answer. Every known server is
+        /// asked at once; one that does not answer within this is left out of that round.
+        public var probeTimeout: TimeAmount = .milliseconds(500)
         /// How long a request keeps retrying while the chain has no reachable head.
         public var retryBudget: TimeAmount = .seconds(10)
+        /// A request gives up early when every server refused the connection (nothing listens:
+        /// no server is running) for this long, instead of retrying for the whole budget.
+        public var refusedGiveUp: TimeAmount = .milliseconds(500)
         /// Shared secret and TLS, as the servers are configured (`ConnectionSecurity.fromEnvironment()`
         /// reads them from CHAINKV_SECRET_FILE and CHAINKV_TLS_CA_FILE).
         public var security: ConnectionSecurity = .none
         public init() {}
     }
 
-    private let seeds: [(host: String, port: Int)]
-    private let group: EventLoopGroup
-    private let options: Options
-    private let state = NIOLockedValueBox(State())
+    let seeds: [(host: String, port: Int)]
+    let group: EventLoopGroup
+    let options: Options
+    let state = NIOLockedValueBox(State())
     /// Random per client: with the counter below it names each write across retries.
     private let clientID = UInt64.random(in: 1...UInt64.max)
     private let nextRequest = NIOLockedValueBox<UInt64>(0)
 
-    private struct State {
+    struct State {
         var head: Connection?
         /// Chain members from the last GetHead, tried before the seeds.
         var known: [(host: String, port: Int)] = []
@@ -99,7 +107,12 @@ public final class ChainKVClient: Sendable {
 
     /// The chain as the head (or any reachable server) reports it.
     public func chain() async throws -> ChainInfo {
-        let connection = try await headConnection()
+        let connection: Connection
+        do {
+            connection = try await headConnection()
+        } catch let notFound as HeadNotFound {
+            throw notFound.error
+        }
         switch try await connection.request(.getHead, timeout: options.requestTimeout) {
         case .chain(let info): return info
         case let other: throw unexpected(other)
@@ -135,7 +148,7 @@ public final class ChainKVClient: Sendable {
         if let e = KeyValidation.check(key) { throw ChainKVError.invalidArgument(e.description) }
     }
 
-    private func unexpected(_ message: Message) -> ChainKVError {
+    func unexpected(_ message: Message) -> ChainKVError {
         if case .error(let code, let text) = message { return .server(code, text) }
         return .network("unexpected reply \(message.kind)")
     }
@@ -148,10 +161,12 @@ public final class ChainKVClient: Sendable {
     /// because it carries the same request id each time.
     private func execute(_ message: Message, idempotent: Bool) async throws -> Message {
         let deadline = NIODeadline.now() + options.retryBudget
-        var backoff = TimeAmount.milliseconds(10)
+        var backoff = TimeAmount.milliseconds(5)
         var lastError: ChainKVError = .network("no attempt made")
         /// Whether an attempt may have reached the head: then a write's outcome is unknown.
         var maybeApplied = false
+        /// Since when every server refused our connections, round after round.
+        var refusedSince: NIODeadline?
         while true {
             do {
                 let connection = try await headConnection()
@@ -177,10 +192,23 @@ public final class ChainKVClient: Sendable {
                     maybeApplied = true
                     lastError = error
                 }
+            } catch let notFound as HeadNotFound {
+                // No head reachable: nothing was sent. Keep looking until the budget runs out,
+                // unless no server is running at all.
+                lastError = notFound.error
+                if notFound.everyServerRefused {
+                    let since = refusedSince ?? .now()
+                    refusedSince = since
+                    if NIODeadline.now() - since >= options.refusedGiveUp {
+                        throw !idempotent && maybeApplied ? lastError.asWriteFailure : lastError
+                    }
+                } else {
+                    refusedSince = nil
+                }
             } catch let error as ChainKVError {
                 // Refused for want of the right secret: retrying cannot help.
                 if error.isUnauthorized { throw error }
-                lastError = error  // no head reachable: nothing was sent
+                lastError = error
             }
             do {
                 try await pause(&backoff, until: deadline)
@@ -196,7 +224,9 @@ public final class ChainKVClient: Sendable {
             throw ChainKVError.timeout("retry budget spent")
         }
         try await Task.sleep(nanoseconds: UInt64(backoff.nanoseconds))
-        backoff = min(backoff * 2, .milliseconds(500))
+        // Capped low: a head failover takes well under a second, and the client should see the
+        // new head within a few tens of milliseconds of it taking over.
+        backoff = min(backoff * 2, .milliseconds(50))
     }
 
     /// Stops using `connection` for new requests. It closes after the request timeout, so the
@@ -208,7 +238,7 @@ public final class ChainKVClient: Sendable {
         connection.channel.eventLoop.scheduleTask(in: options.requestTimeout) { connection.close() }
     }
 
-    private func connect(host: String, port: Int) async throws -> Connection {
+    func connect(host: String, port: Int) async throws -> Connection {
         do {
             return try await Connection.connect(host: host, port: port, group: group, timeout: options.connectTimeout,
                                                 security: options.security)
@@ -220,7 +250,8 @@ public final class ChainKVClient: Sendable {
     }
 
     /// The connection to the current head, found through GetHead on any server if needed.
-    private func headConnection() async throws -> Connection {
+    /// Throws `HeadNotFound` when no server named a head that could be reached.
+    func headConnection() async throws -> Connection {
         enum Next { case ready(Connection), wait(Task<Connection, Error>) }
         let next = try state.withLockedValue { s -> Next in
             if s.closed { throw ChainKVError.network("client is shut down") }
@@ -235,48 +266,6 @@ public final class ChainKVClient: Sendable {
         case .ready(let connection): return connection
         case .wait(let task): return try await task.value
         }
-    }
-
-    private func discoverHead() async throws -> Connection {
-        defer { state.withLockedValue { $0.discovery = nil } }
-        let known = state.withLockedValue { $0.known }
-        var failures: [String] = []
-        var seen = Set<String>()
-        for (host, port) in known + seeds where seen.insert("\(host):\(port)").inserted {
-            do {
-                let probe = try await connect(host: host, port: port)
-                let reply = try await probe.request(.getHead, timeout: options.requestTimeout)
-                guard case .chain(let info) = reply, let head = info.head else {
-                    probe.close()
-                    if case .error(.unauthorized, _) = reply { throw unexpected(reply) }
-                    failures.append("\(host):\(port): no chain yet")
-                    continue
-                }
-                let connection: Connection
-                if head.host == host && head.port == port {
-                    connection = probe
-                } else {
-                    probe.close()
-                    connection = try await connect(host: head.host, port: head.port)
-                }
-                let previous = state.withLockedValue { s -> Connection? in
-                    let old = s.head
-                    s.head = connection
-                    s.known = info.members.map { ($0.host, $0.port) }
-                    return old
-                }
-                if let previous, previous !== connection {
-                    // Requests may still be in flight on the old connection: give them their timeout.
-                    previous.channel.eventLoop.scheduleTask(in: options.requestTimeout) { previous.close() }
-                }
-                return connection
-            } catch let error as ChainKVError where error.isUnauthorized {
-                throw error
-            } catch {
-                failures.append("\(host):\(port): \(error)")
-            }
-        }
-        throw ChainKVError.network("no head reachable (\(failures.joined(separator: "; ")))")
     }
 }
 

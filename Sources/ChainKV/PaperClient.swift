@@ -25,8 +25,8 @@ public final class PaperClient: @unchecked Sendable {
     }
 
     /// Connects through any of `servers` ("host" or "host:port"; `port` where none is given) and
-    /// finds the head. 0: the head is known; -1: no server reachable (or it refused our secret);
-    /// -3: bad address.
+    /// finds the head. 0: the head is known; -1: no head reachable now (or a server refused our
+    /// secret): the servers are kept and later calls keep looking; -3: bad address.
     public func `init`(servers: [String], port: Int) -> Int32 {
         self.`init`(servers: servers, port: port, security: security.withLockedValue { $0 })
     }
@@ -47,17 +47,14 @@ public final class PaperClient: @unchecked Sendable {
         } catch {
             return Self.badArgument
         }
-        do {
-            _ = try blocking { try await c.chain() }
-        } catch {
-            c.shutdown()
-            return Self.networkError
-        }
+        // The client is kept even when no head answers now (the paper's -1): every later call
+        // looks for the head again, so a process that initialised during an outage works as
+        // soon as the cluster does, without calling init again.
         lock.withLock {
             client?.shutdown()
             client = c
         }
-        return Self.ok
+        return (try? blocking { try await c.chain() }) != nil ? Self.ok : Self.networkError
     }
 
     /// 0 and the value; 1 when the key does not exist; -1 network error; -3 bad argument.

@@ -49,6 +49,13 @@ extension ChainNode {
         leaderLinks?.update(members: Dictionary(uniqueKeysWithValues: live.map { ($0.id, NodeAddress(id: $0.id, host: $0.host, port: $0.port)) }))
         let view = chain.map { $0.0.view }
         leaderEvent(.elected(chain: view, version: chain?.version, live: Self.incarnations(live), now: ticks))
+        // The leader we removed from the election because it was gone: no need to find that out
+        // again with heartbeats of our own (a paused leader would cost another heartbeat timeout).
+        if let gone = goneCandidate, live.contains(where: { $0.id == gone }) {
+            leaderLinks?.suspect(gone)
+            leaderEvent(.unresponsive(gone))
+        }
+        goneCandidate = nil
     }
 
     static func incarnations(_ members: [MemberInfo]) -> [NodeID: String] {
@@ -65,11 +72,52 @@ extension ChainNode {
         leaderEvent(.tick(ticks))
     }
 
-    /// ZooKeeper confirmed the session with a round trip that started at `sentAtMs`: the session
-    /// cannot expire before `sentAtMs + sessionTimeout`, so reads are safe until well before that.
+    /// ZooKeeper confirmed, with a round trip that started at `sentAtMs`, that this server still
+    /// holds its member znode: reads are safe for a lease from then (see `LeaseTiming`).
     func renewLease(sentAtMs: UInt64) {
-        perform(replica.on(.lease(until: sentAtMs + UInt64(config.sessionTimeoutMs) / 2)))
+        perform(replica.on(.lease(until: leaseTiming.leaseEnd(sentAtMs: sentAtMs))))
         flush()
+    }
+
+    /// Our election znode was deleted (another server found us crashed, wrongly, or by hand):
+    /// another server leads. Our chain writes would fail their version check anyway.
+    func deposed() {
+        loop.preconditionInEventLoop()
+        guard leader.isLeading else { return }
+        logger.warning("deposed: our election znode was removed; another server leads")
+        leaderLinks?.close()
+        leaderLinks = nil
+        leaderEvent(.deposed)
+    }
+
+    /// Watches the candidate just below this one in the election; when its process is certainly
+    /// gone its election znode is removed, so the next candidate leads now (see CandidateWatch).
+    func watchCandidate(_ candidate: ElectionPeer?) {
+        loop.preconditionInEventLoop()
+        candidateWatch?.close()
+        candidateWatch = nil
+        guard let candidate, candidate.nodeID != config.id, let coordination else { return }
+        guard let address = addresses[candidate.nodeID] else {
+            logger.info("no address for the election candidate below this one; relying on its session", metadata: [
+                "candidate": "\(candidate.nodeID)"])
+            return
+        }
+        let logger = self.logger
+        candidateWatch = CandidateWatch(candidate: candidate, address: address, loop: loop, group: group, security: security.outbound,
+                                        interval: .milliseconds(Int64(config.heartbeatIntervalMs)),
+                                        limit: .milliseconds(Int64(config.heartbeatTimeoutMs))) { candidate, why in
+            logger.warning("election candidate is gone; removing its election znode",
+                           metadata: ["candidate": "\(candidate.nodeID)", "why": "\(why)"])
+            self.loop.execute { self.goneCandidate = candidate.nodeID }
+            Task {
+                do {
+                    try await coordination.coordinator.evictCandidate(candidate)
+                } catch {
+                    logger.warning("cannot remove the crashed candidate's election znode; its session timeout will",
+                                   metadata: ["candidate": "\(candidate.nodeID)", "error": "\(error)"])
+                }
+            }
+        }
     }
 
     func leaderEvent(_ event: LeaderEvent) {
@@ -86,14 +134,15 @@ extension ChainNode {
         }
     }
 
-    /// Deletes the head's member znode, which stops its lease renewals, then waits out the lease
-    /// it may hold (a full session timeout: twice the lease, the margin of the README's timing
-    /// assumption) before the core may drop it. Without the znode to delete (its session ended or
-    /// a new run replaced it) its lease is over already.
+    /// Deletes the head's member znode, which makes its lease renewals fail, then waits out the
+    /// lease it may hold plus the clock-rate margin (`LeaseTiming.fenceWaitMs`) before the core
+    /// may drop it. Without the znode to delete (its session ended or a new run replaced it) its
+    /// lease is over already.
     private func fence(_ member: NodeID) {
         guard let coordination else { return }
-        logger.notice("fencing an unresponsive head before dropping it", metadata: ["member": "\(member)"])
-        let (loop, wait, logger) = (self.loop, TimeAmount.milliseconds(Int64(config.sessionTimeoutMs)), self.logger)
+        let wait = TimeAmount.milliseconds(Int64(leaseTiming.fenceWaitMs))
+        logger.notice("fencing an unresponsive head before dropping it", metadata: ["member": "\(member)", "waitMs": "\(leaseTiming.fenceWaitMs)"])
+        let (loop, logger) = (self.loop, self.logger)
         Task {
             for attempt in 1...30 {
                 do {

@@ -60,6 +60,13 @@ final class ChainNode: @unchecked Sendable {
     var splice: (node: NodeID, since: NIODeadline, target: UInt64)?
     /// The leader's heartbeat and control links (only while leading).
     var leaderLinks: LeaderLinks?
+    /// The link to the election candidate just below this one (see CandidateWatch).
+    var candidateWatch: CandidateWatch?
+    /// The candidate this server removed from the election as gone (crashed or silent), reported
+    /// unresponsive at once if this server becomes leader next.
+    var goneCandidate: NodeID?
+    /// The read lease and the fence wait derived from it.
+    let leaseTiming: LeaseTiming
     /// Set once the member znode is created: lease renewals then also check it still exists.
     var registered = false
     let metrics = ServerMetrics()
@@ -80,9 +87,12 @@ final class ChainNode: @unchecked Sendable {
         self.committer = committer
         self.replica = Replica(id: config.id, lastSeq: lastSeq, requests: requests)
         let tickMs = UInt64(ChainNode.tickInterval.nanoseconds / 1_000_000)
+        let leaseTiming = LeaseTiming(leaseMs: UInt64(config.leaseMs))
+        self.leaseTiming = leaseTiming
         self.leader = Leader(config: .init(expectedMembers: config.expectedMembers,
                                            formationTicks: UInt64(config.formationTimeoutMs) / tickMs,
-                                           transferTicks: UInt64(ChainNode.transferTimeout.nanoseconds / 1_000_000) / tickMs))
+                                           transferTicks: UInt64(ChainNode.transferTimeout.nanoseconds / 1_000_000) / tickMs,
+                                           fenceTicks: leaseTiming.fenceTicks(tickMs: tickMs)))
         self.addresses[config.id] = NodeAddress(id: config.id, host: config.host, port: config.port)
     }
 

@@ -148,7 +148,15 @@ public final class ChainServer: Service, @unchecked Sendable {
         guard first else { return }
         logger.notice("shutting down")
         ticker?.cancel()
-        if let node { try? await node.loop.submit { node.leaderLinks?.close() }.get() }
+        if let node {
+            // Reads end before the session closes: the leader drops a member whose znode went
+            // with its session without waiting out a lease (README, "No stale reads").
+            try? await node.loop.submit {
+                node.perform(node.replica.on(.leaseRevoked))
+                node.leaderLinks?.close()
+                node.candidateWatch?.close()
+            }.get()
+        }
         await coordination?.close()
         try? await listener?.close().get()
         try? await metricsListener?.close().get()

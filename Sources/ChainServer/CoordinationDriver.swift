@@ -34,7 +34,7 @@ final class CoordinationDriver: Sendable {
         }
         // Leases first: a server can be named head as soon as it registers, and a head without
         // a confirmed lease refuses reads.
-        driver.renewLeases(node: node, every: .milliseconds(config.sessionTimeoutMs / 6))
+        driver.renewLeases(node: node, every: .milliseconds(Int64(node.leaseTiming.renewIntervalMs)))
         try await coordinator.register(member: node.member)
         try await node.loop.submit { node.registered = true }.get()
         try await coordinator.watchChain()
@@ -84,6 +84,10 @@ final class CoordinationDriver: Sendable {
             node.loop.execute { node.membersChanged(members) }
         case .becameLeader:
             await becomeLeader(node: node)
+        case .deposed:
+            node.loop.execute { node.deposed() }
+        case .electionPredecessor(let candidate):
+            node.loop.execute { node.watchCandidate(candidate) }
         case .sessionLost:
             // Our ephemeral znodes are gone and the leader has already dropped us from the chain.
             // Serving on would risk stale reads; exiting lets a supervisor restart us to rejoin.

@@ -7,11 +7,13 @@ import NIOCore
 /// The leader's links to every member: periodic pings (the paper's heartbeats) and control
 /// requests such as StartTransfer. A member whose pings fail for longer than the configured limit
 /// is reported unresponsive, so a hung or paused server leaves the chain even while its ZooKeeper
-/// session lives on. Confined to the node's loop.
+/// session lives on; one whose port refuses a dial (a crashed process) is reported at once.
+/// Confined to the node's loop.
 final class LeaderLinks: @unchecked Sendable {
     private unowned let node: ChainNode
     private var links: [NodeID: Link] = [:]
     private var timer: RepeatedTask?
+    private var lastBeat = NIODeadline.now()
     private let interval: TimeAmount
     private let limit: TimeAmount
 
@@ -20,6 +22,7 @@ final class LeaderLinks: @unchecked Sendable {
         var connection: Connection?
         var connecting = false
         var lastPong: NIODeadline
+        var lastDial = NIODeadline.distantPast
         var suspected = false
     }
 
@@ -41,6 +44,12 @@ final class LeaderLinks: @unchecked Sendable {
         }
     }
 
+    /// Marks a member already reported unresponsive by other means, so that its next answer is
+    /// reported as `responsive`.
+    func suspect(_ id: NodeID) {
+        links[id]?.suspected = true
+    }
+
     func close() {
         timer?.cancel()
         for link in links.values { link.connection?.close() }
@@ -60,6 +69,13 @@ final class LeaderLinks: @unchecked Sendable {
 
     private func beat() {
         let now = NIODeadline.now()
+        // When this server was itself stalled (paused, starved of CPU) the silence is ours:
+        // nothing could be read while we did not run. Excuse members for the stall.
+        let stall = now - lastBeat - interval
+        lastBeat = now
+        if stall > interval {
+            for (id, link) in links { links[id]?.lastPong = link.lastPong + stall }
+        }
         for (id, link) in links {
             if !link.suspected && now - link.lastPong > limit {
                 links[id]?.suspected = true
@@ -77,18 +93,61 @@ final class LeaderLinks: @unchecked Sendable {
     }
 
     private func connect(_ id: NodeID, _ address: NodeAddress) {
+        links[id]?.lastDial = .now()
         let (group, loop, timeout, security) = (node.group, node.loop, interval, node.security.outbound)
         Task {
-            // The connect timeout covers the handshakes too: give TLS and authentication a second at least.
-            let connection = try? await Connection.connect(host: address.host, port: address.port, group: group,
-                                                           timeout: max(timeout, .seconds(1)), security: security)
+            var refused = false
+            let connection: Connection?
+            do {
+                // The connect timeout covers the handshakes too: give TLS and authentication a second at least.
+                connection = try await Connection.connect(host: address.host, port: address.port, group: group,
+                                                          timeout: max(timeout, .seconds(1)), security: security)
+            } catch {
+                connection = nil
+                refused = isConnectionRefused(error)
+            }
             loop.execute {
                 guard self.links[id]?.address == address else { connection?.close(); return }
                 self.links[id]?.connecting = false
                 self.links[id]?.connection = connection
-                if let connection { self.ping(id, connection) }
+                if let connection {
+                    self.redialWhenClosed(id, connection)
+                    self.ping(id, connection)
+                } else if refused {
+                    self.refused(id)
+                }
             }
         }
+    }
+
+    /// A link that drops is dialed again at once rather than at the next beat: a crashed
+    /// member's connections close the moment its process dies, and the port refusing the new
+    /// dial is the evidence `refused` acts on. At most one early dial per interval, so a member
+    /// that accepts and closes at once (over its connection limit) is not dialed in a tight loop.
+    private func redialWhenClosed(_ id: NodeID, _ connection: Connection) {
+        let loop = node.loop
+        connection.channel.closeFuture.whenComplete { [weak self] _ in
+            loop.execute {
+                guard let self, let link = self.links[id], link.connection === connection else { return }
+                self.links[id]?.connection = nil
+                guard !link.connecting, NIODeadline.now() - link.lastDial >= self.interval else { return }
+                self.links[id]?.connecting = true
+                self.connect(id, link.address)
+            }
+        }
+    }
+
+    /// The member's port refused the connection: nothing listens there, so its process is gone
+    /// (a server listens before it registers and stops only as it exits). Reported at once,
+    /// instead of after `limit` without answers; for a head the leader still fences it first, as
+    /// a firewall rejecting with a reset looks the same. A new run of the member answers pings
+    /// again and is reported responsive then.
+    private func refused(_ id: NodeID) {
+        guard let link = links[id], !link.suspected else { return }
+        links[id]?.suspected = true
+        node.logger.warning("member's port refuses connections: its process is gone; reporting it unresponsive now",
+                            metadata: ["member": "\(id)", "address": "\(link.address.host):\(link.address.port)"])
+        node.leaderEvent(.unresponsive(id))
     }
 
     /// A heartbeat is a status request: the reply also tells the leader how far the member is,

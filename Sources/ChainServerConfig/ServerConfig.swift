@@ -15,8 +15,12 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     public var zookeeper: String
     /// Cluster name: the znodes live under /chainkv/<cluster>.
     public var cluster: String
-    /// ZooKeeper session timeout. A crashed server leaves the chain after about this long.
+    /// ZooKeeper session timeout: a server cut off from ZooKeeper this long loses its znodes and
+    /// exits. A crashed server is noticed sooner, from its refused connections.
     public var sessionTimeoutMs: Int
+    /// A head answers reads for this long after ZooKeeper last confirmed it still holds its member
+    /// znode (`LeaseTiming`); a head the leader cannot reach is replaced after 1.25× this.
+    public var leaseMs: Int
     /// Members the first leader waits for before it forms the first chain...
     public var expectedMembers: Int
     /// ...but no longer than this; then it forms a chain of whoever registered.
@@ -50,9 +54,9 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     public var tlsCAFile: String?
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
-                cluster: String = "local", sessionTimeoutMs: Int = 6000, expectedMembers: Int = 1,
+                cluster: String = "local", sessionTimeoutMs: Int = 6000, leaseMs: Int = 500, expectedMembers: Int = 1,
                 formationTimeoutMs: Int = 3000, logLevel: String = "info",
-                heartbeatIntervalMs: Int = 500, heartbeatTimeoutMs: Int = 3000, metricsPort: Int = 0,
+                heartbeatIntervalMs: Int = 250, heartbeatTimeoutMs: Int = 1500, metricsPort: Int = 0,
                 idleTimeoutMs: Int = 300_000, frameReadTimeoutMs: Int = 10_000, maxConnections: Int = 1024,
                 secretFile: String? = nil, zookeeperDigestFile: String? = nil,
                 tlsCertificateFile: String? = nil, tlsPrivateKeyFile: String? = nil, tlsCAFile: String? = nil) {
@@ -63,6 +67,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         self.zookeeper = zookeeper
         self.cluster = cluster
         self.sessionTimeoutMs = sessionTimeoutMs
+        self.leaseMs = leaseMs
         self.expectedMembers = expectedMembers
         self.formationTimeoutMs = formationTimeoutMs
         self.logLevel = logLevel
@@ -80,7 +85,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, host, port, dataDir, zookeeper, cluster, sessionTimeoutMs, expectedMembers, formationTimeoutMs, logLevel
+        case id, host, port, dataDir, zookeeper, cluster, sessionTimeoutMs, leaseMs, expectedMembers, formationTimeoutMs, logLevel
         case heartbeatIntervalMs, heartbeatTimeoutMs, metricsPort
         case idleTimeoutMs, frameReadTimeoutMs, maxConnections, secretFile, zookeeperDigestFile
         case tlsCertificateFile, tlsPrivateKeyFile, tlsCAFile
@@ -98,6 +103,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         zookeeper = try c.decodeIfPresent(String.self, forKey: .zookeeper) ?? d.zookeeper
         cluster = try c.decodeIfPresent(String.self, forKey: .cluster) ?? d.cluster
         sessionTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMs) ?? d.sessionTimeoutMs
+        leaseMs = try c.decodeIfPresent(Int.self, forKey: .leaseMs) ?? d.leaseMs
         expectedMembers = try c.decodeIfPresent(Int.self, forKey: .expectedMembers) ?? d.expectedMembers
         formationTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .formationTimeoutMs) ?? d.formationTimeoutMs
         logLevel = try c.decodeIfPresent(String.self, forKey: .logLevel) ?? d.logLevel
@@ -149,6 +155,11 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         let clusterOK = !cluster.isEmpty && cluster.utf8.count <= 64 && cluster.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
         guard clusterOK else { throw fail(.cluster, "must be 1–64 characters of [A-Za-z0-9_-], got \"\(cluster)\"") }
         guard (1000...600_000).contains(sessionTimeoutMs) else { throw fail(.sessionTimeoutMs, "must be 1000–600000, got \(sessionTimeoutMs)") }
+        // The lease must end before ZooKeeper can expire the session (README, "No stale reads"):
+        // at most half the session timeout, the same clock-rate margin as before.
+        guard (100...sessionTimeoutMs / 2).contains(leaseMs) else {
+            throw fail(.leaseMs, "must be 100 ms to half of sessionTimeoutMs (\(sessionTimeoutMs / 2)), got \(leaseMs)")
+        }
         guard (1...64).contains(expectedMembers) else { throw fail(.expectedMembers, "must be 1–64, got \(expectedMembers)") }
         guard (0...600_000).contains(formationTimeoutMs) else { throw fail(.formationTimeoutMs, "must be 0–600000, got \(formationTimeoutMs)") }
         guard (50...60_000).contains(heartbeatIntervalMs) else { throw fail(.heartbeatIntervalMs, "must be 50–60000, got \(heartbeatIntervalMs)") }

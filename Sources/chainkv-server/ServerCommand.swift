@@ -32,6 +32,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Members the first leader waits for before forming the chain.") var expectedMembers: Int?
     @Option(help: "Longest wait for them, in milliseconds.") var formationTimeoutMs: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
+    @Option(help: "Read lease in milliseconds (at most half the session timeout).") var leaseMs: Int?
     @Option(help: "Leader's heartbeat interval in milliseconds.") var heartbeatIntervalMs: Int?
     @Option(help: "Milliseconds without a heartbeat answer before the leader drops a member.") var heartbeatTimeoutMs: Int?
     @Option(help: "Port of the Prometheus metrics endpoint (0: off).") var metricsPort: Int?
@@ -74,6 +75,7 @@ struct ServerCommand: AsyncParsableCommand {
             if let expectedMembers { cfg.expectedMembers = expectedMembers }
             if let formationTimeoutMs { cfg.formationTimeoutMs = formationTimeoutMs }
             if let logLevel { cfg.logLevel = logLevel }
+            if let leaseMs { cfg.leaseMs = leaseMs }
             if let heartbeatIntervalMs { cfg.heartbeatIntervalMs = heartbeatIntervalMs }
             if let heartbeatTimeoutMs { cfg.heartbeatTimeoutMs = heartbeatTimeoutMs }
             if let metricsPort { cfg.metricsPort = metricsPort }

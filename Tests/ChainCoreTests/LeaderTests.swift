@@ -2,7 +2,7 @@ import XCTest
 @testable import ChainCore
 
 final class LeaderTests: XCTestCase {
-    let config = Leader.Config(expectedMembers: 3, formationTicks: 10, transferTicks: 50)
+    let config = Leader.Config(expectedMembers: 3, formationTicks: 10, transferTicks: 50, fenceTicks: 0)
 
     /// Members in their first incarnation ("<id>.1").
     func live(_ ids: String...) -> [NodeID: String] { Dictionary(uniqueKeysWithValues: ids.map { ($0, "\($0).1") }) }
@@ -167,6 +167,27 @@ final class LeaderTests: XCTestCase {
         XCTAssertEqual(l.on(.transferDone(joiner: "a")), [.writeChain(rejoined, expectedVersion: 1)])
         XCTAssertEqual(l.on(.chainWritten(rejoined, version: 2)), [])
         XCTAssertEqual(l.on(.fenced("a")), [], "the fence of run a.1 leaves run a.2 in the chain")
+    }
+
+    /// A leader that fenced a head (deleted its znode) and ended before the lease ran out leaves
+    /// its successor only a missing znode. The new leader waits out a lease from its election
+    /// before it drops that head; a head still registered, or another member, is not held back.
+    func testNewLeaderWaitsOutALeaseBeforeDroppingAHeadWhoseZnodeIsGone() {
+        let waiting = Leader.Config(expectedMembers: 3, formationTicks: 10, transferTicks: 50, fenceTicks: 7)
+        var l = Leader(config: waiting)
+        XCTAssertEqual(l.on(.elected(chain: view(4, ["a", "b", "c"]), version: 9, live: live("b", "c"), now: 100)), [])
+        XCTAssertEqual(l.on(.tick(106)), [], "the old leader's fence may not have waited the lease out")
+        XCTAssertEqual(l.on(.tick(107)), [.writeChain(view(5, ["b", "c"]), expectedVersion: 9)])
+
+        var m = Leader(config: waiting)
+        XCTAssertEqual(m.on(.elected(chain: view(4, ["a", "b", "c"]), version: 9, live: live("a", "c"), now: 100)),
+                       [.writeChain(view(5, ["a", "c"]), expectedVersion: 9)], "a member that is not the head: at once")
+
+        var n = Leader(config: waiting)
+        _ = n.on(.elected(chain: view(4, ["a", "b", "c"]), version: 9, live: live("a", "b", "c"), now: 100))
+        XCTAssertEqual(n.on(.tick(200)), [])
+        XCTAssertEqual(n.on(.membersChanged(live("b", "c"))), [.writeChain(view(5, ["b", "c"]), expectedVersion: 9)],
+                       "long after the election a vanished head's session ended (or it stopped): its lease is over")
     }
 
     func testTotalFailureRestartsOnlyFromLastConfiguration() {

@@ -258,6 +258,19 @@ final class ReplicaTests: XCTestCase {
         XCTAssertEqual(a.read("k", stored: nil, now: 9), .value(nil), "a shorter lease does not cut a longer one")
     }
 
+    /// A stopping server revokes its lease before it closes its ZooKeeper session: the leader
+    /// drops a member whose znode vanished with its session without waiting out a lease.
+    func testARevokedLeaseEndsReadsAndNoRenewalBringsItBack() {
+        var a = Replica(id: "a", lastSeq: 0)
+        _ = a.on(.viewChanged(ChainView(epoch: 1, members: ["a"])))
+        _ = a.on(.lease(until: 100))
+        XCTAssertEqual(a.read("k", stored: nil, now: 1), .value(nil))
+        XCTAssertEqual(a.on(.leaseRevoked), [])
+        XCTAssertEqual(a.read("k", stored: nil, now: 1), .error(.noLease))
+        _ = a.on(.lease(until: 200))
+        XCTAssertEqual(a.read("k", stored: nil, now: 2), .error(.noLease), "a renewal in flight when the server stopped")
+    }
+
     func testInflightLimitRefusesWrites() {
         var a = node("a")
         for i in 0..<CoreLimits.inflightMax { _ = a.on(.clientWrite(c(UInt64(i)), key: "k\(i)", value: [1], stored: nil, request: nil)) }
