@@ -13,7 +13,9 @@ extern "C" {
 /* One client per process; every call is safe from several threads. */
 int  chainkv_init(const char *const *servers, int port);
      /* servers: NULL-terminated "host" or "host:port" strings (port used where none is given).
-        0: a server answered and the head is known; -1: none reachable. */
+        0: a server answered and the head is known; -1: none reachable now. Either way the
+        servers are kept: every later call looks for the head again (until its own timeout), so
+        a process that initialised during an outage works once the cluster is back. */
 int  chainkv_get(const char *key, char **value, size_t *value_len);
      /* 0: found, *value is a malloc'd copy (release with chainkv_free); 1: no such key;
         -1: network error; -3: bad argument (NULL, key over the limit). */

@@ -178,6 +178,14 @@ public struct Leader: Sendable {
         if survivors.count != chain.members.count {
             if let t = transfer, !survivors.contains(t.source) { transfer = nil }
             if survivors.contains(where: { !chain.syncing.contains($0) }) {
+                // Shrink the chain only around a member known to run: one that answered this
+                // leader's heartbeats. A leader elected right after a total failure still sees the
+                // dead members' znodes until their sessions expire; dropping only the ones it has
+                // heard about would narrow the last configuration to dead members, and only they
+                // could then restart the chain (FailureTests, total failure).
+                guard survivors.contains(where: { !chain.syncing.contains($0) && progress[$0] != nil && fencing[$0] == nil }) else {
+                    return []
+                }
                 // Syncing members sit at the tail end (joins append), so the head of the
                 // survivors is a synced member: no committed write is lost.
                 let syncing = chain.syncing.intersection(survivors)
@@ -189,7 +197,9 @@ public struct Leader: Sendable {
             // comes back; a server dropped earlier may hold stale data, so it cannot either.
             // The first in chain order (the longest history) leads the restart; the others
             // rejoin with a state transfer.
-            guard let restarter = chain.synced.first(where: { live[$0] != nil && !suspected.contains($0) }) else { return [] }
+            guard let restarter = chain.synced.first(where: { live[$0] != nil && !suspected.contains($0) && progress[$0] != nil }) else {
+                return []
+            }
             return write(ChainView(epoch: chain.epoch + 1, members: [restarter]), expected: chainVersion)
         }
         if let (node, incarnation) = ready {

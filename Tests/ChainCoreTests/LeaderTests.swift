@@ -12,7 +12,7 @@ final class LeaderTests: XCTestCase {
 
     func testFormsChainOnceExpectedMembersAreLive() {
         var l = Leader(config: config)
-        XCTAssertEqual(l.on(.elected(chain: nil, version: nil, live: live("n2"), now: 0)), [])
+        XCTAssertEqual(l.electedHearingFrom(chain: nil, version: nil, live: live("n2"), now: 0), [])
         XCTAssertEqual(l.on(.membersChanged(live("n2", "n10"))), [])
         XCTAssertEqual(l.on(.membersChanged(live("n10", "n2", "n1"))),
                        [.writeChain(view(1, ["n1", "n2", "n10"]), expectedVersion: nil)])
@@ -23,21 +23,21 @@ final class LeaderTests: XCTestCase {
 
     func testFormsChainOfWhoeverIsThereAfterTimeout() {
         var l = Leader(config: config)
-        XCTAssertEqual(l.on(.elected(chain: nil, version: nil, live: live("b"), now: 100)), [])
+        XCTAssertEqual(l.electedHearingFrom(chain: nil, version: nil, live: live("b"), now: 100), [])
         XCTAssertEqual(l.on(.tick(109)), [])
         XCTAssertEqual(l.on(.tick(110)), [.writeChain(view(1, ["b"]), expectedVersion: nil)])
     }
 
     func testRemovesFailedMembersKeepingOrder() {
         var l = Leader(config: config)
-        XCTAssertEqual(l.on(.elected(chain: view(4, ["a", "b", "c", "d"]), version: 7, live: live("a", "b", "c", "d"), now: 0)), [])
+        XCTAssertEqual(l.electedHearingFrom(chain: view(4, ["a", "b", "c", "d"]), version: 7, live: live("a", "b", "c", "d"), now: 0), [])
         XCTAssertEqual(l.on(.membersChanged(live("d", "a", "c"))),
                        [.writeChain(view(5, ["a", "c", "d"]), expectedVersion: 7)])
     }
 
     func testRestartedMemberCountsAsFailedThenRejoinsThroughTransfer() {
         var l = Leader(config: config)
-        _ = l.on(.elected(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0))
+        _ = l.electedHearingFrom(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0)
         var restarted = live("a", "b", "c")
         restarted["b"] = "b.2"  // b crashed and came back before its old session expired
         XCTAssertEqual(l.on(.membersChanged(restarted)), [.writeChain(view(2, ["a", "c"]), expectedVersion: 0)])
@@ -53,7 +53,7 @@ final class LeaderTests: XCTestCase {
     func testJoinerIsSyncingUntilItHoldsWhatTheHeadHeldAtTheSplice() {
         var l = Leader(config: config)
         let spliced = ChainView(epoch: 3, members: ["a", "b", "j"], incarnations: live("a", "b", "j"), syncing: ["j"])
-        XCTAssertEqual(l.on(.elected(chain: spliced, version: 5, live: live("a", "b", "j"), now: 0)), [])
+        XCTAssertEqual(l.electedHearingFrom(chain: spliced, version: 5, live: live("a", "b", "j"), now: 0), [])
         // Reports from before the splice say nothing: the joiner's old database may be ahead.
         XCTAssertEqual(l.on(.progress("j", .init(epoch: 2, received: 900, durable: 900))), [])
         XCTAssertEqual(l.on(.progress("a", .init(epoch: 2, received: 100, durable: 100))), [], "head report of an older epoch")
@@ -71,7 +71,7 @@ final class LeaderTests: XCTestCase {
     func testSyncingMemberNeverCarriesTheChainAlone() {
         var l = Leader(config: config)
         let spliced = ChainView(epoch: 3, members: ["a", "j"], incarnations: live("a", "j"), syncing: ["j"])
-        XCTAssertEqual(l.on(.elected(chain: spliced, version: 5, live: live("a", "j"), now: 0)), [])
+        XCTAssertEqual(l.electedHearingFrom(chain: spliced, version: 5, live: live("a", "j"), now: 0), [])
         XCTAssertEqual(l.on(.membersChanged(live("j"))), [], "a was the only synced member: the chain waits for it")
         XCTAssertEqual(l.on(.membersChanged(["j": "j.1", "a": "a.2"])),
                        [.writeChain(ChainView(epoch: 4, members: ["a"], incarnations: ["a": "a.2"]), expectedVersion: 5)],
@@ -81,7 +81,7 @@ final class LeaderTests: XCTestCase {
     func testSyncedSurvivorsKeepTheSyncingMarkOfTheRest() {
         var l = Leader(config: config)
         let spliced = ChainView(epoch: 3, members: ["a", "b", "j"], incarnations: live("a", "b", "j"), syncing: ["j"])
-        _ = l.on(.elected(chain: spliced, version: 5, live: live("a", "b", "j"), now: 0))
+        _ = l.electedHearingFrom(chain: spliced, version: 5, live: live("a", "b", "j"), now: 0)
         XCTAssertEqual(l.on(.membersChanged(live("b", "j"))),
                        [.writeChain(ChainView(epoch: 4, members: ["b", "j"], incarnations: live("b", "j"), syncing: ["j"]),
                                     expectedVersion: 5)])
@@ -90,7 +90,7 @@ final class LeaderTests: XCTestCase {
     func testMembersUpstreamOfACaughtUpMemberAreCaughtUpToo() {
         var l = Leader(config: config)
         let spliced = ChainView(epoch: 5, members: ["a", "j", "k"], incarnations: live("a", "j", "k"), syncing: ["j", "k"])
-        _ = l.on(.elected(chain: spliced, version: 1, live: live("a", "j", "k"), now: 0))
+        _ = l.electedHearingFrom(chain: spliced, version: 1, live: live("a", "j", "k"), now: 0)
         _ = l.on(.progress("a", .init(epoch: 5, received: 50, durable: 50)))
         XCTAssertEqual(l.on(.progress("k", .init(epoch: 5, received: 50, durable: 50))),
                        [.writeChain(ChainView(epoch: 5, members: ["a", "j", "k"], incarnations: live("a", "j", "k")), expectedVersion: 1)])
@@ -98,7 +98,7 @@ final class LeaderTests: XCTestCase {
 
     func testTransferTimesOutAndStartsOver() {
         var l = Leader(config: config)
-        XCTAssertEqual(l.on(.elected(chain: view(1, ["a"]), version: 0, live: live("a", "j"), now: 0)),
+        XCTAssertEqual(l.electedHearingFrom(chain: view(1, ["a"]), version: 0, live: live("a", "j"), now: 0),
                        [.startTransfer(from: "a", to: "j", epoch: 1)])
         XCTAssertEqual(l.on(.tick(49)), [])
         XCTAssertEqual(l.on(.tick(50)), [.startTransfer(from: "a", to: "j", epoch: 1)])
@@ -111,14 +111,14 @@ final class LeaderTests: XCTestCase {
 
     func testJoinerThatLeftIsNotAppended() {
         var l = Leader(config: config)
-        _ = l.on(.elected(chain: view(1, ["a"]), version: 0, live: live("a", "j"), now: 0))
+        _ = l.electedHearingFrom(chain: view(1, ["a"]), version: 0, live: live("a", "j"), now: 0)
         _ = l.on(.membersChanged(live("a")))
         XCTAssertEqual(l.on(.transferDone(joiner: "j")), [], "j left during its transfer")
     }
 
     func testRepairComesBeforeJoinAndAbortsTransferFromFailedSource() {
         var l = Leader(config: config)
-        XCTAssertEqual(l.on(.elected(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b", "j"), now: 0)),
+        XCTAssertEqual(l.electedHearingFrom(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b", "j"), now: 0),
                        [.startTransfer(from: "b", to: "j", epoch: 1)])
         XCTAssertEqual(l.on(.membersChanged(live("a", "j"))), [.writeChain(view(2, ["a"]), expectedVersion: 0)])
         XCTAssertNil(l.transfer, "the source of the snapshot failed")
@@ -127,7 +127,7 @@ final class LeaderTests: XCTestCase {
 
     func testUnresponsiveMemberIsDropped() {
         var l = Leader(config: config)
-        _ = l.on(.elected(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0))
+        _ = l.electedHearingFrom(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0)
         XCTAssertEqual(l.on(.unresponsive("b")), [.writeChain(view(2, ["a", "c"]), expectedVersion: 0)])
         _ = l.on(.chainWritten(view(2, ["a", "c"]), version: 1))
         XCTAssertEqual(l.on(.responsive("b")), [.startTransfer(from: "c", to: "b", epoch: 2)], "back: it rejoins with a snapshot")
@@ -138,7 +138,7 @@ final class LeaderTests: XCTestCase {
     /// would let the new head take writes meanwhile: a stale read. It is fenced first.
     func testUnresponsiveHeadIsFencedBeforeItIsDropped() {
         var l = Leader(config: config)
-        _ = l.on(.elected(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0))
+        _ = l.electedHearingFrom(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0)
         XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")])
         XCTAssertEqual(l.on(.unresponsive("a")), [], "fenced once")
         XCTAssertEqual(l.on(.membersChanged(live("b", "c"))), [], "its znode was deleted by the fence: it stays until its lease ran out")
@@ -148,7 +148,7 @@ final class LeaderTests: XCTestCase {
 
     func testFencedHeadThatRestartedIsDroppedWithoutWaiting() {
         var l = Leader(config: config)
-        _ = l.on(.elected(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b"), now: 0))
+        _ = l.electedHearingFrom(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b"), now: 0)
         XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")])
         XCTAssertEqual(l.on(.membersChanged(["a": "a.2", "b": "b.1"])), [.writeChain(view(2, ["b"]), expectedVersion: 0)],
                        "a new run of a registered: the fenced process is gone")
@@ -159,7 +159,7 @@ final class LeaderTests: XCTestCase {
     /// suspected, it was never re-added. The fence concerns the run, not the server.
     func testCompletedFenceDoesNotTouchALaterRunOfTheSameServer() {
         var l = Leader(config: config)
-        _ = l.on(.elected(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b"), now: 0))
+        _ = l.electedHearingFrom(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b"), now: 0)
         XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")])
         XCTAssertEqual(l.on(.membersChanged(["a": "a.2", "b": "b.1"])), [.writeChain(view(2, ["b"]), expectedVersion: 0)])
         XCTAssertEqual(l.on(.chainWritten(view(2, ["b"]), version: 1)), [.startTransfer(from: "b", to: "a", epoch: 2)])
@@ -175,16 +175,16 @@ final class LeaderTests: XCTestCase {
     func testNewLeaderWaitsOutALeaseBeforeDroppingAHeadWhoseZnodeIsGone() {
         let waiting = Leader.Config(expectedMembers: 3, formationTicks: 10, transferTicks: 50, fenceTicks: 7)
         var l = Leader(config: waiting)
-        XCTAssertEqual(l.on(.elected(chain: view(4, ["a", "b", "c"]), version: 9, live: live("b", "c"), now: 100)), [])
+        XCTAssertEqual(l.electedHearingFrom(chain: view(4, ["a", "b", "c"]), version: 9, live: live("b", "c"), now: 100), [])
         XCTAssertEqual(l.on(.tick(106)), [], "the old leader's fence may not have waited the lease out")
         XCTAssertEqual(l.on(.tick(107)), [.writeChain(view(5, ["b", "c"]), expectedVersion: 9)])
 
         var m = Leader(config: waiting)
-        XCTAssertEqual(m.on(.elected(chain: view(4, ["a", "b", "c"]), version: 9, live: live("a", "c"), now: 100)),
+        XCTAssertEqual(m.electedHearingFrom(chain: view(4, ["a", "b", "c"]), version: 9, live: live("a", "c"), now: 100),
                        [.writeChain(view(5, ["a", "c"]), expectedVersion: 9)], "a member that is not the head: at once")
 
         var n = Leader(config: waiting)
-        _ = n.on(.elected(chain: view(4, ["a", "b", "c"]), version: 9, live: live("a", "b", "c"), now: 100))
+        _ = n.electedHearingFrom(chain: view(4, ["a", "b", "c"]), version: 9, live: live("a", "b", "c"), now: 100)
         XCTAssertEqual(n.on(.tick(200)), [])
         XCTAssertEqual(n.on(.membersChanged(live("b", "c"))), [.writeChain(view(5, ["b", "c"]), expectedVersion: 9)],
                        "long after the election a vanished head's session ended (or it stopped): its lease is over")
@@ -194,16 +194,16 @@ final class LeaderTests: XCTestCase {
         var l = Leader(config: config)
         let last = view(9, ["b", "c"])
         // "a" was dropped earlier and comes back first: it must not restart the chain.
-        XCTAssertEqual(l.on(.elected(chain: last, version: 3, live: ["a": "a.2"], now: 0)), [])
-        XCTAssertEqual(l.on(.membersChanged(["a": "a.2", "c": "c.2"])),
-                       [.writeChain(ChainView(epoch: 10, members: ["c"], incarnations: ["c": "c.2"]), expectedVersion: 3)])
+        XCTAssertEqual(l.electedHearingFrom(chain: last, version: 3, live: ["a": "a.2"], now: 0), [])
+        XCTAssertEqual(l.on(.membersChanged(["a": "a.2", "c": "c.2"])), [], "c registered: not yet heard from")
+        XCTAssertEqual(l.heard("c"), [.writeChain(ChainView(epoch: 10, members: ["c"], incarnations: ["c": "c.2"]), expectedVersion: 3)])
         XCTAssertEqual(l.on(.chainWritten(ChainView(epoch: 10, members: ["c"], incarnations: ["c": "c.2"]), version: 4)),
                        [.startTransfer(from: "c", to: "a", epoch: 10)], "a joins and receives the current data")
     }
 
     func testLostWriteAdoptsCurrentChainAndDecidesAgain() {
         var l = Leader(config: config)
-        _ = l.on(.elected(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0))
+        _ = l.electedHearingFrom(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0)
         _ = l.on(.membersChanged(live("a", "c")))
         XCTAssertEqual(l.on(.chainWriteFailed(current: view(2, ["a", "b"]), version: 1)),
                        [.writeChain(view(3, ["a"]), expectedVersion: 1)])
@@ -211,12 +211,47 @@ final class LeaderTests: XCTestCase {
 
     func testDeposedLeaderDecidesNothing() {
         var l = Leader(config: config)
-        _ = l.on(.elected(chain: nil, version: nil, live: [:], now: 0))
+        _ = l.electedHearingFrom(chain: nil, version: nil, live: [:], now: 0)
         _ = l.on(.deposed)
         XCTAssertEqual(l.on(.membersChanged(live("a", "b", "c"))), [])
     }
 
+    /// A leader elected right after a total failure sees the dead members' znodes until their
+    /// sessions expire. It must not narrow the chain to members it has not heard from: only
+    /// they could restart it then (FailureTests, total failure: n2 could no longer restart it).
+    func testChainShrinksOnlyAroundAMemberThatAnswered() {
+        var l = Leader(config: config)
+        XCTAssertEqual(l.on(.elected(chain: view(2, ["a", "b", "c", "d"]), version: 4, live: live("a", "c", "d"), now: 0)), [],
+                       "b is gone, but nobody answered yet: a, c and d may be dead too")
+        XCTAssertEqual(l.on(.unresponsive("c")), [])
+        XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")])
+        XCTAssertEqual(l.on(.unresponsive("d")), [])
+        XCTAssertEqual(l.on(.fenced("a")), [], "every member is gone: the configuration stays as it was")
+        XCTAssertEqual(l.on(.membersChanged(["b": "b.2", "e": "e.1"])), [], "b is back, not yet heard from")
+        XCTAssertEqual(l.heard("b"), [.writeChain(ChainView(epoch: 3, members: ["b"], incarnations: ["b": "b.2"]), expectedVersion: 4)],
+                       "any member of the last configuration restarts it")
+
+        var m = Leader(config: config)
+        _ = m.on(.elected(chain: view(2, ["a", "b", "c"]), version: 4, live: live("a", "c"), now: 0))
+        XCTAssertEqual(m.heard("c"), [.writeChain(view(3, ["a", "c"]), expectedVersion: 4)], "c runs: shrink around it")
+    }
+
     func testNaturalOrder() {
         XCTAssertEqual(["n10", "n2", "n1", "m3"].sorted(by: Leader.chainOrder), ["m3", "n1", "n2", "n10"])
+    }
+}
+
+extension Leader {
+    /// Elected, and every live member then answered a heartbeat (an epoch-0 report, which says
+    /// nothing about positions): the leader knows they run. The actions of all of it, in order.
+    mutating func electedHearingFrom(chain: ChainView?, version: Int32?, live: [NodeID: String], now: UInt64) -> [LeaderAction] {
+        var actions = on(.elected(chain: chain, version: version, live: live, now: now))
+        for node in live.keys.sorted() { actions += heard(node) }
+        return actions
+    }
+
+    /// `node` answered a heartbeat.
+    mutating func heard(_ node: NodeID) -> [LeaderAction] {
+        on(.progress(node, .init(epoch: 0, received: 0, durable: 0)))
     }
 }
