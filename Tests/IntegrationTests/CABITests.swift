@@ -10,13 +10,7 @@ final class CABITests: XCTestCase {
     func testCProgram() throws {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
-        let exe = try TestEnvironment.temporaryDirectory("c").appendingPathComponent("paper_test").path
-        let cc = try TestEnvironment.run("/usr/bin/cc", [
-            "-Wall", "-Werror", "-o", exe, here.appendingPathComponent("c/paper_test.c").path,
-            "-I", TestEnvironment.repo.appendingPathComponent("include").path,
-            "-L", TestEnvironment.binDir.path, "-lchainkvc", "-Wl,-rpath,\(TestEnvironment.binDir.path)",
-        ])
-        XCTAssertEqual(cc.status, 0, cc.output)
+        let exe = try TestEnvironment.compileC("paper_test")
         // The last argument is a server to kill through chainkv_die: the tail, so the test ends
         // with the tail gone and the chain repaired around it.
         let tail = cluster.address(2)

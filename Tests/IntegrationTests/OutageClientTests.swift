@@ -63,14 +63,7 @@ final class OutageClientTests: XCTestCase {
         _ = try write(cluster, prefix: "c", count: 50)
         killAll(cluster)
 
-        let here = TestEnvironment.repo.appendingPathComponent("Tests/IntegrationTests")
-        let exe = try TestEnvironment.temporaryDirectory("outage").appendingPathComponent("outage_test").path
-        let cc = try TestEnvironment.run("/usr/bin/cc", [
-            "-Wall", "-Werror", "-o", exe, here.appendingPathComponent("c/outage_test.c").path,
-            "-I", TestEnvironment.repo.appendingPathComponent("include").path,
-            "-L", TestEnvironment.binDir.path, "-lchainkvc", "-Wl,-rpath,\(TestEnvironment.binDir.path)",
-        ])
-        XCTAssertEqual(cc.status, 0, cc.output)
+        let exe = try TestEnvironment.compileC("outage_test")
         let program = Process()
         program.executableURL = URL(fileURLWithPath: exe)
         program.arguments = [cluster.servers.joined(separator: ","), "c", "50", "90"]

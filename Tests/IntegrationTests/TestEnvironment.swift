@@ -44,4 +44,15 @@ enum TestEnvironment {
         try? FileManager.default.removeItem(at: out)
         return (p.terminationStatus, text)
     }
+
+    /// Compiles a C program of Tests/IntegrationTests/c against include/chainkv.h and
+    /// libchainkvc.so (with -Wall -Werror) and returns the executable's path.
+    static func compileC(_ name: String) throws -> String {
+        let exe = try temporaryDirectory(name).appendingPathComponent(name).path
+        let source = repo.appendingPathComponent("Tests/IntegrationTests/c/\(name).c").path
+        let cc = try run("/usr/bin/cc", ["-Wall", "-Werror", "-o", exe, source, "-I", repo.appendingPathComponent("include").path,
+                                         "-L", binDir.path, "-lchainkvc", "-Wl,-rpath,\(binDir.path)"])
+        guard cc.status == 0 else { throw FixtureError("cc \(name).c failed: \(cc.output)") }
+        return exe
+    }
 }
