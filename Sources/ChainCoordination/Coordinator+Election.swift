@@ -52,8 +52,9 @@ extension Coordinator {
             let ordered = ElectionOrder.sorted(try await client.children(paths.election))
             let myName = String(mine.dropFirst(paths.election.count + 1))
             guard ordered.contains(where: { $0.name == myName }) else {
-                // Our candidate is gone although the session lives (deleted by hand?). Another candidate may
-                // lead now, so stop leading and stand again, at the back.
+                // Our candidate is gone although the session lives: the candidate behind us found us crashed
+                // or silent (`evictCandidate`), or someone deleted it by hand. Another candidate may lead now,
+                // so stop leading and stand again, at the back.
                 logger.error("own election znode disappeared; standing again", metadata: ["candidate": "\(mine)"])
                 if isLeader { emit(.deposed) }
                 isLeader = false
@@ -93,9 +94,9 @@ extension Coordinator {
         emit(.electionPredecessor(candidate))
     }
 
-    /// Removes the election znode of a candidate whose process is certainly gone (its port
-    /// refuses connections), so that the next candidate takes over now instead of after that
-    /// candidate's session timeout. Only the znode named, and only while it still holds that
+    /// Removes the election znode of a candidate whose process is gone (its port refuses
+    /// connections) or silent past the heartbeat timeout, so that the next candidate takes over
+    /// now instead of after that candidate's session timeout. Only the znode named, and only while it still holds that
     /// node's id: a candidate that stood again has a new znode. If the evidence was wrong (the
     /// process lives), that candidate stands again at the back and, if it led, stops leading;
     /// a deposed leader's chain writes fail their version check.
@@ -104,7 +105,7 @@ extension Coordinator {
             let (data, stat) = try await withReconnect { try await self.client.getDataAndStat(candidate.path) }
             guard String(decoding: data, as: UTF8.self) == candidate.nodeID else { return }
             try await client.delete(candidate.path, version: stat.version)
-            logger.notice("removed the election znode of a crashed candidate", metadata: [
+            logger.notice("removed the election znode of a gone candidate", metadata: [
                 "candidate": "\(candidate.nodeID)", "path": "\(candidate.path)"])
         } catch ZooKeeperError.noNode {
             // Gone already: its session ended, or another server removed it.

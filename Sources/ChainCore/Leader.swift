@@ -247,7 +247,15 @@ public struct Leader: Sendable {
 
     private mutating func write(_ members: ChainView, expected: Int32?) -> [LeaderAction] {
         var view = members
-        for id in view.members { view.incarnations[id] = live[id] }
+        // A member kept without a live znode (a head being fenced, or waited out after an
+        // election) keeps the run the chain already names: a configuration that names a member
+        // without its run could be taken up by a later run of that server, whose disk may lack
+        // or hold writes the chain never had (torture seed 1404: a restarted head served as the
+        // head of the configuration meant for its previous run).
+        for id in view.members {
+            view.incarnations[id] = live[id] ?? chain?.incarnations[id] ?? fencing[id]
+            assert(view.incarnations[id] != nil, "a configuration must name the run of every member")
+        }
         writing = true
         return [.writeChain(view, expectedVersion: expected)]
     }

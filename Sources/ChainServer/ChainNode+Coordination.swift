@@ -14,6 +14,12 @@ extension ChainNode {
         }
         let view = config.view
         guard view.epoch > replica.view.epoch else { return }
+        if view.members.contains(self.config.id), config.incarnations[self.config.id] == nil {
+            // Every configuration the leader writes names each member's run; one that does not
+            // cannot tell this run from a previous one, so it is not acted on.
+            logger.error("chain names this server without its run; waiting to be re-added", metadata: ["epoch": "\(view.epoch)"])
+            return
+        }
         if let named = config.incarnations[self.config.id], named != member.incarnation {
             // The configuration means this server's previous run, whose disk may hold writes the
             // chain never committed. It waits until the leader re-adds this run by state transfer.

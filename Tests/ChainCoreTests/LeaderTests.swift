@@ -190,6 +190,23 @@ final class LeaderTests: XCTestCase {
                        "long after the election a vanished head's session ended (or it stopped): its lease is over")
     }
 
+    /// Torture seed 1404: a head kept in the chain after its znode vanished (being fenced, or
+    /// waited out after an election) was written without its run, and a restarted run of that
+    /// server then took the configuration as its own and served as head with a different disk.
+    func testAHeadKeptWithoutAZnodeKeepsItsRunInTheChain() {
+        let waiting = Leader.Config(expectedMembers: 3, formationTicks: 10, transferTicks: 50, fenceTicks: 7)
+        var l = Leader(config: waiting)
+        XCTAssertEqual(l.electedHearingFrom(chain: view(4, ["a", "b", "c", "d"]), version: 9, live: live("b", "c"), now: 100),
+                       [.writeChain(view(5, ["a", "b", "c"]), expectedVersion: 9)], "d dropped; a waited out, still named as run a.1")
+
+        var m = Leader(config: config)
+        _ = m.electedHearingFrom(chain: view(1, ["a", "b", "c"]), version: 0, live: live("a", "b", "c"), now: 0)
+        XCTAssertEqual(m.on(.unresponsive("a")), [.fence("a")])
+        XCTAssertEqual(m.on(.membersChanged(live("b", "c"))), [], "a's znode deleted by the fence")
+        XCTAssertEqual(m.on(.unresponsive("c")), [.writeChain(view(2, ["a", "b"]), expectedVersion: 0)],
+                       "c dropped while a is fenced: a keeps its run a.1")
+    }
+
     func testTotalFailureRestartsOnlyFromLastConfiguration() {
         var l = Leader(config: config)
         let last = view(9, ["b", "c"])
