@@ -2,6 +2,7 @@ import ArgumentParser
 import ChainKV
 import Foundation
 import Glibc
+import Logging
 
 /// `chainkv bench failover`: kills each role of a chain under load, restarts it, and reports how
 /// long writes and reads were unavailable; then the same writer against ZooKeeper with its leader
@@ -90,6 +91,13 @@ struct BenchFailover: AsyncParsableCommand {
 
     func run() async throws {
         BenchFailoverChildren.installSignalHandlers()
+        // The ZooKeeper C client logs every refused reconnection while a ZooKeeper server is down,
+        // which is what this benchmark does on purpose: only warnings of the rest reach stderr.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = label.hasPrefix("chainkv.zookeeper") ? .critical : .warning
+            return handler
+        }
         let started = BenchFailoverLog.start
         let sizes = try sizes(), roles = try roleList()
         let fm = FileManager.default

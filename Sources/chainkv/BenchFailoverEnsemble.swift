@@ -91,30 +91,22 @@ struct BenchFailoverEnsemble: Sendable {
     /// Runs `scripts/zk start --base <base>`, which starts the servers that are not running and waits
     /// until all serve; false if it failed or took longer than `timeout` seconds (then it is killed).
     func restart(timeout: Double) async -> Bool {
-        let log = base.appendingPathComponent("zk").appendingPathComponent("restarts.log")
-        let script = self.script, base = self.base
-        let spawned: Process? = await BenchFailoverWait.blocking {
-            if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
-            guard let handle = try? FileHandle(forWritingTo: log) else { return nil }
-            handle.seekToEndOfFile()
-            let p = Process()
-            p.executableURL = script
-            p.arguments = ["start", "--base", base.path]
-            p.standardInput = FileHandle.nullDevice
-            p.standardOutput = handle
-            p.standardError = handle
-            do { try p.run() } catch { return nil }
-            try? handle.close()
-            BenchFailoverChildren.add(p.processIdentifier)
-            return p
+        let log = base.appendingPathComponent("zk").appendingPathComponent("restarts.log").path
+        let script = self.script.path, base = self.base.path
+        guard let pid = await BenchFailoverWait.blocking({ BenchFailoverSpawn.start(script, ["start", "--base", base], log: log) }) else {
+            return false
         }
-        guard let p = spawned else { return false }
-        let done = await BenchFailoverWait.untilTrue(timeout: timeout, every: 0.05) { !p.isRunning }
+        BenchFailoverChildren.add(pid)
+        defer { BenchFailoverChildren.remove(pid) }
+        var status: Int32?
+        let done = await BenchFailoverWait.untilTrue(timeout: timeout, every: 0.05) {
+            status = BenchFailoverSpawn.reap(pid)
+            return status != nil
+        }
         if !done {
-            kill(p.processIdentifier, SIGKILL)
-            _ = await BenchFailoverWait.untilTrue(timeout: 5, every: 0.05) { !p.isRunning }
+            kill(pid, SIGKILL)
+            _ = await BenchFailoverWait.untilTrue(timeout: 5, every: 0.05) { BenchFailoverSpawn.reap(pid) != nil }
         }
-        BenchFailoverChildren.remove(p.processIdentifier)
-        return done && p.terminationStatus == 0
+        return status == 0
     }
 }

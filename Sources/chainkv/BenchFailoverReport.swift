@@ -9,7 +9,7 @@ enum BenchFailoverReport {
     static func cells(_ s: BenchFailoverSummary) -> [String] {
         func ms(_ v: Double?) -> String {
             guard let v else { return "-" }
-            return v >= 10_000 ? String(format: "%.1f s", v / 1000) : String(format: "%.0f ms", v)
+            return String(format: "%.0f ms", v)
         }
         let mark = s.incomplete > 0 ? " (\(s.incomplete) incomplete)" : ""
         return [s.system, "\(s.servers)", s.role + mark, "\(s.kills)", ms(s.writeMedianMs), ms(s.writeWorstMs),
