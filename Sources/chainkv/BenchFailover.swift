@@ -12,24 +12,29 @@ struct BenchFailover: AsyncParsableCommand {
         commandName: "failover",
         abstract: "Kill chain roles (and the ZooKeeper leader) under load; report write and read unavailability.",
         discussion: """
-        For each chain size, chainkv-server processes n1...nN run on 127.0.0.1:PORT+1... with the
-        settings of --node-config (id, port, data folder, ZooKeeper, cluster and expected members
-        overridden), under one closed-loop writer and one closed-loop reader. Each role is killed
-        --kills times (head-paused: --paused-kills), verified from ZooKeeper and the servers' status
-        right before the kill; after the load recovers the victim restarts with the same id and
-        data, and the next kill waits until the chain is whole again. When a role does not exist in
-        the running chain, a fresh cluster is started in an order that gives it. Then the ZooKeeper
-        leader of the ensemble under --zk-base is killed --zookeeper-kills times under the same
-        writer (setData), and restarted with scripts/zk each time.
+        For each chain size, chainkv-server processes n1...nN run on 127.0.0.1,
+        ports PORT+1..., with the settings of --node-config (id, port, data
+        folder, ZooKeeper, cluster and expected members overridden), under one
+        closed-loop writer and one closed-loop reader. Each role is killed
+        --kills times (head-paused: --paused-kills), verified from ZooKeeper and
+        the servers' status right before the kill. Once the load recovers the
+        victim restarts with the same id and data; the next kill waits until
+        the chain is whole again. When a role does not exist in the running
+        chain, a fresh cluster is started in an order that gives it. Then the
+        ZooKeeper leader of the ensemble under --zk-base is killed
+        --zookeeper-kills times under the same writer (setData) and restarted
+        with scripts/zk each time.
 
-        Unavailability is the longest time between two successive successes of a loop, from the last
-        one before the kill until the cluster is whole again.
+        Unavailability: the longest time between two successive successes of a
+        loop, from the last one before the kill until the cluster is whole.
 
-        Results: <out>/failover.json (every kill), <out>/summary.md, servers' logs in <out>/run/chainkv.
-        Usually run through scripts/bench-failover, which starts the ensemble and builds.
+        Results: <out>/failover.json (every kill), <out>/summary.md, servers'
+        logs in <out>/run/chainkv. Usually run through scripts/bench-failover,
+        which builds and starts the ensemble.
 
         Example:
-          chainkv bench failover --kills 2 --servers 3 --zookeeper 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183 --zk-base .run
+          chainkv bench failover --kills 2 --servers 3 --zk-base .run \\
+            --zookeeper 127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183
         """
     )
 

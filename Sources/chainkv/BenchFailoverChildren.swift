@@ -25,9 +25,9 @@ enum BenchFailoverChildren {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                benchStderr("failover: signal \(sig): stopping the servers this run started\n")
+                BenchFailoverLog.write("failover: signal \(sig): stopping the servers this run started\n")
                 killAll()
-                exit(128 + sig)
+                _exit(128 + sig)
             }
             source.resume()
             sources.append(source)

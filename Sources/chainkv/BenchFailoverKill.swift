@@ -20,6 +20,7 @@ struct BenchFailoverKill: Codable, Sendable {
     var victimPosition: String
     var leaderBefore: String?
     var leaderPositionBefore: String?
+    /// chainkv: the chain, head first; ZooKeeper: each server and its mode ("zk1 follower").
     var chainBefore: [String]
     var electionBefore: [String]
     var epochBefore: UInt64?
@@ -30,6 +31,7 @@ struct BenchFailoverKill: Codable, Sendable {
     var restartedAfterMs: Double?
     /// Whole again: every server back (chain full, nothing syncing; ZooKeeper: all three serving).
     var wholeAfterMs: Double?
+    /// As chainBefore, once whole again.
     var chainAfter: [String]
     var leaderAfter: String?
     var write: BenchFailoverGap

@@ -15,7 +15,10 @@ final class BenchFailoverRecorder: Sendable {
     var current: BenchFailoverFile { file.withLock { $0 } }
 
     func add(_ kill: BenchFailoverKill) {
-        file.withLock { $0.kills.append(kill) }
+        file.withLock {
+            $0.kills.append(kill)
+            $0.summary = BenchFailoverSummary.of($0.kills)
+        }
         save()
     }
 
@@ -42,7 +45,7 @@ final class BenchFailoverRecorder: Sendable {
         do {
             try snapshot.write(to: url)
         } catch {
-            benchStderr("failover: cannot write \(url.path): \(error)\n")
+            BenchFailoverLog.write("failover: cannot write \(url.path): \(error)\n")
         }
     }
 }
