@@ -29,9 +29,15 @@ final class BenchFailoverServer: @unchecked Sendable {
 
     var address: String { "127.0.0.1:\(port)" }
 
-    /// The pid while the process runs.
+    /// The pid while the process runs. Once it has exited (and Foundation reaped it), the pid is
+    /// dropped from BenchFailoverChildren, so a signal never reaches whatever reuses the number.
     var pid: pid_t? {
-        lock.withLock { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+        lock.withLock {
+            guard let p = process else { return nil }
+            if p.isRunning { return p.processIdentifier }
+            BenchFailoverChildren.remove(p.processIdentifier)
+            return nil
+        }
     }
 
     var isRunning: Bool { pid != nil }
@@ -90,9 +96,7 @@ final class BenchFailoverServer: @unchecked Sendable {
 
     /// Waits until the process has exited (and was reaped); false on timeout.
     func waitExit(timeout: Double) async -> Bool {
-        let gone = await BenchFailoverWait.untilTrue(timeout: timeout, every: 0.01) { !isRunning }
-        if gone, let p = lock.withLock({ process }) { BenchFailoverChildren.remove(p.processIdentifier) }
-        return gone
+        await BenchFailoverWait.untilTrue(timeout: timeout, every: 0.01) { !isRunning }
     }
 
     /// SIGKILL (after SIGCONT if it was paused), then waits for the exit.
