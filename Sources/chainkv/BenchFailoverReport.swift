@@ -45,8 +45,8 @@ enum BenchFailoverReport {
         `\(file.command)`
 
         Started \(file.startedAt) on \(file.host) (\(file.cores) cores), \(String(format: "%.0f", file.durationSeconds)) s\(file.commit.map { ", commit \($0)" } ?? "").
-        Chains of \(s.chainSizes.map(String.init).joined(separator: " and ")) servers, \(s.killsPerRole) kills per role (\(s.pausedKills) for head-paused),
-        ZooKeeper leader killed \(s.zookeeperKills) times. Load: one closed-loop writer (put, \(s.valueSize)-byte values) and one
+        Chains of \(s.chainSizes.map(String.init).joined(separator: " and ")) servers; kills per role: \(s.killsPerRole) (head-paused: \(s.pausedKills));
+        ZooKeeper leader kills: \(s.zookeeperKills). Load: one closed-loop writer (put, \(s.valueSize)-byte values) and one
         closed-loop reader (get) over \(s.keys) keys, each on its own client (ZooKeeper: the writer alone, setData).
 
         \(markdown(file.summary))
