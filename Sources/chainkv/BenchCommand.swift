@@ -10,6 +10,8 @@ struct Bench: AsyncParsableCommand {
         discussion: """
         `chainkv bench [run] ...` measures; `chainkv bench chart` draws SVG figures from its JSON;
         `chainkv bench report` writes a markdown summary. scripts/bench runs the whole evaluation.
+        `chainkv bench failover` kills chain roles and the ZooKeeper leader under load and reports the
+        unavailability (scripts/bench-failover runs it).
 
         Examples:
           chainkv bench --clients 32 --mix 0:100              # 32 closed-loop writers
@@ -18,7 +20,7 @@ struct Bench: AsyncParsableCommand {
           chainkv bench --sweep clients --json-file c.json
           chainkv bench chart --x clients --out c.svg c.json
         """,
-        subcommands: [BenchRun.self, BenchChart.self, BenchReport.self],
+        subcommands: [BenchRun.self, BenchChart.self, BenchReport.self, BenchFailover.self],
         defaultSubcommand: BenchRun.self
     )
 }
