@@ -102,7 +102,15 @@ extension ChainNode {
         loop.preconditionInEventLoop()
         candidateWatch?.close()
         candidateWatch = nil
-        guard let candidate, candidate.nodeID != config.id, let coordination else { return }
+        guard let candidate, let coordination else { return }
+        if candidate.nodeID == config.id {
+            // A previous run of this server (crashed and restarted before its session expired):
+            // that process is gone, and nobody else watches its znode. Remove it now.
+            logger.notice("the election candidate below this one is a previous run of this server; removing it",
+                          metadata: ["path": "\(candidate.path)"])
+            Task { try? await coordination.coordinator.evictCandidate(candidate) }
+            return
+        }
         guard let address = addresses[candidate.nodeID] else {
             logger.info("no address for the election candidate below this one; relying on its session", metadata: [
                 "candidate": "\(candidate.nodeID)"])

@@ -67,6 +67,8 @@ final class ChainNode: @unchecked Sendable {
     var goneCandidate: NodeID?
     /// The read lease and the fence wait derived from it.
     let leaseTiming: LeaseTiming
+    /// Reads refused for a lapsed lease, logged at most once a second.
+    let leaseLapses = LogThrottle()
     /// Set once the member znode is created: lease renewals then also check it still exists.
     var registered = false
     let metrics = ServerMetrics()
@@ -161,6 +163,10 @@ final class ChainNode: @unchecked Sendable {
                 let started = NIODeadline.now()
                 let stored = try storedValue(key)
                 let reply = replica.read(key, stored: stored, now: nowMs)
+                if reply == .error(.noLease), let refused = leaseLapses.event() {
+                    logger.warning("refusing reads: the lease lapsed (no ZooKeeper confirmation within leaseMs)",
+                                   metadata: ["leaseMs": "\(leaseTiming.leaseMs)", "refused": "\(refused)"])
+                }
                 send(.reply(ref, reply))
                 metrics.request("get", status: ServerMetrics.status(reply))
                 metrics.latency("get", since: started)

@@ -49,6 +49,7 @@ final class CoordinationDriver: Sendable {
     /// read lease from the time each confirmed round trip was sent.
     private func renewLeases(node: ChainNode, every interval: Duration) {
         let coordinator = self.coordinator
+        let renewalFailures = LogThrottle(interval: .seconds(10))
         Task { [weak self] in
             while self != nil {
                 let sentAtMs = node.nowMs
@@ -69,7 +70,12 @@ final class CoordinationDriver: Sendable {
                 } catch ZooKeeperError.closed {
                     return
                 } catch {
-                    // No answer, no renewal: the lease runs out on its own.
+                    // No answer, no renewal: the lease runs out on its own. Said at most every
+                    // 10 s, with the count: a head that misses renewals refuses reads meanwhile.
+                    if let failures = renewalFailures.event() {
+                        self?.logger.warning("lease renewal failed; a head answers no reads once its lease has run out",
+                                             metadata: ["error": "\(error)", "failures": "\(failures)"])
+                    }
                 }
                 try? await Task.sleep(for: interval)
             }

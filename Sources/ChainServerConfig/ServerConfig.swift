@@ -54,7 +54,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     public var tlsCAFile: String?
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
-                cluster: String = "local", sessionTimeoutMs: Int = 6000, leaseMs: Int = 500, expectedMembers: Int = 1,
+                cluster: String = "local", sessionTimeoutMs: Int = 6000, leaseMs: Int = 300, expectedMembers: Int = 1,
                 formationTimeoutMs: Int = 3000, logLevel: String = "info",
                 heartbeatIntervalMs: Int = 250, heartbeatTimeoutMs: Int = 1500, metricsPort: Int = 0,
                 idleTimeoutMs: Int = 300_000, frameReadTimeoutMs: Int = 10_000, maxConnections: Int = 1024,
