@@ -132,6 +132,8 @@ final class OperationsTests: XCTestCase {
             (#"{"id": "n1", "port": "7001", "dataDir": "/tmp/x"}"#, "port"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "logLevel": "loud"}"#, "logLevel"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "heartbeatIntervalMs": 500, "heartbeatTimeoutMs": 600}"#, "heartbeatTimeoutMs"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "sessionTimeoutMs": 2000, "leaseMs": 1500}"#, "leaseMs"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "leaseMs": 50}"#, "leaseMs"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "maxConnections": 0}"#, "maxConnections"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "idleTimeoutMs": 10}"#, "idleTimeoutMs"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "frameReadTimeoutMs": 0}"#, "frameReadTimeoutMs"),
