@@ -23,7 +23,8 @@ final class CandidateWatch: @unchecked Sendable {
     private var connection: Connection?
     private var lastDial = NIODeadline.distantPast
     private var lastPong = NIODeadline.now()
-    private var lastBeat = NIODeadline.now()
+    /// Excuses the candidate for this server's own stalls.
+    private var clock: BeatClock
     private var closed = false
     private let interval: TimeAmount
     private let limit: TimeAmount
@@ -37,6 +38,7 @@ final class CandidateWatch: @unchecked Sendable {
     init(candidate: ElectionPeer, address: NodeAddress, loop: EventLoop, group: EventLoopGroup, security: ConnectionSecurity,
          interval: TimeAmount, limit: TimeAmount, onGone: @escaping @Sendable (ElectionPeer, _ why: String) -> Void) {
         self.interval = interval
+        self.clock = BeatClock(interval: interval)
         self.limit = limit
         self.candidate = candidate
         self.address = address
@@ -61,10 +63,7 @@ final class CandidateWatch: @unchecked Sendable {
     private func beat() {
         guard !closed else { return }
         let now = NIODeadline.now()
-        // A stall of our own (we were paused or starved) is not the candidate's silence.
-        let stall = now - lastBeat - interval
-        lastBeat = now
-        if stall > interval { lastPong = lastPong + stall }
+        lastPong = lastPong + clock.beat(now: now)
         if now - lastPong > limit {
             return gone("answered no ping for \(limit.nanoseconds / 1_000_000) ms")
         }

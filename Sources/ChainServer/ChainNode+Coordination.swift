@@ -108,7 +108,7 @@ extension ChainNode {
             // that process is gone, and nobody else watches its znode. Remove it now.
             logger.notice("the election candidate below this one is a previous run of this server; removing it",
                           metadata: ["path": "\(candidate.path)"])
-            Task { try? await coordination.coordinator.evictCandidate(candidate) }
+            removeFromElection(candidate, coordination)
             return
         }
         guard let address = addresses[candidate.nodeID] else {
@@ -120,16 +120,25 @@ extension ChainNode {
         candidateWatch = CandidateWatch(candidate: candidate, address: address, loop: loop, group: group, security: security.outbound,
                                         interval: .milliseconds(Int64(config.heartbeatIntervalMs)),
                                         limit: .milliseconds(Int64(config.heartbeatTimeoutMs))) { candidate, why in
+            // CandidateWatch reports on the node's loop, so the mark is set before the removal
+            // can make this server leader.
+            self.loop.preconditionInEventLoop()
             logger.warning("election candidate is gone; removing its election znode",
                            metadata: ["candidate": "\(candidate.nodeID)", "why": "\(why)"])
-            self.loop.execute { self.goneCandidate = candidate.nodeID }
-            Task {
-                do {
-                    try await coordination.coordinator.evictCandidate(candidate)
-                } catch {
-                    logger.warning("cannot remove the crashed candidate's election znode; its session timeout will",
-                                   metadata: ["candidate": "\(candidate.nodeID)", "error": "\(error)"])
-                }
+            self.goneCandidate = candidate.nodeID
+            self.removeFromElection(candidate, coordination)
+        }
+    }
+
+    /// Removes a gone candidate's election znode; if that fails, its session timeout will.
+    private func removeFromElection(_ candidate: ElectionPeer, _ coordination: CoordinationDriver) {
+        let logger = self.logger
+        Task {
+            do {
+                try await coordination.coordinator.evictCandidate(candidate)
+            } catch {
+                logger.warning("cannot remove a gone candidate's election znode; its session timeout will",
+                               metadata: ["candidate": "\(candidate.nodeID)", "error": "\(error)"])
             }
         }
     }

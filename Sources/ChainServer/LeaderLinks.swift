@@ -13,7 +13,8 @@ final class LeaderLinks: @unchecked Sendable {
     private unowned let node: ChainNode
     private var links: [NodeID: Link] = [:]
     private var timer: RepeatedTask?
-    private var lastBeat = NIODeadline.now()
+    /// Excuses members for this server's own stalls.
+    private var clock: BeatClock
     private let interval: TimeAmount
     private let limit: TimeAmount
 
@@ -29,6 +30,7 @@ final class LeaderLinks: @unchecked Sendable {
     init(node: ChainNode, interval: TimeAmount, limit: TimeAmount) {
         self.node = node
         self.interval = interval
+        self.clock = BeatClock(interval: interval)
         self.limit = limit
         timer = node.loop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [weak self] _ in self?.beat() }
     }
@@ -69,11 +71,8 @@ final class LeaderLinks: @unchecked Sendable {
 
     private func beat() {
         let now = NIODeadline.now()
-        // When this server was itself stalled (paused, starved of CPU) the silence is ours:
-        // nothing could be read while we did not run. Excuse members for the stall.
-        let stall = now - lastBeat - interval
-        lastBeat = now
-        if stall > interval {
+        let stall = clock.beat(now: now)
+        if stall > .zero {
             for (id, link) in links { links[id]?.lastPong = link.lastPong + stall }
         }
         for (id, link) in links {
