@@ -29,12 +29,14 @@ let package = Package(
     targets: [
         // Pure protocol state machines: events in, actions out. No I/O, no clock, no async.
         .target(name: "ChainCore"),
+        // The frame format and every message, with the core's types (Update, RequestID, WriteOutcome) on the wire.
         .target(name: "ChainWire", dependencies: [
+            "ChainCore",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
         .target(name: "ChainStorage", dependencies: [
-            "CSQLite",
+            "ChainCore", "CSQLite",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .systemLibrary(name: "CZooKeeper"),
@@ -47,7 +49,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ChainServer", dependencies: [
-            "ChainCore", "ChainWire", "ChainStorage", "ChainCoordination", "ChainKV", "ChainServerConfig",
+            "ChainCore", "ChainWire", "ChainTransport", "ChainStorage", "ChainCoordination", "ChainServerConfig",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -60,13 +62,24 @@ let package = Package(
         ]),
         // Linearizability checking of recorded key-value histories (pure: standard library only).
         .target(name: "ChainCheck"),
-        .target(name: "ChainKV", dependencies: [
+        // Connections both sides share: request/reply over one TCP connection, TLS, the shared-secret
+        // handshake (both ends), refused-connection detection, the client-visible error type.
+        .target(name: "ChainTransport", dependencies: [
             "ChainWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // The client library (Swift API and the paper's five calls); re-exports ChainTransport.
+        .target(name: "ChainKV", dependencies: [
+            "ChainCore", "ChainWire", "ChainTransport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "ChainKVC", dependencies: ["ChainKV"]),
@@ -92,16 +105,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer targets: only an entry point each (build with scripts/fuzz, see NOTES on -sanitize=fuzzer).
-        .executableTarget(name: "fuzz-wire", dependencies: ["ChainWire", .product(name: "NIOCore", package: "swift-nio")]),
+        .executableTarget(name: "fuzz-wire", dependencies: ["ChainWire", "ChainCore", .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(name: "fuzz-json", dependencies: ["ChainCoordination", "ChainServerConfig"]),
         .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore"]),
         .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck", "ChainTestSupport"]),
-        .testTarget(name: "ChainWireTests", dependencies: ["ChainWire"]),
-        .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage", "CSQLite"]),
+        .testTarget(name: "ChainWireTests", dependencies: ["ChainWire", "ChainCore"]),
+        .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage", "ChainCore", "CSQLite"]),
         // Test helpers shared by the test targets (a cuttable TCP proxy for partition tests).
         .target(name: "ChainTestSupport", path: "Sources/ChainTestSupport"),
         .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination", "ChainTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCoordination", "ChainWire", "ChainStorage", "ChainTestSupport",
+        .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCore", "ChainCoordination", "ChainWire", "ChainStorage", "ChainTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], exclude: ["c", "python"]),

@@ -47,8 +47,8 @@ public struct Replica: Sendable {
     /// twice: a retry of one in flight waits for it; a retry of a committed one is answered from
     /// the outcome storage keeps with the write (`replyStored`). Only the seq is kept in memory:
     /// old values up to 1 MiB for 65,536 requests would not fit any sane memory budget.
-    private var requests: [RequestKey: UInt64] = [:]
-    private var requestOrder = Ring<(request: RequestKey, seq: UInt64)>()
+    private var requests: [RequestID: UInt64] = [:]
+    private var requestOrder = Ring<(request: RequestID, seq: UInt64)>()
 
     struct InflightEntry: Sendable {
         var update: Update
@@ -74,7 +74,7 @@ public struct Replica: Sendable {
     ///   re-enters a chain only through a snapshot, or as the sole restarter of a dead chain).
     /// - Parameter requests: the requests whose outcomes local storage keeps, with the seq of each
     ///   one's write, oldest first: retries of those writes are answered, never applied again.
-    public init(id: NodeID, lastSeq: UInt64, view: ChainView = .empty, requests: [(RequestKey, seq: UInt64)] = []) {
+    public init(id: NodeID, lastSeq: UInt64, view: ChainView = .empty, requests: [(RequestID, seq: UInt64)] = []) {
         self.id = id
         self.view = view
         self.received = lastSeq
@@ -187,7 +187,7 @@ public struct Replica: Sendable {
     }
 
     private mutating func onClientWrite(_ client: ClientRef, key: String, value: [UInt8]?, stored: [UInt8]?,
-                                        request: RequestKey?, _ actions: inout [ReplicaAction]) {
+                                        request: RequestID?, _ actions: inout [ReplicaAction]) {
         guard role.isHead else {
             actions.append(.reply(client, .error(.notHead(head: view.head))))
             return
@@ -262,7 +262,7 @@ public struct Replica: Sendable {
         }
         // Every replica computes the same outcome (same history), so any of them can answer a
         // retry after it restarts or becomes head.
-        actions.append(.persist(update, outcome: update.request == nil ? nil : inflight.last!.reply))
+        actions.append(.persist(update, outcome: update.request.map { WriteOutcome(reply: inflight.last!.reply, seq: update.seq, request: $0) }))
     }
 
     /// Resends to a successor everything after the position it acknowledged.
@@ -320,7 +320,7 @@ public struct Replica: Sendable {
         }
     }
 
-    private mutating func remember(_ request: RequestKey, seq: UInt64) {
+    private mutating func remember(_ request: RequestID, seq: UInt64) {
         if requests.updateValue(seq, forKey: request) == nil { requestOrder.append((request, seq)) }
         forgetOldRequests()
     }

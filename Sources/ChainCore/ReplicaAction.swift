@@ -13,7 +13,7 @@ public enum ReplicaAction: Equatable, Sendable {
     /// with a client request id, `outcome` is the reply it gets, stored in the same transaction:
     /// a retry that reaches this node after a restart, or a node that got the write in a
     /// snapshot, is answered from it instead of applying the write again.
-    case persist(Update, outcome: Reply? = nil)
+    case persist(Update, outcome: WriteOutcome? = nil)
     /// Send to the successor; dropped by the shell if the link is down (resent on `successorLinkUp`).
     case forward(to: NodeID, epoch: UInt64, Update)
     /// Send an acknowledgement to the predecessor.

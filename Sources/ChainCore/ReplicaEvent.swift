@@ -6,7 +6,7 @@ public enum ReplicaEvent: Equatable, Sendable {
     /// A client asks the head to write. `stored` is the key's value in local storage; the core
     /// uses it only when `needsStoredValue(for:)` says so (no write to the key is in flight).
     /// `request` identifies the write across client retries (nil: the client gave no id).
-    case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: [UInt8]?, request: RequestKey?)
+    case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: [UInt8]?, request: RequestID?)
     /// The predecessor forwarded an update. `stored` as for `clientWrite`.
     case forward(from: NodeID, epoch: UInt64, Update, stored: [UInt8]?)
     /// The successor acknowledges every update up to `seq`: it and every node after it have them on disk.

@@ -8,9 +8,9 @@ public struct Update: Equatable, Sendable {
     public var value: [UInt8]?
     /// The client request that made this write, replicated with it so that any later head can
     /// recognize a retry of it.
-    public var request: RequestKey?
+    public var request: RequestID?
 
-    public init(seq: UInt64, key: String, value: [UInt8]?, request: RequestKey? = nil) {
+    public init(seq: UInt64, key: String, value: [UInt8]?, request: RequestID? = nil) {
         self.seq = seq
         self.key = key
         self.value = value
@@ -18,11 +18,13 @@ public struct Update: Equatable, Sendable {
     }
 
     /// Memory an update holds, for the bounds on buffered updates.
-    var size: Int { key.utf8.count + (value?.count ?? 0) + 64 }
+    public var size: Int { key.utf8.count + (value?.count ?? 0) + 64 }
 }
 
-/// Identifies one client write across retries: a random client id and the client's own counter.
-public struct RequestKey: Hashable, Sendable {
+/// Identifies one client write across retries: the client's random id and its own counter. The
+/// head recognizes a retry by it and never applies a write twice. The same type on the wire, in
+/// the core and on disk.
+public struct RequestID: Hashable, Sendable {
     public var client: UInt64
     public var seq: UInt64
 

@@ -1,3 +1,4 @@
+import ChainTransport
 import ChainWire
 import NIOConcurrencyHelpers
 import NIOCore

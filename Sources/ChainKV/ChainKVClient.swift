@@ -1,3 +1,5 @@
+import ChainCore
+import ChainTransport
 import ChainWire
 import NIOConcurrencyHelpers
 import NIOCore
@@ -65,12 +67,7 @@ public final class ChainKVClient: Sendable {
     }
 
     static func parse(_ s: String, defaultPort: Int) -> (String, Int)? {
-        if let colon = s.lastIndex(of: ":"), !s.hasPrefix("[") {
-            guard let p = Int(s[s.index(after: colon)...]), (1...65535).contains(p), colon > s.startIndex else { return nil }
-            return (String(s[..<colon]), p)
-        }
-        guard !s.isEmpty, (1...65535).contains(defaultPort) else { return nil }
-        return (s, defaultPort)
+        NodeAddress(id: s, parsing: s, defaultPort: defaultPort).map { ($0.host, $0.port) }
     }
 
     // MARK: API
@@ -270,20 +267,13 @@ public final class ChainKVClient: Sendable {
 }
 
 extension ChainKVError {
-    /// The server refused our credentials (or, without a secret, asked for them).
-    public var isUnauthorized: Bool {
-        if case .server(.unauthorized, _) = self { return true }
-        return false
-    }
-
     /// A write whose request may have reached the server: report it as a chain failure (status
     /// -2), since it may have been applied. `oldValueNotKept` too: the put was applied once (and
     /// a retry with the same id is never applied again), but its old value is gone.
     var asWriteFailure: ChainKVError {
         switch self {
-        case .network, .timeout, .server(.chainChanged, _), .server(.unavailable, _), .server(.notHead, _), .server(.overloaded, _),
-             .server(.oldValueNotKept, _):
-            return .chainFailure(description)
+        case .network, .timeout: return .chainFailure(description)
+        case .server(let code, _) where code.isTransient: return .chainFailure(description)
         default: return self
         }
     }

@@ -1,3 +1,4 @@
+import ChainTransport
 import ChainWire
 import Foundation
 import NIOConcurrencyHelpers
@@ -132,7 +133,7 @@ public final class PaperClient: @unchecked Sendable {
     static func readStatus(_ e: ChainKVError) -> Int32 {
         switch e {
         case .invalidArgument: return badArgument
-        case .server(let code, _) where code == .keyTooLarge || code == .valueTooLarge || code == .badRequest: return badArgument
+        case .server(let code, _) where code.isRequestFault: return badArgument
         default: return networkError
         }
     }
@@ -140,7 +141,7 @@ public final class PaperClient: @unchecked Sendable {
     static func writeStatus(_ e: ChainKVError) -> Int32 {
         switch e {
         case .invalidArgument: return badArgument
-        case .server(let code, _) where code == .keyTooLarge || code == .valueTooLarge || code == .badRequest: return badArgument
+        case .server(let code, _) where code.isRequestFault: return badArgument
         case .network: return networkError
         default: return chainFailure
         }

@@ -1,3 +1,4 @@
+import ChainTransport
 import ChainKV
 #if canImport(Glibc)
 import Glibc

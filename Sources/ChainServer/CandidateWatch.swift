@@ -1,6 +1,6 @@
 import ChainCoordination
 import ChainCore
-import ChainKV
+import ChainTransport
 import ChainWire
 import NIOCore
 

@@ -31,30 +31,29 @@ extension ChainNode {
     func send(_ action: ReplicaAction) {
         switch action {
         case .persist(let u, let outcome):
-            let stored = outcome.flatMap { reply in u.request.map { Outcomes.stored(reply, seq: u.seq, request: $0) } }
-            queuePersist(StoredUpdate(seq: u.seq, key: u.key, value: u.value, outcome: stored))
+            queuePersist(StoredUpdate(u, outcome: outcome))
         case .forward(let to, let epoch, let u):
             // Dropped while the link is down: the core resends everything unacknowledged on link-up.
             guard let link = successorLink, link.node == to else { return }
-            link.send(.forward(epoch: epoch, seq: u.seq, key: u.key, value: u.value,
-                               request: u.request.map { RequestID(client: $0.client, seq: $0.seq) }))
+            link.send(.forward(epoch: epoch, u))
         case .ack(let to, let epoch, let seq):
             write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
         case .reply(let ref, let reply):
-            metrics.replied(ref, reply)
+            let message = Self.message(for: reply, addresses: addresses)
+            metrics.replied(ref, message)
             writesInFlight[ref.connection]?.remove(ref.request)
-            write(Self.message(for: reply, addresses: addresses), requestID: ref.request, to: clients[ref.connection])
+            write(message, requestID: ref.request, to: clients[ref.connection])
         case .replyStored(let ref, let seq):
             // A retry of a committed write: its outcome is on disk here. A put whose old value
             // was too large to keep (or a failed read) is answered "applied, old value not kept".
-            let stored: StoredOutcome?
+            let stored: WriteOutcome?
             do {
                 stored = try readStore().outcome(seq: seq)
             } catch {
                 logger.error("cannot read a stored request outcome", metadata: ["seq": "\(seq)", "error": "\(error)"])
                 stored = nil
             }
-            send(.reply(ref, stored.map { Outcomes.reply($0).1 } ?? .error(.oldValueNotKept)))
+            send(.reply(ref, stored?.reply ?? .error(.oldValueNotKept)))
         case .connectSuccessor(let node):
             connectSuccessor(node)
         case .closeInbound(let node):

@@ -48,15 +48,14 @@ extension ChainNode {
     }
 
     /// Request outcomes of a snapshot, sent before its rows.
-    func receiveOutcomes(epoch: UInt64, from: String, lastSeq: UInt64, _ records: [OutcomeRecord], connection: UInt64, requestID: UInt64) {
+    func receiveOutcomes(epoch: UInt64, from: String, lastSeq: UInt64, _ outcomes: [WriteOutcome], connection: UInt64, requestID: UInt64) {
         let channel = clients[connection]
         if let refusal = transferRefusal(epoch: epoch, from: from) {
             write(.error(.refused, refusal), requestID: requestID, to: channel)
             return
         }
-        let outcomes = records.compactMap(Outcomes.stored)
-        guard outcomes.count == records.count, records.allSatisfy({ $0.seq <= lastSeq }) else {
-            write(.error(.badRequest, "request outcomes must be of known kinds and not beyond the snapshot's seq \(lastSeq)"),
+        guard outcomes.allSatisfy({ $0.seq <= lastSeq }) else {
+            write(.error(.badRequest, "request outcomes must not be beyond the snapshot's seq \(lastSeq)"),
                   requestID: requestID, to: channel)
             return
         }
@@ -112,7 +111,7 @@ extension ChainNode {
                 incomingTransfer = nil
                 // The core restarts from the snapshot: it holds everything up to `lastSeq` and
                 // catches up on the rest from its predecessor once it is the tail.
-                let requests = try withWriter { try Outcomes.load(from: $0) }
+                let requests = try withWriter { try $0.requests() }
                 replica = Replica(id: config.id, lastSeq: lastSeq, view: replica.view, requests: requests)
                 // The new core must know which inbound links are up, or it would never send the
                 // position ack a predecessor connected earlier is waiting for.

@@ -1,6 +1,7 @@
 import ChainCoordination
 import ChainCore
 import ChainStorage
+import ChainTransport
 import ChainWire
 import Logging
 import NIOCore
@@ -74,7 +75,7 @@ final class ChainNode: @unchecked Sendable {
     let metrics = ServerMetrics()
 
     init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, security: ServerSecurity, databasePath: String, reader: Store,
-         committer: GroupCommitter, lastSeq: UInt64, requests: [(RequestKey, seq: UInt64)], logger: Logger) {
+         committer: GroupCommitter, lastSeq: UInt64, requests: [(RequestID, seq: UInt64)], logger: Logger) {
         // Storage must keep outcomes as long as the core remembers requests, or a retry the core
         // would have recognized before a restart is applied again after it.
         precondition(Store.outcomesKeptMax == UInt64(CoreLimits.requestsRememberedMax), "outcome windows differ")
@@ -167,19 +168,20 @@ final class ChainNode: @unchecked Sendable {
                     logger.warning("refusing reads: the lease lapsed (no ZooKeeper confirmation within leaseMs)",
                                    metadata: ["leaseMs": "\(leaseTiming.leaseMs)", "refused": "\(refused)"])
                 }
-                send(.reply(ref, reply))
-                metrics.request("get", status: ServerMetrics.status(reply))
+                let message = Self.message(for: reply, addresses: addresses)
+                write(message, requestID: requestID, to: clients[connection])
+                metrics.request("get", status: ServerMetrics.status(message))
                 metrics.latency("get", since: started)
             case .put(let key, let value, let request):
                 guard admitWrite(connection: connection, requestID: requestID) else { break }
                 metrics.writeStarted(ref, type: "put")
                 let stored = try storedValue(key)
-                perform(replica.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request.map(Self.requestKey))))
+                perform(replica.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request)))
             case .delete(let key, let request):
                 guard admitWrite(connection: connection, requestID: requestID) else { break }
                 metrics.writeStarted(ref, type: "delete")
                 let stored = try storedValue(key)
-                perform(replica.on(.clientWrite(ref, key: key, value: nil, stored: stored, request: request.map(Self.requestKey))))
+                perform(replica.on(.clientWrite(ref, key: key, value: nil, stored: stored, request: request)))
             case .ping(let n):
                 write(.pong(n), requestID: requestID, to: clients[connection])
             case .startTransfer(let epoch, let leader, let to):
@@ -211,8 +213,6 @@ final class ChainNode: @unchecked Sendable {
         replica.needsStoredValue(for: key) ? try readStore().get(key) : nil
     }
 
-    static func requestKey(_ r: RequestID) -> RequestKey { RequestKey(client: r.client, seq: r.seq) }
-
     func status() -> NodeStatus {
         NodeStatus(id: config.id, epoch: replica.view.epoch, role: replica.role.rawValue, received: replica.received,
                    durable: replica.durable, stable: replica.stable, uptimeMs: nowMs, isLeader: leader.isLeading,
@@ -241,10 +241,9 @@ final class ChainNode: @unchecked Sendable {
     func peerMessage(from node: NodeID, _ message: Message) {
         loop.preconditionInEventLoop()
         switch message {
-        case .forward(let epoch, let seq, let key, let value, let request):
+        case .forward(let epoch, let update):
             do {
-                let stored = try storedValue(key)
-                let update = Update(seq: seq, key: key, value: value, request: request.map(Self.requestKey))
+                let stored = try storedValue(update.key)
                 perform(replica.on(.forward(from: node, epoch: epoch, update, stored: stored)))
             } catch {
                 logger.error("storage read failed; dropping the link to resync", metadata: ["error": "\(error)"])

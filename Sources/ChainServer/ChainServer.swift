@@ -1,5 +1,6 @@
 import ChainCore
 import ChainStorage
+import ChainTransport
 import ChainWire
 import Foundation
 #if canImport(Glibc)
@@ -54,7 +55,7 @@ public final class ChainServer: Service, @unchecked Sendable {
         let reader = try Store(path: path)
         let lastSeq = try writer.lastSeq()
         let rows = try writer.count()
-        let requests = try Outcomes.load(from: writer)
+        let requests = try writer.requests()
         logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "rows": "\(rows)",
                                                  "outcomes": "\(requests.count)"])
 

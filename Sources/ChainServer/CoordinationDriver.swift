@@ -1,5 +1,6 @@
 import ChainCoordination
 import ChainCore
+import ChainTransport
 import Foundation
 import Logging
 import NIOCore

@@ -1,5 +1,5 @@
 import ChainCore
-import ChainKV
+import ChainTransport
 import ChainWire
 import Logging
 import NIOCore

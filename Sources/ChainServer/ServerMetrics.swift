@@ -1,4 +1,5 @@
 import ChainCore
+import ChainWire
 import Metrics
 import NIOCore
 
@@ -50,23 +51,18 @@ final class ServerMetrics: @unchecked Sendable {
     }
 
     /// The reply of a request is going out: record its latency if it was a write.
-    func replied(_ ref: ClientRef, _ reply: Reply) {
+    func replied(_ ref: ClientRef, _ reply: Message) {
         guard let w = pendingWrites.removeValue(forKey: ref) else { return }
         latency(w.type, since: w.since)
         request(w.type, status: Self.status(reply))
     }
 
-    static func status(_ reply: Reply) -> String {
+    /// The status label of a reply as it goes out: "ok", "missing", or its error code's label.
+    static func status(_ reply: Message) -> String {
         switch reply {
-        case .value(nil): return "missing"
-        case .delete(existed: false): return "missing"
-        case .value, .put, .delete: return "ok"
-        case .error(.notHead(nil)): return "unavailable"
-        case .error(.notHead): return "not_head"
-        case .error(.chainChanged): return "chain_changed"
-        case .error(.overloaded): return "overloaded"
-        case .error(.oldValueNotKept): return "old_value_not_kept"
-        case .error(.noLease): return "no_lease"
+        case .value(nil), .deleteResult(existed: false): return "missing"
+        case .error(let code, _): return code.label
+        default: return "ok"
         }
     }
 

@@ -1,5 +1,5 @@
 import ChainCoordination
-import ChainKV
+import ChainTransport
 import Foundation
 import NIOSSL
 

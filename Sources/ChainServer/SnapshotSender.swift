@@ -1,4 +1,4 @@
-import ChainKV
+import ChainTransport
 import ChainStorage
 import ChainWire
 import Logging
@@ -57,7 +57,7 @@ enum SnapshotSender {
             let page = try store.outcomes(afterSeq: after, limit: WireLimits.transferChunkRowsMax,
                                           byteLimit: WireLimits.transferChunkBytesMax)
             guard let last = page.last else { return sent }
-            let reply = try await connection.request(.outcomeTransfer(epoch: epoch, from: id, lastSeq: lastSeq, outcomes: page.map(Outcomes.record)),
+            let reply = try await connection.request(.outcomeTransfer(epoch: epoch, from: id, lastSeq: lastSeq, outcomes: page),
                                                      timeout: chunkTimeout)
             guard case .ack(_, let seq) = reply, seq == lastSeq else {
                 throw TransferError("joiner \(target) refused request outcomes: \(reply)")

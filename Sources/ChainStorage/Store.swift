@@ -1,3 +1,4 @@
+import ChainCore
 import CSQLite
 
 /// A durable key-value store in one SQLite database file: one connection and its prepared statements.
@@ -18,7 +19,7 @@ import CSQLite
 /// - `meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)`: `last_seq` (highest applied update)
 ///   and `epoch`. A missing row reads as 0, so opening a database never has to write.
 /// - `outcomes(seq INTEGER PRIMARY KEY, client, request, kind, old)`: the reply of each recent
-///   write that carried a client request id (`StoredOutcome`), the last `outcomesKeptMax`
+///   write that carried a client request id (`WriteOutcome`), the last `outcomesKeptMax`
 ///   sequence numbers' worth. Keyed by seq so that pruning is one range delete.
 ///
 /// Keys are ordered by SQLite's BINARY collation, that is by their UTF-8 bytes, which is not
@@ -275,22 +276,24 @@ public final class Store: @unchecked Sendable {
 
     /// Stored outcomes with seq > `afterSeq`, oldest first: at most `limit` of them, stopping
     /// once their summed sizes reach `byteLimit` (at least one if any remain).
-    public func outcomes(afterSeq: UInt64, limit: Int, byteLimit: Int = .max) throws -> [StoredOutcome] {
+    public func outcomes(afterSeq: UInt64, limit: Int, byteLimit: Int = .max) throws -> [WriteOutcome] {
         precondition(limit > 0 && byteLimit > 0, "outcome page limits must be positive")
         let statement = try live().scanOutcomes
         defer { statement.reset() }
         try statement.bind(1, int64: Int64(bitPattern: afterSeq))
         try statement.bind(2, int64: Int64(limit))
-        var page: [StoredOutcome] = []
+        var page: [WriteOutcome] = []
         var bytes = 0
         while try statement.step() {
             let raw = statement.int64(3)
-            guard let kind = StoredOutcome.Kind(rawValue: UInt8(truncatingIfNeeded: raw)), (0...255).contains(raw) else {
+            guard let kind = WriteOutcome.Kind(rawValue: UInt8(truncatingIfNeeded: raw)), (0...255).contains(raw) else {
                 throw StorageError.misuse("outcomes row has unknown kind \(raw)")
             }
             let old: [UInt8]? = kind == .putOldValue ? statement.blob(4) : nil
-            let outcome = StoredOutcome(seq: UInt64(bitPattern: statement.int64(0)), client: UInt64(bitPattern: statement.int64(1)),
-                                        request: UInt64(bitPattern: statement.int64(2)), kind: kind, old: old)
+            let request = RequestID(client: UInt64(bitPattern: statement.int64(1)), seq: UInt64(bitPattern: statement.int64(2)))
+            guard let outcome = WriteOutcome(seq: UInt64(bitPattern: statement.int64(0)), request: request, kind: kind, old: old) else {
+                throw StorageError.misuse("outcomes row of kind \(kind) with\(old == nil ? "out" : "") an old value")
+            }
             page.append(outcome)
             bytes += outcome.size
             if bytes >= byteLimit { break }
@@ -298,14 +301,27 @@ public final class Store: @unchecked Sendable {
         return page
     }
 
+    /// The request of every kept outcome and its write's seq, oldest first: what a replica's core
+    /// remembers at start to recognize retries.
+    public func requests() throws -> [(RequestID, seq: UInt64)] {
+        var result: [(RequestID, seq: UInt64)] = []
+        var after: UInt64 = 0
+        while true {
+            let page = try outcomes(afterSeq: after, limit: 4096)
+            guard let last = page.last else { return result }
+            result.append(contentsOf: page.map { ($0.request, $0.seq) })
+            after = last.seq
+        }
+    }
+
     /// The outcome stored with update `seq`, if it is kept.
-    public func outcome(seq: UInt64) throws -> StoredOutcome? {
+    public func outcome(seq: UInt64) throws -> WriteOutcome? {
         guard seq <= UInt64(Int64.max), seq > 0 else { return nil }
         return try outcomes(afterSeq: seq - 1, limit: 1).first { $0.seq == seq }
     }
 
     /// Writes outcomes received in a snapshot, in one transaction.
-    public func loadOutcomes(_ outcomes: [StoredOutcome]) throws {
+    public func loadOutcomes(_ outcomes: [WriteOutcome]) throws {
         guard !outcomes.isEmpty else { return }
         let s = try live()
         try inTransaction(s) {
@@ -445,13 +461,13 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    private func insertOutcome(_ s: Statements, _ outcome: StoredOutcome) throws {
+    private func insertOutcome(_ s: Statements, _ outcome: WriteOutcome) throws {
         precondition(outcome.seq <= UInt64(Int64.max), "seq \(outcome.seq) does not fit SQLite's INTEGER")
         let statement = s.insertOutcome
         defer { statement.reset() }
         try statement.bind(1, int64: Int64(outcome.seq))
-        try statement.bind(2, int64: Int64(bitPattern: outcome.client))
-        try statement.bind(3, int64: Int64(bitPattern: outcome.request))
+        try statement.bind(2, int64: Int64(bitPattern: outcome.request.client))
+        try statement.bind(3, int64: Int64(bitPattern: outcome.request.seq))
         try statement.bind(4, int64: Int64(outcome.kind.rawValue))
         if let old = outcome.old { try statement.bind(5, blob: old) }
         try statement.run()

@@ -1,3 +1,5 @@
+import ChainCore
+
 /// A server's address as clients and peers dial it.
 public struct NodeAddress: Equatable, Sendable, CustomStringConvertible {
     public var id: String
@@ -11,6 +13,23 @@ public struct NodeAddress: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(id)@\(host):\(port)" }
+
+    /// "host:port" as it appears in chain znodes and status output.
+    public var hostPort: String { "\(host):\(port)" }
+
+    /// Reads "host:port", or a bare "host" when `defaultPort` is given: the one parser of server
+    /// addresses (client seeds, chain znodes, the CLI). nil for an empty host, a port outside
+    /// 1...65535, or a bracketed IPv6 literal (not supported).
+    public init?(id: String, parsing s: String, defaultPort: Int? = nil) {
+        guard !s.hasPrefix("[") else { return nil }
+        if let colon = s.lastIndex(of: ":") {
+            guard colon > s.startIndex, let port = Int(s[s.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+            self.init(id: id, host: String(s[..<colon]), port: port)
+        } else {
+            guard !s.isEmpty, let port = defaultPort, (1...65535).contains(port) else { return nil }
+            self.init(id: id, host: s, port: port)
+        }
+    }
 }
 
 /// The chain as a server reports it to clients: chain order, head first.
@@ -67,39 +86,6 @@ public struct Row: Equatable, Sendable {
     }
 }
 
-/// The reply a client write got, sent with a snapshot so that the joiner, once it is head, still
-/// recognizes retries of writes it never saw (see `StoredOutcome` in ChainStorage).
-public struct OutcomeRecord: Equatable, Sendable {
-    /// Outcome kinds, as stored: 0 put of a new key, 1 put with `old`, 2 put whose old value was
-    /// not kept, 3 delete of an existing key, 4 delete of an absent key.
-    public static let kindMax: UInt8 = 4
-    public static let putOldValue: UInt8 = 1
-
-    public var seq: UInt64
-    public var request: RequestID
-    public var kind: UInt8
-    public var old: [UInt8]?
-
-    public init(seq: UInt64, request: RequestID, kind: UInt8, old: [UInt8]?) {
-        self.seq = seq
-        self.request = request
-        self.kind = kind
-        self.old = old
-    }
-}
-
-/// Identifies one client write across retries: the client's random id and its own counter. The
-/// head recognizes a retry by it and never applies a write twice.
-public struct RequestID: Hashable, Sendable {
-    public var client: UInt64
-    public var seq: UInt64
-
-    public init(client: UInt64, seq: UInt64) {
-        self.client = client
-        self.seq = seq
-    }
-}
-
 /// Every message of the protocol. Client requests and their replies share a request id chosen by
 /// the client; peer messages carry the epoch of the sender's view.
 public enum Message: Equatable, Sendable {
@@ -120,7 +106,7 @@ public enum Message: Equatable, Sendable {
     case statusReply(NodeStatus)
     // Peer messages.
     case hello(node: String, epoch: UInt64)
-    case forward(epoch: UInt64, seq: UInt64, key: String, value: [UInt8]?, request: RequestID?)
+    case forward(epoch: UInt64, Update)
     case ack(epoch: UInt64, seq: UInt64)
     case setSuccessor(epoch: UInt64, successor: NodeAddress?)
     case setTail(epoch: UInt64)
@@ -132,7 +118,7 @@ public enum Message: Equatable, Sendable {
     case ping(UInt64)
     case pong(UInt64)
     /// Request outcomes of a snapshot, sent after its rows and before its `done` chunk.
-    case outcomeTransfer(epoch: UInt64, from: String, lastSeq: UInt64, outcomes: [OutcomeRecord])
+    case outcomeTransfer(epoch: UInt64, from: String, lastSeq: UInt64, outcomes: [WriteOutcome])
     // Authentication (shared secret, see README "Security"): the server's challenge, the
     // connecting side's proof with its own challenge, and the server's proof. Each field is
     // exactly `WireLimits.authFieldSize` bytes.

@@ -1,3 +1,4 @@
+import ChainCore
 import NIOCore
 
 /// Binary layout of each message body. Integers are big-endian; strings are UTF-8 with a length
@@ -65,12 +66,12 @@ public enum MessageCodec {
         case .hello(let node, let epoch):
             writeShort(node, &b)
             b.writeInteger(epoch)
-        case .forward(let epoch, let seq, let key, let value, let request):
+        case .forward(let epoch, let update):
             b.writeInteger(epoch)
-            b.writeInteger(seq)
-            writeKey(key, &b)
-            writeOptionalValue(value, &b)
-            writeRequest(request, &b)
+            b.writeInteger(update.seq)
+            writeKey(update.key, &b)
+            writeOptionalValue(update.value, &b)
+            writeRequest(update.request, &b)
         case .ack(let epoch, let seq):
             b.writeInteger(epoch)
             b.writeInteger(seq)
@@ -105,7 +106,7 @@ public enum MessageCodec {
                 b.writeInteger(o.seq)
                 b.writeInteger(o.request.client)
                 b.writeInteger(o.request.seq)
-                b.writeInteger(o.kind)
+                b.writeInteger(o.kind.rawValue)
                 writeOptionalValue(o.old, &b)
             }
         case .authChallenge(let nonce):
@@ -222,7 +223,7 @@ public enum MessageCodec {
             let seq = try readU64(&body, "seq")
             let key = try readKey(&body)
             let value = try readOptionalValue(&body)
-            message = .forward(epoch: epoch, seq: seq, key: key, value: value, request: try readRequest(&body))
+            message = .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: try readRequest(&body)))
         case .ack:
             message = .ack(epoch: try readU64(&body, "epoch"), seq: try readU64(&body, "seq"))
         case .setSuccessor:
@@ -252,17 +253,18 @@ public enum MessageCodec {
             let from = try readNodeID(&body)
             let lastSeq = try readU64(&body, "lastSeq")
             let count = try readChunkCount(&body, "outcomes")
-            var outcomes: [OutcomeRecord] = []
+            var outcomes: [WriteOutcome] = []
             outcomes.reserveCapacity(min(count, body.readableBytes / 26))  // an outcome takes at least 26 bytes
             for _ in 0..<count {
                 let seq = try readU64(&body, "outcome seq")
                 let request = RequestID(client: try readU64(&body, "outcome client"), seq: try readU64(&body, "outcome request"))
                 let kind = try readU8(&body, "outcome kind")
                 let old = try readOptionalValue(&body)
-                guard kind <= OutcomeRecord.kindMax, (kind == OutcomeRecord.putOldValue) == (old != nil) else {
+                guard let known = WriteOutcome.Kind(rawValue: kind),
+                      let outcome = WriteOutcome(seq: seq, request: request, kind: known, old: old) else {
                     throw .invalidField("outcome kind \(kind) with\(old == nil ? "out" : "") an old value")
                 }
-                outcomes.append(OutcomeRecord(seq: seq, request: request, kind: kind, old: old))
+                outcomes.append(outcome)
             }
             message = .outcomeTransfer(epoch: epoch, from: from, lastSeq: lastSeq, outcomes: outcomes)
         case .authChallenge: message = .authChallenge(nonce: try readAuthField(&body, "nonce"))

@@ -37,30 +37,3 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
-
-/// Error codes in `Message.error`. Stable on the wire: append only.
-public enum ErrorCode: UInt16, Sendable, Equatable, CaseIterable {
-    /// This server is not the head; ask GetHead and retry there.
-    case notHead = 1
-    /// The chain changed while the write was in flight; it may or may not have committed. Retry.
-    case chainChanged = 2
-    /// Too many requests in flight; retry later.
-    case overloaded = 3
-    case keyTooLarge = 4
-    case valueTooLarge = 5
-    case badRequest = 6
-    /// No chain is configured yet, or this server cannot serve (e.g. lost ZooKeeper).
-    case unavailable = 7
-    case internalError = 8
-    case unsupportedVersion = 9
-    /// A peer message came from a node or epoch this server does not accept.
-    case refused = 10
-    /// The connection did not authenticate (no or wrong shared secret); the server closes it.
-    case unauthorized = 11
-    /// A connection limit was reached (connections per server, idle time, time to finish a
-    /// frame); the text names it. The server closes the connection.
-    case limitReached = 12
-    /// A retried put was applied earlier (before a restart of the server answering, or before it
-    /// got the write in a snapshot), but its old value was too large to keep. Not applied again.
-    case oldValueNotKept = 13
-}

@@ -60,7 +60,7 @@ struct Status: AsyncParsableCommand {
                 let info = try await client.chain()
                 chainIDs = info.members.map(\.id)
                 epoch = info.epoch
-                addresses = info.members.map { ($0.id, "\($0.host):\($0.port)") }
+                addresses = info.members.map { ($0.id, $0.hostPort) }
             } catch let e as ChainKVError {
                 fail(e)
             }
@@ -107,8 +107,8 @@ struct Status: AsyncParsableCommand {
     }
 
     static func ask(_ address: String, security: ConnectionSecurity) async -> NodeStatus? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
-        guard let c = try? await Connection.connect(host: String(address[..<colon]), port: port,
+        guard let parsed = NodeAddress(id: address, parsing: address) else { return nil }
+        guard let c = try? await Connection.connect(host: parsed.host, port: parsed.port,
                                                     group: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(1),
                                                     security: security) else { return nil }
         defer { c.close() }

@@ -1,3 +1,4 @@
+import ChainCore
 import ChainWire
 import NIOCore
 
@@ -265,7 +266,7 @@ private struct Recipe {
             let code = ErrorCode.allCases[Int(u8()) % ErrorCode.allCases.count]
             return .error(code, string(0, 4 * WireLimits.errorMessageSizeMax))
         case .hello: return .hello(node: string(1, WireLimits.nodeIDSizeMax), epoch: u64())
-        case .forward: return .forward(epoch: u64(), seq: u64(), key: key(), value: optionalValue(), request: request())
+        case .forward: return .forward(epoch: u64(), Update(seq: u64(), key: key(), value: optionalValue(), request: request()))
         case .ack: return .ack(epoch: u64(), seq: u64())
         case .setSuccessor:
             let epoch = u64()
@@ -287,11 +288,11 @@ private struct Recipe {
         case .outcomeTransfer:
             let epoch = u64(), from = string(1, WireLimits.nodeIDSizeMax), lastSeq = u64()
             let count = Int(u16()) % (WireLimits.transferChunkRowsMax + 1)
-            var outcomes: [OutcomeRecord] = []
+            var outcomes: [WriteOutcome] = []
             for _ in 0..<count where !bytes.isEmpty {
-                let kind = u8() % (OutcomeRecord.kindMax + 1)
-                outcomes.append(OutcomeRecord(seq: u64(), request: RequestID(client: u64(), seq: u64()), kind: kind,
-                                              old: kind == OutcomeRecord.putOldValue ? value() : nil))
+                let kind = WriteOutcome.Kind.allCases[Int(u8()) % WriteOutcome.Kind.allCases.count]
+                outcomes.append(WriteOutcome(seq: u64(), request: RequestID(client: u64(), seq: u64()), kind: kind,
+                                             old: kind == .putOldValue ? value() : nil)!)
             }
             return .outcomeTransfer(epoch: epoch, from: from, lastSeq: lastSeq, outcomes: outcomes)
         case .authChallenge: return .authChallenge(nonce: authField())
@@ -321,7 +322,7 @@ private func payloadBytes(_ message: Message) -> Int {
     case .chain(let info): return info.members.reduce(0) { $0 + address($1) }
     case .error(_, let text): return text.utf8.count
     case .hello(let node, _): return node.utf8.count
-    case .forward(_, _, let key, let value, _): return key.utf8.count + (value?.count ?? 0)
+    case .forward(_, let u): return u.key.utf8.count + (u.value?.count ?? 0)
     case .setSuccessor(_, let successor): return successor.map(address) ?? 0
     case .startTransfer(_, let leader, let to): return leader.utf8.count + address(to)
     case .dataTransfer(_, let from, _, let rows, _): return from.utf8.count + rows.reduce(0) { $0 + 2 + $1.key.utf8.count + 4 + $1.value.count }

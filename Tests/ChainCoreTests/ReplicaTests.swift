@@ -185,10 +185,10 @@ final class ReplicaTests: XCTestCase {
 
     func testRetriedRequestIsNotAppliedTwice() {
         var a = node("a")
-        let r = RequestKey(client: 9, seq: 1)
+        let r = RequestID(client: 9, seq: 1)
         XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: r)),
                        [.forward(to: "b", epoch: 1, Update(seq: 1, key: "k", value: bytes("v"), request: r)),
-                        .persist(Update(seq: 1, key: "k", value: bytes("v"), request: r), outcome: .put(old: nil))])
+                        .persist(Update(seq: 1, key: "k", value: bytes("v"), request: r), outcome: WriteOutcome(reply: .put(old: nil), seq: 1, request: r))])
         XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: bytes("v"), stored: nil, request: r)), [], "retry joins the write in flight")
         _ = a.on(.persisted(through: 1))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil)), .reply(c(2), .put(old: nil))])
@@ -201,14 +201,14 @@ final class ReplicaTests: XCTestCase {
     /// stores each request's outcome with the write, and a restarted core starts from them.
     func testOutcomesPersistedWithTheWriteAnswerRetriesAfterARestart() {
         var b = node("b")  // a middle server computes and stores the outcome too
-        let r = RequestKey(client: 7, seq: 3)
+        let r = RequestID(client: 7, seq: 3)
         let update = Update(seq: 1, key: "k", value: bytes("new"), request: r)
         XCTAssertEqual(b.on(.forward(from: "a", epoch: 1, update, stored: bytes("old"))),
-                       [.forward(to: "c", epoch: 1, update), .persist(update, outcome: .put(old: bytes("old")))])
-        let d = RequestKey(client: 7, seq: 4)
+                       [.forward(to: "c", epoch: 1, update), .persist(update, outcome: WriteOutcome(reply: .put(old: bytes("old")), seq: update.seq, request: r))])
+        let d = RequestID(client: 7, seq: 4)
         let delete = Update(seq: 2, key: "k", value: nil, request: d)
         XCTAssertEqual(b.on(.forward(from: "a", epoch: 1, delete, stored: nil)),
-                       [.forward(to: "c", epoch: 1, delete), .persist(delete, outcome: .delete(existed: true))],
+                       [.forward(to: "c", epoch: 1, delete), .persist(delete, outcome: WriteOutcome(reply: .delete(existed: true), seq: delete.seq, request: d))],
                        "the outcome follows the write in flight before it, not storage")
 
         // The whole chain restarted; b restarts it from its disk, with the stored outcomes.
@@ -224,19 +224,19 @@ final class ReplicaTests: XCTestCase {
     /// the window storage keeps their outcomes for, whatever writes without ids came in between.
     func testRequestsAreForgottenWithTheOutcomeWindow() {
         let window = UInt64(CoreLimits.requestsRememberedMax)
-        let r = RequestKey(client: 1, seq: 1)
+        let r = RequestID(client: 1, seq: 1)
         var kept = Replica(id: "a", lastSeq: window, view: ChainView(epoch: 1, members: ["a"]), requests: [(r, 1)])
         XCTAssertEqual(kept.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: r)), [.replyStored(c(1), seq: 1)])
         var a = Replica(id: "a", lastSeq: window, view: ChainView(epoch: 1, members: ["a"]), requests: [(r, 1)])
         _ = a.on(.clientWrite(c(2), key: "x", value: bytes("v"), stored: nil, request: nil))  // seq window + 1
         XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: nil, request: r)),
-                       [.persist(Update(seq: window + 2, key: "k", value: bytes("v"), request: r), outcome: .put(old: nil))],
+                       [.persist(Update(seq: window + 2, key: "k", value: bytes("v"), request: r), outcome: WriteOutcome(reply: .put(old: nil), seq: window + 2, request: r))],
                        "outside the window: taken as a new write (storage pruned its outcome too)")
     }
 
     func testNewHeadRecognizesRetryOfWriteSequencedByOldHead() {
         var b = node("b")
-        let r = RequestKey(client: 5, seq: 42)
+        let r = RequestID(client: 5, seq: 42)
         _ = b.on(.forward(from: "a", epoch: 1, Update(seq: 1, key: "k", value: bytes("x"), request: r), stored: bytes("w")))
         _ = b.on(.viewChanged(ChainView(epoch: 2, members: ["b", "c"])))
         _ = b.on(.lease(until: 1000))

@@ -84,7 +84,7 @@ final class LayoutMigrationTests: XCTestCase {
         for (key, value, _) in rows {
             XCTAssertEqual(try store.get(key), value, key)
         }
-        XCTAssertEqual(try store.outcome(seq: 900)?.client, 11)
+        XCTAssertEqual(try store.outcome(seq: 900)?.request.client, 11)
         XCTAssertEqual(try texts(path, "SELECT name FROM sqlite_master WHERE name = '\(Store.oldLayoutTable)'"), [], "the old table is left")
         let seqs = try texts(path, "SELECT key || '=' || seq FROM kv UNION ALL SELECT key || '=' || seq FROM kv_spill")
         XCTAssertEqual(Set(seqs), Set(rows.map { "\($0.0)=\($0.2)" }), "seq columns changed")

@@ -1,3 +1,4 @@
+import ChainCore
 import ChainStorage
 import XCTest
 
@@ -8,9 +9,9 @@ final class OutcomeTests: XCTestCase {
         return (try Store(path: path), path)
     }
 
-    private func write(_ seq: UInt64, client: UInt64 = 7, _ kind: StoredOutcome.Kind, old: [UInt8]? = nil) -> StoredUpdate {
+    private func write(_ seq: UInt64, client: UInt64 = 7, _ kind: WriteOutcome.Kind, old: [UInt8]? = nil) -> StoredUpdate {
         StoredUpdate(seq: seq, key: "k", value: kind == .deleteExisted ? nil : [UInt8(seq % 256)],
-                     outcome: StoredOutcome(seq: seq, client: client, request: seq + 1000, kind: kind, old: old))
+                     outcome: WriteOutcome(seq: seq, request: RequestID(client: client, seq: seq + 1000), kind: kind, old: old)!)
     }
 
     func testOutcomesSurviveReopeningInSeqOrder() throws {
@@ -22,9 +23,9 @@ final class OutcomeTests: XCTestCase {
         let reopened = try Store(path: path)
         let outcomes = try reopened.outcomes(afterSeq: 0, limit: 100)
         XCTAssertEqual(outcomes, [
-            StoredOutcome(seq: 1, client: 7, request: 1001, kind: .putNewKey),
-            StoredOutcome(seq: 3, client: 7, request: 1003, kind: .putOldValue, old: [1]),
-            StoredOutcome(seq: 4, client: UInt64.max, request: 1004, kind: .deleteExisted),
+            WriteOutcome(seq: 1, request: RequestID(client: 7, seq: 1001), kind: .putNewKey, old: nil)!,
+            WriteOutcome(seq: 3, request: RequestID(client: 7, seq: 1003), kind: .putOldValue, old: [1])!,
+            WriteOutcome(seq: 4, request: RequestID(client: UInt64.max, seq: 1004), kind: .deleteExisted, old: nil)!,
         ], "a write without a request id stores no outcome; client ids use all 64 bits")
         XCTAssertEqual(try reopened.outcomes(afterSeq: 1, limit: 1), [outcomes[1]], "paged by seq")
     }
@@ -43,8 +44,8 @@ final class OutcomeTests: XCTestCase {
         try s.apply([write(1, .putNewKey), write(2, .putOldValueNotKept)])
         try s.reset(lastSeq: 50)
         XCTAssertEqual(try s.outcomes(afterSeq: 0, limit: 10), [])
-        let snapshot = [StoredOutcome(seq: 40, client: 1, request: 2, kind: .deleteAbsent),
-                        StoredOutcome(seq: 49, client: 1, request: 3, kind: .putOldValue, old: [9, 9])]
+        let snapshot = [WriteOutcome(seq: 40, request: RequestID(client: 1, seq: 2), kind: .deleteAbsent, old: nil)!,
+                        WriteOutcome(seq: 49, request: RequestID(client: 1, seq: 3), kind: .putOldValue, old: [9, 9])!]
         try s.loadOutcomes(snapshot)
         try s.loadOutcomes([snapshot[1]])  // a resent chunk is harmless
         XCTAssertEqual(try s.outcomes(afterSeq: 0, limit: 10), snapshot)

@@ -1,3 +1,4 @@
+import ChainCore
 import NIOCore
 import XCTest
 @testable import ChainWire
@@ -13,14 +14,14 @@ final class MessageCodecTests: XCTestCase {
         .chain(ChainInfo(epoch: 3, members: [addr, NodeAddress(id: "n2", host: "localhost", port: 7002)])),
         .chain(ChainInfo(epoch: 0, members: [])),
         .dieAck, .error(.notHead, "not the head"),
-        .hello(node: "n1", epoch: 9), .forward(epoch: 2, seq: 77, key: "k", value: [1], request: RequestID(client: 1, seq: 2)),
-        .forward(epoch: 2, seq: 78, key: "k", value: nil, request: nil),
+        .hello(node: "n1", epoch: 9), .forward(epoch: 2, Update(seq: 77, key: "k", value: [1], request: RequestID(client: 1, seq: 2))),
+        .forward(epoch: 2, Update(seq: 78, key: "k", value: nil, request: nil)),
         .ack(epoch: 2, seq: 78), .setSuccessor(epoch: 4, successor: addr), .setSuccessor(epoch: 4, successor: nil),
         .setTail(epoch: 5), .removeTail(epoch: 6), .startTransfer(epoch: 7, leader: "n3", to: addr),
         .dataTransfer(epoch: 8, from: "n2", lastSeq: 100, rows: [Row(key: "a", value: [1]), Row(key: "b", value: [])], done: true),
         .outcomeTransfer(epoch: 8, from: "n2", lastSeq: 100, outcomes: [
-            OutcomeRecord(seq: 99, request: RequestID(client: .max, seq: 3), kind: 1, old: [7, 0]),
-            OutcomeRecord(seq: 100, request: RequestID(client: 1, seq: 4), kind: 3, old: nil),
+            WriteOutcome(seq: 99, request: RequestID(client: .max, seq: 3), kind: .putOldValue, old: [7, 0])!,
+            WriteOutcome(seq: 100, request: RequestID(client: 1, seq: 4), kind: .deleteExisted, old: nil)!,
         ]),
         .ping(1), .pong(2),
         .authChallenge(nonce: Array(0..<32)), .authResponse(proof: Array(repeating: 7, count: 32), nonce: Array(32..<64)),
@@ -116,7 +117,7 @@ final class MessageCodecTests: XCTestCase {
         let type = Message.Kind.outcomeTransfer.rawValue
         var good = body(kind: 1, old: [1])
         XCTAssertEqual(try MessageCodec.decode(type: type, body: &good),
-                       .outcomeTransfer(epoch: 1, from: "n1", lastSeq: 9, outcomes: [OutcomeRecord(seq: 9, request: RequestID(client: 5, seq: 6), kind: 1, old: [1])]))
+                       .outcomeTransfer(epoch: 1, from: "n1", lastSeq: 9, outcomes: [WriteOutcome(seq: 9, request: RequestID(client: 5, seq: 6), kind: .putOldValue, old: [1])!]))
         for (kind, old) in [(UInt8(5), nil), (0, [1]), (1, nil)] as [(UInt8, [UInt8]?)] {
             var bad = body(kind: kind, old: old)
             XCTAssertThrowsError(try MessageCodec.decode(type: type, body: &bad), "kind \(kind) old \(String(describing: old))")

@@ -1,3 +1,4 @@
+import ChainCore
 import ChainKV
 import ChainWire
 import Foundation
@@ -129,7 +130,7 @@ final class AuthTests: XCTestCase {
         defer { fake.close() }
         _ = try fake.readFrame()  // the challenge, unanswered
         fake.send(Frame(requestID: 0, .hello(node: info.members[0].id, epoch: info.epoch)))
-        fake.send(Frame(requestID: 0, .forward(epoch: info.epoch, seq: 1_000_000, key: "injected", value: [6, 6, 6], request: nil)))
+        fake.send(Frame(requestID: 0, .forward(epoch: info.epoch, Update(seq: 1_000_000, key: "injected", value: [6, 6, 6]))))
         guard case .error(.unauthorized, _) = try fake.readFrame().message else { return XCTFail("hello was not refused") }
         XCTAssertTrue(fake.waitClosedByPeer())
         // A dialer with the wrong secret (what a rogue peer's links use) is refused too.

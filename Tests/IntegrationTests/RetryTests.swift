@@ -1,3 +1,4 @@
+import ChainCore
 import ChainCoordination
 import ChainKV
 import ChainWire

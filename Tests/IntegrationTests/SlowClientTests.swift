@@ -1,3 +1,4 @@
+import ChainCore
 import ChainKV
 import ChainWire
 import Foundation

@@ -23,3 +23,11 @@ public enum ChainKVError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension ChainKVError {
+    /// The server refused our credentials (or, without a secret, asked for them).
+    public var isUnauthorized: Bool {
+        if case .server(.unauthorized, _) = self { return true }
+        return false
+    }
+}

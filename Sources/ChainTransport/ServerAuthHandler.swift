@@ -1,4 +1,3 @@
-import ChainKV
 import ChainWire
 import Logging
 import NIOCore
@@ -7,10 +6,10 @@ import NIOCore
 /// soon as a connection opens; until the answer proves the secret, nothing else is accepted: any
 /// other frame gets an `unauthorized` error (with that frame's request id) and the connection is
 /// closed, and so is a connection that does not answer within `authenticationTimeout`.
-final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = RawFrame
-    typealias InboundOut = RawFrame
-    typealias OutboundOut = Frame
+public final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable {
+    public typealias InboundIn = RawFrame
+    public typealias InboundOut = RawFrame
+    public typealias OutboundOut = Frame
 
     /// Time to answer the challenge. One round trip is enough; the limit keeps connections that
     /// never authenticate from holding a connection slot for long.
@@ -27,12 +26,12 @@ final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable {
     private var refused = false
     private var timer: Scheduled<Void>?
 
-    init(secret: SharedSecret, logger: Logger) {
+    public init(secret: SharedSecret, logger: Logger) {
         self.secret = secret
         self.logger = logger
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(Frame(requestID: 0, .authChallenge(nonce: serverNonce))), promise: nil)
         let channel = context.channel
         timer = context.eventLoop.scheduleTask(in: Self.authenticationTimeout) { [weak self] in
@@ -42,12 +41,12 @@ final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelActive()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         context.fireChannelInactive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if authenticated { return context.fireChannelRead(data) }
         if refused { return }
         let raw = unwrapInboundIn(data)
