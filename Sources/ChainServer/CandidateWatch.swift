@@ -13,7 +13,7 @@ import NIOCore
 /// the head, the whole failover waits for the new leader. Removing a live leader's znode is safe:
 /// it stops leading when it sees that, and its chain writes fail their version check once the
 /// new leader wrote. Confined to the node's loop.
-final class CandidateWatch: @unchecked Sendable {
+final class CandidateWatch: CandidateWatching, @unchecked Sendable {
     let candidate: ElectionPeer
     private let address: NodeAddress
     private let loop: EventLoop

@@ -19,12 +19,12 @@ public final class ChainServer: Service, @unchecked Sendable {
     public let config: ServerConfig
     private let logger: Logger
     private var group: MultiThreadedEventLoopGroup?
-    private var node: ChainNode?
+    private var node: ServerNode?
     private var listener: Channel?
     private var metricsListener: Channel?
     private let registry: PrometheusCollectorRegistry?
-    private var committer: GroupCommitter?
     private var checkpointer: Checkpointer?
+    private var storage: NodeStorage?
     private var coordination: CoordinationDriver?
     private var ticker: RepeatedTask?
     private let stopOnce = NSLock()
@@ -54,15 +54,15 @@ public final class ChainServer: Service, @unchecked Sendable {
         let writer = try Store(path: path, cacheKiB: 8 * 1024)
         let reader = try Store(path: path)
         let lastSeq = try writer.lastSeq()
+        let epoch = try writer.epoch()
         let rows = try writer.count()
         let requests = try writer.requests()
-        logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "rows": "\(rows)",
+        logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "epoch": "\(epoch)", "rows": "\(rows)",
                                                  "outcomes": "\(requests.count)"])
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
         let loop = group.next()
-        let box = NodeBox()
         let logger = self.logger
         let security = try ServerSecurity.load(config)
         for warning in security.warnings { logger.warning("\(warning)") }
@@ -71,15 +71,6 @@ public final class ChainServer: Service, @unchecked Sendable {
             "tls": "\(security.serverTLS != nil ? "on" : "off")",
             "zookeeperDigest": "\(security.zookeeperDigest.map { "user \($0.user)" } ?? "off")",
         ])
-        let committer = GroupCommitter(store: writer, onDurable: { seq, batch, duration in
-            box.node?.persisted(through: seq, batch: batch, duration: duration)
-        }, onError: { error in
-            // A node that cannot write must not stay in the chain: exit like a crash, so the
-            // leader repairs the chain and nothing is acknowledged that is not on disk.
-            logger.critical("storage commit failed; exiting", metadata: ["error": "\(error)"])
-            _exit(70)
-        })
-        self.committer = committer
         // WAL checkpoints on their own thread, not inline in a group commit (see Checkpointer).
         // Every 30 s it also hands the heap's free pages back to the system: glibc keeps them
         // otherwise, and the resident size then shows the peak of a burst (a preload with
@@ -88,15 +79,18 @@ public final class ChainServer: Service, @unchecked Sendable {
         // them, and the pages it returns are faulted back in; every 5 s that showed in the
         // write p99.9 (38 and 67 ms against 24 and 21 ms without, back to back).
         checkpointer = try Checkpointer(path: path, housekeeping: HeapControl.trim)
-        let node = ChainNode(loop: loop, group: group, config: config, security: security, databasePath: path, reader: reader,
-                             committer: committer, lastSeq: lastSeq, requests: requests, logger: logger)
-        box.node = node
+        let storage = NodeStorage(writer: writer, reader: reader, loop: loop, logger: logger)
+        self.storage = storage
+        let node = try await loop.submit {
+            ServerNode(loop: loop, group: group, config: self.config, security: security, databasePath: path, storage: storage,
+                       lastSeq: lastSeq, epoch: epoch, requests: requests, logger: logger)
+        }.get()
         self.node = node
         node.exitRequested = { [weak self] clean in
             if clean {
                 Task { await self?.stop(); exit(0) }
             } else {
-                _exit(1)  // like a crash: no session close, no flush
+                exitLikeACrash()
             }
         }
 
@@ -131,7 +125,7 @@ public final class ChainServer: Service, @unchecked Sendable {
 
         let coordination = try await CoordinationDriver.start(config: config, node: node, logger: logger)
         self.coordination = coordination
-        ticker = loop.scheduleRepeatedTask(initialDelay: ChainNode.tickInterval, delay: ChainNode.tickInterval) { _ in
+        ticker = loop.scheduleRepeatedTask(initialDelay: ShellContext.tickInterval, delay: ShellContext.tickInterval) { _ in
             node.tick()
         }
         // Start-up is over: registered, watching, a candidate. Until here a lost ZooKeeper
@@ -152,59 +146,20 @@ public final class ChainServer: Service, @unchecked Sendable {
         if let node {
             // Reads end before the session closes: the leader drops a member whose znode went
             // with its session without waiting out a lease (README, "No stale reads").
-            try? await node.loop.submit {
-                node.perform(node.replica.on(.leaseRevoked))
-                node.leaderLinks?.close()
-                node.candidateWatch?.close()
-            }.get()
+            try? await node.loop.submit { node.leave() }.get()
         }
         await coordination?.close()
         try? await listener?.close().get()
         try? await metricsListener?.close().get()
         if let node {
             try? await node.loop.submit {
-                for channel in node.clients.values { channel.close(promise: nil) }
-                node.successorLink?.close()
-                // Updates queued this turn reach the committer, which commits them before it stops.
-                node.submitPersists()
+                node.context.outbox.closeAll()
+                node.replica.close()
             }.get()
         }
         try? await group?.shutdownGracefully()
-        committer?.stop()
+        storage?.stop()
         checkpointer?.stop()
-        node?.reader.close()
         logger.notice("stopped")
     }
-}
-
-/// glibc's heap controls. Swift's Glibc module does not import <malloc.h>, so they are looked
-/// up at run time; elsewhere (or if absent) they do nothing.
-public enum HeapControl {
-    private typealias TrimFunction = @convention(c) (Int) -> Int32
-    private typealias OptFunction = @convention(c) (Int32, Int32) -> Int32
-
-    /// Returns free heap pages of every arena to the system (`malloc_trim(0)`).
-    @Sendable public static func trim() {
-        #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-        _ = unsafeBitCast(symbol, to: TrimFunction.self)(0)
-        #endif
-    }
-
-    /// Caps the number of malloc arenas (`mallopt(M_ARENA_MAX, n)`); true if it was set.
-    @discardableResult
-    public static func limitArenas(_ n: Int32) -> Bool {
-        #if canImport(Glibc)
-        let arenaMax: Int32 = -8  // M_ARENA_MAX in <malloc.h>
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return false }
-        return unsafeBitCast(symbol, to: OptFunction.self)(arenaMax, n) == 1
-        #else
-        return false
-        #endif
-    }
-}
-
-/// Lets the committer's callback reach the node created after it.
-private final class NodeBox: @unchecked Sendable {
-    var node: ChainNode?
 }

@@ -11,23 +11,23 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = RawFrame
     typealias OutboundOut = Frame
 
-    private let node: ChainNode
+    private let node: ServerNode
     private var connectionID: UInt64 = 0
     /// Set by `hello`: from then on the connection carries replication traffic from this node.
     private var peer: NodeID?
 
-    init(node: ChainNode) {
+    init(node: ServerNode) {
         self.node = node
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        connectionID = node.clientConnected(context.channel)
+        connectionID = node.connectionOpened(context.channel)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        node.clientDisconnected(connectionID)
-        if let peer { node.peerClosed(peer, channel: context.channel) }
+        node.connectionClosed(connectionID)
+        if let peer { node.replica.predecessorClosed(peer, channel: context.channel) }
         context.fireChannelInactive()
     }
 
@@ -37,24 +37,22 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         do {
             frame = try raw.decode()
         } catch {
-            node.write(.error(error.errorCode, error.description), requestID: raw.requestID, to: context.channel)
-            node.flush()
+            reply(.error(error.errorCode, error.description), requestID: raw.requestID, context)
             return
         }
         switch frame.message {
         case .hello(let from, _):
             peer = from
-            node.peerHello(from: from, channel: context.channel)
+            node.replica.predecessorHello(from: from, channel: context.channel)
         case .forward:
             guard let peer else {
-                node.write(.error(.refused, "peer messages need a hello first"), requestID: frame.requestID, to: context.channel)
-                node.flush()
+                reply(.error(.refused, "peer messages need a hello first"), requestID: frame.requestID, context)
                 context.close(promise: nil)
                 return
             }
             node.peerMessage(from: peer, frame.message)
         default:
-            node.clientRequest(connection: connectionID, requestID: frame.requestID, frame.message)
+            node.request(frame.message, ref: ClientRef(connection: connectionID, request: frame.requestID))
         }
     }
 
@@ -72,12 +70,16 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelWritabilityChanged()
     }
 
+    private func reply(_ message: Message, requestID: UInt64, _ context: ChannelHandlerContext) {
+        node.context.outbox.write(message, requestID: requestID, to: context.channel)
+        node.flush()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Framing errors and resets end this connection only; the server carries on.
         if let wire = error as? WireError {
             node.logger.warning("closing connection after a framing error", metadata: ["error": "\(wire)"])
-            node.write(.error(wire.errorCode, wire.description), requestID: 0, to: context.channel)
-            node.flush()
+            reply(.error(wire.errorCode, wire.description), requestID: 0, context)
         } else {
             node.logger.debug("connection error", metadata: ["error": "\(error)"])
         }

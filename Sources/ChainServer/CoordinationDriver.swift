@@ -7,28 +7,25 @@ import NIOCore
 
 /// Connects a node to ZooKeeper: registers it, stands it for election, and feeds what ZooKeeper
 /// reports (chain, members, leadership, session) to the node's loop in order.
-final class CoordinationDriver: Sendable {
+final class CoordinationDriver: LeaderCoordination, Sendable {
     let coordinator: Coordinator
     private let logger: Logger
-
-    enum WriteResult: Sendable {
-        case written(version: Int32)
-        /// The conditional write lost (fenced, or a race): what the chain znode holds now.
-        case conflict(current: (ChainConfig, version: Int32)?)
-    }
 
     private init(coordinator: Coordinator, logger: Logger) {
         self.coordinator = coordinator
         self.logger = logger
     }
 
-    static func start(config: ServerConfig, node: ChainNode, logger: Logger) async throws -> CoordinationDriver {
+    static func start(config: ServerConfig, node: ServerNode, logger: Logger) async throws -> CoordinationDriver {
         let coordinator = try await Coordinator.connect(
             to: config.zookeeper, cluster: config.cluster, nodeID: config.id,
             sessionTimeout: .milliseconds(config.sessionTimeoutMs), digest: node.security.zookeeperDigest, logger: logger)
         let driver = CoordinationDriver(coordinator: coordinator, logger: logger)
         // The node must be able to write the chain before it can win the election.
-        try await node.loop.submit { node.coordination = driver }.get()
+        try await node.loop.submit {
+            node.coordination = driver
+            node.leader.coordination = driver
+        }.get()
         // Consume events before any watch is armed, so none is missed. One task keeps their order.
         Task {
             for await event in coordinator.events { await driver.handle(event, node: node) }
@@ -48,12 +45,12 @@ final class CoordinationDriver: Sendable {
 
     /// Confirms the session with a ZooKeeper round trip every `interval` and renews the node's
     /// read lease from the time each confirmed round trip was sent.
-    private func renewLeases(node: ChainNode, every interval: Duration) {
+    private func renewLeases(node: ServerNode, every interval: Duration) {
         let coordinator = self.coordinator
         let renewalFailures = LogThrottle(interval: .seconds(10))
         Task { [weak self] in
             while self != nil {
-                let sentAtMs = node.nowMs
+                let sentAtMs = node.context.nowMs  // the loop's clock is the monotonic clock: readable from here
                 do {
                     // Any answer proves the session alive when it was given. Once registered, the
                     // answer must also show our member znode: the leader deletes it to fence a
@@ -83,7 +80,7 @@ final class CoordinationDriver: Sendable {
         }
     }
 
-    private func handle(_ event: CoordinatorEvent, node: ChainNode) async {
+    private func handle(_ event: CoordinatorEvent, node: ServerNode) async {
         switch event {
         case .chainChanged(let config, let version):
             node.loop.execute { node.chainChanged(config, version: version) }
@@ -92,9 +89,9 @@ final class CoordinationDriver: Sendable {
         case .becameLeader:
             await becomeLeader(node: node)
         case .deposed:
-            node.loop.execute { node.deposed() }
+            node.loop.execute { node.leader.deposed() }
         case .electionPredecessor(let candidate):
-            node.loop.execute { node.watchCandidate(candidate) }
+            node.loop.execute { node.leader.watchCandidate(candidate) }
         case .sessionLost:
             // Our ephemeral znodes are gone and the leader has already dropped us from the chain.
             // Serving on would risk stale reads; exiting lets a supervisor restart us to rejoin.
@@ -105,27 +102,58 @@ final class CoordinationDriver: Sendable {
         }
     }
 
-    private func becomeLeader(node: ChainNode) async {
+    private func becomeLeader(node: ServerNode) async {
         do {
             let chain = try await coordinator.readChain()
             let live = try await coordinator.liveMembers()
-            node.loop.execute {
-                guard !node.leader.isLeading else { return }
-                node.becameLeader(chain: chain, live: live)
-            }
+            node.loop.execute { node.becameLeader(chain: chain, live: live) }
         } catch {
             logger.error("cannot read the cluster state after winning the election", metadata: ["error": "\(error)"])
         }
     }
 
-    func writeChain(_ config: ChainConfig, expectedVersion: Int32?) async -> WriteResult {
-        do {
-            return .written(version: try await coordinator.writeChain(config, expectedVersion: expectedVersion))
-        } catch {
-            logger.warning("chain write failed", metadata: ["error": "\(error)", "epoch": "\(config.epoch)"])
-            let current = try? await coordinator.readChain()
-            return .conflict(current: current)
+    // MARK: LeaderCoordination
+
+    func writeChain(_ config: ChainConfig, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<ChainWriteResult> {
+        let (coordinator, logger) = (self.coordinator, self.logger)
+        let promise = loop.makePromise(of: ChainWriteResult.self)
+        promise.completeWithTask {
+            do {
+                return .written(version: try await coordinator.writeChain(config, expectedVersion: expectedVersion))
+            } catch {
+                logger.warning("chain write failed", metadata: ["error": "\(error)", "epoch": "\(config.epoch)"])
+                return .conflict(current: try? await coordinator.readChain())
+            }
         }
+        return promise.futureResult
+    }
+
+    /// Retried for up to about 15 s: ZooKeeper may be between leaders.
+    func fence(member: NodeID, on loop: EventLoop) -> EventLoopFuture<Bool> {
+        let (coordinator, logger) = (self.coordinator, self.logger)
+        let promise = loop.makePromise(of: Bool.self)
+        promise.completeWithTask {
+            for attempt in 1... {
+                do {
+                    return try await coordinator.fence(member: member)
+                } catch where attempt < Self.fenceAttemptsMax {
+                    logger.warning("cannot delete the member znode to fence it; retrying", metadata: [
+                        "member": "\(member)", "attempt": "\(attempt)", "error": "\(error)"])
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+            }
+            preconditionFailure("unreachable: the last attempt returns or throws")
+        }
+        return promise.futureResult
+    }
+
+    static let fenceAttemptsMax = 30
+
+    func evict(_ candidate: ElectionPeer, on loop: EventLoop) -> EventLoopFuture<Void> {
+        let coordinator = self.coordinator
+        let promise = loop.makePromise(of: Void.self)
+        promise.completeWithTask { try await coordinator.evictCandidate(candidate) }
+        return promise.futureResult
     }
 
     func close() async {

@@ -9,8 +9,12 @@ import NIOCore
 /// is reported unresponsive, so a hung or paused server leaves the chain even while its ZooKeeper
 /// session lives on; one whose port refuses a dial (a crashed process) is reported at once.
 /// Confined to the node's loop.
-final class LeaderLinks: @unchecked Sendable {
-    private unowned let node: ChainNode
+final class LeaderLinks: MemberLinks, @unchecked Sendable {
+    private let context: ShellContext
+    private let group: EventLoopGroup
+    private let security: ConnectionSecurity
+    /// Where `unresponsive`, `responsive` and `progress` go (the leader shell), on the loop.
+    private let report: (LeaderEvent) -> Void
     private var links: [NodeID: Link] = [:]
     private var timer: RepeatedTask?
     /// Excuses members for this server's own stalls.
@@ -27,12 +31,16 @@ final class LeaderLinks: @unchecked Sendable {
         var suspected = false
     }
 
-    init(node: ChainNode, interval: TimeAmount, limit: TimeAmount) {
-        self.node = node
+    init(context: ShellContext, group: EventLoopGroup, security: ConnectionSecurity, interval: TimeAmount, limit: TimeAmount,
+         report: @escaping (LeaderEvent) -> Void) {
+        self.context = context
+        self.group = group
+        self.security = security
+        self.report = report
         self.interval = interval
         self.clock = BeatClock(interval: interval)
         self.limit = limit
-        timer = node.loop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [weak self] _ in self?.beat() }
+        timer = context.loop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [weak self] _ in self?.beat() }
     }
 
     /// Keeps one link per registered member; links of members that left are closed.
@@ -58,15 +66,22 @@ final class LeaderLinks: @unchecked Sendable {
         links.removeAll()
     }
 
-    /// Sends `message` to `member` on its control link and waits for the reply.
-    func request(_ message: Message, to member: NodeID, timeout: TimeAmount) async throws -> Message {
-        let address = try await node.loop.submit { () -> NodeAddress? in self.links[member]?.address }.get()
-        guard let address else { throw TransferError("no link to \(member)") }
-        // A dedicated connection: a long transfer must not delay heartbeats queued behind it.
-        let connection = try await Connection.connect(host: address.host, port: address.port, group: node.group, timeout: .seconds(2),
-                                                      security: node.security.outbound)
-        defer { connection.close() }
-        return try await connection.request(message, timeout: timeout)
+    /// Sends `message` to `member` on a connection of its own and waits for the reply.
+    func request(_ message: Message, to member: NodeID, timeout: TimeAmount) -> EventLoopFuture<Message> {
+        let promise = context.loop.makePromise(of: Message.self)
+        guard let address = links[member]?.address else {
+            promise.fail(TransferError("no link to \(member)"))
+            return promise.futureResult
+        }
+        let (group, security) = (self.group, self.security)
+        promise.completeWithTask {
+            // A dedicated connection: a long transfer must not delay heartbeats queued behind it.
+            let connection = try await Connection.connect(host: address.host, port: address.port, group: group, timeout: .seconds(2),
+                                                          security: security)
+            defer { connection.close() }
+            return try await connection.request(message, timeout: timeout)
+        }
+        return promise.futureResult
     }
 
     private func beat() {
@@ -78,9 +93,9 @@ final class LeaderLinks: @unchecked Sendable {
         for (id, link) in links {
             if !link.suspected && now - link.lastPong > limit {
                 links[id]?.suspected = true
-                node.logger.warning("member missed heartbeats; reporting it unresponsive",
+                context.logger.warning("member missed heartbeats; reporting it unresponsive",
                                     metadata: ["member": "\(id)", "silentMs": "\((now - link.lastPong).nanoseconds / 1_000_000)"])
-                node.leaderEvent(.unresponsive(id))
+                report(.unresponsive(id))
             }
             if let connection = link.connection, connection.isActive {
                 ping(id, connection)
@@ -93,7 +108,7 @@ final class LeaderLinks: @unchecked Sendable {
 
     private func connect(_ id: NodeID, _ address: NodeAddress) {
         links[id]?.lastDial = .now()
-        let (group, loop, timeout, security) = (node.group, node.loop, interval, node.security.outbound)
+        let (group, loop, timeout, security) = (self.group, context.loop, interval, self.security)
         Task {
             var refused = false
             let connection: Connection?
@@ -124,7 +139,7 @@ final class LeaderLinks: @unchecked Sendable {
     /// dial is the evidence `refused` acts on. At most one early dial per interval, so a member
     /// that accepts and closes at once (over its connection limit) is not dialed in a tight loop.
     private func redialWhenClosed(_ id: NodeID, _ connection: Connection) {
-        let loop = node.loop
+        let loop = context.loop
         connection.channel.closeFuture.whenComplete { [weak self] _ in
             loop.execute {
                 guard let self, let link = self.links[id], link.connection === connection else { return }
@@ -144,25 +159,25 @@ final class LeaderLinks: @unchecked Sendable {
     private func refused(_ id: NodeID) {
         guard let link = links[id], !link.suspected else { return }
         links[id]?.suspected = true
-        node.logger.warning("member's port refuses connections: its process is gone; reporting it unresponsive now",
+        context.logger.warning("member's port refuses connections: its process is gone; reporting it unresponsive now",
                             metadata: ["member": "\(id)", "address": "\(link.address.host):\(link.address.port)"])
-        node.leaderEvent(.unresponsive(id))
+        report(.unresponsive(id))
     }
 
     /// A heartbeat is a status request: the reply also tells the leader how far the member is,
     /// which is how it learns that a joiner caught up (`Leader.Progress`).
     private func ping(_ id: NodeID, _ connection: Connection) {
-        let (loop, timeout) = (node.loop, interval * 2)
+        let (loop, timeout) = (context.loop, interval * 2)
         Task {
             guard case .statusReply(let status)? = try? await connection.request(.status, timeout: timeout) else { return }
             loop.execute {
                 guard self.links[id]?.connection === connection else { return }
                 self.links[id]?.lastPong = .now()
-                self.node.leaderEvent(.progress(id, .init(epoch: status.epoch, received: status.received, durable: status.durable)))
+                self.report(.progress(id, .init(epoch: status.epoch, received: status.received, durable: status.durable)))
                 if self.links[id]?.suspected == true {
                     self.links[id]?.suspected = false
-                    self.node.logger.notice("member answers heartbeats again", metadata: ["member": "\(id)"])
-                    self.node.leaderEvent(.responsive(id))
+                    self.context.logger.notice("member answers heartbeats again", metadata: ["member": "\(id)"])
+                    self.report(.responsive(id))
                 }
             }
         }

@@ -23,9 +23,6 @@ final class ServerMetrics: @unchecked Sendable {
     let isHead = Gauge(label: "chainkv_is_head")
     let chainWrites = Counter(label: "chainkv_leader_chain_writes_total")
     let putPause = Metrics.Timer(label: "chainkv_splice_put_pause_seconds")
-    /// Write requests waiting for their commit, with when they arrived, for the latency histogram.
-    private var pendingWrites: [ClientRef: (type: String, since: NIODeadline)] = [:]
-
     /// Counts one answered request; `status` is "ok", "missing" or the error code's name.
     func request(_ type: String, status: String) {
         let key = type + "|" + status
@@ -44,17 +41,6 @@ final class ServerMetrics: @unchecked Sendable {
             latencies[type] = t
         }
         t.recordNanoseconds((NIODeadline.now() - since).nanoseconds)
-    }
-
-    func writeStarted(_ ref: ClientRef, type: String) {
-        pendingWrites[ref] = (type, .now())
-    }
-
-    /// The reply of a request is going out: record its latency if it was a write.
-    func replied(_ ref: ClientRef, _ reply: Message) {
-        guard let w = pendingWrites.removeValue(forKey: ref) else { return }
-        latency(w.type, since: w.since)
-        request(w.type, status: Self.status(reply))
     }
 
     /// The status label of a reply as it goes out: "ok", "missing", or its error code's label.

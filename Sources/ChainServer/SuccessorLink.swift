@@ -8,9 +8,11 @@ import NIOPosix
 /// The outbound replication link to the successor: one ordered TCP connection that carries
 /// forwards down and acks back. It reconnects with backoff for as long as the node stays our
 /// successor; each fresh connection starts with `hello` and then a resend by the core.
-final class SuccessorLink: @unchecked Sendable {
+final class SuccessorLink: SuccessorChannel, @unchecked Sendable {
     let node: NodeID
-    private unowned let owner: ChainNode
+    private let context: ShellContext
+    private let security: ConnectionSecurity
+    private weak var delegate: SuccessorLinkDelegate?
     private var channel: Channel?
     private var closed = false
     private var backoff = SuccessorLink.backoffMin
@@ -19,15 +21,13 @@ final class SuccessorLink: @unchecked Sendable {
     static let backoffMax = TimeAmount.milliseconds(1000)
     static let connectTimeout = TimeAmount.seconds(2)
 
-    init(node: NodeID, owner: ChainNode) {
+    /// Starts connecting at once.
+    init(node: NodeID, context: ShellContext, security: ConnectionSecurity, delegate: SuccessorLinkDelegate) {
         self.node = node
-        self.owner = owner
-    }
-
-    var isUp: Bool { channel?.isActive ?? false }
-
-    func start() {
-        owner.loop.preconditionInEventLoop()
+        self.context = context
+        self.security = security
+        self.delegate = delegate
+        context.loop.preconditionInEventLoop()
         connect()
     }
 
@@ -38,19 +38,19 @@ final class SuccessorLink: @unchecked Sendable {
     }
 
     func send(_ message: Message) {
-        owner.write(message, requestID: 0, to: channel)
+        context.outbox.write(message, requestID: 0, to: channel)
     }
 
     private func connect() {
         guard !closed else { return }
-        guard let address = owner.addresses[node] else {
-            owner.logger.warning("no address for successor yet; retrying", metadata: ["successor": "\(node)"])
+        guard let address = context.addresses[node] else {
+            context.logger.warning("no address for successor yet; retrying", metadata: ["successor": "\(node)"])
             retry()
             return
         }
-        let security = owner.security.outbound
+        let security = self.security
         let slot = HandshakeSlot()
-        let bootstrap = ClientBootstrap(group: owner.loop)
+        let bootstrap = ClientBootstrap(group: context.loop)
             .connectTimeout(Self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
@@ -70,15 +70,15 @@ final class SuccessorLink: @unchecked Sendable {
         }.whenComplete { [self] result in
             switch result {
             case .success(let ch):
-                guard !closed else { ch.close(promise: nil); return }
+                guard !closed, let delegate else { ch.close(promise: nil); return }
                 channel = ch
                 backoff = Self.backoffMin
-                ch.writeAndFlush(Frame(requestID: 0, .hello(node: owner.config.id, epoch: owner.replica.view.epoch)), promise: nil)
-                owner.successorLinkUp(node)
+                ch.writeAndFlush(Frame(requestID: 0, delegate.hello()), promise: nil)
+                delegate.successorLinkUp(node)
             case .failure(let error):
                 // A refused secret is a configuration mistake, not a transient failure: say so.
                 let level: Logger.Level = (error as? ChainKVError)?.isUnauthorized == true ? .warning : .debug
-                owner.logger.log(level: level, "connect to successor failed", metadata: ["successor": "\(node)", "error": "\(error)"])
+                context.logger.log(level: level, "connect to successor failed", metadata: ["successor": "\(node)", "error": "\(error)"])
                 retry()
             }
         }
@@ -88,21 +88,21 @@ final class SuccessorLink: @unchecked Sendable {
         guard !closed else { return }
         let delay = backoff
         backoff = min(backoff * 2, Self.backoffMax)
-        owner.loop.scheduleTask(in: delay) { [self] in connect() }
+        context.loop.scheduleTask(in: delay) { [self] in connect() }
     }
 
     fileprivate func received(_ message: Message) {
-        owner.successorMessage(from: node, message)
+        delegate?.successorMessage(from: node, message)
     }
 
     fileprivate func readBatchDone() {
-        owner.flush()
+        delegate?.flush()
     }
 
     fileprivate func lost(_ ch: Channel) {
         guard channel === ch else { return }
         channel = nil
-        owner.logger.info("link to successor lost; reconnecting", metadata: ["successor": "\(node)"])
+        context.logger.info("link to successor lost; reconnecting", metadata: ["successor": "\(node)"])
         retry()
     }
 }

@@ -1,0 +1,163 @@
+import ChainCoordination
+import ChainCore
+import ChainWire
+import Logging
+import NIOCore
+
+/// The shell around the `Leader` core: while this server leads, it feeds the core membership,
+/// heartbeats and ticks, and carries out its actions: chain znode writes, state transfers and
+/// fencing. It owns the core, the member links and the watch on the next candidate in the
+/// election (LeaderShell+Election); ZooKeeper is reached through `LeaderCoordination`.
+/// Confined to the server's loop.
+final class LeaderShell: @unchecked Sendable {
+    private(set) var core: Leader
+    let context: ShellContext
+    let id: NodeID
+    /// How long a fenced head's lease may still run (`LeaseTiming.fenceWaitMs`).
+    let fenceWait: TimeAmount
+    /// Set once ZooKeeper is connected, before this server stands for election.
+    var coordination: LeaderCoordination?
+    let dialer: LeaderDialer
+    private var links: MemberLinks?
+    /// The candidate this server removed from the election as gone (crashed or silent), reported
+    /// unresponsive at once if this server becomes leader next.
+    var goneCandidate: NodeID?
+    var candidateWatch: CandidateWatching?
+
+    /// Longest a state transfer may take before the leader starts it over.
+    static let transferTimeout = TimeAmount.seconds(120)
+
+    init(id: NodeID, config: Leader.Config, fenceWait: TimeAmount, context: ShellContext, dialer: LeaderDialer) {
+        self.id = id
+        self.core = Leader(config: config)
+        self.fenceWait = fenceWait
+        self.context = context
+        self.dialer = dialer
+    }
+
+    var isLeading: Bool { core.isLeading }
+    var logger: Logger { context.logger }
+
+    // MARK: Events
+
+    func elected(chain: (ChainConfig, version: Int32)?, live: [MemberInfo]) {
+        logger.notice("elected leader", metadata: ["chain": "\(chain.map { "epoch \($0.0.epoch) \($0.0.members)" } ?? "none")"])
+        links?.close()
+        links = dialer.members { [weak self] event in self?.event(event) }
+        links?.update(members: Self.addresses(live))
+        event(.elected(chain: chain.map { $0.0.view }, version: chain?.version, live: Self.incarnations(live), now: context.ticks))
+        // The leader we removed from the election because it was gone: no need to find that out
+        // again with heartbeats of our own (a paused leader would cost another heartbeat timeout).
+        if let gone = goneCandidate, live.contains(where: { $0.id == gone }) {
+            links?.suspect(gone)
+            event(.unresponsive(gone))
+        }
+        goneCandidate = nil
+    }
+
+    func membersChanged(_ members: [MemberInfo]) {
+        guard isLeading else { return }
+        links?.update(members: Self.addresses(members))
+        event(.membersChanged(Self.incarnations(members)))
+    }
+
+    func tick() {
+        guard isLeading else { return }
+        event(.tick(context.ticks))
+    }
+
+    /// Our election znode was deleted (another server found us crashed, wrongly, or by hand):
+    /// another server leads. Our chain writes would fail their version check anyway.
+    func deposed() {
+        guard isLeading else { return }
+        logger.warning("deposed: our election znode was removed; another server leads")
+        links?.close()
+        links = nil
+        event(.deposed)
+    }
+
+    func close() {
+        links?.close()
+        links = nil
+        candidateWatch?.close()
+        candidateWatch = nil
+    }
+
+    func event(_ event: LeaderEvent) {
+        context.loop.preconditionInEventLoop()
+        for action in core.on(event) {
+            switch action {
+            case .writeChain(let view, let expectedVersion): writeChain(view, expectedVersion: expectedVersion)
+            case .startTransfer(let from, let to, let epoch): requestTransfer(from: from, to: to, epoch: epoch)
+            case .fence(let node): fence(node)
+            }
+        }
+    }
+
+    // MARK: Actions
+
+    private func writeChain(_ view: ChainView, expectedVersion: Int32?) {
+        guard let coordination else {
+            preconditionFailure("the node joins the election only after its coordination is set")
+        }
+        let config = ChainConfig(epoch: view.epoch, members: view.members, addresses: context.addresses.hostPorts(view.members),
+                                 leader: id, incarnations: view.incarnations, syncing: Array(view.syncing))
+        logger.notice("leader writes chain", metadata: ["epoch": "\(view.epoch)", "chain": "\(view.members.joined(separator: " -> "))"])
+        coordination.writeChain(config, expectedVersion: expectedVersion, on: context.loop).whenSuccess { result in
+            switch result {
+            case .written(let version):
+                self.context.metrics.chainWrites.increment()
+                self.event(.chainWritten(view, version: version))
+            case .conflict(let current):
+                self.logger.warning("chain write lost a race; re-deciding from the stored chain")
+                self.event(.chainWriteFailed(current: current.map { $0.0.view }, version: current?.version))
+            }
+        }
+    }
+
+    /// Deletes the head's member znode, which makes its lease renewals fail, then waits out the
+    /// lease it may hold plus the clock-rate margin (`fenceWait`) before the core may drop it.
+    /// Without the znode to delete (its session ended or a new run replaced it) its lease is
+    /// over already.
+    private func fence(_ member: NodeID) {
+        guard let coordination else { return }
+        logger.notice("fencing an unresponsive head before dropping it",
+                      metadata: ["member": "\(member)", "waitMs": "\(fenceWait.nanoseconds / 1_000_000)"])
+        coordination.fence(member: member, on: context.loop).whenComplete { result in
+            switch result {
+            case .success(true):
+                self.context.loop.scheduleTask(in: self.fenceWait) { self.event(.fenced(member)) }
+            case .success(false):
+                self.event(.fenced(member))
+            case .failure(let error):
+                // The head keeps its place (and writes wait) rather than risk two heads serving.
+                self.logger.error("cannot fence the head; it stays in the chain", metadata: ["member": "\(member)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func requestTransfer(from source: NodeID, to joiner: NodeID, epoch: UInt64) {
+        guard let links, let target = context.addresses[joiner] else {
+            event(.transferFailed(joiner: joiner))
+            return
+        }
+        logger.notice("leader starts a join", metadata: ["joiner": "\(joiner)", "source": "\(source)", "epoch": "\(epoch)"])
+        links.request(.startTransfer(epoch: epoch, leader: id, to: target), to: source, timeout: Self.transferTimeout).whenComplete { result in
+            if case .success(.ack(_, let seq)) = result {
+                self.logger.notice("join snapshot complete", metadata: ["joiner": "\(joiner)", "lastSeq": "\(seq)"])
+                self.event(.transferDone(joiner: joiner))
+            } else {
+                self.logger.warning("join failed; will retry", metadata: ["joiner": "\(joiner)", "reply": "\(result)"])
+                self.event(.transferFailed(joiner: joiner))
+            }
+        }
+    }
+
+    static func incarnations(_ members: [MemberInfo]) -> [NodeID: String] {
+        Dictionary(members.map { ($0.id, $0.incarnation) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    static func addresses(_ members: [MemberInfo]) -> [NodeID: NodeAddress] {
+        Dictionary(members.map { ($0.id, $0.address) }, uniquingKeysWith: { a, _ in a })
+    }
+}

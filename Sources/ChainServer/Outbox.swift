@@ -1,0 +1,50 @@
+import ChainCore
+import ChainWire
+import NIOCore
+
+/// The server's open connections by id, and the writes made to any channel during one event:
+/// each channel written is flushed once when the event is done, so a burst of replies (or
+/// forwards) costs one write system call, not one per frame. Confined to the server's loop.
+final class Outbox: @unchecked Sendable {
+    /// Client (and inbound peer) connections by the id they got when they opened.
+    private var connections: [UInt64: Channel] = [:]
+    private var nextConnectionID: UInt64 = 1
+    /// Channels written since the last flush.
+    private var unflushed: [ObjectIdentifier: Channel] = [:]
+
+    /// Registers a new inbound connection; its id names it in `ClientRef`s.
+    func opened(_ channel: Channel) -> UInt64 {
+        let id = nextConnectionID
+        nextConnectionID += 1
+        connections[id] = channel
+        return id
+    }
+
+    func closed(_ id: UInt64) {
+        connections[id] = nil
+    }
+
+    func channel(_ id: UInt64) -> Channel? { connections[id] }
+
+    /// Queues `message` on `channel` (dropped when it is nil or closed: the peer is gone).
+    func write(_ message: Message, requestID: UInt64, to channel: Channel?) {
+        guard let channel, channel.isActive else { return }
+        channel.write(Frame(requestID: requestID, message), promise: nil)
+        unflushed[ObjectIdentifier(channel)] = channel
+    }
+
+    /// Queues the reply to one client request.
+    func reply(_ message: Message, to ref: ClientRef) {
+        write(message, requestID: ref.request, to: connections[ref.connection])
+    }
+
+    func flush() {
+        guard !unflushed.isEmpty else { return }
+        for channel in unflushed.values { channel.flush() }
+        unflushed.removeAll(keepingCapacity: true)
+    }
+
+    func closeAll() {
+        for channel in connections.values { channel.close(promise: nil) }
+    }
+}

@@ -1,0 +1,220 @@
+import ChainCore
+import ChainStorage
+import ChainTransport
+import ChainWire
+import Logging
+import NIOCore
+
+/// The shell around the `Replica` core: the put and get path. It turns client requests, peer
+/// messages, link changes and disk completions into core events and carries out the actions the
+/// core returns, in order (ReplicaShell+Actions). It owns the core, local storage (through
+/// `ReplicaStorage`), the successor link and the inbound peer links, and the client writes in
+/// flight; replies go out through the shared `Outbox`. Confined to the server's loop.
+final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
+    private(set) var core: Replica
+    let context: ShellContext
+    let storage: ReplicaStorage
+    /// Opens the link to a new successor (`SuccessorLink` on a server).
+    let connectSuccessor: (NodeID, ReplicaShell) -> SuccessorChannel
+    var successor: SuccessorChannel?
+    /// Inbound peer links by the node id their hello named.
+    var inbound: [NodeID: Channel] = [:]
+    var writes = WriteTracker()
+    /// Set when a new successor is connected: when it has caught up with what this node held at
+    /// that moment, the time since is the pause writes saw during the splice.
+    var splice: (node: NodeID, since: NIODeadline, target: UInt64)?
+    /// The highest epoch stored durably: nothing of a later epoch may be sent (checked in `send`).
+    var durableEpoch: UInt64
+    let leaseMs: UInt64
+    /// Reads refused for a lapsed lease, logged at most once a second.
+    private let leaseLapses = LogThrottle()
+    /// The server cannot go on (its epoch cannot be stored): exit like a crash.
+    let fail: () -> Void
+
+    init(id: NodeID, context: ShellContext, storage: ReplicaStorage, lastSeq: UInt64, durableEpoch: UInt64,
+         requests: [(RequestID, seq: UInt64)], leaseMs: UInt64,
+         connectSuccessor: @escaping (NodeID, ReplicaShell) -> SuccessorChannel, fail: @escaping () -> Void) {
+        self.core = Replica(id: id, lastSeq: lastSeq, requests: requests)
+        self.context = context
+        self.storage = storage
+        self.durableEpoch = durableEpoch
+        self.leaseMs = leaseMs
+        self.connectSuccessor = connectSuccessor
+        self.fail = fail
+        let loop = context.loop
+        let metrics = context.metrics
+        storage.start { [weak self] seq, batch, duration in
+            metrics.fsyncBatch.record(batch)
+            metrics.fsyncDuration.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000
+                                                    + duration.components.attoseconds / 1_000_000_000)
+            loop.execute { self?.persisted(through: seq) }
+        }
+    }
+
+    var logger: Logger { context.logger }
+
+    // MARK: Client requests
+
+    /// A get: answered at once, from committed state (the core decides whether it may).
+    func get(_ key: String, ref: ClientRef) {
+        let started = context.loop.now
+        let message: Message
+        do {
+            let reply = core.read(key, stored: try storedValue(key), now: context.nowMs)
+            if reply == .error(.noLease), let refused = leaseLapses.event() {
+                logger.warning("refusing reads: the lease lapsed (no ZooKeeper confirmation within leaseMs)",
+                               metadata: ["leaseMs": "\(leaseMs)", "refused": "\(refused)"])
+            }
+            message = ReplyMessage.message(for: reply, addresses: context.addresses)
+        } catch {
+            message = storageFailed(error)
+        }
+        context.outbox.reply(message, to: ref)
+        context.metrics.request("get", status: ServerMetrics.status(message))
+        context.metrics.latency("get", since: started)
+    }
+
+    /// A put (`value` set) or delete (`value` nil), within the connection's write limit.
+    func write(_ key: String, value: [UInt8]?, request: RequestID?, ref: ClientRef) {
+        let type = value == nil ? "delete" : "put"
+        guard writes.admit(ref, type: type, now: context.loop.now) else {
+            context.outbox.reply(.error(.overloaded, "too many writes in flight on this connection "
+                                        + "(writesInFlightPerConnectionMax \(WriteTracker.perConnectionMax)); retry"), to: ref)
+            return
+        }
+        do {
+            let stored = try storedValue(key)
+            perform(core.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request)))
+        } catch {
+            _ = writes.finish(ref)
+            context.outbox.reply(storageFailed(error), to: ref)
+        }
+    }
+
+    func connectionClosed(_ connection: UInt64) {
+        writes.closed(connection: connection)
+    }
+
+    private func storageFailed(_ error: Error) -> Message {
+        logger.error("storage read failed", metadata: ["error": "\(error)"])
+        return .error(.internalError, "storage read failed: \(error)")
+    }
+
+    /// The key's value in local storage, read only when the core needs it (no write in flight).
+    private func storedValue(_ key: String) throws -> [UInt8]? {
+        core.needsStoredValue(for: key) ? try storage.value(of: key) : nil
+    }
+
+    // MARK: Peers
+
+    func predecessorHello(from node: NodeID, channel: Channel) {
+        if let old = inbound[node], old !== channel {
+            // A reconnect replaces the old link; its unacknowledged updates will be resent.
+            old.close(promise: nil)
+        }
+        inbound[node] = channel
+        logger.debug("inbound peer link up", metadata: ["peer": "\(node)"])
+        perform(core.on(.predecessorLink(node, up: true)))
+        flush()
+    }
+
+    func predecessorClosed(_ node: NodeID, channel: Channel) {
+        guard inbound[node] === channel else { return }
+        inbound[node] = nil
+        perform(core.on(.predecessorLink(node, up: false)))
+        flush()
+    }
+
+    func forwarded(from node: NodeID, epoch: UInt64, _ update: Update) {
+        do {
+            perform(core.on(.forward(from: node, epoch: epoch, update, stored: try storedValue(update.key))))
+        } catch {
+            logger.error("storage read failed; dropping the link to resync", metadata: ["error": "\(error)"])
+            inbound[node]?.close(promise: nil)
+        }
+    }
+
+    func successorMessage(from node: NodeID, _ message: Message) {
+        switch message {
+        case .ack(let epoch, let seq):
+            perform(core.on(.ack(from: node, epoch: epoch, seq: seq)))
+            if let s = splice, s.node == node, core.successorAcked >= s.target {
+                let elapsed = context.loop.now - s.since
+                context.metrics.putPause.recordNanoseconds(elapsed.nanoseconds)
+                let ms = elapsed.nanoseconds / 1_000_000
+                logger.notice("successor caught up: put pause during splice \(ms) ms", metadata: [
+                    "successor": "\(node)", "epoch": "\(core.view.epoch)", "putPauseMs": "\(ms)", "seq": "\(s.target)",
+                ])
+                splice = nil
+            }
+        case .error(let code, let text):
+            logger.warning("successor refused", metadata: ["peer": "\(node)", "code": "\(code)", "reason": "\(text)"])
+        default:
+            break
+        }
+        // Flushed at the end of the read batch: a burst of acks answers many clients at once.
+    }
+
+    func successorLinkUp(_ node: NodeID) {
+        logger.info("link to successor up", metadata: ["successor": "\(node)"])
+        perform(core.on(.successorLinkUp(node)))
+        flush()
+    }
+
+    func hello() -> Message {
+        let epoch = core.view.epoch
+        precondition(epoch <= durableEpoch, "epoch \(epoch) is sent before it is durable (\(durableEpoch))")
+        return .hello(node: core.id, epoch: epoch)
+    }
+
+    // MARK: Configuration, storage, time
+
+    func viewChanged(_ view: ChainView) {
+        perform(core.on(.viewChanged(view)))
+        flush()
+    }
+
+    /// Storage committed every update up to `seq`.
+    func persisted(through seq: UInt64) {
+        // The core now counts this batch durable, so the next read must see it.
+        storage.endReadBatch()
+        perform(core.on(.persisted(through: seq)))
+        flush()
+    }
+
+    func renewLease(until: UInt64) {
+        perform(core.on(.lease(until: until)))
+        flush()
+    }
+
+    func revokeLease() {
+        perform(core.on(.leaseRevoked))
+    }
+
+    /// Every second: re-sends this node's ack to its predecessor.
+    func refresh() {
+        perform(core.on(.refresh))
+        flush()
+    }
+
+    /// After a snapshot: the core restarts from what storage now holds, in the same view.
+    func restart(lastSeq: UInt64, requests: [(RequestID, seq: UInt64)]) {
+        core = Replica(id: core.id, lastSeq: lastSeq, view: core.view, requests: requests)
+        // The new core must know which inbound links are up, or it would never send the
+        // position ack a predecessor connected earlier is waiting for.
+        for node in inbound.keys { perform(core.on(.predecessorLink(node, up: true))) }
+    }
+
+    /// Hands queued updates to storage, then flushes every channel written during this event.
+    func flush() {
+        storage.submitQueued()
+        context.outbox.flush()
+    }
+
+    func close() {
+        successor?.close()
+        successor = nil
+        // Updates queued this turn reach the committer, which commits them before it stops.
+        storage.submitQueued()
+    }
+}

@@ -1,0 +1,24 @@
+import ChainCore
+import ChainWire
+
+/// The one mapping of the core's replies to the wire: each `ChainError` becomes an `ErrorCode`
+/// and a text that says what to do. Metrics label replies from the message this returns
+/// (`ServerMetrics.status`), and clients classify the code (`ErrorCode.isTransient`).
+enum ReplyMessage {
+    static func message(for reply: Reply, addresses: AddressBook) -> Message {
+        switch reply {
+        case .value(let v): return .value(v)
+        case .put(let old): return .putResult(old: old)
+        case .delete(let existed): return .deleteResult(existed: existed)
+        case .error(.notHead(nil)): return .error(.unavailable, "no chain is configured yet")
+        case .error(.notHead(let head?)):
+            return .error(.notHead, "not the head; the head is \(head) at \(addresses[head]?.hostPort ?? head)")
+        case .error(.chainChanged): return .error(.chainChanged, "the chain changed while the write was in flight; retry")
+        case .error(.overloaded): return .error(.overloaded, "too many writes in flight (inflightMax \(CoreLimits.inflightMax)); retry")
+        case .error(.oldValueNotKept):
+            return .error(.oldValueNotKept, "this put was applied earlier and is not applied again; its old value (over "
+                          + "\(CoreLimits.outcomeValueKeptMax) bytes) was not kept across a restart")
+        case .error(.noLease): return .error(.unavailable, "the head's ZooKeeper lease lapsed; it serves reads again once renewed")
+        }
+    }
+}

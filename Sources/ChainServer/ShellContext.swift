@@ -1,0 +1,36 @@
+import ChainCore
+import Logging
+import NIOCore
+
+/// What every shell of one server shares: the event loop all its state is confined to, the clock
+/// the cores read, where replies go, the peers' addresses, metrics and the logger.
+///
+/// Time is read from `loop.now`: the real clock on a server's loop, a virtual one on the
+/// `EmbeddedEventLoop` of the shell tests, which then drive timeouts without sleeping.
+struct ShellContext {
+    let loop: EventLoop
+    let outbox: Outbox
+    let addresses: AddressBook
+    let metrics: ServerMetrics
+    let logger: Logger
+    /// When the server started: ticks and lease times count from here.
+    let startedAt: NIODeadline
+
+    /// Period of the leader's tick (and of the replica's refresh, every tenth tick).
+    static let tickInterval = TimeAmount.milliseconds(100)
+
+    init(loop: EventLoop, outbox: Outbox, addresses: AddressBook, metrics: ServerMetrics, logger: Logger) {
+        self.loop = loop
+        self.outbox = outbox
+        self.addresses = addresses
+        self.metrics = metrics
+        self.logger = logger
+        self.startedAt = loop.now
+    }
+
+    /// Ticks since start: the leader core's clock.
+    var ticks: UInt64 { UInt64(max(0, (loop.now - startedAt).nanoseconds) / Self.tickInterval.nanoseconds) }
+    /// Milliseconds since start, on the monotonic clock: the replica core's time for read leases.
+    var nowMs: UInt64 { UInt64(max(0, (loop.now - startedAt).nanoseconds) / 1_000_000) }
+    static var tickMs: UInt64 { UInt64(tickInterval.nanoseconds / 1_000_000) }
+}
