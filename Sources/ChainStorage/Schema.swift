@@ -1,0 +1,91 @@
+import CSQLite
+
+/// Opening the connection: its pragmas and the schema (the tables are described on `Store`).
+extension Store {
+    /// Page size of a new database file. A rowid table's leaf holds rows up to about 4,000 bytes
+    /// of a 4 KiB page without an overflow page, so a 128 B key and a 1 KiB value fit, and each
+    /// put adds one 4 KiB frame to the WAL rather than 8. An existing file keeps the page size it
+    /// was created with (WAL mode cannot change it).
+    public static let newPageSize = 4096
+    /// Default page cache of one connection, in KiB (SQLite's own default is 2,000 KiB).
+    public static let defaultCacheKiB = 16 * 1024
+    /// Pages the WAL may hold before a commit checkpoints it into the database file itself.
+    /// SQLite's default (1,000) checkpointed every few hundred puts, each time copying and
+    /// fsyncing on the committer thread. The server runs a `Checkpointer` beside the writer, so
+    /// this is only the bound on the WAL: 16,000 pages, 64 MiB of 4 KiB pages.
+    public static let walAutocheckpointPages = 16000
+
+    /// Opens the connection, sets its pragmas and creates the tables that are missing.
+    static func openConnection(path: String, cacheKiB: Int) throws -> OpaquePointer {
+        var handle: OpaquePointer?
+        // NOMUTEX: SQLite's own per-connection mutex is redundant, since one thread at a time uses the store.
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK, let db = handle else {
+            let error = StorageError.sqlite(rc, handle, "opening \(path)")
+            sqlite3_close_v2(handle)
+            throw error
+        }
+        do {
+            sqlite3_extended_result_codes(db, 1)
+            // Waiting for another connection's write lock beats failing at once with SQLITE_BUSY.
+            try check(sqlite3_busy_timeout(db, 5_000), db, "setting busy_timeout")
+            // Only takes effect while the file is still empty (before WAL mode and the schema
+            // write its first page); an existing database keeps its page size.
+            try execute(db, "PRAGMA page_size=\(newPageSize)")
+            // Negative: a size in KiB, whatever the page size.
+            try execute(db, "PRAGMA cache_size=-\(cacheKiB)")
+            // WAL: readers (a second connection, the sqlite3 CLI) never block the writer, and a
+            // commit is one append plus one fsync of the WAL.
+            let mode = try queryText(db, "PRAGMA journal_mode=WAL")
+            guard mode.lowercased() == "wal" else {
+                throw StorageError.misuse("\(path): journal_mode is \(mode), WAL is required")
+            }
+            // FULL: the WAL is fsynced at every COMMIT, so a committed batch survives power loss
+            // (NORMAL in WAL mode may lose the last commits).
+            try execute(db, "PRAGMA synchronous=FULL")
+            let synchronous = try queryText(db, "PRAGMA synchronous")
+            guard synchronous == "2" else {
+                throw StorageError.misuse("\(path): synchronous is \(synchronous), FULL (2) is required")
+            }
+            _ = try queryText(db, "PRAGMA wal_autocheckpoint=\(walAutocheckpointPages)")
+            // After a checkpoint has emptied the WAL, the next writer truncates the file to this
+            // size instead of leaving it at its largest.
+            let pageSize = Int(try queryText(db, "PRAGMA page_size")) ?? newPageSize
+            _ = try queryText(db, "PRAGMA journal_size_limit=\(walAutocheckpointPages * pageSize)")
+            // Creating a table that exists takes no write lock, so opening a second connection
+            // (a reader) on a live database does not contend with the writer.
+            try execute(db, """
+                CREATE TABLE IF NOT EXISTS kv(id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS kv_spill(key TEXT PRIMARY KEY, id INTEGER NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
+                CREATE INDEX IF NOT EXISTS kv_spill_slot_key ON kv_spill(id, key);
+                CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS outcomes(seq INTEGER PRIMARY KEY, client INTEGER NOT NULL,
+                    request INTEGER NOT NULL, kind INTEGER NOT NULL, old BLOB);
+                """)
+        } catch {
+            sqlite3_close_v2(db)
+            throw error
+        }
+        return db
+    }
+
+    private static func execute(_ db: OpaquePointer, _ sql: String) throws {
+        try check(sqlite3_exec(db, sql, nil, nil, nil), db, "executing \(sql)")
+    }
+
+    private static func queryText(_ db: OpaquePointer, _ sql: String) throws -> String {
+        let statement = try Statement(db: db, sql: sql)
+        defer { statement.finalize() }
+        guard try statement.step() else {
+            throw StorageError.misuse("\(sql) returned no row")
+        }
+        return statement.text(0)
+    }
+
+    private static func check(_ rc: Int32, _ db: OpaquePointer, _ context: String) throws {
+        guard rc == SQLITE_OK else {
+            throw StorageError.sqlite(rc, db, context)
+        }
+    }
+}

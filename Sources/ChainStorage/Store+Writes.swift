@@ -1,0 +1,137 @@
+/// Writes: replicated updates, the epoch, and the reset and load of a state transfer; and how a
+/// row finds its place between `kv` and `kv_spill`.
+extension Store {
+    /// Applies `updates` in one transaction (BEGIN IMMEDIATE .. COMMIT): each is an upsert, or a
+    /// delete when its value is nil, in order; `last_seq` becomes the last (highest) seq. When
+    /// this returns, the batch is on disk: the COMMIT is the fsync. An empty batch does nothing.
+    ///
+    /// Seqs must be strictly increasing within the batch (a precondition: the caller sequences).
+    /// The first must be above the stored `last_seq`, otherwise this throws SQLITE_MISUSE and
+    /// changes nothing: moving `last_seq` backwards would make this replica claim less than it has.
+    public func apply(_ updates: [StoredUpdate]) throws {
+        guard let first = updates.first, let last = updates.last else { return }
+        for index in updates.indices.dropFirst() {
+            precondition(updates[index - 1].seq < updates[index].seq,
+                         "seqs in a batch must be strictly increasing: \(updates[index - 1].seq) then \(updates[index].seq)")
+        }
+        precondition(last.seq <= UInt64(Int64.max), "seq \(last.seq) does not fit SQLite's INTEGER")
+        let s = try live()
+        try inTransaction(s) {
+            let stored = try readMeta(s, .lastSeq)
+            guard first.seq > stored else {
+                throw StorageError.misuse("update seq \(first.seq) is not above last_seq \(stored)")
+            }
+            for update in updates {
+                if let outcome = update.outcome { try insertOutcome(s, outcome) }
+                if let value = update.value {
+                    try upsert(s, key: update.key, value: value, seq: update.seq)
+                } else {
+                    try delete(s, key: update.key)
+                }
+            }
+            try writeMeta(s, .lastSeq, last.seq)
+            if last.seq > Self.outcomesKeptMax {
+                let statement = s[.pruneOutcomes]
+                defer { statement.reset() }
+                try statement.bind(1, int64: Int64(last.seq - Self.outcomesKeptMax))
+                try statement.run()
+            }
+        }
+    }
+
+    public func setEpoch(_ epoch: UInt64) throws {
+        precondition(epoch <= UInt64(Int64.max), "epoch \(epoch) does not fit SQLite's INTEGER")
+        // A single statement is its own durable transaction.
+        try writeMeta(try live(), .epoch, epoch)
+    }
+
+    /// Deletes every row and sets `last_seq` (before receiving a snapshot), in one transaction.
+    /// The epoch is kept.
+    public func reset(lastSeq: UInt64) throws {
+        precondition(lastSeq <= UInt64(Int64.max), "seq \(lastSeq) does not fit SQLite's INTEGER")
+        let s = try live()
+        try inTransaction(s) {
+            try s[.deleteAll].run()
+            try s[.deleteAllSpill].run()
+            try s[.deleteAllOutcomes].run()
+            try writeMeta(s, .lastSeq, lastSeq)
+        }
+    }
+
+    /// Writes a batch of snapshot rows in one transaction without changing `last_seq`. The rows'
+    /// `seq` column gets the current `last_seq`, the snapshot point they belong to.
+    public func load(_ rows: [(key: String, value: [UInt8])]) throws {
+        guard !rows.isEmpty else { return }
+        let s = try live()
+        try inTransaction(s) {
+            let seq = try readMeta(s, .lastSeq)
+            for row in rows {
+                try upsert(s, key: row.key, value: row.value, seq: seq)
+            }
+        }
+    }
+
+    // MARK: Slots
+
+    /// What holds `key`'s slot in `kv`.
+    private enum SlotState { case empty, thisKey, otherKey }
+
+    private func slotState(_ s: Statements, _ slot: Int64, _ key: String) throws -> SlotState {
+        let statement = s[.selectSlotKey]
+        defer { statement.reset() }
+        try statement.bind(1, int64: slot)
+        guard try statement.step() else { return .empty }
+        return statement.textEquals(0, key) ? .thisKey : .otherKey
+    }
+
+    private func upsert(_ s: Statements, key: String, value: [UInt8], seq: UInt64) throws {
+        let slot = slotOf(key)
+        let statement: Statement
+        switch try slotState(s, slot, key) {
+        case .empty: statement = s[.insertSlot]
+        case .thisKey: statement = s[.updateSlot]
+        case .otherKey: statement = s[.upsertSpill]  // a collision: the key lives in kv_spill
+        }
+        try writeRow(statement, slot: slot, key: key, value: value, seq: Int64(bitPattern: seq))
+    }
+
+    /// Runs one of the row writes, which all take (slot, key, value, seq) as ?1..?4.
+    private func writeRow(_ statement: Statement, slot: Int64, key: String, value: [UInt8], seq: Int64) throws {
+        defer { statement.reset() }
+        try statement.bind(1, int64: slot)
+        try statement.bind(2, text: key)
+        try statement.bind(3, blob: value)
+        try statement.bind(4, int64: seq)
+        try statement.run()
+    }
+
+    private func delete(_ s: Statements, key: String) throws {
+        let slot = slotOf(key)
+        switch try slotState(s, slot, key) {
+        case .empty:
+            return
+        case .otherKey:
+            let statement = s[.deleteSpill]
+            defer { statement.reset() }
+            try statement.bind(1, text: key)
+            try statement.run()
+        case .thisKey:
+            let statement = s[.deleteSlot]
+            defer { statement.reset() }
+            try statement.bind(1, int64: slot)
+            try statement.run()
+            // Keep the spill invariant: a spilled key of this slot moves into it.
+            let spilled = s[.firstSpillOfSlot]
+            defer { spilled.reset() }
+            try spilled.bind(1, int64: slot)
+            guard try spilled.step() else { return }
+            let moved = (key: spilled.text(0), value: spilled.blob(1), seq: spilled.int64(2))
+            spilled.reset()
+            let remove = s[.deleteSpill]
+            defer { remove.reset() }
+            try remove.bind(1, text: moved.key)
+            try remove.run()
+            try writeRow(s[.insertSlot], slot: slot, key: moved.key, value: moved.value, seq: moved.seq)
+        }
+    }
+}
