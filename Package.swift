@@ -113,6 +113,12 @@ let package = Package(
         .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage", "ChainCore", "CSQLite"]),
         // Test helpers shared by the test targets (a cuttable TCP proxy for partition tests).
         .target(name: "ChainTestSupport", path: "Sources/ChainTestSupport"),
+        // The server's shells driven without sockets or sleeps: embedded loop and channels, fake storage and links.
+        .testTarget(name: "ChainServerTests", dependencies: ["ChainServer", "ChainCore", "ChainWire", "ChainStorage", "ChainCoordination",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination", "ChainTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCore", "ChainCoordination", "ChainWire", "ChainStorage", "ChainTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),

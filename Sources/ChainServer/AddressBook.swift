@@ -21,7 +21,7 @@ final class AddressBook: @unchecked Sendable {
     }
 
     func learn(_ members: [MemberInfo]) {
-        for m in members { addresses[m.id] = m.address }
+        for m in members { addresses[m.id] = m.nodeAddress }
     }
 
     /// The chain as clients see it: members in order with their addresses.
@@ -38,5 +38,5 @@ final class AddressBook: @unchecked Sendable {
 }
 
 extension MemberInfo {
-    var address: NodeAddress { NodeAddress(id: id, host: host, port: port) }
+    var nodeAddress: NodeAddress { NodeAddress(id: id, host: host, port: port) }
 }

@@ -158,6 +158,6 @@ final class LeaderShell: @unchecked Sendable {
     }
 
     static func addresses(_ members: [MemberInfo]) -> [NodeID: NodeAddress] {
-        Dictionary(members.map { ($0.id, $0.address) }, uniquingKeysWith: { a, _ in a })
+        Dictionary(members.map { ($0.id, $0.nodeAddress) }, uniquingKeysWith: { a, _ in a })
     }
 }
