@@ -1,0 +1,144 @@
+import ChainCore
+import ChainWire
+
+/// Builds a message that respects every documented limit from fuzz bytes (zeros once they run out).
+struct Recipe {
+    var bytes: ArraySlice<UInt8>
+    init(_ input: [UInt8]) { bytes = input[...] }
+
+    mutating func u8() -> UInt8 { bytes.popFirst() ?? 0 }
+    mutating func u16() -> UInt16 { UInt16(u8()) << 8 | UInt16(u8()) }
+    mutating func u64() -> UInt64 { (0..<8).reduce(0) { acc, _ in acc << 8 | UInt64(u8()) } }
+    mutating func bool() -> Bool { u8() & 1 == 1 }
+    mutating func take(_ n: Int) -> [UInt8] {
+        let n = min(n, bytes.count)
+        defer { bytes.removeFirst(n) }
+        return Array(bytes.prefix(n))
+    }
+
+    /// A string of `minBytes...maxBytes` UTF-8 bytes (bad UTF-8 is repaired, which makes
+    /// multi-byte characters common; then it is cut back at a scalar boundary).
+    mutating func string(_ minBytes: Int, _ maxBytes: Int, noNUL: Bool = false) -> String {
+        var raw = take(Int(u16()) % (maxBytes + 1))
+        if noNUL { raw = raw.map { $0 == 0 ? 1 : $0 } }
+        var s = String(decoding: raw, as: UTF8.self)
+        if s.utf8.count > maxBytes {
+            var scalars = String.UnicodeScalarView()
+            var n = 0
+            for scalar in s.unicodeScalars {
+                n += UTF8.width(scalar)
+                if n > maxBytes { break }
+                scalars.append(scalar)
+            }
+            s = String(scalars)
+        }
+        while s.utf8.count < minBytes { s += "k" }
+        return s
+    }
+
+    mutating func key() -> String { string(1, WireLimits.keySizeMax, noNUL: true) }
+    mutating func value() -> [UInt8] { take(Int(u16())) }
+    mutating func optionalValue() -> [UInt8]? { bool() ? value() : nil }
+    mutating func request() -> RequestID? { bool() ? RequestID(client: u64(), seq: u64()) : nil }
+    mutating func address() -> NodeAddress {
+        NodeAddress(id: string(1, WireLimits.nodeIDSizeMax), host: string(1, WireLimits.hostSizeMax),
+                    port: Int(max(u16(), 1)))
+    }
+
+    mutating func message() -> Message {
+        let kind = Message.Kind.allCases[Int(u8()) % Message.Kind.allCases.count]
+        switch kind {
+        case .get: return .get(key: key())
+        case .put: return .put(key: key(), value: value(), request: request())
+        case .delete: return .delete(key: key(), request: request())
+        case .getHead: return .getHead
+        case .status: return .status
+        case .statusReply:
+            // The role is a short word; the encoder writes it with a u8 length (cut at 255 bytes).
+            return .statusReply(NodeStatus(id: string(1, WireLimits.nodeIDSizeMax), epoch: u64(), role: string(0, 255),
+                                           received: u64(), durable: u64(), stable: u64(), uptimeMs: u64(),
+                                           isLeader: bool(), inflight: UInt32(truncatingIfNeeded: u64())))
+        case .die: return .die(clean: bool())
+        case .value: return .value(optionalValue())
+        case .putResult: return .putResult(old: optionalValue())
+        case .deleteResult: return .deleteResult(existed: bool())
+        case .chain:
+            let epoch = u64()
+            let count = Int(u8()) % (WireLimits.membersMax + 1)
+            var members: [NodeAddress] = []
+            for _ in 0..<count where !bytes.isEmpty { members.append(address()) }
+            return .chain(ChainInfo(epoch: epoch, members: members))
+        case .dieAck: return .dieAck
+        case .error:
+            // Any text: the encoder promises to cut it to errorMessageSizeMax bytes.
+            let code = ErrorCode.allCases[Int(u8()) % ErrorCode.allCases.count]
+            return .error(code, string(0, 4 * WireLimits.errorMessageSizeMax))
+        case .hello: return .hello(node: string(1, WireLimits.nodeIDSizeMax), epoch: u64())
+        case .forward: return .forward(epoch: u64(), Update(seq: u64(), key: key(), value: optionalValue(), request: request()))
+        case .ack: return .ack(epoch: u64(), seq: u64())
+        case .setSuccessor:
+            let epoch = u64()
+            return .setSuccessor(epoch: epoch, successor: bool() ? address() : nil)
+        case .setTail: return .setTail(epoch: u64())
+        case .removeTail: return .removeTail(epoch: u64())
+        case .startTransfer:
+            let epoch = u64()
+            let leader = string(1, WireLimits.nodeIDSizeMax)
+            return .startTransfer(epoch: epoch, leader: leader, to: address())
+        case .dataTransfer:
+            let epoch = u64(), from = string(1, WireLimits.nodeIDSizeMax), lastSeq = u64(), done = bool()
+            let count = Int(u16()) % (WireLimits.transferChunkRowsMax + 1)
+            var rows: [Row] = []
+            for _ in 0..<count where !bytes.isEmpty { rows.append(Row(key: key(), value: value())) }
+            return .dataTransfer(epoch: epoch, from: from, lastSeq: lastSeq, rows: rows, done: done)
+        case .ping: return .ping(u64())
+        case .pong: return .pong(u64())
+        case .outcomeTransfer:
+            let epoch = u64(), from = string(1, WireLimits.nodeIDSizeMax), lastSeq = u64()
+            let count = Int(u16()) % (WireLimits.transferChunkRowsMax + 1)
+            var outcomes: [WriteOutcome] = []
+            for _ in 0..<count where !bytes.isEmpty {
+                let kind = WriteOutcome.Kind.allCases[Int(u8()) % WriteOutcome.Kind.allCases.count]
+                outcomes.append(WriteOutcome(seq: u64(), request: RequestID(client: u64(), seq: u64()), kind: kind,
+                                             old: kind == .putOldValue ? value() : nil)!)
+            }
+            return .outcomeTransfer(epoch: epoch, from: from, lastSeq: lastSeq, outcomes: outcomes)
+        case .authChallenge: return .authChallenge(nonce: authField())
+        case .authResponse: return .authResponse(proof: authField(), nonce: authField())
+        case .authOK: return .authOK(proof: authField())
+        }
+    }
+
+    /// Exactly `authFieldSize` bytes (zeros once the input runs out), as every sender passes.
+    mutating func authField() -> [UInt8] {
+        let got = take(WireLimits.authFieldSize)
+        return got + [UInt8](repeating: 0, count: WireLimits.authFieldSize - got.count)
+    }
+}
+
+// MARK: - Bounds
+
+/// Bytes a message's content takes on the wire at the least (strings, values, and the length
+/// prefixes and port of each list element): a decoder that returns more than its body carried
+/// made them up.
+func payloadBytes(_ message: Message) -> Int {
+    func address(_ a: NodeAddress) -> Int { 1 + a.id.utf8.count + 1 + a.host.utf8.count + 2 }
+    switch message {
+    case .get(let key), .delete(let key, _): return key.utf8.count
+    case .put(let key, let value, _): return key.utf8.count + value.count
+    case .value(let v), .putResult(let v): return v?.count ?? 0
+    case .chain(let info): return info.members.reduce(0) { $0 + address($1) }
+    case .error(_, let text): return text.utf8.count
+    case .hello(let node, _): return node.utf8.count
+    case .forward(_, let u): return u.key.utf8.count + (u.value?.count ?? 0)
+    case .setSuccessor(_, let successor): return successor.map(address) ?? 0
+    case .startTransfer(_, let leader, let to): return leader.utf8.count + address(to)
+    case .dataTransfer(_, let from, _, let rows, _): return from.utf8.count + rows.reduce(0) { $0 + 2 + $1.key.utf8.count + 4 + $1.value.count }
+    case .statusReply(let status): return status.id.utf8.count + status.role.utf8.count
+    case .outcomeTransfer(_, let from, _, let outcomes): return from.utf8.count + outcomes.reduce(0) { $0 + 26 + ($1.old?.count ?? 0) }
+    case .authChallenge(let nonce): return nonce.count
+    case .authResponse(let proof, let nonce): return proof.count + nonce.count
+    case .authOK(let proof): return proof.count
+    case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong: return 0
+    }
+}
