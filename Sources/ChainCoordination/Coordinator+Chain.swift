@@ -59,14 +59,6 @@ extension Coordinator {
         try await serialized(.chain) { try await self.refreshChain() }
     }
 
-    func refreshChainLogged() async {
-        do {
-            try await serialized(.chain) { try await self.refreshChain() }
-        } catch {
-            logged("chain refresh", error)
-        }
-    }
-
     /// Reads the chain with a data watch armed, or, while it does not exist, arms a creation watch.
     func refreshChain() async throws {
         while true {

@@ -38,14 +38,6 @@ extension Coordinator {
         throw ZooKeeperError.noNode
     }
 
-    func refreshElectionLogged() async {
-        do {
-            try await serialized(.election) { try await self.checkElection() }
-        } catch {
-            logged("election check", error)
-        }
-    }
-
     /// Finds where this node stands and arms the one watch it needs.
     func checkElection() async throws {
         while let mine = electionNode {

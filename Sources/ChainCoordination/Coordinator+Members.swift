@@ -16,14 +16,6 @@ extension Coordinator {
         try await serialized(.members) { try await self.refreshMembers() }
     }
 
-    func refreshMembersLogged() async {
-        do {
-            try await serialized(.members) { try await self.refreshMembers() }
-        } catch {
-            logged("members refresh", error)
-        }
-    }
-
     /// Lists the members with the child watch armed (watches fire once: each firing leads back here).
     func refreshMembers() async throws {
         let names: [String]

@@ -194,7 +194,7 @@ public actor Coordinator {
             loseSession()
         case .deleted(let path):
             if path == watchedPredecessor || path == electionNode {
-                await refreshElectionLogged()
+                await recheck(.election)
             } else if path == paths.chain || path == paths.members {
                 await refreshWatches(path)
             }
@@ -205,16 +205,16 @@ public actor Coordinator {
 
     private func refreshWatches(_ path: String) async {
         if path == paths.members, watchingMembers {
-            await refreshMembersLogged()
+            await recheck(.members)
         } else if path == paths.chain, watchingChain {
-            await refreshChainLogged()
+            await recheck(.chain)
         }
     }
 
     private func rearm() async {
-        if electionNode != nil { await refreshElectionLogged() }
-        if watchingMembers { await refreshMembersLogged() }
-        if watchingChain { await refreshChainLogged() }
+        if electionNode != nil { await recheck(.election) }
+        if watchingMembers { await recheck(.members) }
+        if watchingChain { await recheck(.chain) }
     }
 
     private func loseSession() {
@@ -291,6 +291,22 @@ public actor Coordinator {
             refreshes[kind, default: RefreshState()].again = false
             try await body()
         } while refreshes[kind, default: RefreshState()].again
+    }
+
+    /// Re-checks one kind from the event task (one at a time per kind, see `serialized`); a
+    /// failure is only logged (see `logged`).
+    func recheck(_ kind: Refresh) async {
+        do {
+            try await serialized(kind) {
+                switch kind {
+                case .election: try await self.checkElection()
+                case .members: try await self.refreshMembers()
+                case .chain: try await self.refreshChain()
+                }
+            }
+        } catch {
+            logged("\(kind) re-check", error)
+        }
     }
 
     /// Re-check failures inside the event task are only logged: a connection loss is followed by

@@ -114,6 +114,18 @@ struct ServerOptions: ParsableArguments {
             fail(error)
         }
     }
+
+    /// Runs `body` with a client, shut down after; a client error ends the process with the exit
+    /// status that matches it (`fail`).
+    func withClient<T>(_ body: (ChainKVClient) async throws -> T) async throws -> T {
+        let client = try client()
+        defer { client.shutdown() }
+        do {
+            return try await body(client)
+        } catch let e as ChainKVError {
+            fail(e)
+        }
+    }
 }
 
 /// Prints the error and exits with the status that matches it.
@@ -121,7 +133,7 @@ func fail(_ error: Error) -> Never {
     let status: ExitStatus
     switch error as? ChainKVError {
     case .invalidArgument?: status = .badArgument
-    case .server(let code, _)? where code == .keyTooLarge || code == .valueTooLarge || code == .badRequest: status = .badArgument
+    case .server(let code, _)? where code.isRequestFault: status = .badArgument
     case .chainFailure?: status = .chainFailure
     default: status = .networkError
     }

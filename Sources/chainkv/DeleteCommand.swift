@@ -9,14 +9,8 @@ struct Delete: AsyncParsableCommand {
     @Argument(help: "The key.") var key: String
 
     func run() async throws {
-        let client = try server.client()
-        defer { client.shutdown() }
-        do {
-            let existed = try await client.delete(key)
-            if json { printJSON(["key": key, "deleted": existed]) } else { print(existed ? "OK (deleted)" : "no such key") }
-            if !existed { throw ExitCode(ExitStatus.notFound.rawValue) }
-        } catch let e as ChainKVError {
-            fail(e)
-        }
+        let existed = try await server.withClient { try await $0.delete(key) }
+        if json { printJSON(["key": key, "deleted": existed]) } else { print(existed ? "OK (deleted)" : "no such key") }
+        if !existed { throw ExitCode(ExitStatus.notFound.rawValue) }
     }
 }

@@ -9,20 +9,14 @@ struct Get: AsyncParsableCommand {
     @Argument(help: "The key.") var key: String
 
     func run() async throws {
-        let client = try server.client()
-        defer { client.shutdown() }
-        do {
-            let value = try await client.get(key)
-            if json {
-                printJSON(["key": key, "found": value != nil, "value": value.map(text)])
-            } else if let value {
-                print(text(value))
-            } else {
-                FileHandle.standardError.write(Data("chainkv: no such key: \(key)\n".utf8))
-            }
-            if value == nil { throw ExitCode(ExitStatus.notFound.rawValue) }
-        } catch let e as ChainKVError {
-            fail(e)
+        let value = try await server.withClient { try await $0.get(key) }
+        if json {
+            printJSON(["key": key, "found": value != nil, "value": value.map(text)])
+        } else if let value {
+            print(text(value))
+        } else {
+            FileHandle.standardError.write(Data("chainkv: no such key: \(key)\n".utf8))
         }
+        if value == nil { throw ExitCode(ExitStatus.notFound.rawValue) }
     }
 }

@@ -19,19 +19,13 @@ struct Put: AsyncParsableCommand {
         } else {
             throw ValidationError("give a value or --stdin")
         }
-        let client = try server.client()
-        defer { client.shutdown() }
-        do {
-            let old = try await client.put(key, bytes)
-            if json {
-                printJSON(["key": key, "created": old == nil, "old": old.map(text)])
-            } else if let old {
-                print("OK (old value: \(text(old)))")
-            } else {
-                print("OK (new key)")
-            }
-        } catch let e as ChainKVError {
-            fail(e)
+        let old = try await server.withClient { try await $0.put(key, bytes) }
+        if json {
+            printJSON(["key": key, "created": old == nil, "old": old.map(text)])
+        } else if let old {
+            print("OK (old value: \(text(old)))")
+        } else {
+            print("OK (new key)")
         }
     }
 }

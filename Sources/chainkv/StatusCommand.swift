@@ -54,16 +54,10 @@ struct Status: AsyncParsableCommand {
                 fail(ChainKVError.network("ZooKeeper at \(zk): \(error)"))
             }
         } else {
-            let client = try server.client()
-            defer { client.shutdown() }
-            do {
-                let info = try await client.chain()
-                chainIDs = info.members.map(\.id)
-                epoch = info.epoch
-                addresses = info.members.map { ($0.id, $0.hostPort) }
-            } catch let e as ChainKVError {
-                fail(e)
-            }
+            let info = try await server.withClient { try await $0.chain() }
+            chainIDs = info.members.map(\.id)
+            epoch = info.epoch
+            addresses = info.members.map { ($0.id, $0.hostPort) }
         }
         var rows: [Row] = []
         let security = server.security
