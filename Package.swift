@@ -40,7 +40,7 @@ let package = Package(
         ]),
         .systemLibrary(name: "CZooKeeper"),
         .target(name: "ChainCoordination", dependencies: [
-            "CZooKeeper",
+            "ChainCore", "CZooKeeper",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The node configuration file alone (no NIO, no TLS): shared by the server and fuzz-json.
@@ -117,7 +117,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination", "ChainTestSupport"]),
+        .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination", "ChainCore", "ChainTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCore", "ChainCoordination", "ChainWire", "ChainStorage", "ChainTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

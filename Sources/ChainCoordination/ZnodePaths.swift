@@ -14,6 +14,11 @@ public struct ZnodePaths: Sendable, Hashable {
     public let electionPrefix: String
     /// `/chainkv/<cluster>/chain`: the persistent chain configuration, written only by the leader.
     public let chain: String
+    /// `/chainkv/<cluster>/chains`: one persistent child per chain when keys are sharded over
+    /// several chains (`chains/<chain-id>`, the same JSON as `chain`).
+    public let chains: String
+    /// `/chainkv/<cluster>/slots`: which chain owns each hash slot (`SlotsZnode`).
+    public let slots: String
 
     /// The common parent of all clusters.
     public static let base = "/chainkv"
@@ -27,6 +32,13 @@ public struct ZnodePaths: Sendable, Hashable {
         election = "\(root)/election"
         electionPrefix = "\(election)/\(Self.electionNodePrefix)"
         chain = "\(root)/chain"
+        chains = "\(root)/chains"
+        slots = "\(root)/slots"
+    }
+
+    /// `/chainkv/<cluster>/chains/<id>`. Validate `id` first (`validateName`).
+    public func chain(_ id: String) -> String {
+        "\(chains)/\(id)"
     }
 
     /// Name prefix of election znodes; the server appends a 10-digit sequence number.
