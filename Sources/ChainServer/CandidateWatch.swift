@@ -22,6 +22,7 @@ final class CandidateWatch: CandidateWatching, @unchecked Sendable {
     private var clock: BeatClock
     private let limit: TimeAmount
     private var timer: RepeatedTask?
+    private var closed = false
 
     init(candidate: ElectionPeer, address: NodeAddress, loop: EventLoop, group: EventLoopGroup, security: ConnectionSecurity,
          interval: TimeAmount, limit: TimeAmount, onGone: @escaping @Sendable (ElectionPeer, _ why: String) -> Void) {
@@ -31,6 +32,8 @@ final class CandidateWatch: CandidateWatching, @unchecked Sendable {
         self.clock = BeatClock(interval: interval)
         self.limit = limit
         loop.execute {
+            // Closed before it started (the candidate below changed at once): nothing to watch.
+            guard !self.closed else { return }
             let probe = PeerProbe(address: address, loop: loop, group: group, security: security, interval: interval,
                                   onAnswer: { _ in }, onRefused: { [weak self] in self?.gone("its port refuses connections") })
             self.probe = probe
@@ -41,6 +44,7 @@ final class CandidateWatch: CandidateWatching, @unchecked Sendable {
 
     func close() {
         loop.preconditionInEventLoop()
+        closed = true
         timer?.cancel()
         probe?.close()
         probe = nil

@@ -10,6 +10,9 @@ import NIOCore
 final class CoordinationDriver: LeaderCoordination, Sendable {
     let coordinator: Coordinator
     private let logger: Logger
+    /// The event and lease-renewal tasks, cancelled by `close` so that neither touches the
+    /// node's loop once the server shuts it down.
+    private let tasks = TaskList()
 
     private init(coordinator: Coordinator, logger: Logger) {
         self.coordinator = coordinator
@@ -27,9 +30,9 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
             node.leader.coordination = driver
         }.get()
         // Consume events before any watch is armed, so none is missed. One task keeps their order.
-        Task {
-            for await event in coordinator.events { await driver.handle(event, node: node) }
-        }
+        driver.tasks.add(Task {
+            for await event in coordinator.events where !Task.isCancelled { await driver.handle(event, node: node) }
+        })
         // Leases first: a server can be named head as soon as it registers, and a head without
         // a confirmed lease refuses reads.
         driver.renewLeases(node: node, every: .milliseconds(Int64(node.leaseTiming.renewIntervalMs)))
@@ -48,8 +51,8 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     private func renewLeases(node: ServerNode, every interval: Duration) {
         let coordinator = self.coordinator
         let renewalFailures = LogThrottle(interval: .seconds(10))
-        Task { [weak self] in
-            while self != nil {
+        tasks.add(Task { [weak self] in
+            while self != nil, !Task.isCancelled {
                 let sentAtMs = node.context.nowMs  // the loop's clock is the monotonic clock: readable from here
                 do {
                     // Any answer proves the session alive when it was given. Once registered, the
@@ -77,7 +80,7 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
                 }
                 try? await Task.sleep(for: interval)
             }
-        }
+        })
     }
 
     private func handle(_ event: CoordinatorEvent, node: ServerNode) async {
@@ -157,6 +160,21 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     }
 
     func close() async {
+        tasks.cancelAll()
         await coordinator.close()
+    }
+}
+
+/// Tasks to cancel together (thread-safe).
+final class TaskList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tasks: [Task<Void, Never>] = []
+
+    func add(_ task: Task<Void, Never>) {
+        lock.withLock { tasks.append(task) }
+    }
+
+    func cancelAll() {
+        for task in lock.withLock({ tasks }) { task.cancel() }
     }
 }
