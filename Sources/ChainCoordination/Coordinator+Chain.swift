@@ -2,12 +2,7 @@ extension Coordinator {
     /// The chain configuration and its znode version, or nil before the first leader wrote one.
     /// Throws `CoordinationError` if the znode holds something else.
     public func readChain() async throws -> (ChainConfig, version: Int32)? {
-        do {
-            let (data, version) = try await withReconnect { try await self.client.getData(self.paths.chain) }
-            return (try ChainConfig.decode(data), version)
-        } catch ZooKeeperError.noNode {
-            return nil
-        }
+        try await readVersioned(paths.chain, ChainConfig.decode)
     }
 
     /// Writes the chain configuration if the znode still has `expectedVersion` (as read with `readChain`), or
@@ -17,22 +12,24 @@ extension Coordinator {
     /// `ZooKeeperError.badVersion` (or `nodeExists` for a create); re-read, and re-decide only if still leader.
     @discardableResult
     public func writeChain(_ config: ChainConfig, expectedVersion: Int32?) async throws -> Int32 {
-        let data = try config.encoded()
+        let version = try await writeVersioned(paths.chain, parent: paths.root, data: try config.encoded(), expectedVersion: expectedVersion)
+        logger.info("wrote chain", metadata: ["epoch": "\(config.epoch)", "members": "\(config.members)", "version": "\(version)"])
+        return version
+    }
+
+    /// Writes `data` to `path` if the znode still has `expectedVersion`, or creates it (and
+    /// `parent`) if `expectedVersion` is nil; returns the new version. A conditional write is
+    /// how every leader write is fenced: see `writeChain`.
+    func writeVersioned(_ path: String, parent: String, data: [UInt8], expectedVersion: Int32?) async throws -> Int32 {
         var attempt = 1
         while true {
             do {
-                let version: Int32
                 if let expectedVersion {
-                    version = try await client.setData(paths.chain, data: data, version: expectedVersion)
-                } else {
-                    try await withReconnect { try await self.client.ensurePath(self.paths.root) }
-                    try await client.create(paths.chain, data: data, mode: .persistent)
-                    version = 0
+                    return try await client.setData(path, data: data, version: expectedVersion)
                 }
-                logger.info("wrote chain", metadata: [
-                    "epoch": "\(config.epoch)", "members": "\(config.members)", "version": "\(version)",
-                ])
-                return version
+                try await withReconnect { try await self.client.ensurePath(parent) }
+                try await client.create(path, data: data, mode: .persistent)
+                return 0
             } catch let error as ZooKeeperError where error.isConnectionProblem && attempt < Self.maxAttempts {
                 try await waitForReconnect(attempt: attempt)
                 attempt += 1
@@ -41,7 +38,7 @@ extension Coordinator {
                 // encoding is deterministic, and updatedAt makes the bytes unique).
                 let expectedAfter = expectedVersion.map { $0 + 1 } ?? 0
                 do {
-                    let current = try await withReconnect { try await self.client.getData(self.paths.chain) }
+                    let current = try await withReconnect { try await self.client.getData(path) }
                     if current.data == data && current.version == expectedAfter {
                         return expectedAfter
                     }
@@ -49,6 +46,16 @@ extension Coordinator {
                     // Not created: retry the create.
                 }
             }
+        }
+    }
+
+    /// A znode's data decoded, with its version; nil while it does not exist.
+    func readVersioned<T>(_ path: String, _ decode: ([UInt8]) throws -> T) async throws -> (T, version: Int32)? {
+        do {
+            let (data, version) = try await withReconnect { try await self.client.getData(path) }
+            return (try decode(data), version)
+        } catch ZooKeeperError.noNode {
+            return nil
         }
     }
 
