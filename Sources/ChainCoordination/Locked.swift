@@ -2,15 +2,15 @@ import Foundation
 
 /// A value behind a lock. The ZooKeeper C client calls back on its own pthreads, where neither actors nor
 /// `await` are available, so state shared with those callbacks is guarded by a plain lock instead.
-final class Locked<Value>: @unchecked Sendable {
+public final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
 
-    init(_ value: Value) {
+    public init(_ value: Value) {
         self.value = value
     }
 
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)

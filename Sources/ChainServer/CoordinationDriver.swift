@@ -12,7 +12,7 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     private let logger: Logger
     /// The event and lease-renewal tasks, cancelled by `close` so that neither touches the
     /// node's loop once the server shuts it down.
-    private let tasks = TaskList()
+    private let tasks = Locked<[Task<Void, Never>]>([])
 
     private init(coordinator: Coordinator, logger: Logger) {
         self.coordinator = coordinator
@@ -30,7 +30,7 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
             node.leader.coordination = driver
         }.get()
         // Consume events before any watch is armed, so none is missed. One task keeps their order.
-        driver.tasks.add(Task {
+        driver.track(Task {
             for await event in coordinator.events where !Task.isCancelled { await driver.handle(event, node: node) }
         })
         // Leases first: a server can be named head as soon as it registers, and a head without
@@ -51,7 +51,7 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     private func renewLeases(node: ServerNode, every interval: Duration) {
         let coordinator = self.coordinator
         let renewalFailures = LogThrottle(interval: .seconds(10))
-        tasks.add(Task { [weak self] in
+        track(Task { [weak self] in
             while self != nil, !Task.isCancelled {
                 let sentAtMs = node.context.nowMs  // the loop's clock is the monotonic clock: readable from here
                 do {
@@ -115,6 +115,10 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
         }
     }
 
+    private func track(_ task: Task<Void, Never>) {
+        tasks.withLock { $0.append(task) }
+    }
+
     // MARK: LeaderCoordination
 
     func writeChain(_ config: ChainConfig, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<ChainWriteResult> {
@@ -160,21 +164,8 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     }
 
     func close() async {
-        tasks.cancelAll()
+        for task in tasks.withLock({ $0 }) { task.cancel() }
         await coordinator.close()
     }
 }
 
-/// Tasks to cancel together (thread-safe).
-final class TaskList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var tasks: [Task<Void, Never>] = []
-
-    func add(_ task: Task<Void, Never>) {
-        lock.withLock { tasks.append(task) }
-    }
-
-    func cancelAll() {
-        for task in lock.withLock({ tasks }) { task.cancel() }
-    }
-}

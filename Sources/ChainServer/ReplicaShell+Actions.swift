@@ -21,12 +21,12 @@ extension ReplicaShell {
         case .persist(let update, let outcome):
             storage.persist(StoredUpdate(update, outcome: outcome))
         case .forward(let to, let epoch, let update):
-            precondition(epoch <= durableEpoch, "forward of epoch \(epoch) before it is durable (\(durableEpoch))")
+            checkDurable(epoch, "forward")
             // Dropped while the link is down: the core resends everything unacknowledged on link-up.
             guard let link = successor, link.node == to else { return }
             link.send(.forward(epoch: epoch, update))
         case .ack(let to, let epoch, let seq):
-            precondition(epoch <= durableEpoch, "ack of epoch \(epoch) before it is durable (\(durableEpoch))")
+            checkDurable(epoch, "ack")
             context.outbox.write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
         case .reply(let ref, let reply):
             let message = ReplyMessage.message(for: reply, addresses: context.addresses)
@@ -68,6 +68,11 @@ extension ReplicaShell {
                 fail()
             }
         }
+    }
+
+    /// The rule above, checked before anything of `epoch` is sent.
+    func checkDurable(_ epoch: UInt64, _ what: String) {
+        precondition(epoch <= durableEpoch, "\(what) of epoch \(epoch) before it is durable (\(durableEpoch))")
     }
 
     /// Opens a fresh link to `node` (closing any current one, even to the same node: the core asks

@@ -162,9 +162,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     }
 
     func hello() -> Message {
-        let epoch = core.view.epoch
-        precondition(epoch <= durableEpoch, "epoch \(epoch) is sent before it is durable (\(durableEpoch))")
-        return .hello(node: core.id, epoch: epoch)
+        checkDurable(core.view.epoch, "hello")
+        return .hello(node: core.id, epoch: core.view.epoch)
     }
 
     // MARK: Configuration, storage, time

@@ -29,8 +29,9 @@ struct ShellContext {
     }
 
     /// Ticks since start: the leader core's clock.
-    var ticks: UInt64 { UInt64(max(0, (loop.now - startedAt).nanoseconds) / Self.tickInterval.nanoseconds) }
+    var ticks: UInt64 { UInt64(elapsedNanoseconds / Self.tickInterval.nanoseconds) }
     /// Milliseconds since start, on the monotonic clock: the replica core's time for read leases.
-    var nowMs: UInt64 { UInt64(max(0, (loop.now - startedAt).nanoseconds) / 1_000_000) }
+    var nowMs: UInt64 { UInt64(elapsedNanoseconds / 1_000_000) }
+    private var elapsedNanoseconds: Int64 { max(0, (loop.now - startedAt).nanoseconds) }
     static var tickMs: UInt64 { UInt64(tickInterval.nanoseconds / 1_000_000) }
 }
