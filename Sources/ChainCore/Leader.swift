@@ -28,6 +28,9 @@ public struct Leader: Sendable {
     }
 
     public let config: Config
+    /// The servers this chain is placed on, head first (`Placement`), in a cluster of several
+    /// chains: only they form it and only they join it. nil: every live server (one chain).
+    public let placement: [NodeID]?
     /// The chain as last read or written, with its znode version (nil: no chain znode yet).
     public private(set) var chain: ChainView?
     public private(set) var chainVersion: Int32?
@@ -86,14 +89,21 @@ public struct Leader: Sendable {
         }
     }
 
-    public init(config: Config) {
+    public init(config: Config, placement: [NodeID]? = nil) {
+        precondition(placement.map { !$0.isEmpty && Set($0).count == $0.count } ?? true, "a placement names distinct servers")
         self.config = config
+        self.placement = placement
+    }
+
+    /// Whether `node` may be a member of this chain.
+    private func placed(_ node: NodeID) -> Bool {
+        placement?.contains(node) ?? true
     }
 
     public mutating func on(_ event: LeaderEvent) -> [LeaderAction] {
         switch event {
         case .elected(let chain, let version, let live, let now):
-            self = Leader(config: config)
+            self = Leader(config: config, placement: placement)
             self.chain = chain
             self.chainVersion = version
             self.live = live
@@ -170,9 +180,11 @@ public struct Leader: Sendable {
         guard isLeading, !writing else { return [] }
         guard let chain else {
             let waited = now >= electedAt + config.formationTicks
-            let candidates = live.keys.filter { !suspected.contains($0) }
+            let candidates = live.keys.filter { !suspected.contains($0) && placed($0) }
             guard candidates.count >= config.expectedMembers || (waited && !candidates.isEmpty) else { return [] }
-            return write(ChainView(epoch: 1, members: candidates.sorted(by: Leader.chainOrder)), expected: nil)
+            // A placed chain keeps its placement's order (its head first); otherwise chain order.
+            let members = placement?.filter(candidates.contains) ?? candidates.sorted(by: Leader.chainOrder)
+            return write(ChainView(epoch: 1, members: members), expected: nil)
         }
         let survivors = chain.members.filter { healthy($0, in: chain) }
         if survivors.count != chain.members.count {
@@ -217,7 +229,8 @@ public struct Leader: Sendable {
             return write(view, expected: chainVersion)
         }
         guard transfer == nil, now >= transferNotBefore, let tail = chain.tail else { return [] }
-        let joiners = live.keys.filter { !chain.members.contains($0) && !suspected.contains($0) }.sorted(by: Leader.chainOrder)
+        let joiners = live.keys.filter { !chain.members.contains($0) && !suspected.contains($0) && placed($0) }
+            .sorted(by: Leader.chainOrder)
         guard let joiner = joiners.first else { return [] }
         transfer = Transfer(joiner: joiner, incarnation: live[joiner]!, source: tail, startedAt: now)
         return [.startTransfer(from: tail, to: joiner, epoch: chain.epoch)]
