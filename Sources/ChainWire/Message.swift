@@ -60,9 +60,14 @@ public struct NodeStatus: Equatable, Sendable {
     public var isLeader: Bool
     /// Writes held but not yet committed.
     public var inflight: UInt32
+    /// In a sharded cluster, where the server stands in each chain it serves (the fields above
+    /// then describe the first of them); empty for the single chain, which keeps the reply's
+    /// bytes as they were.
+    public var chains: [ChainStatus]
 
     public init(id: String, epoch: UInt64, role: String, received: UInt64, durable: UInt64, stable: UInt64,
-                uptimeMs: UInt64, isLeader: Bool, inflight: UInt32) {
+                uptimeMs: UInt64, isLeader: Bool, inflight: UInt32, chains: [ChainStatus] = []) {
+        self.chains = chains
         self.id = id
         self.epoch = epoch
         self.role = role
@@ -125,6 +130,16 @@ public enum Message: Equatable, Sendable {
     case authChallenge(nonce: [UInt8])
     case authResponse(proof: [UInt8], nonce: [UInt8])
     case authOK(proof: [UInt8])
+    // Shards (MessageCodec+Shards).
+    /// Client request: the slot map and every chain's members, head first.
+    case getSlots
+    case slots(ShardMap)
+    /// The key's slot is not served by the chain of the server asked: refresh the slot map
+    /// (this server's is `mapVersion`) and send it to the owner's head.
+    case moved(slot: UInt16, mapVersion: UInt64)
+    /// A request or peer message about one chain of a sharded cluster: `hello` (the link then
+    /// carries that chain's updates), `status`, and the state-transfer messages. Never nested.
+    indirect case onChain(chain: String, Message)
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -132,6 +147,7 @@ public enum Message: Equatable, Sendable {
         case value = 16, putResult, deleteResult, chain, dieAck, error, statusReply
         case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong, outcomeTransfer
         case authChallenge = 48, authResponse, authOK
+        case getSlots = 64, slots, moved, onChain
     }
 
     public var kind: Kind {
@@ -163,6 +179,10 @@ public enum Message: Equatable, Sendable {
         case .authChallenge: return .authChallenge
         case .authResponse: return .authResponse
         case .authOK: return .authOK
+        case .getSlots: return .getSlots
+        case .slots: return .slots
+        case .moved: return .moved
+        case .onChain: return .onChain
         }
     }
 }

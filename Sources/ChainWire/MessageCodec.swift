@@ -25,7 +25,7 @@ public enum MessageCodec {
         return buffer
     }
 
-    private static func encodeBody(_ message: Message, into b: inout ByteBuffer) {
+    static func encodeBody(_ message: Message, into b: inout ByteBuffer) {
         switch message {
         case .get(let key):
             writeKey(key, &b)
@@ -48,6 +48,7 @@ public enum MessageCodec {
             b.writeInteger(st.uptimeMs)
             writeBool(st.isLeader, &b)
             b.writeInteger(st.inflight)
+            if !st.chains.isEmpty { writeChainStatuses(st.chains, &b) }
         case .die(let clean):
             writeBool(clean, &b)
         case .value(let value), .putResult(let value):
@@ -116,19 +117,21 @@ public enum MessageCodec {
             writeAuthField(nonce, &b)
         case .authOK(let proof):
             writeAuthField(proof, &b)
+        case .getSlots, .slots, .moved, .onChain:
+            encodeShardBody(message, into: &b)
         }
     }
 
-    private static func writeBool(_ v: Bool, _ b: inout ByteBuffer) { b.writeInteger(UInt8(v ? 1 : 0)) }
-    private static func writeKey(_ key: String, _ b: inout ByteBuffer) {
+    static func writeBool(_ v: Bool, _ b: inout ByteBuffer) { b.writeInteger(UInt8(v ? 1 : 0)) }
+    static func writeKey(_ key: String, _ b: inout ByteBuffer) {
         b.writeInteger(UInt16(truncatingIfNeeded: key.utf8.count))
         b.writeString(key)
     }
-    private static func writeValue(_ v: [UInt8], _ b: inout ByteBuffer) {
+    static func writeValue(_ v: [UInt8], _ b: inout ByteBuffer) {
         b.writeInteger(UInt32(v.count))
         b.writeBytes(v)
     }
-    private static func writeOptionalValue(_ v: [UInt8]?, _ b: inout ByteBuffer) {
+    static func writeOptionalValue(_ v: [UInt8]?, _ b: inout ByteBuffer) {
         writeBool(v != nil, &b)
         if let v { writeValue(v, &b) }
     }
@@ -142,7 +145,7 @@ public enum MessageCodec {
         return Array(all[..<cut])
     }
 
-    private static func writeRequest(_ r: RequestID?, _ b: inout ByteBuffer) {
+    static func writeRequest(_ r: RequestID?, _ b: inout ByteBuffer) {
         writeBool(r != nil, &b)
         if let r {
             b.writeInteger(r.client)
@@ -151,17 +154,17 @@ public enum MessageCodec {
     }
     /// Exactly `authFieldSize` bytes: shorter input is padded with zeros, longer cut (senders
     /// always pass exactly that many; a wrong size can only fail the receiver's check).
-    private static func writeAuthField(_ bytes: [UInt8], _ b: inout ByteBuffer) {
+    static func writeAuthField(_ bytes: [UInt8], _ b: inout ByteBuffer) {
         let n = WireLimits.authFieldSize
         b.writeBytes(bytes.prefix(n))
         if bytes.count < n { b.writeRepeatingByte(0, count: n - bytes.count) }
     }
-    private static func writeShort(_ s: String, _ b: inout ByteBuffer) {
+    static func writeShort(_ s: String, _ b: inout ByteBuffer) {
         let bytes = utf8Prefix(s, maxBytes: 255)
         b.writeInteger(UInt8(bytes.count))
         b.writeBytes(bytes)
     }
-    private static func writeAddress(_ a: NodeAddress, _ b: inout ByteBuffer) {
+    static func writeAddress(_ a: NodeAddress, _ b: inout ByteBuffer) {
         writeShort(a.id, &b)
         writeShort(a.host, &b)
         b.writeInteger(UInt16(truncatingIfNeeded: a.port))
@@ -193,9 +196,10 @@ public enum MessageCodec {
             let stable = try readU64(&body, "stable")
             let uptime = try readU64(&body, "uptime")
             let leader = try readBool(&body, "leader")
+            let inflight = try readU32(&body, "inflight")
+            let chains = body.readableBytes > 0 ? try readChainStatuses(&body) : []
             message = .statusReply(NodeStatus(id: id, epoch: epoch, role: role, received: received, durable: durable,
-                                              stable: stable, uptimeMs: uptime, isLeader: leader,
-                                              inflight: try readU32(&body, "inflight")))
+                                              stable: stable, uptimeMs: uptime, isLeader: leader, inflight: inflight, chains: chains))
         case .dieAck: message = .dieAck
         case .die: message = .die(clean: try readBool(&body, "clean"))
         case .value: message = .value(try readOptionalValue(&body))
@@ -272,48 +276,49 @@ public enum MessageCodec {
             let proof = try readAuthField(&body, "proof")
             message = .authResponse(proof: proof, nonce: try readAuthField(&body, "nonce"))
         case .authOK: message = .authOK(proof: try readAuthField(&body, "proof"))
+        case .getSlots, .slots, .moved, .onChain: message = try decodeShardBody(kind, &body)
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message
     }
 
-    private static func readU8(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt8 {
+    static func readU8(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt8 {
         guard let v = b.readInteger(as: UInt8.self) else { throw .truncated(what) }
         return v
     }
-    private static func readU16(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt16 {
+    static func readU16(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt16 {
         guard let v = b.readInteger(as: UInt16.self) else { throw .truncated(what) }
         return v
     }
-    private static func readU32(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt32 {
+    static func readU32(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt32 {
         guard let v = b.readInteger(as: UInt32.self) else { throw .truncated(what) }
         return v
     }
     /// The element count of a state-transfer chunk, bounded before anything is allocated for it.
-    private static func readChunkCount(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> Int {
+    static func readChunkCount(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> Int {
         let count = Int(try readU32(&b, "\(what) count"))
         guard count <= WireLimits.transferChunkRowsMax else {
             throw .invalidField("\(count) \(what) exceed transferChunkRowsMax (\(WireLimits.transferChunkRowsMax))")
         }
         return count
     }
-    private static func readU64(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt64 {
+    static func readU64(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> UInt64 {
         guard let v = b.readInteger(as: UInt64.self) else { throw .truncated(what) }
         return v
     }
-    private static func readBool(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> Bool {
+    static func readBool(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> Bool {
         switch try readU8(&b, what) {
         case 0: return false
         case 1: return true
         case let x: throw .invalidField("\(what) must be 0 or 1, got \(x)")
         }
     }
-    private static func readString(_ b: inout ByteBuffer, _ n: Int, _ what: String) throws(WireError) -> String {
+    static func readString(_ b: inout ByteBuffer, _ n: Int, _ what: String) throws(WireError) -> String {
         guard n <= b.readableBytes, let bytes = b.readBytes(length: n) else { throw .truncated(what) }
         guard let s = String(validating: bytes, as: UTF8.self) else { throw .invalidField("\(what) is not UTF-8") }
         return s
     }
-    private static func readKey(_ b: inout ByteBuffer) throws(WireError) -> String {
+    static func readKey(_ b: inout ByteBuffer) throws(WireError) -> String {
         let n = Int(try readU16(&b, "key length"))
         guard n <= WireLimits.keySizeMax else { throw .keyTooLarge(n) }
         guard n <= b.readableBytes, let bytes = b.readBytes(length: n) else { throw .truncated("key") }
@@ -321,29 +326,29 @@ public enum MessageCodec {
         if let error = KeyValidation.check(key) { throw error }
         return key
     }
-    private static func readValue(_ b: inout ByteBuffer) throws(WireError) -> [UInt8] {
+    static func readValue(_ b: inout ByteBuffer) throws(WireError) -> [UInt8] {
         let n = Int(try readU32(&b, "value length"))
         guard n <= WireLimits.valueSizeMax else { throw .valueTooLarge(n) }
         guard n <= b.readableBytes, let bytes = b.readBytes(length: n) else { throw .truncated("value") }
         return bytes
     }
-    private static func readOptionalValue(_ b: inout ByteBuffer) throws(WireError) -> [UInt8]? {
+    static func readOptionalValue(_ b: inout ByteBuffer) throws(WireError) -> [UInt8]? {
         try readBool(&b, "value present") ? try readValue(&b) : nil
     }
-    private static func readRequest(_ b: inout ByteBuffer) throws(WireError) -> RequestID? {
+    static func readRequest(_ b: inout ByteBuffer) throws(WireError) -> RequestID? {
         guard try readBool(&b, "request id present") else { return nil }
         return RequestID(client: try readU64(&b, "client id"), seq: try readU64(&b, "request seq"))
     }
-    private static func readAuthField(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> [UInt8] {
+    static func readAuthField(_ b: inout ByteBuffer, _ what: String) throws(WireError) -> [UInt8] {
         guard let bytes = b.readBytes(length: WireLimits.authFieldSize) else { throw .truncated(what) }
         return bytes
     }
-    private static func readNodeID(_ b: inout ByteBuffer) throws(WireError) -> String {
+    static func readNodeID(_ b: inout ByteBuffer) throws(WireError) -> String {
         let n = Int(try readU8(&b, "node id length"))
         guard n >= 1, n <= WireLimits.nodeIDSizeMax else { throw .invalidField("node id of \(n) bytes") }
         return try readString(&b, n, "node id")
     }
-    private static func readAddress(_ b: inout ByteBuffer) throws(WireError) -> NodeAddress {
+    static func readAddress(_ b: inout ByteBuffer) throws(WireError) -> NodeAddress {
         let id = try readNodeID(&b)
         let hostLength = Int(try readU8(&b, "host length"))
         guard hostLength >= 1 else { throw .invalidField("empty host") }

@@ -18,6 +18,10 @@ public enum WireLimits {
     public static let errorMessageSizeMax = 1024
     /// Chain length bound: a chain is a handful of servers; 64 leaves room without trusting input.
     public static let membersMax = 64
+    /// Chains of a sharded cluster (the leader forms at most `ClusterLeader.chainsMax`), and the
+    /// length of a chain id ("c0", "c17", ...).
+    public static let chainsMax = 256
+    public static let chainIDSizeMax = 32
     /// Nonces and proofs of the authentication exchange: 32 bytes, the size of an HMAC-SHA256
     /// (a random 256-bit nonce cannot repeat in practice, so a recorded proof is never reusable).
     public static let authFieldSize = 32

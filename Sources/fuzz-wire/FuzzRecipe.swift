@@ -45,8 +45,9 @@ struct Recipe {
                     port: Int(max(u16(), 1)))
     }
 
-    mutating func message() -> Message {
-        let kind = Message.Kind.allCases[Int(u8()) % Message.Kind.allCases.count]
+    mutating func message(nested: Bool = false) -> Message {
+        var kind = Message.Kind.allCases[Int(u8()) % Message.Kind.allCases.count]
+        if nested && kind == .onChain { kind = .status }  // never nested
         switch kind {
         case .get: return .get(key: key())
         case .put: return .put(key: key(), value: value(), request: request())
@@ -106,8 +107,28 @@ struct Recipe {
         case .authChallenge: return .authChallenge(nonce: authField())
         case .authResponse: return .authResponse(proof: authField(), nonce: authField())
         case .authOK: return .authOK(proof: authField())
+        case .getSlots: return .getSlots
+        case .moved: return .moved(slot: u16() % UInt16(SlotMap.slotCount), mapVersion: u64())
+        case .slots:
+            let version = u64()
+            var chains: [ShardMap.Shard] = []
+            for _ in 0..<(Int(u8()) % 8) where !bytes.isEmpty {
+                let id = chainID()
+                var slots: [ClosedRange<Int>] = []
+                for _ in 0..<(Int(u8()) % 8) {
+                    let a = Int(u16()) % SlotMap.slotCount, b = Int(u16()) % SlotMap.slotCount
+                    slots.append(min(a, b)...max(a, b))
+                }
+                var members: [NodeAddress] = []
+                for _ in 0..<(Int(u8()) % 4) where !bytes.isEmpty { members.append(address()) }
+                chains.append(.init(id: id, slots: slots, chain: ChainInfo(epoch: u64(), members: members)))
+            }
+            return .slots(ShardMap(version: version, chains: chains))
+        case .onChain: return .onChain(chain: chainID(), message(nested: true))
         }
     }
+
+    mutating func chainID() -> String { string(1, WireLimits.chainIDSizeMax) }
 
     /// Exactly `authFieldSize` bytes (zeros once the input runs out), as every sender passes.
     mutating func authField() -> [UInt8] {
@@ -139,6 +160,8 @@ func payloadBytes(_ message: Message) -> Int {
     case .authChallenge(let nonce): return nonce.count
     case .authResponse(let proof, let nonce): return proof.count + nonce.count
     case .authOK(let proof): return proof.count
-    case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong: return 0
+    case .slots(let map): return map.chains.reduce(0) { $0 + $1.id.utf8.count + $1.chain.members.reduce(0) { $0 + address($1) } }
+    case .onChain(let chain, let inner): return chain.utf8.count + payloadBytes(inner)
+    case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong, .getSlots, .moved: return 0
     }
 }

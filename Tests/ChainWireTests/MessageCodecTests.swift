@@ -26,6 +26,16 @@ final class MessageCodecTests: XCTestCase {
         .ping(1), .pong(2),
         .authChallenge(nonce: Array(0..<32)), .authResponse(proof: Array(repeating: 7, count: 32), nonce: Array(32..<64)),
         .authOK(proof: Array(repeating: 0xff, count: 32)),
+        .getSlots, .moved(slot: 4095, mapVersion: 7),
+        .slots(ShardMap(version: 3, chains: [
+            .init(id: "c0", slots: [0...10, 100...4095], chain: ChainInfo(epoch: 2, members: [addr])),
+            .init(id: "c1", slots: [11...99], chain: ChainInfo(epoch: 0, members: [])),
+        ])),
+        .onChain(chain: "c1", .hello(node: "n1", epoch: 9)), .onChain(chain: "c17", .status),
+        .onChain(chain: "c2", .dataTransfer(epoch: 8, from: "n2", lastSeq: 100, rows: [Row(key: "a", value: [1])], done: false)),
+        .statusReply(NodeStatus(id: "n3", epoch: 4, role: "tail", received: 10, durable: 9, stable: 8, uptimeMs: 1, isLeader: false,
+                                inflight: 0, chains: [ChainStatus(chain: "c0", epoch: 4, role: "tail", received: 10, durable: 9, stable: 8, inflight: 0),
+                                                      ChainStatus(chain: "c3", epoch: 2, role: "head", received: 5, durable: 5, stable: 4, inflight: 1)])),
     ]
 
     func roundTrip(_ frame: Frame) throws -> Frame {
@@ -44,6 +54,22 @@ final class MessageCodecTests: XCTestCase {
         }
     }
 
+    func testNestedOnChainAndBadChainIDsAreRefused() {
+        var nested = ByteBuffer()
+        nested.writeInteger(UInt8(2)); nested.writeString("c1")
+        nested.writeInteger(Message.Kind.onChain.rawValue)
+        nested.writeInteger(UInt8(2)); nested.writeString("c2")
+        nested.writeInteger(Message.Kind.status.rawValue)
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.onChain.rawValue, body: &nested))
+        var empty = ByteBuffer()
+        empty.writeInteger(UInt8(0))
+        empty.writeInteger(Message.Kind.status.rawValue)
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.onChain.rawValue, body: &empty), "an empty chain id")
+        var badSlot = ByteBuffer()
+        badSlot.writeInteger(UInt16(4096)); badSlot.writeInteger(UInt64(1))
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.moved.rawValue, body: &badSlot), "slot out of range")
+    }
+
     func testMaximalKeyAndValueFitInAFrame() throws {
         let f = Frame(requestID: 1, .put(key: String(repeating: "k", count: WireLimits.keySizeMax),
                                          value: [UInt8](repeating: 7, count: WireLimits.valueSizeMax), request: RequestID(client: 1, seq: 1)))
@@ -56,6 +82,12 @@ final class MessageCodecTests: XCTestCase {
             let raw = full.getSlice(at: 4 + WireLimits.headerSize, length: full.readableBytes - 4 - WireLimits.headerSize)!
             for cut in 0..<raw.readableBytes {
                 var body = raw.getSlice(at: raw.readerIndex, length: cut)!
+                // A status reply's chain list is optional (absent for one chain): cut right before
+                // it, the reply is a complete one without chains.
+                if case .statusReply(var st) = m, !st.chains.isEmpty,
+                   cut == MessageCodec.encode(Frame(requestID: 5, .statusReply({ st.chains = []; return st }()))).readableBytes - 4 - WireLimits.headerSize {
+                    continue
+                }
                 XCTAssertThrowsError(try MessageCodec.decode(type: m.kind.rawValue, body: &body), "\(m) cut at \(cut)")
             }
         }
