@@ -17,11 +17,16 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
     /// Members appended by a join that may not yet hold every committed write (see
     /// `ChainView.syncing`); sorted. Only the leader acts on it.
     public var syncing: [String]
+    /// In a sharded cluster, the servers the chain is placed on, head first (`Placement`): only
+    /// they rejoin it. Absent for the single chain of every server.
+    public var placement: [String]?
 
     public init(
         epoch: UInt64, members: [String], addresses: [String: String], leader: String,
-        updatedAt: String = ZnodeJSON.timestamp(), incarnations: [String: String] = [:], syncing: [String] = []
+        updatedAt: String = ZnodeJSON.timestamp(), incarnations: [String: String] = [:], syncing: [String] = [],
+        placement: [String]? = nil
     ) {
+        self.placement = placement
         self.epoch = epoch
         self.members = members
         self.addresses = addresses
@@ -32,7 +37,7 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case epoch, members, addresses, leader, updatedAt, incarnations, syncing
+        case epoch, members, addresses, leader, updatedAt, incarnations, syncing, placement
     }
 
     public init(from decoder: Decoder) throws {
@@ -46,6 +51,7 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
         incarnations = try c.decodeIfPresent([String: String].self, forKey: .incarnations) ?? [:]
         // Absent in configurations written before joiners were marked.
         syncing = try c.decodeIfPresent([String].self, forKey: .syncing) ?? []
+        placement = try c.decodeIfPresent([String].self, forKey: .placement)
     }
 
     public var head: String? { members.first }
@@ -67,6 +73,12 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
         }
         for node in syncing where !seen.contains(node) {
             throw CoordinationError.invalidData("syncing node \(node) is not a chain member")
+        }
+        if let placement {
+            for node in placement { try ZnodePaths.validateName(node) }
+            guard !placement.isEmpty, Set(placement).count == placement.count else {
+                throw CoordinationError.invalidData("a placement names one or more distinct servers")
+            }
         }
     }
 

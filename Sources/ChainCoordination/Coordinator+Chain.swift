@@ -68,27 +68,30 @@ extension Coordinator {
 
     /// Reads the chain with a data watch armed, or, while it does not exist, arms a creation watch.
     func refreshChain() async throws {
+        guard let (data, stat) = try await watchedRead(paths.chain) else { return }
+        let version = ZnodeVersion(createdZxid: stat.createdZxid, version: stat.version)
+        // Re-arming after a reconnection reads the same version again: report changes only.
+        guard version != lastChainEmitted else { return }
+        lastChainEmitted = version
+        do {
+            emit(.chainChanged(try ChainConfig.decode(data), version: stat.version))
+        } catch {
+            logger.error("chain znode holds invalid data; waiting for the next write", metadata: [
+                "version": "\(stat.version)", "error": "\(error)",
+            ])
+        }
+    }
+
+    /// A znode's data and stat with a data watch armed, or nil with a creation watch armed while
+    /// it does not exist.
+    func watchedRead(_ path: String) async throws -> ([UInt8], ZnodeStat)? {
         while true {
-            let data: [UInt8]
-            let stat: ZnodeStat
             do {
-                (data, stat) = try await client.getDataAndStat(paths.chain, watch: true)
+                return try await client.getDataAndStat(path, watch: true)
             } catch ZooKeeperError.noNode {
-                if try await client.exists(paths.chain, watch: true) == nil { return }
-                continue  // created between the two calls
+                if try await client.exists(path, watch: true) == nil { return nil }
+                // created between the two calls: read it
             }
-            let version = ZnodeVersion(createdZxid: stat.createdZxid, version: stat.version)
-            // Re-arming after a reconnection reads the same version again: report changes only.
-            guard version != lastChainEmitted else { return }
-            lastChainEmitted = version
-            do {
-                emit(.chainChanged(try ChainConfig.decode(data), version: stat.version))
-            } catch {
-                logger.error("chain znode holds invalid data; waiting for the next write", metadata: [
-                    "version": "\(stat.version)", "error": "\(error)",
-                ])
-            }
-            return
         }
     }
 }

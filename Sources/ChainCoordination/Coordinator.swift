@@ -40,6 +40,11 @@ public actor Coordinator {
     var watchingChain = false
     var lastMembersEmitted: [MemberInfo]?
     var lastChainEmitted: ZnodeVersion?
+    // Shard watches (Coordinator+ShardWatch.swift).
+    var watchingSlots = false
+    var lastSlotsEmitted: ZnodeVersion?
+    var watchedShards: Set<String> = []
+    var lastShardEmitted: [String: ZnodeVersion] = [:]
 
     var sessionLost = false
     var closed = false
@@ -195,7 +200,7 @@ public actor Coordinator {
         case .deleted(let path):
             if path == watchedPredecessor || path == electionNode {
                 await recheck(.election)
-            } else if path == paths.chain || path == paths.members {
+            } else {
                 await refreshWatches(path)
             }
         case .created(let path), .changed(let path), .childrenChanged(let path):
@@ -208,6 +213,10 @@ public actor Coordinator {
             await recheck(.members)
         } else if path == paths.chain, watchingChain {
             await recheck(.chain)
+        } else if path == paths.slots, watchingSlots {
+            await recheck(.slots)
+        } else if path.hasPrefix(paths.chains + "/"), case let id = String(path.dropFirst(paths.chains.count + 1)), watchedShards.contains(id) {
+            await recheck(.shard(id))
         }
     }
 
@@ -215,6 +224,8 @@ public actor Coordinator {
         if electionNode != nil { await recheck(.election) }
         if watchingMembers { await recheck(.members) }
         if watchingChain { await recheck(.chain) }
+        if watchingSlots { await recheck(.slots) }
+        for id in watchedShards.sorted() { await recheck(.shard(id)) }
     }
 
     private func loseSession() {
@@ -263,7 +274,7 @@ public actor Coordinator {
     }
 
     /// Which re-check a `serialized` call belongs to.
-    enum Refresh: Hashable { case election, members, chain }
+    enum Refresh: Hashable { case election, members, chain, slots, shard(String) }
 
     struct RefreshState {
         var running = false
@@ -302,6 +313,8 @@ public actor Coordinator {
                 case .election: try await self.checkElection()
                 case .members: try await self.refreshMembers()
                 case .chain: try await self.refreshChain()
+                case .slots: try await self.refreshSlots()
+                case .shard(let id): try await self.refreshShard(id)
                 }
             }
         } catch {

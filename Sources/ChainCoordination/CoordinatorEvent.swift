@@ -1,3 +1,5 @@
+import ChainCore
+
 /// What a `Coordinator` reports to its server, in order.
 public enum CoordinatorEvent: Sendable, Equatable {
     /// This node's election znode is now the lowest: it leads until its session ends.
@@ -14,6 +16,11 @@ public enum CoordinatorEvent: Sendable, Equatable {
     /// The chain configuration and its znode version (after `watchChain()`): the current one when the watch
     /// starts (if the znode exists), then every write, including the one that creates the znode.
     case chainChanged(ChainConfig, version: Int32)
+    /// The slot map of a sharded cluster and its znode version (after `watchShards()`): the
+    /// current one when the watch starts, then every write. Every chain it names is then watched.
+    case slotsChanged(SlotMap, version: Int32)
+    /// A chain of a sharded cluster (`chains/<id>`), as `chainChanged` for the single chain.
+    case shardChanged(id: String, ChainConfig, version: Int32)
     /// The session expired: ephemeral znodes are gone, leadership too, and this coordinator is dead.
     /// Make a new one (new session), register again and rejoin as a revived server.
     case sessionLost

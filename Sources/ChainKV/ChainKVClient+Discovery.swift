@@ -10,24 +10,26 @@ struct HeadNotFound: Error {
     var everyServerRefused: Bool
 }
 
-/// Finding the head: every server the client knows (the chain members from the last answer, then
-/// the servers it was given) is asked at once where the head is; the answer with the newest epoch
-/// wins. Asking all at once keeps a server that stopped answering (paused, cut off) from holding
-/// up the round for more than `probeTimeout`.
+/// Finding the heads: every server the client knows (the chain members from the last answer,
+/// then the servers it was given) is asked at once for the slot map and every chain's members
+/// (`getSlots`); the newest map and, for each chain, the newest epoch win (`Routes.merge`).
+/// Asking all at once keeps a server that stopped answering (paused, cut off) from holding up the
+/// round for more than `probeTimeout`. The connections of the servers that answered are kept:
+/// the client holds one connection per server and sends each key to its chain's head on it.
 extension ChainKVClient {
     /// What asking one server gave.
     enum ProbeResult: Sendable {
-        case chain(ChainInfo, Connection)
+        case slots(ShardMap, Connection)
         case failed(String, refused: Bool)
         case unauthorized(ChainKVError)
-        /// The grace after the first answer is over: stop waiting for slower servers.
+        /// The grace after the first usable answer is over: stop waiting for slower servers.
         case graceOver
     }
 
     /// After the first answer naming a head, how long to wait for answers with a newer epoch.
     static let answerGrace = TimeAmount.milliseconds(30)
 
-    func discoverHead() async throws -> Connection {
+    func discoverRoutes() async throws -> Routes {
         defer { state.withLockedValue { $0.discovery = nil } }
         let known = state.withLockedValue { $0.known }
         var seen = Set<String>()
@@ -37,10 +39,11 @@ extension ChainKVClient {
             Task {
                 let result = await probe(host: host, port: port)
                 // An answer after the round ended is not used: close its connection.
-                if case .terminated = sink.yield(result), case .chain(_, let connection) = result { connection.close() }
+                if case .terminated = sink.yield(result), case .slots(_, let connection) = result { connection.close() }
             }
         }
-        var best: (info: ChainInfo, connection: Connection)?
+        var answers: [ShardMap] = []
+        var connections: [Connection] = []
         var failures: [String] = []
         var refused = 0
         var unanswered = addresses.count
@@ -51,62 +54,51 @@ extension ChainKVClient {
                 break roundLoop
             case .unauthorized(let error):
                 sink.finish()
-                best?.connection.close()
+                for c in connections { c.close() }
                 throw error
             case .failed(let reason, let wasRefused):
                 failures.append(reason)
                 if wasRefused { refused += 1 }
-            case .chain(let info, let connection):
-                if info.head != nil, info.epoch > best?.info.epoch ?? 0 || best == nil {
-                    best?.connection.close()
-                    best = (info, connection)
-                    if !graceStarted {
-                        graceStarted = true
-                        Task {
-                            try? await Task.sleep(nanoseconds: UInt64(Self.answerGrace.nanoseconds))
-                            sink.yield(.graceOver)
-                        }
+            case .slots(let map, let connection):
+                answers.append(map)
+                connections.append(connection)
+                if !graceStarted, Routes.merge(answers)?.chains.values.contains(where: { $0.head != nil }) == true {
+                    graceStarted = true
+                    Task {
+                        try? await Task.sleep(nanoseconds: UInt64(Self.answerGrace.nanoseconds))
+                        sink.yield(.graceOver)
                     }
-                } else {
-                    connection.close()
-                    failures.append("\(connection.address): no chain yet")
                 }
             }
             unanswered -= 1
             if unanswered == 0 { break }
         }
         sink.finish()
-        guard let (info, probe) = best, let head = info.head else {
+        guard let routes = Routes.merge(answers), routes.chains.values.contains(where: { $0.head != nil }) else {
+            for c in connections { c.close() }
+            if !answers.isEmpty { failures.append("no chain has a head yet") }
             throw HeadNotFound(error: .network("no head reachable (\(failures.joined(separator: "; ")))"),
                                everyServerRefused: !addresses.isEmpty && refused == addresses.count)
         }
-        let connection: Connection
-        if head.host == probe.host && head.port == probe.port {
-            connection = probe
-        } else {
-            probe.close()
-            do {
-                connection = try await connect(host: head.host, port: head.port)
-            } catch let error as ChainKVError where error.isUnauthorized {
-                throw error
-            } catch let error as ChainKVError {
-                throw HeadNotFound(error: error, everyServerRefused: false)
+        let replaced = state.withLockedValue { s -> [Connection] in
+            s.routes = routes
+            s.known = routes.servers.map { ($0.host, $0.port) }
+            var replaced: [Connection] = []
+            for c in connections {
+                let key = "\(c.host):\(c.port)"
+                if let old = s.connections[key], old.isActive {
+                    replaced.append(c)  // keep the one requests may be in flight on
+                } else {
+                    s.connections[key] = c
+                }
             }
+            return replaced
         }
-        let previous = state.withLockedValue { s -> Connection? in
-            let old = s.head
-            s.head = connection
-            s.known = info.members.map { ($0.host, $0.port) }
-            return old
-        }
-        if let previous, previous !== connection {
-            // Requests may still be in flight on the old connection: give them their timeout.
-            previous.channel.eventLoop.scheduleTask(in: options.requestTimeout) { previous.close() }
-        }
-        return connection
+        for c in replaced { c.close() }
+        return routes
     }
 
-    /// Asks one server where the head is.
+    /// Asks one server for the slot map and the chains.
     private func probe(host: String, port: Int) async -> ProbeResult {
         let connection: Connection
         do {
@@ -119,10 +111,10 @@ extension ChainKVClient {
             return .failed("\(host):\(port): cannot connect: \(error)", refused: isConnectionRefused(error))
         }
         do {
-            let reply = try await connection.request(.getHead, timeout: options.probeTimeout)
+            let reply = try await connection.request(.getSlots, timeout: options.probeTimeout)
             switch reply {
-            case .chain(let info):
-                return .chain(info, connection)
+            case .slots(let map):
+                return .slots(map, connection)
             case .error(.unauthorized, _):
                 connection.close()
                 return .unauthorized(unexpected(reply))

@@ -5,10 +5,12 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// The async Swift client of a chainkv chain.
+/// The async Swift client of a chainkv cluster.
 ///
-/// It finds the head through any server it was given (GetHead), keeps one connection to it with
-/// many requests in flight, and finds the head again when the chain changes. Every request is
+/// It learns the slot map and every chain's head from any server it was given (`getSlots`),
+/// keeps one connection per server with many requests in flight, sends each key to the head of
+/// the chain that owns its slot, and asks again when a chain changes or a server answers that
+/// the key moved. (A cluster of one chain is a map whose one chain owns every slot.) Every request is
 /// retried until `retryBudget` runs out: reads freely, writes under the same request id, which the
 /// head recognizes, so a retried write is never applied twice. A write that may have been applied
 /// when the budget ran out fails with `.chainFailure` (the paper's -2).
@@ -42,12 +44,15 @@ public final class ChainKVClient: Sendable {
     private let nextRequest = NIOLockedValueBox<UInt64>(0)
 
     struct State {
-        var head: Connection?
-        /// Chain members from the last GetHead, tried before the seeds.
+        /// The slot map and heads from the last discovery; nil: ask again.
+        var routes: Routes?
+        /// One connection per server, by "host:port".
+        var connections: [String: Connection] = [:]
+        /// Servers the last discovery learned of, tried before the seeds.
         var known: [(host: String, port: Int)] = []
         /// The discovery in progress: concurrent requests share it instead of each dialing the
         /// cluster and replacing each other's connections.
-        var discovery: Task<Connection, Error>?
+        var discovery: Task<Routes, Error>?
         var closed = false
     }
 
@@ -75,7 +80,7 @@ public final class ChainKVClient: Sendable {
     /// The value of `key`, or nil when it does not exist.
     public func get(_ key: String) async throws -> [UInt8]? {
         try check(key)
-        switch try await execute(.get(key: key), idempotent: true) {
+        switch try await execute(.get(key: key), key: key, idempotent: true) {
         case .value(let v): return v
         case let other: throw unexpected(other)
         }
@@ -86,7 +91,7 @@ public final class ChainKVClient: Sendable {
     public func put(_ key: String, _ value: [UInt8]) async throws -> [UInt8]? {
         try check(key)
         if let e = KeyValidation.check(value: value) { throw ChainKVError.invalidArgument(e.description) }
-        switch try await execute(.put(key: key, value: value, request: newRequestID()), idempotent: false) {
+        switch try await execute(.put(key: key, value: value, request: newRequestID()), key: key, idempotent: false) {
         case .putResult(let old): return old
         case let other: throw unexpected(other)
         }
@@ -96,24 +101,31 @@ public final class ChainKVClient: Sendable {
     @discardableResult
     public func delete(_ key: String) async throws -> Bool {
         try check(key)
-        switch try await execute(.delete(key: key, request: newRequestID()), idempotent: false) {
+        switch try await execute(.delete(key: key, request: newRequestID()), key: key, idempotent: false) {
         case .deleteResult(let existed): return existed
         case let other: throw unexpected(other)
         }
     }
 
-    /// The chain as the head (or any reachable server) reports it.
+    /// The chain (the first by id when keys are sharded over several), as the servers report it.
     public func chain() async throws -> ChainInfo {
-        let connection: Connection
+        let shards = try await shards()
+        guard let first = shards.chains.first else { throw ChainKVError.network("no chain yet") }
+        return first.chain
+    }
+
+    /// The slot map and every chain's members, head first, asked of the servers now.
+    public func shards() async throws -> ShardMap {
+        let routes: Routes
         do {
-            connection = try await headConnection()
+            routes = try await discoverRoutes()
         } catch let notFound as HeadNotFound {
             throw notFound.error
         }
-        switch try await connection.request(.getHead, timeout: options.requestTimeout) {
-        case .chain(let info): return info
-        case let other: throw unexpected(other)
-        }
+        let ranges = routes.map.ranges
+        return ShardMap(version: routes.map.version, chains: ranges.keys.sorted(by: Leader.chainOrder).map { id in
+            .init(id: id, slots: ranges[id] ?? [], chain: routes.chains[id] ?? ChainInfo(epoch: 0, members: []))
+        })
     }
 
     /// Asks one server to exit: clean leaves through the leader first, unclean exits at once.
@@ -131,12 +143,12 @@ public final class ChainKVClient: Sendable {
 
     /// Closes the connections. The client must not be used afterwards.
     public func shutdown() {
-        let head = state.withLockedValue { s -> Connection? in
+        let connections = state.withLockedValue { s -> [Connection] in
             s.closed = true
-            defer { s.head = nil }
-            return s.head
+            defer { s.connections = [:] }
+            return Array(s.connections.values)
         }
-        head?.close()
+        for c in connections { c.close() }
     }
 
     // MARK: Internals
@@ -154,9 +166,9 @@ public final class ChainKVClient: Sendable {
         RequestID(client: clientID, seq: nextRequest.withLockedValue { $0 += 1; return $0 })
     }
 
-    /// Sends `message` to the head, retrying until the budget runs out. Retrying a write is safe
-    /// because it carries the same request id each time.
-    private func execute(_ message: Message, idempotent: Bool) async throws -> Message {
+    /// Sends `message` to the head of `key`'s chain, retrying until the budget runs out. Retrying
+    /// a write is safe because it carries the same request id each time.
+    private func execute(_ message: Message, key: String, idempotent: Bool) async throws -> Message {
         let deadline = NIODeadline.now() + options.retryBudget
         var backoff = TimeAmount.milliseconds(5)
         var lastError: ChainKVError = .network("no attempt made")
@@ -166,7 +178,7 @@ public final class ChainKVClient: Sendable {
         var refusedSince: NIODeadline?
         while true {
             do {
-                let connection = try await headConnection()
+                let connection = try await headConnection(for: key)
                 do {
                     let reply = try await connection.request(message, timeout: options.requestTimeout)
                     switch reply {
@@ -175,6 +187,9 @@ public final class ChainKVClient: Sendable {
                     case .error(.notHead, _), .error(.unavailable, _):
                         invalidate(connection)  // refused before sequencing: not applied
                         lastError = unexpected(reply)
+                    case .moved(let slot, let mapVersion):
+                        invalidateRoutes()  // refused before sequencing: not applied
+                        lastError = .network("slot \(slot) moved (the server's map is version \(mapVersion)); asking for the map again")
                     case .error(.overloaded, _):
                         lastError = unexpected(reply)
                     case .error(.chainChanged, let text):
@@ -226,13 +241,21 @@ public final class ChainKVClient: Sendable {
         backoff = min(backoff * 2, .milliseconds(50))
     }
 
-    /// Stops using `connection` for new requests. It closes after the request timeout, so the
-    /// replies of requests still in flight on it (often "not the head": safe to retry) arrive.
+    /// Stops using `connection` for new requests and asks for the routes again. It closes after
+    /// the request timeout, so the replies of requests still in flight on it (often "not the
+    /// head": safe to retry) arrive.
     private func invalidate(_ connection: Connection) {
         state.withLockedValue { s in
-            if s.head === connection { s.head = nil }
+            let key = "\(connection.host):\(connection.port)"
+            if s.connections[key] === connection { s.connections[key] = nil }
+            s.routes = nil
         }
         connection.channel.eventLoop.scheduleTask(in: options.requestTimeout) { connection.close() }
+    }
+
+    /// The next request asks the servers for the slot map and heads again.
+    private func invalidateRoutes() {
+        state.withLockedValue { $0.routes = nil }
     }
 
     func connect(host: String, port: Int) async throws -> Connection {
@@ -246,23 +269,51 @@ public final class ChainKVClient: Sendable {
         }
     }
 
-    /// The connection to the current head, found through GetHead on any server if needed.
-    /// Throws `HeadNotFound` when no server named a head that could be reached.
-    func headConnection() async throws -> Connection {
-        enum Next { case ready(Connection), wait(Task<Connection, Error>) }
+    /// The connection to the head of `key`'s chain, the routes found through `getSlots` on every
+    /// known server if needed. Throws `HeadNotFound` when no server named a head that could be reached.
+    func headConnection(for key: String) async throws -> Connection {
+        enum Next { case ready(Routes), wait(Task<Routes, Error>) }
         let next = try state.withLockedValue { s -> Next in
             if s.closed { throw ChainKVError.network("client is shut down") }
-            // The common case: no task and no suspension, just the current connection.
-            if let head = s.head, head.isActive { return .ready(head) }
+            // The common case: no task and no suspension, just the current routes.
+            if let routes = s.routes { return .ready(routes) }
             if let running = s.discovery { return .wait(running) }
-            let t = Task { try await self.discoverHead() }
+            let t = Task { try await self.discoverRoutes() }
             s.discovery = t
             return .wait(t)
         }
+        let routes: Routes
         switch next {
-        case .ready(let connection): return connection
-        case .wait(let task): return try await task.value
+        case .ready(let r): routes = r
+        case .wait(let task): routes = try await task.value
         }
+        guard let head = routes.head(of: key) else {
+            invalidateRoutes()
+            throw HeadNotFound(error: .network("chain \(routes.map.chain(of: key)) has no head"), everyServerRefused: false)
+        }
+        return try await connection(to: head)
+    }
+
+    /// The connection to `server`, dialed if the client holds none.
+    private func connection(to server: NodeAddress) async throws -> Connection {
+        let key = server.hostPort
+        if let open = state.withLockedValue({ $0.connections[key] }), open.isActive { return open }
+        let dialed: Connection
+        do {
+            dialed = try await connect(host: server.host, port: server.port)
+        } catch let error as ChainKVError where error.isUnauthorized {
+            throw error
+        } catch let error as ChainKVError {
+            invalidateRoutes()  // the head may be gone
+            throw HeadNotFound(error: error, everyServerRefused: false)
+        }
+        let kept = state.withLockedValue { s -> Connection in
+            if let other = s.connections[key], other.isActive { return other }  // dialed meanwhile
+            s.connections[key] = dialed
+            return dialed
+        }
+        if kept !== dialed { dialed.close() }
+        return kept
     }
 }
 

@@ -23,8 +23,6 @@ public final class ChainServer: Service, @unchecked Sendable {
     private var listener: Channel?
     private var metricsListener: Channel?
     private let registry: PrometheusCollectorRegistry?
-    private var checkpointer: Checkpointer?
-    private var storage: NodeStorage?
     private var coordination: CoordinationDriver?
     private var ticker: RepeatedTask?
     private let stopOnce = NSLock()
@@ -45,21 +43,10 @@ public final class ChainServer: Service, @unchecked Sendable {
         await stop()
     }
 
-    /// Opens storage, starts listening, and joins the cluster through ZooKeeper.
+    /// Opens storage (the one chain's, or each chain's when a configuration names this server),
+    /// starts listening, and joins the cluster through ZooKeeper.
     public func start() async throws {
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
-        let path = config.dataDir + "/chainkv.sqlite"
-        // The reader keeps the default cache (gets at the head hit it); the writer's pages are
-        // read back from the OS cache when missing, off the event loop.
-        let writer = try Store(path: path, cacheKiB: 8 * 1024)
-        let reader = try Store(path: path)
-        let lastSeq = try writer.lastSeq()
-        let epoch = try writer.epoch()
-        let rows = try writer.count()
-        let requests = try writer.requests()
-        logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "epoch": "\(epoch)", "rows": "\(rows)",
-                                                 "outcomes": "\(requests.count)"])
-
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
         let loop = group.next()
@@ -71,19 +58,11 @@ public final class ChainServer: Service, @unchecked Sendable {
             "tls": "\(security.serverTLS != nil ? "on" : "off")",
             "zookeeperDigest": "\(security.zookeeperDigest.map { "user \($0.user)" } ?? "off")",
         ])
-        // WAL checkpoints on their own thread, not inline in a group commit (see Checkpointer).
-        // Every 30 s it also hands the heap's free pages back to the system: glibc keeps them
-        // otherwise, and the resident size then shows the peak of a burst (a preload with
-        // thousands of writes in flight) long after it ended (152 against 138 MiB after a
-        // 200,000-entry preload). Not more often: a trim holds the arenas' locks while it walks
-        // them, and the pages it returns are faulted back in; every 5 s that showed in the
-        // write p99.9 (38 and 67 ms against 24 and 21 ms without, back to back).
-        checkpointer = try Checkpointer(path: path, housekeeping: HeapControl.trim)
-        let storage = NodeStorage(writer: writer, reader: reader, loop: loop, logger: logger)
-        self.storage = storage
+        let (dataDir, config) = (self.config.dataDir, self.config)
         let node = try await loop.submit {
-            ServerNode(loop: loop, group: group, config: self.config, security: security, databasePath: path, storage: storage,
-                       lastSeq: lastSeq, epoch: epoch, requests: requests, logger: logger)
+            try ServerNode(loop: loop, group: group, config: config, security: security, logger: logger) { chain in
+                try ChainDatabase(path: ChainDatabase.path(dataDir: dataDir, chain: chain), loop: loop, logger: logger)
+            }
         }.get()
         self.node = node
         node.exitRequested = { [weak self] clean in
@@ -151,15 +130,15 @@ public final class ChainServer: Service, @unchecked Sendable {
         await coordination?.close()
         try? await listener?.close().get()
         try? await metricsListener?.close().get()
+        var databases: [ChainDatabase] = []
         if let node {
-            try? await node.loop.submit {
+            databases = (try? await node.loop.submit {
                 node.context.outbox.closeAll()
-                node.replica.close()
-            }.get()
+                return node.closeChains()
+            }.get()) ?? []
         }
         try? await group?.shutdownGracefully()
-        storage?.stop()
-        checkpointer?.stop()
+        for database in databases { database.stop() }
         logger.notice("stopped")
     }
 }

@@ -13,8 +13,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private let node: ServerNode
     private var connectionID: UInt64 = 0
-    /// Set by `hello`: from then on the connection carries replication traffic from this node.
-    private var peer: NodeID?
+    /// Set by `hello`: from then on the connection carries replication traffic of this chain
+    /// from this node.
+    private var peer: (node: NodeID, chain: String)?
 
     init(node: ServerNode) {
         self.node = node
@@ -27,7 +28,7 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         node.connectionClosed(connectionID)
-        if let peer { node.replica.predecessorClosed(peer, channel: context.channel) }
+        if let peer { node.predecessorClosed(peer.node, chain: peer.chain, channel: context.channel) }
         context.fireChannelInactive()
     }
 
@@ -41,19 +42,35 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         switch frame.message {
-        case .hello(let from, _):
-            peer = from
-            node.replica.predecessorHello(from: from, channel: context.channel)
+        case .hello(let from, _) where !node.config.sharded:
+            hello(from: from, chain: ClusterLeader.soleChain, requestID: frame.requestID, context)
+        case .onChain(let chain, .hello(let from, _)) where node.config.sharded:
+            hello(from: from, chain: chain, requestID: frame.requestID, context)
+        case .hello, .onChain(_, .hello):
+            refuse("a hello must name a chain exactly when the cluster has several", requestID: frame.requestID, context)
         case .forward:
             guard let peer else {
-                reply(.error(.refused, "peer messages need a hello first"), requestID: frame.requestID, context)
-                context.close(promise: nil)
-                return
+                return refuse("peer messages need a hello first", requestID: frame.requestID, context)
             }
-            node.peerMessage(from: peer, frame.message)
+            node.peerMessage(from: peer.node, chain: peer.chain, frame.message)
         default:
             node.request(frame.message, ref: ClientRef(connection: connectionID, request: frame.requestID))
         }
+    }
+
+    private func hello(from: NodeID, chain: String, requestID: UInt64, _ context: ChannelHandlerContext) {
+        guard peer == nil || (peer?.node == from && peer?.chain == chain) else {
+            return refuse("one hello per link", requestID: requestID, context)
+        }
+        guard node.predecessorHello(from: from, chain: chain, channel: context.channel) else {
+            return refuse("this server has no chain \(chain)", requestID: requestID, context)
+        }
+        peer = (from, chain)
+    }
+
+    private func refuse(_ text: String, requestID: UInt64, _ context: ChannelHandlerContext) {
+        reply(.error(.refused, text), requestID: requestID, context)
+        context.close(promise: nil)
     }
 
     /// One flush per read batch for everything the batch's requests produced.

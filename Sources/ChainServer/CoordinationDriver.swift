@@ -14,8 +14,12 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     /// node's loop once the server shuts it down.
     private let tasks = Locked<[Task<Void, Never>]>([])
 
-    private init(coordinator: Coordinator, logger: Logger) {
+    /// Sharded: chains live in `chains/<id>` with a slot map; otherwise the one chain in `chain`.
+    private let sharded: Bool
+
+    private init(coordinator: Coordinator, sharded: Bool, logger: Logger) {
         self.coordinator = coordinator
+        self.sharded = sharded
         self.logger = logger
     }
 
@@ -23,7 +27,7 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
         let coordinator = try await Coordinator.connect(
             to: config.zookeeper, cluster: config.cluster, nodeID: config.id,
             sessionTimeout: .milliseconds(config.sessionTimeoutMs), digest: node.security.zookeeperDigest, logger: logger)
-        let driver = CoordinationDriver(coordinator: coordinator, logger: logger)
+        let driver = CoordinationDriver(coordinator: coordinator, sharded: config.sharded, logger: logger)
         // The node must be able to write the chain before it can win the election.
         try await node.loop.submit {
             node.coordination = driver
@@ -38,7 +42,11 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
         driver.renewLeases(node: node, every: .milliseconds(Int64(node.leaseTiming.renewIntervalMs)))
         try await coordinator.register(member: node.member)
         try await node.loop.submit { node.registered = true }.get()
-        try await coordinator.watchChain()
+        if config.sharded {
+            try await coordinator.watchShards()
+        } else {
+            try await coordinator.watchChain()
+        }
         try await coordinator.watchMembers()
         if try await coordinator.joinElection() {
             await driver.becomeLeader(node: node)
@@ -86,7 +94,11 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     private func handle(_ event: CoordinatorEvent, node: ServerNode) async {
         switch event {
         case .chainChanged(let config, let version):
-            node.loop.execute { node.chainChanged(config, version: version) }
+            node.loop.execute { node.chainChanged(ClusterLeader.soleChain, config, version: version) }
+        case .shardChanged(let id, let config, let version):
+            node.loop.execute { node.chainChanged(id, config, version: version) }
+        case .slotsChanged(let map, _):
+            node.loop.execute { node.slotsChanged(map) }
         case .membersChanged(let members):
             node.loop.execute { node.membersChanged(members) }
         case .becameLeader:
@@ -107,9 +119,16 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
 
     private func becomeLeader(node: ServerNode) async {
         do {
-            let chain = try await coordinator.readChain()
+            var chains: [String: (ChainConfig, version: Int32)] = [:]
+            var slots: (SlotMap, version: Int32)?
+            if sharded {
+                chains = try await coordinator.readShards()
+                slots = try await coordinator.readSlots()
+            } else if let chain = try await coordinator.readChain() {
+                chains[ClusterLeader.soleChain] = chain
+            }
             let live = try await coordinator.liveMembers()
-            node.loop.execute { node.becameLeader(chain: chain, live: live) }
+            node.loop.execute { [chains, slots] in node.becameLeader(chains: chains, slots: slots, live: live) }
         } catch {
             logger.error("cannot read the cluster state after winning the election", metadata: ["error": "\(error)"])
         }
@@ -121,15 +140,33 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
 
     // MARK: LeaderCoordination
 
-    func writeChain(_ config: ChainConfig, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<ChainWriteResult> {
-        let (coordinator, logger) = (self.coordinator, self.logger)
+    /// Chain `chain` of a sharded cluster goes to `chains/<chain>`; the one chain to `chain`.
+    func writeChain(_ chain: String, _ config: ChainConfig, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<ChainWriteResult> {
+        let (coordinator, logger, sharded) = (self.coordinator, self.logger, self.sharded)
         let promise = loop.makePromise(of: ChainWriteResult.self)
         promise.completeWithTask {
             do {
+                if sharded {
+                    return .written(version: try await coordinator.writeChain(id: chain, config, expectedVersion: expectedVersion))
+                }
                 return .written(version: try await coordinator.writeChain(config, expectedVersion: expectedVersion))
             } catch {
-                logger.warning("chain write failed", metadata: ["error": "\(error)", "epoch": "\(config.epoch)"])
-                return .conflict(current: try? await coordinator.readChain())
+                logger.warning("chain write failed", metadata: ["error": "\(error)", "chain": "\(chain)", "epoch": "\(config.epoch)"])
+                return .conflict(current: try? await (sharded ? coordinator.readChain(id: chain) : coordinator.readChain()))
+            }
+        }
+        return promise.futureResult
+    }
+
+    func writeSlots(_ map: SlotMap, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<SlotsWriteResult> {
+        let (coordinator, logger) = (self.coordinator, self.logger)
+        let promise = loop.makePromise(of: SlotsWriteResult.self)
+        promise.completeWithTask {
+            do {
+                return .written(version: try await coordinator.writeSlots(map, expectedVersion: expectedVersion))
+            } catch {
+                logger.warning("slot map write failed", metadata: ["error": "\(error)", "mapVersion": "\(map.version)"])
+                return .conflict(current: try? await coordinator.readSlots())
             }
         }
         return promise.futureResult

@@ -14,7 +14,9 @@ final class LeaderLinks: MemberLinks, @unchecked Sendable {
     private let group: EventLoopGroup
     private let security: ConnectionSecurity
     /// Where `unresponsive`, `responsive` and `progress` go (the leader shell), on the loop.
-    private let report: (LeaderEvent) -> Void
+    private let report: (ClusterLeaderEvent) -> Void
+    /// Whether members report each chain's progress (`NodeStatus.chains`) or the one chain's.
+    private let sharded: Bool
     private var probes: [NodeID: PeerProbe] = [:]
     /// Members reported unresponsive and not yet heard from again.
     private var suspected: Set<NodeID> = []
@@ -25,7 +27,8 @@ final class LeaderLinks: MemberLinks, @unchecked Sendable {
     private let limit: TimeAmount
 
     init(context: ShellContext, group: EventLoopGroup, security: ConnectionSecurity, interval: TimeAmount, limit: TimeAmount,
-         report: @escaping (LeaderEvent) -> Void) {
+         sharded: Bool, report: @escaping (ClusterLeaderEvent) -> Void) {
+        self.sharded = sharded
         self.context = context
         self.group = group
         self.security = security
@@ -110,7 +113,12 @@ final class LeaderLinks: MemberLinks, @unchecked Sendable {
     /// A heartbeat reply also tells the leader how far the member is, which is how it learns that
     /// a joiner caught up (`Leader.Progress`).
     private func answered(_ id: NodeID, _ status: NodeStatus) {
-        report(.progress(id, .init(epoch: status.epoch, received: status.received, durable: status.durable)))
+        if sharded {
+            report(.progress(id, Dictionary(status.chains.map { ($0.chain, Leader.Progress(epoch: $0.epoch, received: $0.received, durable: $0.durable)) },
+                                            uniquingKeysWith: { a, _ in a })))
+        } else {
+            report(.progress(id, [ClusterLeader.soleChain: .init(epoch: status.epoch, received: status.received, durable: status.durable)]))
+        }
         if suspected.remove(id) != nil {
             context.logger.notice("member answers heartbeats again", metadata: ["member": "\(id)"])
             report(.responsive(id))

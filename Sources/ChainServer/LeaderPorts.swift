@@ -6,8 +6,10 @@ import NIOCore
 /// What the leader shell needs of ZooKeeper: `CoordinationDriver` on a server, a scripted fake
 /// in the shell tests. Each call completes its future on `loop`.
 protocol LeaderCoordination: AnyObject, Sendable {
-    /// Writes the chain znode if its version is still `expectedVersion` (nil: create it).
-    func writeChain(_ config: ChainConfig, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<ChainWriteResult>
+    /// Writes chain `chain`'s znode if its version is still `expectedVersion` (nil: create it).
+    func writeChain(_ chain: String, _ config: ChainConfig, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<ChainWriteResult>
+    /// Writes the slot map's znode if its version is still `expectedVersion` (nil: create it).
+    func writeSlots(_ map: SlotMap, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<SlotsWriteResult>
     /// Deletes `member`'s member znode so its lease renewals fail; true if there was one to delete.
     func fence(member: NodeID, on loop: EventLoop) -> EventLoopFuture<Bool>
     /// Removes a gone candidate's election znode.
@@ -18,6 +20,12 @@ enum ChainWriteResult: Sendable {
     case written(version: Int32)
     /// The conditional write lost (fenced, or a race): what the chain znode holds now.
     case conflict(current: (ChainConfig, version: Int32)?)
+}
+
+enum SlotsWriteResult: Sendable {
+    case written(version: Int32)
+    /// The conditional write lost: what the slots znode holds now.
+    case conflict(current: (SlotMap, version: Int32)?)
 }
 
 /// The leader's heartbeat and control links to every member (`LeaderLinks` on a server). They
@@ -39,7 +47,7 @@ protocol CandidateWatching: AnyObject {
 
 /// How the leader shell opens its links: real connections on a server, fakes in the tests.
 struct LeaderDialer {
-    var members: (_ report: @escaping (LeaderEvent) -> Void) -> MemberLinks
+    var members: (_ report: @escaping (ClusterLeaderEvent) -> Void) -> MemberLinks
     var candidate: (_ candidate: ElectionPeer, _ address: NodeAddress,
                     _ onGone: @escaping @Sendable (ElectionPeer, _ why: String) -> Void) -> CandidateWatching
 }

@@ -4,13 +4,13 @@ import ChainWire
 import Logging
 import NIOCore
 
-/// The shell around the `Leader` core: while this server leads, it feeds the core membership,
-/// heartbeats and ticks, and carries out its actions: chain znode writes, state transfers and
-/// fencing. It owns the core, the member links and the watch on the next candidate in the
+/// The shell around the `ClusterLeader` core (one `Leader` per chain): while this server leads,
+/// it feeds the core membership, heartbeats and ticks, and carries out its actions: chain and
+/// slot map znode writes, state transfers and fencing. It owns the core, the member links and the watch on the next candidate in the
 /// election (LeaderShell+Election); ZooKeeper is reached through `LeaderCoordination`.
 /// Confined to the server's loop.
 final class LeaderShell: @unchecked Sendable {
-    private(set) var core: Leader
+    private(set) var core: ClusterLeader
     let context: ShellContext
     let id: NodeID
     /// How long a fenced head's lease may still run (`LeaseTiming.fenceWaitMs`).
@@ -27,9 +27,9 @@ final class LeaderShell: @unchecked Sendable {
     /// Longest a state transfer may take before the leader starts it over.
     static let transferTimeout = TimeAmount.seconds(120)
 
-    init(id: NodeID, config: Leader.Config, fenceWait: TimeAmount, context: ShellContext, dialer: LeaderDialer) {
+    init(id: NodeID, config: ClusterLeader.Config, fenceWait: TimeAmount, context: ShellContext, dialer: LeaderDialer) {
         self.id = id
-        self.core = Leader(config: config)
+        self.core = ClusterLeader(config: config)
         self.fenceWait = fenceWait
         self.context = context
         self.dialer = dialer
@@ -40,12 +40,15 @@ final class LeaderShell: @unchecked Sendable {
 
     // MARK: Events
 
-    func elected(chain: (ChainConfig, version: Int32)?, live: [MemberInfo]) {
-        logger.notice("elected leader", metadata: ["chain": "\(chain.map { "epoch \($0.0.epoch) \($0.0.members)" } ?? "none")"])
+    /// `chains`: every stored chain by id (unsharded: the one chain under `ClusterLeader.soleChain`).
+    func elected(chains: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo]) {
+        logger.notice("elected leader", metadata: ["chains": "\(chains.count)", "mapVersion": "\(slots.map { "\($0.0.version)" } ?? "none")"])
         links?.close()
         links = dialer.members { [weak self] event in self?.event(event) }
         links?.update(members: Self.addresses(live))
-        event(.elected(chain: chain.map { $0.0.view }, version: chain?.version, live: Self.incarnations(live), now: context.ticks))
+        let stored = chains.mapValues { ClusterLeader.StoredChain(view: $0.0.view, version: $0.version, placement: $0.0.placement) }
+        event(.elected(chains: stored, slots: slots.map { .init(map: $0.0, version: $0.version) }, live: Self.incarnations(live),
+                       now: context.ticks))
         // The leader we removed from the election because it was gone: no need to find that out
         // again with heartbeats of our own (a paused leader would cost another heartbeat timeout).
         if let gone = goneCandidate, live.contains(where: { $0.id == gone }) {
@@ -83,12 +86,14 @@ final class LeaderShell: @unchecked Sendable {
         candidateWatch = nil
     }
 
-    func event(_ event: LeaderEvent) {
+    func event(_ event: ClusterLeaderEvent) {
         context.loop.preconditionInEventLoop()
         for action in core.on(event) {
             switch action {
-            case .writeChain(let view, let expectedVersion): writeChain(view, expectedVersion: expectedVersion)
-            case .startTransfer(let from, let to, let epoch): requestTransfer(from: from, to: to, epoch: epoch)
+            case .writeChain(let chain, let view, let placement, let expectedVersion):
+                writeChain(chain, view, placement: placement, expectedVersion: expectedVersion)
+            case .writeSlots(let map, let expectedVersion): writeSlots(map, expectedVersion: expectedVersion)
+            case .startTransfer(let chain, let from, let to, let epoch): requestTransfer(chain, from: from, to: to, epoch: epoch)
             case .fence(let node): fence(node)
             }
         }
@@ -96,21 +101,38 @@ final class LeaderShell: @unchecked Sendable {
 
     // MARK: Actions
 
-    private func writeChain(_ view: ChainView, expectedVersion: Int32?) {
+    private func writeChain(_ chain: String, _ view: ChainView, placement: [NodeID]?, expectedVersion: Int32?) {
         guard let coordination else {
             preconditionFailure("the node joins the election only after its coordination is set")
         }
         let config = ChainConfig(epoch: view.epoch, members: view.members, addresses: context.addresses.hostPorts(view.members),
-                                 leader: id, incarnations: view.incarnations, syncing: Array(view.syncing))
-        logger.notice("leader writes chain", metadata: ["epoch": "\(view.epoch)", "chain": "\(view.members.joined(separator: " -> "))"])
-        coordination.writeChain(config, expectedVersion: expectedVersion, on: context.loop).whenSuccess { result in
+                                 leader: id, incarnations: view.incarnations, syncing: Array(view.syncing), placement: placement)
+        logger.notice("leader writes chain", metadata: ["id": "\(chain)", "epoch": "\(view.epoch)",
+                                                        "chain": "\(view.members.joined(separator: " -> "))"])
+        coordination.writeChain(chain, config, expectedVersion: expectedVersion, on: context.loop).whenSuccess { result in
             switch result {
             case .written(let version):
                 self.context.metrics.chainWrites.increment()
-                self.event(.chainWritten(view, version: version))
+                self.event(.chainWritten(chain, view, version: version))
             case .conflict(let current):
-                self.logger.warning("chain write lost a race; re-deciding from the stored chain")
-                self.event(.chainWriteFailed(current: current.map { $0.0.view }, version: current?.version))
+                self.logger.warning("chain write lost a race; re-deciding from the stored chain", metadata: ["id": "\(chain)"])
+                self.event(.chainWriteFailed(chain, current: current.map { $0.0.view }, version: current?.version))
+            }
+        }
+    }
+
+    private func writeSlots(_ map: SlotMap, expectedVersion: Int32?) {
+        guard let coordination else {
+            preconditionFailure("the node joins the election only after its coordination is set")
+        }
+        logger.notice("leader writes the slot map", metadata: ["mapVersion": "\(map.version)", "chains": "\(map.counts.count)"])
+        coordination.writeSlots(map, expectedVersion: expectedVersion, on: context.loop).whenSuccess { result in
+            switch result {
+            case .written(let version):
+                self.event(.slotsWritten(map, version: version))
+            case .conflict(let current):
+                self.logger.warning("slot map write lost a race; re-deciding from the stored map")
+                self.event(.slotsWriteFailed(current: current.map { .init(map: $0.0, version: $0.version) }))
             }
         }
     }
@@ -136,19 +158,20 @@ final class LeaderShell: @unchecked Sendable {
         }
     }
 
-    private func requestTransfer(from source: NodeID, to joiner: NodeID, epoch: UInt64) {
+    private func requestTransfer(_ chain: String, from source: NodeID, to joiner: NodeID, epoch: UInt64) {
         guard let links, let target = context.addresses[joiner] else {
-            event(.transferFailed(joiner: joiner))
+            event(.transferFailed(chain, joiner: joiner))
             return
         }
-        logger.notice("leader starts a join", metadata: ["joiner": "\(joiner)", "source": "\(source)", "epoch": "\(epoch)"])
-        links.request(.startTransfer(epoch: epoch, leader: id, to: target), to: source, timeout: Self.transferTimeout).whenComplete { result in
+        logger.notice("leader starts a join", metadata: ["id": "\(chain)", "joiner": "\(joiner)", "source": "\(source)", "epoch": "\(epoch)"])
+        let request = SnapshotSender.scoped(core.config.sharded ? chain : nil, .startTransfer(epoch: epoch, leader: id, to: target))
+        links.request(request, to: source, timeout: Self.transferTimeout).whenComplete { result in
             if case .success(.ack(_, let seq)) = result {
-                self.logger.notice("join snapshot complete", metadata: ["joiner": "\(joiner)", "lastSeq": "\(seq)"])
-                self.event(.transferDone(joiner: joiner))
+                self.logger.notice("join snapshot complete", metadata: ["id": "\(chain)", "joiner": "\(joiner)", "lastSeq": "\(seq)"])
+                self.event(.transferDone(chain, joiner: joiner))
             } else {
-                self.logger.warning("join failed; will retry", metadata: ["joiner": "\(joiner)", "reply": "\(result)"])
-                self.event(.transferFailed(joiner: joiner))
+                self.logger.warning("join failed; will retry", metadata: ["id": "\(chain)", "joiner": "\(joiner)", "reply": "\(result)"])
+                self.event(.transferFailed(chain, joiner: joiner))
             }
         }
     }

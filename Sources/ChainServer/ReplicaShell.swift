@@ -12,6 +12,8 @@ import NIOCore
 /// flight; replies go out through the shared `Outbox`. Confined to the server's loop.
 final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     private(set) var core: Replica
+    /// The chain's id in a sharded cluster (its hello names it); nil for the single chain.
+    let chain: String?
     let context: ShellContext
     let storage: ReplicaStorage
     /// Opens the link to a new successor (`SuccessorLink` on a server).
@@ -31,10 +33,11 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     /// The server cannot go on (its epoch cannot be stored): exit like a crash.
     let fail: () -> Void
 
-    init(id: NodeID, context: ShellContext, storage: ReplicaStorage, lastSeq: UInt64, durableEpoch: UInt64,
+    init(id: NodeID, chain: String? = nil, context: ShellContext, storage: ReplicaStorage, lastSeq: UInt64, durableEpoch: UInt64,
          requests: [(RequestID, seq: UInt64)], leaseMs: UInt64,
          connectSuccessor: @escaping (NodeID, ReplicaShell) -> SuccessorChannel, fail: @escaping () -> Void) {
         self.core = Replica(id: id, lastSeq: lastSeq, requests: requests)
+        self.chain = chain
         self.context = context
         self.storage = storage
         self.durableEpoch = durableEpoch
@@ -163,7 +166,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
 
     func hello() -> Message {
         checkDurable(core.view.epoch, "hello")
-        return .hello(node: core.id, epoch: core.view.epoch)
+        let hello = Message.hello(node: core.id, epoch: core.view.epoch)
+        return chain.map { .onChain(chain: $0, hello) } ?? hello
     }
 
     // MARK: Configuration, storage, time

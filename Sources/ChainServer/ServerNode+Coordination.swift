@@ -5,32 +5,46 @@ import NIOCore
 
 /// What ZooKeeper tells a server, routed on its loop to the shells that act on it.
 extension ServerNode {
-    /// A chain configuration was read from the chain znode (every server watches it).
-    func chainChanged(_ chain: ChainConfig, version: Int32) {
+    /// A chain configuration was read from its znode (every server watches every chain): the
+    /// single `chain` znode unsharded (`ClusterLeader.soleChain`), `chains/<id>` sharded.
+    func chainChanged(_ id: String, _ chain: ChainConfig, version: Int32) {
         loop.preconditionInEventLoop()
         context.addresses.learn(chain)
+        if config.sharded { configs[id] = chain }
+        // A configuration that names this server opens the chain here; one that does not only
+        // concerns a replica this server already holds (it is being dropped).
+        guard let hosted = chain.members.contains(config.id) ? hostedChain(id) : chains[id] else { return }
+        let replica = hosted.shell
         let view = chain.view
         guard view.epoch > replica.core.view.epoch else { return }
         if view.members.contains(config.id), chain.incarnations[config.id] == nil {
             // Every configuration the leader writes names each member's run; one that does not
             // cannot tell this run from a previous one, so it is not acted on.
-            logger.error("chain names this server without its run; waiting to be re-added", metadata: ["epoch": "\(view.epoch)"])
+            replica.logger.error("chain names this server without its run; waiting to be re-added", metadata: ["epoch": "\(view.epoch)"])
             return
         }
         if let named = chain.incarnations[config.id], named != member.incarnation {
             // The configuration means this server's previous run, whose disk may hold writes the
             // chain never committed. It waits until the leader re-adds this run by state transfer.
-            logger.notice("chain names a previous run of this server; waiting to be re-added", metadata: [
+            replica.logger.notice("chain names a previous run of this server; waiting to be re-added", metadata: [
                 "epoch": "\(view.epoch)", "named": "\(named)", "this": "\(member.incarnation)",
             ])
             return
         }
-        logger.notice("chain reconfigured", metadata: [
+        replica.logger.notice("chain reconfigured", metadata: [
             "epoch": "\(view.epoch)", "chain": "\(view.members.joined(separator: " -> "))",
             "role": "\(view.role(of: config.id).rawValue)", "leader": "\(chain.leader)",
         ])
         replica.viewChanged(view)
         metrics.reconfigurations.increment()
+    }
+
+    /// The slot map of a sharded cluster was read (at start and after every write).
+    func slotsChanged(_ map: SlotMap) {
+        loop.preconditionInEventLoop()
+        guard map.version >= slots?.version ?? 0 else { return }
+        slots = map
+        logger.info("slot map read", metadata: ["mapVersion": "\(map.version)", "chains": "\(map.counts.count)"])
     }
 
     func membersChanged(_ members: [MemberInfo]) {
@@ -40,24 +54,30 @@ extension ServerNode {
         leader.membersChanged(members)
     }
 
-    func becameLeader(chain: (ChainConfig, version: Int32)?, live: [MemberInfo]) {
+    func becameLeader(chains stored: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo]) {
         loop.preconditionInEventLoop()
         guard !leader.isLeading else { return }
         context.addresses.learn(live)
-        leader.elected(chain: chain, live: live)
+        for (config, _) in stored.values { context.addresses.learn(config) }
+        leader.elected(chains: stored, slots: slots, live: live)
     }
 
     /// ZooKeeper confirmed, with a round trip that started at `sentAtMs`, that this server still
     /// holds its member znode: reads are safe for a lease from then (see `LeaseTiming`).
     func renewLease(sentAtMs: UInt64) {
-        replica.renewLease(until: leaseTiming.leaseEnd(sentAtMs: sentAtMs))
+        let until = leaseTiming.leaseEnd(sentAtMs: sentAtMs)
+        // A revoked lease stays revoked, for chains opened later too.
+        if !leaving { leaseUntil = until }
+        for hosted in chains.values { hosted.shell.renewLease(until: until) }
     }
 
     /// Before the ZooKeeper session closes on a graceful stop: reads end (the leader drops a
     /// member whose znode went with its session without waiting out a lease) and the leader's
     /// links close.
     func leave() {
-        replica.revokeLease()
+        leaving = true
+        leaseUntil = nil
+        for hosted in chains.values { hosted.shell.revokeLease() }
         leader.close()
     }
 }

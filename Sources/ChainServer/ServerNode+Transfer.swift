@@ -2,20 +2,42 @@ import ChainCore
 import ChainWire
 import NIOCore
 
-/// The tail's side of a state transfer: it streams a snapshot to a joining server when the
-/// leader asks (SnapshotSender), and answers the leader's request when the joiner has
-/// acknowledged the whole snapshot.
+/// State transfer, per chain: the tail streams a snapshot of the chain's database to a joining
+/// server when the leader asks (SnapshotSender), and the joiner's snapshot receiver of that
+/// chain takes it in.
 extension ServerNode {
+    func transfer(_ message: Message, chain: String, ref: ClientRef) {
+        switch message {
+        case .startTransfer(let epoch, let leader, let to):
+            sendSnapshot(chain: chain, epoch: epoch, leader: leader, to: to, ref: ref)
+        case .dataTransfer(let epoch, let from, let lastSeq, let rows, let done):
+            guard let hosted = hostedChain(chain) else { return reply(noSuchChain(chain), to: ref) }
+            reply(hosted.snapshots.rows(epoch: epoch, from: from, lastSeq: lastSeq, rows, done: done, ref: ref), to: ref)
+        case .outcomeTransfer(let epoch, let from, let lastSeq, let outcomes):
+            guard let hosted = hostedChain(chain) else { return reply(noSuchChain(chain), to: ref) }
+            reply(hosted.snapshots.outcomes(epoch: epoch, from: from, lastSeq: lastSeq, outcomes, ref: ref), to: ref)
+        default:
+            reply(.error(.badRequest, "\(message.kind) is not a message about one chain"), to: ref)
+        }
+    }
+
+    private func noSuchChain(_ chain: String) -> Message {
+        .error(.refused, "this server has no chain \(chain)")
+    }
+
     /// Only the current leader may ask, for the current epoch: the sender names itself, and the
     /// name must be the one at the head of the election in ZooKeeper. (Who may connect at all is
     /// the shared secret's business; this keeps one member from directing another's data.)
-    func sendSnapshot(epoch: UInt64, leader asker: String, to target: NodeAddress, ref: ClientRef) {
-        let core = replica.core
-        guard epoch == core.view.epoch, core.role.isTail else {
-            reply(.error(.refused, "not the tail of epoch \(epoch) (this node: \(core.role.rawValue) in epoch \(core.view.epoch))"), to: ref)
+    private func sendSnapshot(chain: String, epoch: UInt64, leader asker: String, to target: NodeAddress, ref: ClientRef) {
+        guard let hosted = chains[chain], epoch == hosted.shell.core.view.epoch, hosted.shell.core.role.isTail else {
+            let core = chains[chain]?.shell.core
+            reply(.error(.refused, "not the tail of chain \(chain) in epoch \(epoch) (this node: \(core?.role.rawValue ?? "outside") in epoch \(core?.view.epoch ?? 0))"),
+                  to: ref)
             return
         }
-        let (path, group, logger, loop, id, coordination) = (databasePath, self.group, self.logger, self.loop, config.id, self.coordination)
+        let (path, group, logger, loop, id, coordination) = (hosted.database.path, self.group, hosted.shell.logger, self.loop, config.id,
+                                                             self.coordination)
+        let scope = config.sharded ? chain : nil
         let security = self.security.outbound
         Task {
             let current = try? await coordination?.coordinator.leaderID()
@@ -27,8 +49,8 @@ extension ServerNode {
             } else {
                 logger.notice("state transfer starting", metadata: ["to": "\(target)", "epoch": "\(epoch)"])
                 do {
-                    let lastSeq = try await SnapshotSender.send(databasePath: path, from: id, to: target, epoch: epoch, group: group,
-                                                                 security: security, logger: logger)
+                    let lastSeq = try await SnapshotSender.send(databasePath: path, chain: scope, from: id, to: target, epoch: epoch,
+                                                                 group: group, security: security, logger: logger)
                     answer = .ack(epoch: epoch, seq: lastSeq)
                 } catch {
                     logger.warning("state transfer failed", metadata: ["to": "\(target)", "error": "\(error)"])

@@ -7,10 +7,11 @@ import Foundation
 import Logging
 import NIOCore
 
-/// One server's shells and the routing between them and the network: requests and peer
-/// messages from `ConnectionHandler` go to the replica shell (puts, gets, replication), the
-/// snapshot receiver or the transfer source (ServerNode+Transfer); ZooKeeper's events go to both
-/// shells (ServerNode+Coordination). It holds no protocol state of its own.
+/// One server's shells and the routing between them and the network: requests go to the replica
+/// shell of the key's chain (ServerNode+Chains: one per chain this server holds a replica of),
+/// peer messages to the chain their link's hello named, snapshot chunks to that chain's snapshot
+/// receiver or the transfer source (ServerNode+Transfer); ZooKeeper's events go to the shells
+/// (ServerNode+Coordination). It holds no protocol state of its own.
 ///
 /// Every mutable field of every shell is confined to `context.loop`, the one event loop that
 /// also runs every channel of this server, so handlers call in directly and each core sees one
@@ -23,22 +24,30 @@ final class ServerNode: @unchecked Sendable {
     let security: ServerSecurity
     /// This run of the server, as registered in ZooKeeper.
     let member: MemberInfo
-    let replica: ReplicaShell
     let leader: LeaderShell
-    let snapshots: SnapshotReceiver
     /// The read lease and the fence wait derived from it.
     let leaseTiming: LeaseTiming
     /// The group the loop belongs to, for outbound connections of transfers and control.
     let group: EventLoopGroup
-    let databasePath: String
+    /// Opens chain `id`'s database (nil: the unsharded cluster's one chain).
+    let openDatabase: (_ chain: String?) throws -> ChainDatabase
+    /// The chains this server holds a replica of, by id (`ClusterLeader.soleChain` unsharded).
+    var chains: [String: HostedChain] = [:]
+    /// Sharded: the slot map and every chain's configuration as last read from ZooKeeper.
+    var slots: SlotMap?
+    var configs: [String: ChainConfig] = [:]
+    /// The lease the shells were last given (nil: none, or revoked): a chain opened later starts with it.
+    var leaseUntil: UInt64?
+    /// Set by `leave` (graceful stop): no lease is given to any chain from then on.
+    var leaving = false
     /// Set once ZooKeeper is connected.
     var coordination: CoordinationDriver?
     /// Set once the member znode is created: lease renewals then also check it still exists.
     var registered = false
     var exitRequested: (@Sendable (_ clean: Bool) -> Void)?
 
-    init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, security: ServerSecurity, databasePath: String,
-         storage: ReplicaStorage, lastSeq: UInt64, epoch: UInt64, requests: [(RequestID, seq: UInt64)], logger: Logger) {
+    init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, security: ServerSecurity, logger: Logger,
+         openDatabase: @escaping (_ chain: String?) throws -> ChainDatabase) throws {
         // Storage must keep outcomes as long as the core remembers requests, or a retry the core
         // would have recognized before a restart is applied again after it.
         precondition(Store.outcomesKeptMax == UInt64(CoreLimits.requestsRememberedMax), "outcome windows differ")
@@ -51,32 +60,32 @@ final class ServerNode: @unchecked Sendable {
         self.member = MemberInfo(id: config.id, host: config.host, port: config.port)
         self.leaseTiming = leaseTiming
         self.group = group
-        self.databasePath = databasePath
+        self.openDatabase = openDatabase
         let outbound = security.outbound
-        replica = ReplicaShell(id: config.id, context: context, storage: storage, lastSeq: lastSeq, durableEpoch: epoch,
-                               requests: requests, leaseMs: leaseTiming.leaseMs,
-                               connectSuccessor: { node, shell in
-                                   SuccessorLink(node: node, context: context, security: outbound, delegate: shell)
-                               },
-                               fail: { exitLikeACrash() })
         let interval = TimeAmount.milliseconds(Int64(config.heartbeatIntervalMs))
         let limit = TimeAmount.milliseconds(Int64(config.heartbeatTimeoutMs))
+        let sharded = config.sharded
         let dialer = LeaderDialer(
             members: { report in
-                LeaderLinks(context: context, group: group, security: outbound, interval: interval, limit: limit, report: report)
+                LeaderLinks(context: context, group: group, security: outbound, interval: interval, limit: limit, sharded: sharded,
+                            report: report)
             },
             candidate: { candidate, address, onGone in
                 CandidateWatch(candidate: candidate, address: address, loop: loop, group: group, security: outbound,
                                interval: interval, limit: limit, onGone: onGone)
             })
         let tickMs = ShellContext.tickMs
+        let leaderConfig = Leader.Config(expectedMembers: config.expectedMembers,
+                                         formationTicks: UInt64(config.formationTimeoutMs) / tickMs,
+                                         transferTicks: UInt64(LeaderShell.transferTimeout.nanoseconds / 1_000_000) / tickMs,
+                                         fenceTicks: leaseTiming.fenceTicks(tickMs: tickMs))
         leader = LeaderShell(id: config.id,
-                             config: .init(expectedMembers: config.expectedMembers,
-                                           formationTicks: UInt64(config.formationTimeoutMs) / tickMs,
-                                           transferTicks: UInt64(LeaderShell.transferTimeout.nanoseconds / 1_000_000) / tickMs,
-                                           fenceTicks: leaseTiming.fenceTicks(tickMs: tickMs)),
+                             config: .init(leader: leaderConfig, chains: config.chains, replicas: config.replicationFactor, sharded: sharded),
                              fenceWait: .milliseconds(Int64(leaseTiming.fenceWaitMs)), context: context, dialer: dialer)
-        snapshots = SnapshotReceiver(replica: replica)
+        if !sharded {
+            // The one chain's database is open from the start, as it always was.
+            chains[ClusterLeader.soleChain] = try host(ClusterLeader.soleChain, database: openDatabase(nil))
+        }
     }
 
     var loop: EventLoop { context.loop }
@@ -92,7 +101,7 @@ final class ServerNode: @unchecked Sendable {
 
     func connectionClosed(_ id: UInt64) {
         context.outbox.closed(id)
-        replica.connectionClosed(id)
+        for hosted in chains.values { hosted.shell.connectionClosed(id) }
     }
 
     // MARK: Requests
@@ -100,32 +109,53 @@ final class ServerNode: @unchecked Sendable {
     func request(_ message: Message, ref: ClientRef) {
         loop.preconditionInEventLoop()
         switch message {
-        case .get(let key): replica.get(key, ref: ref)
-        case .put(let key, let value, let request): replica.write(key, value: value, request: request, ref: ref)
-        case .delete(let key, let request): replica.write(key, value: nil, request: request, ref: ref)
+        case .get(let key): route(key, ref)?.get(key, ref: ref)
+        case .put(let key, let value, let request): route(key, ref)?.write(key, value: value, request: request, ref: ref)
+        case .delete(let key, let request): route(key, ref)?.write(key, value: nil, request: request, ref: ref)
         case .ping(let n): reply(.pong(n), to: ref)
-        case .startTransfer(let epoch, let leader, let to): sendSnapshot(epoch: epoch, leader: leader, to: to, ref: ref)
-        case .dataTransfer(let epoch, let from, let lastSeq, let rows, let done):
-            reply(snapshots.rows(epoch: epoch, from: from, lastSeq: lastSeq, rows, done: done, ref: ref), to: ref)
-        case .outcomeTransfer(let epoch, let from, let lastSeq, let outcomes):
-            reply(snapshots.outcomes(epoch: epoch, from: from, lastSeq: lastSeq, outcomes, ref: ref), to: ref)
-        case .getHead: reply(.chain(context.addresses.chainInfo(replica.core.view)), to: ref)
+        case .getSlots: reply(.slots(shardMap()), to: ref)
+        case .getHead:
+            guard let sole = chains[ClusterLeader.soleChain], !config.sharded else {
+                return reply(.error(.badRequest, "the keys are sharded over several chains: ask getSlots"), to: ref)
+            }
+            reply(.chain(context.addresses.chainInfo(sole.shell.core.view)), to: ref)
         case .status: reply(.statusReply(status()), to: ref)
         case .die(let clean): die(clean: clean, ref: ref)
+        case .startTransfer, .dataTransfer, .outcomeTransfer:
+            guard !config.sharded else {
+                return reply(.error(.badRequest, "the keys are sharded over several chains: name the chain of a transfer"), to: ref)
+            }
+            transfer(message, chain: ClusterLeader.soleChain, ref: ref)
+        case .onChain(let chain, let inner):
+            guard config.sharded else { return reply(.error(.badRequest, "this cluster has a single chain"), to: ref) }
+            transfer(inner, chain: chain, ref: ref)
         default: reply(.error(.badRequest, "\(message.kind) is not a client request"), to: ref)
         }
         // No flush: the connection flushes once per read batch (`channelReadComplete`), so many
         // pipelined requests cost one write system call, not one each.
     }
 
-    /// A replication message on an inbound peer link (after its `hello`); everything else on
-    /// such a link is a request like a client's.
-    func peerMessage(from node: NodeID, _ message: Message) {
-        loop.preconditionInEventLoop()
-        guard case .forward(let epoch, let update) = message else {
-            return logger.warning("unexpected peer message", metadata: ["peer": "\(node)", "type": "\(message.kind)"])
+    /// The replica shell of the chain that owns `key`, or nil once the reply that it is not here
+    /// (`moved`) or not yet known is sent.
+    private func route(_ key: String, _ ref: ClientRef) -> ReplicaShell? {
+        guard config.sharded else { return chains[ClusterLeader.soleChain]?.shell }
+        guard let slots else {
+            reply(.error(.unavailable, "no slot map yet: the cluster is being formed"), to: ref)
+            return nil
         }
-        replica.forwarded(from: node, epoch: epoch, update)
+        let id = slots.chain(of: key)
+        if let hosted = chains[id], hosted.shell.core.view.members.contains(config.id) { return hosted.shell }
+        reply(.moved(slot: UInt16(SlotMap.slot(of: key)), mapVersion: slots.version), to: ref)
+        return nil
+    }
+
+    /// A replication message on an inbound peer link of chain `chain` (after its `hello`).
+    func peerMessage(from node: NodeID, chain: String, _ message: Message) {
+        loop.preconditionInEventLoop()
+        guard case .forward(let epoch, let update) = message, let hosted = chains[chain] else {
+            return logger.warning("unexpected peer message", metadata: ["peer": "\(node)", "chain": "\(chain)", "type": "\(message.kind)"])
+        }
+        hosted.shell.forwarded(from: node, epoch: epoch, update)
     }
 
     func reply(_ message: Message, to ref: ClientRef) {
@@ -134,20 +164,16 @@ final class ServerNode: @unchecked Sendable {
 
     /// Flushes what the current event produced (called once per read batch and per event).
     func flush() {
-        replica.flush()
+        for hosted in chains.values { hosted.shell.storage.submitQueued() }
+        context.outbox.flush()
     }
 
-    func status() -> NodeStatus {
-        let core = replica.core
-        return NodeStatus(id: config.id, epoch: core.view.epoch, role: core.role.rawValue, received: core.received,
-                          durable: core.durable, stable: core.stable, uptimeMs: context.nowMs, isLeader: leader.isLeading,
-                          inflight: UInt32(core.inflightCount))
-    }
-
-    /// Every tick: metrics, the replica's refresh every tenth, the leader's clock.
+    /// Every tick: metrics, the replicas' refresh every tenth, the leader's clock.
     func tick() {
-        metrics.observe(replica.core, leading: leader.isLeading)
-        if context.ticks % 10 == 0 { replica.refresh() }
+        if let first = firstChain { metrics.observe(first.shell.core, leading: leader.isLeading) }
+        if context.ticks % 10 == 0 {
+            for hosted in chains.values { hosted.shell.refresh() }
+        }
         leader.tick()
     }
 

@@ -12,7 +12,7 @@ struct ShellContext {
     let outbox: Outbox
     let addresses: AddressBook
     let metrics: ServerMetrics
-    let logger: Logger
+    var logger: Logger
     /// When the server started: ticks and lease times count from here.
     let startedAt: NIODeadline
 
@@ -26,6 +26,13 @@ struct ShellContext {
         self.metrics = metrics
         self.logger = logger
         self.startedAt = loop.now
+    }
+
+    /// The same context, logging with the chain's id (the shells of one chain of several).
+    func with(chain: String) -> ShellContext {
+        var copy = self
+        copy.logger[metadataKey: "chain"] = "\(chain)"
+        return copy
     }
 
     /// Ticks since start: the leader core's clock.

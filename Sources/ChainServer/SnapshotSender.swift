@@ -13,8 +13,14 @@ import NIOCore
 enum SnapshotSender {
     static let chunkTimeout = TimeAmount.seconds(30)
 
+    /// `message` about chain `chain` (nil: the single chain, sent as it is).
+    static func scoped(_ chain: String?, _ message: Message) -> Message {
+        chain.map { .onChain(chain: $0, message) } ?? message
+    }
+
     /// Returns the sequence number the snapshot is at.
-    static func send(databasePath: String, from id: String, to target: NodeAddress, epoch: UInt64, group: EventLoopGroup,
+    /// `chain`: the chain's id in a sharded cluster, which every chunk names (`onChain`).
+    static func send(databasePath: String, chain: String?, from id: String, to target: NodeAddress, epoch: UInt64, group: EventLoopGroup,
                      security: ConnectionSecurity, logger: Logger) async throws -> UInt64 {
         let store = try Store(path: databasePath)
         defer { store.close() }
@@ -29,12 +35,13 @@ enum SnapshotSender {
         var bytesSent = 0
         // Request outcomes first, rows next: the `done` chunk of rows tells the joiner that its
         // database is complete.
-        let outcomesSent = try await sendOutcomes(store, connection, from: id, epoch: epoch, lastSeq: lastSeq, target: target)
+        let outcomesSent = try await sendOutcomes(store, connection, chain: chain, from: id, epoch: epoch, lastSeq: lastSeq, target: target)
         while true {
             let page = try store.scan(after: cursor, limit: WireLimits.transferChunkRowsMax, byteLimit: WireLimits.transferChunkBytesMax)
             let rows = page.rows.map { Row(key: $0.key, value: $0.value) }
             let done = rows.isEmpty
-            let reply = try await connection.request(.dataTransfer(epoch: epoch, from: id, lastSeq: lastSeq, rows: rows, done: done), timeout: chunkTimeout)
+            let reply = try await connection.request(scoped(chain, .dataTransfer(epoch: epoch, from: id, lastSeq: lastSeq, rows: rows, done: done)),
+                                                     timeout: chunkTimeout)
             guard case .ack(_, let seq) = reply, seq == lastSeq else {
                 throw TransferError("joiner \(target) refused a chunk: \(reply)")
             }
@@ -49,7 +56,7 @@ enum SnapshotSender {
     }
 
     /// Streams the request outcomes of the same snapshot; returns how many were sent.
-    private static func sendOutcomes(_ store: Store, _ connection: Connection, from id: String, epoch: UInt64, lastSeq: UInt64,
+    private static func sendOutcomes(_ store: Store, _ connection: Connection, chain: String?, from id: String, epoch: UInt64, lastSeq: UInt64,
                                      target: NodeAddress) async throws -> Int {
         var after: UInt64 = 0
         var sent = 0
@@ -57,7 +64,7 @@ enum SnapshotSender {
             let page = try store.outcomes(afterSeq: after, limit: WireLimits.transferChunkRowsMax,
                                           byteLimit: WireLimits.transferChunkBytesMax)
             guard let last = page.last else { return sent }
-            let reply = try await connection.request(.outcomeTransfer(epoch: epoch, from: id, lastSeq: lastSeq, outcomes: page),
+            let reply = try await connection.request(scoped(chain, .outcomeTransfer(epoch: epoch, from: id, lastSeq: lastSeq, outcomes: page)),
                                                      timeout: chunkTimeout)
             guard case .ack(_, let seq) = reply, seq == lastSeq else {
                 throw TransferError("joiner \(target) refused request outcomes: \(reply)")

@@ -31,6 +31,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "ZooKeeper session timeout in milliseconds.") var sessionTimeoutMs: Int?
     @Option(help: "Members the first leader waits for before forming the chain.") var expectedMembers: Int?
     @Option(help: "Longest wait for them, in milliseconds.") var formationTimeoutMs: Int?
+    @Option(help: "Chains the keys are sharded over (1: one chain of every server).") var chains: Int?
+    @Option(help: "Servers in each chain when there are several chains.") var replicationFactor: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String?
     @Option(help: "Read lease in milliseconds (at most half the session timeout).") var leaseMs: Int?
     @Option(help: "Leader's heartbeat interval in milliseconds.") var heartbeatIntervalMs: Int?
@@ -74,6 +76,8 @@ struct ServerCommand: AsyncParsableCommand {
             if let sessionTimeoutMs { cfg.sessionTimeoutMs = sessionTimeoutMs }
             if let expectedMembers { cfg.expectedMembers = expectedMembers }
             if let formationTimeoutMs { cfg.formationTimeoutMs = formationTimeoutMs }
+            if let chains { cfg.chains = chains }
+            if let replicationFactor { cfg.replicationFactor = replicationFactor }
             if let logLevel { cfg.logLevel = logLevel }
             if let leaseMs { cfg.leaseMs = leaseMs }
             if let heartbeatIntervalMs { cfg.heartbeatIntervalMs = heartbeatIntervalMs }

@@ -78,12 +78,21 @@ final class FakeSuccessor: SuccessorChannel {
 /// ZooKeeper for the leader shell: chain writes and fences complete when the test says.
 final class FakeCoordination: LeaderCoordination, @unchecked Sendable {
     var writes: [(config: ChainConfig, expectedVersion: Int32?, promise: EventLoopPromise<ChainWriteResult>)] = []
+    var chainIDs: [String] = []
+    var slotWrites: [(map: SlotMap, expectedVersion: Int32?, promise: EventLoopPromise<SlotsWriteResult>)] = []
     var fences: [(member: NodeID, promise: EventLoopPromise<Bool>)] = []
     var evicted: [ElectionPeer] = []
 
-    func writeChain(_ config: ChainConfig, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<ChainWriteResult> {
+    func writeChain(_ chain: String, _ config: ChainConfig, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<ChainWriteResult> {
         let promise = loop.makePromise(of: ChainWriteResult.self)
         writes.append((config, expectedVersion, promise))
+        chainIDs.append(chain)
+        return promise.futureResult
+    }
+
+    func writeSlots(_ map: SlotMap, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<SlotsWriteResult> {
+        let promise = loop.makePromise(of: SlotsWriteResult.self)
+        slotWrites.append((map, expectedVersion, promise))
         return promise.futureResult
     }
 
@@ -102,14 +111,14 @@ final class FakeCoordination: LeaderCoordination, @unchecked Sendable {
 /// The leader's member links: the test reports heartbeats through `report`, and answers
 /// control requests through the promises.
 final class FakeMemberLinks: MemberLinks {
-    let report: (LeaderEvent) -> Void
+    let report: (ClusterLeaderEvent) -> Void
     let loop: EventLoop
     var members: [NodeID: NodeAddress] = [:]
     var suspected: [NodeID] = []
     var requests: [(message: Message, member: NodeID, promise: EventLoopPromise<Message>)] = []
     var closed = false
 
-    init(loop: EventLoop, report: @escaping (LeaderEvent) -> Void) {
+    init(loop: EventLoop, report: @escaping (ClusterLeaderEvent) -> Void) {
         self.loop = loop
         self.report = report
     }
@@ -125,7 +134,7 @@ final class FakeMemberLinks: MemberLinks {
 
     /// Every member answered a heartbeat.
     func heardFromAll() {
-        for id in members.keys.sorted() { report(.progress(id, .init(epoch: 0, received: 0, durable: 0))) }
+        for id in members.keys.sorted() { report(.progress(id, [ClusterLeader.soleChain: .init(epoch: 0, received: 0, durable: 0)])) }
     }
 }
 

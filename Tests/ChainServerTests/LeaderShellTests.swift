@@ -29,13 +29,13 @@ final class LeaderShellTests: XCTestCase {
             self.links = links
             return links
         }, candidate: { _, _, _ in XCTFail("no candidate is watched here"); fatalError() })
-        let shell = LeaderShell(id: "b", config: .init(expectedMembers: 3, formationTicks: 10, transferTicks: 1000, fenceTicks: 4),
+        let shell = LeaderShell(id: "b", config: .init(leader: .init(expectedMembers: 3, formationTicks: 10, transferTicks: 1000, fenceTicks: 4)),
                                 fenceWait: fenceWait, context: context, dialer: dialer)
         shell.coordination = coordination
         context.addresses.learn(members)
         let chain = ChainConfig(epoch: 1, members: ["a", "b", "c"], addresses: [:], leader: "b",
                                 incarnations: LeaderShell.incarnations(members))
-        shell.elected(chain: (chain, version: 0), live: members)
+        shell.elected(chains: [ClusterLeader.soleChain: (chain, version: 0)], slots: nil, live: members)
         links?.heardFromAll()
         return shell
     }

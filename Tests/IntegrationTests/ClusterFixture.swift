@@ -28,8 +28,14 @@ final class ClusterFixture: @unchecked Sendable {
     /// What the fixture's own clients use to reach servers configured with a secret or TLS.
     let clientSecurity: ConnectionSecurity
 
-    init(size: Int, name: String = #function, serverArguments: [String] = [], clientSecurity: ConnectionSecurity = .none,
-         zookeeperFor override: (String) throws -> [Int: String] = { _ in [:] }) throws {
+    /// Chains the keys are sharded over (1: the single chain of every server), of `replicas` each.
+    let chains: Int
+    let replicas: Int
+
+    init(size: Int, chains: Int = 1, replicas: Int = 3, name: String = #function, serverArguments: [String] = [],
+         clientSecurity: ConnectionSecurity = .none, zookeeperFor override: (String) throws -> [Int: String] = { _ in [:] }) throws {
+        self.chains = chains
+        self.replicas = replicas
         zookeeper = try ZooKeeperFixture.shared.connectString()
         zookeeperOverride = try override(zookeeper)
         self.serverArguments = serverArguments
@@ -44,12 +50,18 @@ final class ClusterFixture: @unchecked Sendable {
                               log: dir.appendingPathComponent("server.log"), metricsPort: TestEnvironment.freePort()))
         }
         for i in nodes.indices { try start(i) }
-        try waitForChain(members: size)
+        if chains > 1 {
+            try waitForShards()
+        } else {
+            try waitForChain(members: size)
+        }
     }
 
     var servers: [String] { nodes.map { "127.0.0.1:\($0.port)" } }
     func address(_ i: Int) -> String { "127.0.0.1:\(nodes[i].port)" }
     func dbPath(_ i: Int) -> String { nodes[i].dataDir.appendingPathComponent("chainkv.sqlite").path }
+    /// Server `i`'s database of chain `chain` in a sharded cluster.
+    func dbPath(_ i: Int, chain: String) -> String { nodes[i].dataDir.appendingPathComponent("chainkv-\(chain).sqlite").path }
 
     func start(_ i: Int) throws {
         let n = nodes[i]
@@ -59,7 +71,7 @@ final class ClusterFixture: @unchecked Sendable {
                        "--cluster", cluster, "--expected-members", "\(nodes.count)", "--formation-timeout-ms", "10000",
                        "--session-timeout-ms", "4000", "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500",
                        "--metrics-port", "\(n.metricsPort)",
-                       "--log-level", "debug"] + serverArguments
+                       "--log-level", "debug", "--chains", "\(chains)", "--replication-factor", "\(replicas)"] + serverArguments
         if !FileManager.default.fileExists(atPath: n.log.path) { FileManager.default.createFile(atPath: n.log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: n.log)
         handle.seekToEndOfFile()
@@ -88,6 +100,31 @@ final class ClusterFixture: @unchecked Sendable {
             usleep(200_000)
         }
         throw FixtureError("chain of \(members) did not form within \(Int(timeout)) s (last: \(last)); logs in \(base.path)")
+    }
+
+    /// Waits until every chain of a sharded cluster has `members` members (all `replicas` by
+    /// default) and every running server is ready.
+    func waitForShards(members: Int? = nil, timeout: TimeInterval = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = "no answer"
+        while Date() < deadline {
+            if let map = try? shards() {
+                last = map.chains.map { "\($0.id): \($0.chain.members.map(\.id))" }.joined(separator: ", ")
+                if map.chains.count == chains, map.chains.allSatisfy({ $0.chain.members.count == members ?? min(replicas, nodes.count) }),
+                   nodes.indices.allSatisfy({ !isRunning($0) || log($0).contains("server ready") }) {
+                    return
+                }
+            }
+            usleep(200_000)
+        }
+        throw FixtureError("\(chains) chains did not form within \(Int(timeout)) s (last: \(last)); logs in \(base.path)")
+    }
+
+    /// The slot map and every chain's members, as the client library learns them.
+    func shards() throws -> ShardMap {
+        let client = try ChainKVClient(servers: servers, options: clientOptions)
+        defer { client.shutdown() }
+        return try blockingTest { try await client.shards() }
     }
 
     /// Options for a client of this cluster (its secret and TLS, if any).

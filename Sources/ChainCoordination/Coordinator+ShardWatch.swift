@@ -1,0 +1,57 @@
+import ChainCore
+
+/// Watches of a sharded cluster: the slot map, and every chain it names. Every server watches
+/// every chain (there are at most `ClusterLeader.chainsMax`): it routes clients and learns its
+/// peers' addresses from all of them, not only from the chains it serves.
+extension Coordinator {
+    /// Starts delivering `.slotsChanged` and `.shardChanged`: the current state now (what exists),
+    /// then every write, including the creation of the slots znode.
+    public func watchShards() async throws {
+        watchingSlots = true
+        try await serialized(.slots) { try await self.refreshSlots() }
+    }
+
+    func refreshSlots() async throws {
+        guard let (data, stat) = try await watchedRead(paths.slots) else { return }
+        let version = ZnodeVersion(createdZxid: stat.createdZxid, version: stat.version)
+        guard version != lastSlotsEmitted else { return }
+        lastSlotsEmitted = version
+        let map: SlotMap
+        do {
+            map = try SlotsZnode.decode(data)
+        } catch {
+            logger.error("slots znode holds invalid data; waiting for the next write", metadata: [
+                "version": "\(stat.version)", "error": "\(error)",
+            ])
+            return
+        }
+        emit(.slotsChanged(map, version: stat.version))
+        for id in map.counts.keys.sorted() where !watchedShards.contains(id) {
+            watchedShards.insert(id)
+            await recheck(.shard(id))
+        }
+    }
+
+    func refreshShard(_ id: String) async throws {
+        guard let (data, stat) = try await watchedRead(paths.chain(id)) else { return }
+        let version = ZnodeVersion(createdZxid: stat.createdZxid, version: stat.version)
+        guard version != lastShardEmitted[id] else { return }
+        lastShardEmitted[id] = version
+        do {
+            emit(.shardChanged(id: id, try ChainConfig.decode(data), version: stat.version))
+        } catch {
+            logger.error("chain znode holds invalid data; waiting for the next write", metadata: [
+                "chain": "\(id)", "version": "\(stat.version)", "error": "\(error)",
+            ])
+        }
+    }
+
+    /// Every chain's configuration with its version, by id (for a leader taking over).
+    public func readShards() async throws -> [String: (ChainConfig, version: Int32)] {
+        var result: [String: (ChainConfig, version: Int32)] = [:]
+        for id in try await chainIDs() {
+            if let chain = try await readChain(id: id) { result[id] = chain }
+        }
+        return result
+    }
+}

@@ -1,0 +1,111 @@
+import ChainCore
+import ChainWire
+import Logging
+import NIOCore
+
+/// One chain this server holds a replica of: its replica shell, snapshot receiver and database.
+struct HostedChain {
+    let id: String
+    let shell: ReplicaShell
+    let snapshots: SnapshotReceiver
+    let database: ChainDatabase
+}
+
+/// The chains a server hosts. Unsharded, the one chain is opened at start; sharded, a chain is
+/// opened when a configuration names this server or a snapshot of it arrives, and only for a
+/// chain the slot map or ZooKeeper names (a peer cannot make a server create files at will).
+extension ServerNode {
+    /// Makes the shells of chain `id` around its open database.
+    func host(_ id: String, database: ChainDatabase) -> HostedChain {
+        var context = self.context
+        if config.sharded { context = context.with(chain: id) }
+        let outbound = security.outbound
+        let shell = ReplicaShell(id: config.id, chain: config.sharded ? id : nil, context: context, storage: database.storage,
+                                 lastSeq: database.lastSeq, durableEpoch: database.epoch, requests: database.requests,
+                                 leaseMs: leaseTiming.leaseMs,
+                                 connectSuccessor: { node, shell in
+                                     SuccessorLink(node: node, context: context, security: outbound, delegate: shell)
+                                 },
+                                 fail: { exitLikeACrash() })
+        return HostedChain(id: id, shell: shell, snapshots: SnapshotReceiver(replica: shell), database: database)
+    }
+
+    /// Chain `id`, opened now if this sharded server does not host it yet and the cluster has
+    /// such a chain; nil if it has none, or its database cannot be opened.
+    func hostedChain(_ id: String) -> HostedChain? {
+        if let hosted = chains[id] { return hosted }
+        guard config.sharded, configs[id] != nil || slots?.counts[id] != nil else { return nil }
+        do {
+            let hosted = host(id, database: try openDatabase(id))
+            chains[id] = hosted
+            if let leaseUntil { hosted.shell.renewLease(until: leaseUntil) }
+            logger.notice("hosting a replica of chain \(id)")
+            return hosted
+        } catch {
+            logger.error("cannot open the database of a chain", metadata: ["chain": "\(id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// The hosted chain that stands for the server in its one-line status and gauges: the
+    /// first by id.
+    var firstChain: HostedChain? {
+        chains.keys.min(by: Leader.chainOrder).flatMap { chains[$0] }
+    }
+
+    // MARK: Peer links
+
+    /// A predecessor's `hello` for chain `chain`; false if this server does not host it.
+    func predecessorHello(from node: NodeID, chain: String, channel: Channel) -> Bool {
+        guard let hosted = hostedChain(chain) else { return false }
+        hosted.shell.predecessorHello(from: node, channel: channel)
+        return true
+    }
+
+    func predecessorClosed(_ node: NodeID, chain: String, channel: Channel) {
+        chains[chain]?.shell.predecessorClosed(node, channel: channel)
+    }
+
+    // MARK: What clients and operators ask
+
+    /// The slot map with every chain's members, head first. Unsharded: one chain owns every
+    /// slot, as this server acts in it (version 0).
+    func shardMap() -> ShardMap {
+        if !config.sharded {
+            let view = chains[ClusterLeader.soleChain]?.shell.core.view ?? ChainView(epoch: 0, members: [])
+            return ShardMap(version: 0, chains: [.init(id: ClusterLeader.soleChain, slots: [0...(SlotMap.slotCount - 1)],
+                                                       chain: context.addresses.chainInfo(view))])
+        }
+        guard let slots else { return ShardMap(version: 0, chains: []) }
+        let ranges = slots.ranges
+        return ShardMap(version: slots.version, chains: ranges.keys.sorted(by: Leader.chainOrder).map { id in
+            let info = configs[id].map { c in
+                ChainInfo(epoch: c.epoch, members: c.members.map { context.addresses[$0] ?? NodeAddress(id: $0, host: "unknown", port: 1) })
+            }
+            return .init(id: id, slots: ranges[id] ?? [], chain: info ?? ChainInfo(epoch: 0, members: []))
+        })
+    }
+
+    func status() -> NodeStatus {
+        let hosted = chains.keys.sorted(by: Leader.chainOrder).compactMap { chains[$0] }
+        let first = hosted.first?.shell.core
+        var status = NodeStatus(id: config.id, epoch: first?.view.epoch ?? 0, role: first?.role.rawValue ?? "outside",
+                                received: first?.received ?? 0, durable: first?.durable ?? 0, stable: first?.stable ?? 0,
+                                uptimeMs: context.nowMs, isLeader: leader.isLeading, inflight: UInt32(first?.inflightCount ?? 0))
+        if config.sharded {
+            status.chains = hosted.map { h in
+                let core = h.shell.core
+                return ChainStatus(chain: h.id, epoch: core.view.epoch, role: core.role.rawValue, received: core.received,
+                                   durable: core.durable, stable: core.stable, inflight: UInt32(core.inflightCount))
+            }
+        }
+        return status
+    }
+
+    /// Closes every chain's successor link and hands queued updates to storage (at stop).
+    /// Returns the databases, to stop once the loop is down.
+    func closeChains() -> [ChainDatabase] {
+        for hosted in chains.values { hosted.shell.close() }
+        return chains.values.map(\.database)
+    }
+}
