@@ -40,6 +40,8 @@ extension ServerNode {
             chains[id] = hosted
             if let leaseUntil { hosted.shell.renewLease(until: leaseUntil) }
             logger.notice("hosting a replica of chain \(id)")
+            // The chain as last read: a joiner's snapshot must be of the epoch it knows.
+            if let known = configs[id] { apply(known, to: hosted) }
             return hosted
         } catch {
             logger.error("cannot open the database of a chain", metadata: ["chain": "\(id)", "error": "\(error)"])

@@ -14,6 +14,12 @@ extension ServerNode {
         // A configuration that names this server opens the chain here; one that does not only
         // concerns a replica this server already holds (it is being dropped).
         guard let hosted = chain.members.contains(config.id) ? hostedChain(id) : chains[id] else { return }
+        apply(chain, to: hosted)
+    }
+
+    /// Acts on a chain configuration in the chain's replica shell, if it is newer and means
+    /// this run of the server.
+    func apply(_ chain: ChainConfig, to hosted: HostedChain) {
         let replica = hosted.shell
         let view = chain.view
         guard view.epoch > replica.core.view.epoch else { return }

@@ -9,10 +9,8 @@ import XCTest
 
 /// Keys sharded over several chains (issue 16): 5 real servers, 5 chains of 3, a real ZooKeeper.
 final class ShardTests: XCTestCase {
-    let failures = FailureTests()
-
     /// Chain id → members, head first, as the servers report them.
-    func members(_ cluster: ClusterFixture) throws -> [String: [String]] {
+    func chainMembers(_ cluster: ClusterFixture) throws -> [String: [String]] {
         Dictionary(uniqueKeysWithValues: try cluster.shards().chains.map { ($0.id, $0.chain.members.map(\.id)) })
     }
 
@@ -27,8 +25,8 @@ final class ShardTests: XCTestCase {
 
         let client = try ChainKVClient(servers: [cluster.address(0)], options: cluster.clientOptions)
         defer { client.shutdown() }
-        let written = try failures.writePairs(client, prefix: "k", count: 1000)
-        try failures.assertReadBack(client, written, "5 chains")
+        let written = try writePairs(client, prefix: "k", count: 1000)
+        try assertReadBack(client, written, "5 chains")
 
         // Each server's file of each of its chains holds exactly that chain's keys.
         let slotMap = try XCTUnwrap(map.slotMap)
@@ -73,26 +71,26 @@ final class ShardTests: XCTestCase {
         let cluster = try ClusterFixture(size: 5, chains: 5)
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
         defer { client.shutdown() }
-        let before = try members(cluster)
-        var written = try failures.writePairs(client, prefix: "a", count: 1000)
+        let before = try chainMembers(cluster)
+        var written = try writePairs(client, prefix: "a", count: 1000)
         let victim = 2  // n3
         let served = before.filter { $0.value.contains("n3") }
         XCTAssertEqual(Set(served.values.map { $0.firstIndex(of: "n3")! }), [0, 1, 2], "head, middle and tail")
         cluster.kill(victim)
-        try failures.waitFor("every chain of n3 repaired") {
-            guard let now = try? members(cluster) else { return false }
+        try waitFor("every chain of n3 repaired") {
+            guard let now = try? chainMembers(cluster) else { return false }
             return served.keys.allSatisfy { now[$0] == before[$0]!.filter { $0 != "n3" } }
                 && before.filter { !$0.value.contains("n3") }.allSatisfy { now[$0.key] == $0.value }
         }
-        written.merge(try failures.writePairs(client, prefix: "b", count: 1000)) { $1 }
-        try failures.assertReadBack(client, written, "after n3 died")
+        written.merge(try writePairs(client, prefix: "b", count: 1000)) { $1 }
+        try assertReadBack(client, written, "after n3 died")
 
         try cluster.start(victim)
-        try failures.waitFor("n3 rejoined its chains", timeout: 60) {
-            guard let now = try? members(cluster) else { return false }
+        try waitFor("n3 rejoined its chains", timeout: 60) {
+            guard let now = try? chainMembers(cluster) else { return false }
             return served.keys.allSatisfy { now[$0]?.count == 3 && now[$0]?.last == "n3" }
         }
-        let now = try members(cluster)
+        let now = try chainMembers(cluster)
         let slotMap = try XCTUnwrap(try cluster.shards().slotMap)
         XCTAssertEqual(Set(now.filter { $0.value.contains("n3") }.keys), Set(served.keys), "only the chains n3 was placed in")
         for id in served.keys.sorted() {
@@ -102,6 +100,6 @@ final class ShardTests: XCTestCase {
             store.close()
             XCTAssertTrue(expected.allSatisfy { rows[$0.key] == $0.value }, "n3's replica of \(id) holds every acknowledged write")
         }
-        try failures.assertReadBack(client, written, "after n3 rejoined")
+        try assertReadBack(client, written, "after n3 rejoined")
     }
 }
