@@ -1,3 +1,4 @@
+import ChainCoordination
 import ChainCore
 import ChainKV
 import ChainStorage
@@ -101,5 +102,102 @@ final class ShardTests: XCTestCase {
             XCTAssertTrue(expected.allSatisfy { rows[$0.key] == $0.value }, "n3's replica of \(id) holds every acknowledged write")
         }
         try assertReadBack(client, written, "after n3 rejoined")
+    }
+
+    /// Durability as R=3 allows it: every server dies; restarting one member of each chain's
+    /// last configuration (as ZooKeeper holds it) brings every acknowledged key back.
+    func testAfterEveryServerDiedOneMemberOfEachChainBringsEveryKeyBack() throws {
+        let cluster = try ClusterFixture(size: 5, chains: 5)
+        defer { cluster.stop() }
+        let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        let acked = try writePairs(client, prefix: "d", count: 1000)
+        client.shutdown()
+        let paper = PaperClient()
+        for i in 0..<5 { XCTAssertEqual(paper.die(server: cluster.address(i), clean: false), 0, "die n\(i + 1)") }
+        for i in 0..<5 { cluster.waitExit(i) }
+
+        let last = try blockingTest { [cluster] in
+            let observer = try await Coordinator.connect(to: cluster.zookeeper, cluster: cluster.cluster, nodeID: "observer",
+                                                         sessionTimeout: .seconds(4))
+            defer { Task { await observer.close() } }
+            return try await observer.readShards().mapValues { $0.0 }
+        }
+        XCTAssertEqual(last.count, 5)
+        // Fewest servers covering every chain's last configuration (a synced member of each).
+        var restart: Set<String> = []
+        for id in last.keys.sorted() where !last[id]!.members.contains(where: restart.contains) {
+            restart.insert(try XCTUnwrap(last[id]!.members.first { !last[id]!.syncing.contains($0) }, "\(id) has a synced member"))
+        }
+        XCTAssertLessThan(restart.count, 5, "not every server is needed")
+        for id in restart.sorted() { try cluster.start(Int(id.dropFirst())! - 1) }
+        let after = try ChainKVClient(servers: restart.sorted().map { cluster.address(Int($0.dropFirst())! - 1) }, options: cluster.clientOptions)
+        defer { after.shutdown() }
+        try waitFor("every chain restarted", timeout: 60) {
+            guard let map = try? cluster.shards() else { return false }
+            return map.chains.count == 5 && map.chains.allSatisfy { $0.chain.head.map { restart.contains($0.id) } ?? false }
+        }
+        try assertReadBack(after, acked, "after restarting \(restart.sorted())")
+    }
+
+    /// The paper's multiple-clients test over five chains: four clients write at once, each
+    /// reads back what every client wrote.
+    func testMultipleClientsOverFiveChains() throws {
+        let cluster = try ClusterFixture(size: 5, chains: 5)
+        defer { cluster.stop() }
+        let clients = try (0..<4).map { i in try ChainKVClient(servers: [cluster.address(i)], options: cluster.clientOptions) }
+        defer { for c in clients { c.shutdown() } }
+        let written = try blockingTest {
+            try await withThrowingTaskGroup(of: [String: [UInt8]].self) { group in
+                for (i, client) in clients.enumerated() {
+                    group.addTask {
+                        var mine: [String: [UInt8]] = [:]
+                        for j in 0..<250 {
+                            let key = "c\(i)-\(j)", value = Array("v\(i)-\(j)".utf8)
+                            try await client.put(key, value)
+                            mine[key] = value
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [:]) { $0.merge($1) { $1 } }
+            }
+        }
+        XCTAssertEqual(written.count, 1000)
+        for client in clients { try assertReadBack(client, written, "every client's writes") }
+    }
+
+    /// A chain whose every replica failed is unavailable (its keys fail, none is served from a
+    /// stale copy) while the other chains serve on; the member that died last brings it back.
+    func testAChainWhoseReplicasAllFailedIsUnavailableNotStale() throws {
+        let cluster = try ClusterFixture(size: 5, chains: 5)
+        defer { cluster.stop() }
+        let before = try chainMembers(cluster)
+        let lost = try XCTUnwrap(before.first { $0.value == ["n1", "n2", "n3"] }?.key, "a chain of n1, n2, n3: \(before)")
+        let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        let acked = try writePairs(client, prefix: "u", count: 500)
+        client.shutdown()
+        let slotMap = try XCTUnwrap(try cluster.shards().slotMap)
+        for i in 0..<3 { cluster.kill(i) }
+        var options = cluster.clientOptions
+        options.retryBudget = .seconds(2)
+        let survivor = try ChainKVClient(servers: [cluster.address(3), cluster.address(4)], options: options)
+        defer { survivor.shutdown() }
+        try waitFor("the other chains repaired") {
+            guard let map = try? cluster.shards() else { return false }
+            return map.chains.filter { $0.id != lost }.allSatisfy { !$0.chain.members.contains { ["n1", "n2", "n3"].contains($0.id) } }
+        }
+        let lostKeys = acked.filter { slotMap.chain(of: $0.key) == lost }
+        let otherKeys = acked.filter { slotMap.chain(of: $0.key) != lost }
+        try assertReadBack(survivor, otherKeys, "chains with a live member")
+        for key in lostKeys.keys.sorted().prefix(3) {
+            XCTAssertThrowsError(try blockingTest { try await survivor.get(key) }, "\(key) of the dead chain \(lost) must not be served")
+        }
+        // n3 died last: the chain's last configuration is n3 alone (n1 and n2 were dropped as
+        // they died, so their copies may be stale and they cannot restart it).
+        try cluster.start(2)
+        try waitFor("\(lost) restarted by n3", timeout: 30) {
+            (try? chainMembers(cluster))?[lost]?.first == "n3"
+        }
+        try assertReadBack(survivor, acked, "after n3 came back")
     }
 }
