@@ -14,14 +14,16 @@ public struct ClusterLeader: Sendable {
     public struct Config: Equatable, Sendable {
         /// Each chain's leader configuration (with `expectedMembers` the cluster's size to wait for).
         public var leader: Leader.Config
-        /// Chains to form, and replicas of each (`Placement`); only with `sharded`.
+        /// Chains to form (0: one per server at formation), and replicas of each (`Placement`);
+        /// only with `sharded`.
         public var chains: Int
         public var replicas: Int
         /// Several chains with a slot map (true), or the single chain of every server (false).
         public var sharded: Bool
 
         public init(leader: Leader.Config, chains: Int = 1, replicas: Int = 3, sharded: Bool = false) {
-            precondition(chains >= 1 && chains <= ClusterLeader.chainsMax && replicas >= 1, "1...\(ClusterLeader.chainsMax) chains of at least one replica")
+            precondition(chains >= 0 && chains <= ClusterLeader.chainsMax && replicas >= 1,
+                         "0...\(ClusterLeader.chainsMax) chains of at least one replica")
             self.leader = leader
             self.chains = chains
             self.replicas = replicas
@@ -145,7 +147,8 @@ public struct ClusterLeader: Sendable {
             let candidates = live.keys.filter { !suspected.contains($0) }.sorted(by: Leader.chainOrder)
             let waited = now >= electedAt + config.leader.formationTicks
             guard candidates.count >= config.leader.expectedMembers || (waited && !candidates.isEmpty) else { return }
-            let placement = Placement.chains(servers: candidates, count: config.chains, replicas: config.replicas)
+            let count = config.chains == 0 ? min(candidates.count, Self.chainsMax) : config.chains
+            let placement = Placement.chains(servers: candidates, count: count, replicas: config.replicas)
             for (index, servers) in placement.enumerated() {
                 start(Self.chainID(index), placement: servers, stored: nil, &actions)
             }

@@ -25,9 +25,10 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     public var expectedMembers: Int
     /// ...but no longer than this; then it forms a chain of whoever registered.
     public var formationTimeoutMs: Int
-    /// Chains the keys are sharded over (hash slots, see README "Shards"). 1: the paper's single
-    /// chain of every server; more: that many chains of `replicationFactor` servers each. Every
-    /// server of a cluster must be configured alike; it takes effect when the chains are formed.
+    /// Chains the keys are sharded over (hash slots, see README "Shards"). 0 (the default): one
+    /// chain per server, counted when the chains are formed; 1: the paper's single chain of every
+    /// server; more: that many. Each chain has `replicationFactor` servers. Every server of a
+    /// cluster must be configured alike; it takes effect when the chains are formed.
     public var chains: Int
     /// Replicas of each chain when `chains` is above 1 (every server if there are fewer).
     public var replicationFactor: Int
@@ -61,7 +62,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
                 cluster: String = "local", sessionTimeoutMs: Int = 6000, leaseMs: Int = 300, expectedMembers: Int = 1,
-                formationTimeoutMs: Int = 3000, chains: Int = 1, replicationFactor: Int = 3, logLevel: String = "info",
+                formationTimeoutMs: Int = 3000, chains: Int = 0, replicationFactor: Int = 3, logLevel: String = "info",
                 heartbeatIntervalMs: Int = 250, heartbeatTimeoutMs: Int = 1500, metricsPort: Int = 0,
                 idleTimeoutMs: Int = 300_000, frameReadTimeoutMs: Int = 10_000, maxConnections: Int = 1024,
                 secretFile: String? = nil, zookeeperDigestFile: String? = nil,
@@ -95,8 +96,8 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     /// Most chains of one cluster (`ClusterLeader.chainsMax`).
     public static let chainsMax = 256
 
-    /// Whether keys are sharded over several chains (slot map, `chains/<id>` znodes).
-    public var sharded: Bool { chains > 1 }
+    /// Whether keys are sharded over chains (slot map, `chains/<id>` znodes): all but `chains` 1.
+    public var sharded: Bool { chains != 1 }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, host, port, dataDir, zookeeper, cluster, sessionTimeoutMs, leaseMs, expectedMembers, formationTimeoutMs, logLevel
@@ -177,7 +178,9 @@ public struct ServerConfig: Codable, Equatable, Sendable {
             throw fail(.leaseMs, "must be 100 ms to half of sessionTimeoutMs (\(sessionTimeoutMs / 2)), got \(leaseMs)")
         }
         guard (1...64).contains(expectedMembers) else { throw fail(.expectedMembers, "must be 1–64, got \(expectedMembers)") }
-        guard (1...Self.chainsMax).contains(chains) else { throw fail(.chains, "must be 1–\(Self.chainsMax), got \(chains)") }
+        guard (0...Self.chainsMax).contains(chains) else {
+            throw fail(.chains, "must be 0 (one per server) to \(Self.chainsMax), got \(chains)")
+        }
         guard (1...16).contains(replicationFactor) else { throw fail(.replicationFactor, "must be 1–16, got \(replicationFactor)") }
         guard (0...600_000).contains(formationTimeoutMs) else { throw fail(.formationTimeoutMs, "must be 0–600000, got \(formationTimeoutMs)") }
         guard (50...60_000).contains(heartbeatIntervalMs) else { throw fail(.heartbeatIntervalMs, "must be 50–60000, got \(heartbeatIntervalMs)") }

@@ -22,7 +22,7 @@ final class Fleet: @unchecked Sendable {
             let mine = try ensemble.clientPorts.map { try TCPProxy(forwardingTo: "127.0.0.1:\($0)") }
             let zk = mine.map(\.connectString).joined(separator: ",")
             let args = ["--id", "n\(i)", "--port", "\(port)", "--data-dir", dir.path, "--zookeeper", zk, "--cluster", "torture",
-                        "--expected-members", "\(size)", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
+                        "--expected-members", "\(size)", "--chains", "1", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
                         "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500", "--log-level", "info"]
             let log = dir.appendingPathComponent("server.log")
             servers.append(Child(name: "n\(i)") {

@@ -23,7 +23,7 @@ final class BenchFailoverServer: @unchecked Sendable {
         self.dataDir = dataDir
         self.binary = binary
         arguments = ["--config", config.path, "--id", id, "--port", "\(port)", "--data-dir", dataDir.path,
-                     "--zookeeper", zookeeper, "--cluster", cluster, "--expected-members", "\(expectedMembers)",
+                     "--zookeeper", zookeeper, "--cluster", cluster, "--expected-members", "\(expectedMembers)", "--chains", "1",
                      "--metrics-port", "0"]
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChainCoordination
+import ChainCore
 import ChainKV
 import ChainWire
 import Foundation
@@ -9,6 +10,10 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the chain in order (head first), joining and failed servers, and the leader.",
         discussion: """
+        With keys sharded over several chains: one row per chain (CHAIN, SLOTS it owns, MEMBERS head
+        first with "(failed)" on those not answering, EPOCH, LAG: how far its last member trails its
+        head), then one row per server with its role in each of its chains.
+        One chain:
         Reads the chain, the members and the election from ZooKeeper (when it knows where ZooKeeper
         is) and asks every server for its own view. Columns: ID, ADDRESS, ROLE (head, middle, tail,
         head+tail, joining: registered but not yet in the chain, failed: in the chain but not
@@ -35,12 +40,24 @@ struct Status: AsyncParsableCommand {
         var epoch: UInt64 = 0
         var leader: String?
         var addresses: [(id: String, address: String)] = []
+        var shards: ShardMap?
         if let zk {
             do {
                 let coordinator = try await Coordinator.connect(to: zk, cluster: cluster ?? file.cluster ?? "local",
                                                                 nodeID: "status-cli", sessionTimeout: .seconds(4), connectTimeout: .seconds(3))
                 defer { Task { await coordinator.close() } }
-                if let (config, _) = try await coordinator.readChain() {
+                if let (slots, _) = try await coordinator.readSlots() {
+                    let stored = try await coordinator.readShards()
+                    let ranges = slots.ranges
+                    shards = ShardMap(version: slots.version, chains: ranges.keys.sorted().map { id in
+                        let c = stored[id]?.0
+                        let members = (c?.members ?? []).map { NodeAddress(id: $0, parsing: c?.addresses[$0] ?? "") ?? NodeAddress(id: $0, host: "?", port: 1) }
+                        return .init(id: id, slots: ranges[id] ?? [], chain: ChainInfo(epoch: c?.epoch ?? 0, members: members))
+                    })
+                    for c in stored.values.map(\.0) { for id in c.members where !addresses.contains(where: { $0.id == id }) {
+                        addresses.append((id, c.addresses[id] ?? "?"))
+                    } }
+                } else if let (config, _) = try await coordinator.readChain() {
                     chainIDs = config.members
                     syncing = Set(config.syncing)
                     epoch = config.epoch
@@ -54,10 +71,27 @@ struct Status: AsyncParsableCommand {
                 fail(ChainKVError.network("ZooKeeper at \(zk): \(error)"))
             }
         } else {
-            let info = try await server.withClient { try await $0.chain() }
-            chainIDs = info.members.map(\.id)
-            epoch = info.epoch
-            addresses = info.members.map { ($0.id, $0.hostPort) }
+            let map = try await server.withClient { try await $0.shards() }
+            if map.version > 0 {
+                shards = map
+                for m in map.chains.flatMap(\.chain.members) where !addresses.contains(where: { $0.id == m.id }) {
+                    addresses.append((m.id, m.hostPort))
+                }
+            } else if let info = map.chains.first?.chain {
+                chainIDs = info.members.map(\.id)
+                epoch = info.epoch
+                addresses = info.members.map { ($0.id, $0.hostPort) }
+            }
+        }
+        if let shards {
+            var answers: [(id: String, address: String, status: NodeStatus?)] = []
+            for (id, address) in addresses.sorted(by: { Leader.chainOrder($0.id, $1.id) }) {
+                answers.append((id, address, await Self.ask(address, security: server.security)))
+            }
+            if leader == nil { leader = answers.first { $0.status?.isLeader == true }?.id }
+            let view = ShardStatus(map: shards, leader: leader, servers: answers)
+            if json { view.printJSON() } else { view.printTables() }
+            return
         }
         var rows: [Row] = []
         let security = server.security
@@ -94,10 +128,7 @@ struct Status: AsyncParsableCommand {
             table.append([r.id, r.address, r.role, r.status.map { "\($0.epoch)" } ?? "-", r.status.map { "\($0.durable)" } ?? "-",
                           lag(r).map { "\($0)" } ?? "-", r.status.map { Self.duration($0.uptimeMs) } ?? "-", r.id == leader ? "*" : ""])
         }
-        let widths = (0..<header.count).map { c in table.map { $0[c].count }.max()! + 2 }
-        for line in table {
-            print(line.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined())
-        }
+        printTable(table)
     }
 
     static func ask(_ address: String, security: ConnectionSecurity) async -> NodeStatus? {
