@@ -13,7 +13,12 @@ final class Fleet: @unchecked Sendable {
     private let proxies: [[TCPProxy]]
     let sessionTimeoutMs = 3000
 
-    init(base: URL, binDir: URL, ensemble: Ensemble, size: Int = 5) throws {
+    /// Chains the keys are sharded over (1: one chain of every server), of `replicas` servers.
+    let chains: Int
+    var replicas: Int { chains == 1 ? servers.count : 3 }
+
+    init(base: URL, binDir: URL, ensemble: Ensemble, size: Int = 5, chains: Int = 1) throws {
+        self.chains = chains
         var servers: [Child] = [], ports: [Int] = [], dirs: [URL] = [], proxies: [[TCPProxy]] = []
         for i in 1...size {
             let dir = base.appendingPathComponent("n\(i)")
@@ -22,7 +27,7 @@ final class Fleet: @unchecked Sendable {
             let mine = try ensemble.clientPorts.map { try TCPProxy(forwardingTo: "127.0.0.1:\($0)") }
             let zk = mine.map(\.connectString).joined(separator: ",")
             let args = ["--id", "n\(i)", "--port", "\(port)", "--data-dir", dir.path, "--zookeeper", zk, "--cluster", "torture",
-                        "--expected-members", "\(size)", "--chains", "1", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
+                        "--expected-members", "\(size)", "--chains", "\(chains)", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
                         "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500", "--log-level", "info"]
             let log = dir.appendingPathComponent("server.log")
             servers.append(Child(name: "n\(i)") {

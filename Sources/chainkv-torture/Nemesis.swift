@@ -68,7 +68,8 @@ final class Nemesis: @unchecked Sendable {
     private func inject(_ kind: Kind) async {
         let statuses = await fleet.statuses()
         func index(role: String) -> Int? {
-            let matches = statuses.enumerated().filter { $0.element?.role == role }.map(\.offset)
+            // A server of several chains has a role in each: any of them counts.
+            let matches = statuses.enumerated().filter { $0.element?.chainStates.contains { $0.role == role } == true }.map(\.offset)
             return matches.isEmpty ? nil : matches.randomElement(using: &rng)
         }
         switch kind {

@@ -23,6 +23,7 @@ struct TortureCommand: AsyncParsableCommand {
     @Option(help: "Concurrent clients.") var clients = 6
     @Option(help: "Keys the clients share.") var keys = 5
     @Option(help: "A run with fewer faults than this fails.") var minFaults = 20
+    @Option(help: "Chains the keys are sharded over (1: one chain of all 5 servers; more: chains of 3).") var chains = 1
     @Option(help: "Folder of chainkv-server (default: next to this program).") var bin: String?
     @Option(help: "Folder for run data (default: a new temporary folder).") var base: String?
     @Flag(help: "Keep the data of passing runs too.") var keep = false
@@ -39,7 +40,7 @@ struct TortureCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             print("run \(r + 1)/\(runs): seed \(s), \(Int(duration)) s, data in \(dir.path)")
             let report = await TortureRun(seed: s, dir: dir, binDir: binDir, duration: duration, clients: clients, keys: keys,
-                                          minFaults: minFaults).execute()
+                                          minFaults: minFaults, chains: chains).execute()
             print(report.line)
             if !report.passed { print(report.details) }
             if report.passed && !keep { try? FileManager.default.removeItem(at: dir) }
@@ -98,6 +99,7 @@ struct TortureRun {
     let clients: Int
     let keys: Int
     let minFaults: Int
+    let chains: Int
 
     func execute() async -> RunReport {
         var report = RunReport(seed: seed)
@@ -105,14 +107,14 @@ struct TortureRun {
         do {
             ensemble = try Ensemble(base: dir)
             try ensemble.start()
-            fleet = try Fleet(base: dir, binDir: binDir, ensemble: ensemble)
+            fleet = try Fleet(base: dir, binDir: binDir, ensemble: ensemble, chains: chains)
             try fleet.start()
         } catch {
             report.problems.append("setup: \(error)")
             return report
         }
         defer { fleet.stop(); ensemble.stop() }
-        guard await waitForChain(fleet, members: 5, timeout: 60) else {
+        guard await waitForChains(fleet, timeout: 60) else {
             report.problems.append("the chain did not form")
             return report
         }
@@ -134,11 +136,11 @@ struct TortureRun {
         for s in fleet.servers where s.stopped { s.signal(SIGCONT) }
         for i in fleet.servers.indices { fleet.heal(i) }
         for z in ensemble.servers where !z.isRunning { try? z.start() }
-        let healed = await waitForChain(fleet, members: 5, timeout: 90)
+        let healed = await waitForChains(fleet, timeout: 90)
         // Wait for the supervisor to finish: a restart it has under way must not outlive the run.
         supervisor.cancel()
         await supervisor.value
-        if !healed { report.problems.append("the cluster did not heal to a chain of 5 within 90 s") }
+        if !healed { report.problems.append("the cluster did not heal to whole chains within 90 s") }
         // Writes whose clients gave up may still be in flight and commit later (an unknown outcome
         // may take effect at any time): read only once nothing is in flight anywhere.
         if !(await waitForQuiet(fleet, timeout: 30)) { report.problems.append("writes still in flight 30 s after healing") }
@@ -179,24 +181,10 @@ struct TortureRun {
         if report.lost > 0 { report.problems.append("\(report.lost) acknowledged writes lost") }
         report.longestUnavailableMs = longestGap(history)
 
-        // Replicas converge: once quiet, every member's SQLite file holds the same rows.
+        // Replicas converge: once quiet, every member's SQLite file of each chain holds the same rows.
         try? await Task.sleep(nanoseconds: 1_000_000_000)
         for s in fleet.servers { s.stop() }
-        let rows = fleet.dataDirs.map { d -> [(key: String, value: [UInt8])]? in
-            guard let store = try? Store(path: d.appendingPathComponent("chainkv.sqlite").path) else { return nil }
-            defer { store.close() }
-            return try? store.allRows(limit: 1_000_000)
-        }
-        let reference = rows.compactMap { $0 }.first
-        report.converged = rows.allSatisfy { r in
-            guard let r, let reference else { return false }
-            return r.count == reference.count && zip(r, reference).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-        }
-        if !report.converged { report.problems.append("replica SQLite files differ") }
-        let expected = finals.compactMapValues { $0 }
-        if let reference, Dictionary(uniqueKeysWithValues: reference.map { ($0.key, $0.value) }) != expected {
-            report.problems.append("replica rows differ from the final reads")
-        }
+        checkConvergence(fleet, finals: finals, &report)
         report.details += "faults:\n" + nemesis.log.joined(separator: "\n")
         return report
     }
@@ -213,29 +201,4 @@ struct TortureRun {
         return Int(longest / 1_000_000)
     }
 
-    func waitForQuiet(_ fleet: Fleet, timeout: TimeInterval) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let s = await fleet.statuses().compactMap { $0 }
-            if s.count == fleet.servers.count, s.allSatisfy({ $0.inflight == 0 && $0.stable == $0.received }),
-               Set(s.map(\.received)).count == 1 {
-                return true
-            }
-            try? await Task.sleep(nanoseconds: 200_000_000)
-        }
-        return false
-    }
-
-    func waitForChain(_ fleet: Fleet, members: Int, timeout: TimeInterval) async -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            fleet.supervise()
-            let statuses = await fleet.statuses()
-            let epochs = Set(statuses.compactMap { $0?.epoch })
-            let inChain = statuses.compactMap { $0 }.filter { $0.role != "outside" }
-            if inChain.count == members && epochs.count == 1 { return true }
-            try? await Task.sleep(nanoseconds: 300_000_000)
-        }
-        return false
-    }
 }
