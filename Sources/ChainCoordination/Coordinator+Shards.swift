@@ -3,7 +3,7 @@ import ChainCore
 /// The znodes of a sharded cluster (several chains over one set of servers): `chains/<id>`, one
 /// chain configuration each, and `slots`, which chain owns each hash slot. Written by the leader
 /// with the same version-conditioned writes as the single `chain` znode, so a deposed leader's
-/// writes fail here too. (Not used by the server yet: see issue 16.)
+/// writes fail here too.
 extension Coordinator {
     /// The slot map and its znode version, or nil before a leader wrote one.
     public func readSlots() async throws -> (SlotMap, version: Int32)? {
