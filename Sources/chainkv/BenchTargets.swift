@@ -56,14 +56,16 @@ struct BenchTarget: Sendable {
         }
     }
 
-    /// Number of servers behind the target: the chain's length, or the hosts in the connect string.
+    /// Number of servers behind the target: the servers of its chains, or the hosts in the connect string.
     func nodes() async -> Int {
         switch kind {
         case .chainkv:
             let list = servers.split(separator: ",").map(String.init)
             guard let client = try? ChainKVClient(servers: list) else { return 0 }
             defer { client.shutdown() }
-            return (try? await client.chain().members.count) ?? 0
+            // Every server of every chain (one chain unsharded).
+            guard let map = try? await client.shards() else { return 0 }
+            return Set(map.chains.flatMap { $0.chain.members.map(\.id) }).count
         case .zookeeper:
             return servers.split(separator: ",").count
         }
