@@ -32,7 +32,7 @@ extension ReplicaShell {
             let message = ReplyMessage.message(for: reply, addresses: context.addresses)
             if let write = writes.finish(ref) {
                 context.metrics.latency(write.type, since: write.since)
-                context.metrics.request(write.type, status: ServerMetrics.status(message))
+                context.metrics.request(write.type, status: ServerMetrics.status(message), chain: metricsChain)
             }
             context.outbox.reply(message, to: ref)
         case .replyStored(let ref, let seq):

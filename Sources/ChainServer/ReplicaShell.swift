@@ -55,6 +55,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     }
 
     var logger: Logger { context.logger }
+    /// The chain's id in metrics labels ("c0" for the single chain).
+    var metricsChain: String { chain ?? ClusterLeader.soleChain }
 
     // MARK: Client requests
 
@@ -73,7 +75,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
             message = storageFailed(error)
         }
         context.outbox.reply(message, to: ref)
-        context.metrics.request("get", status: ServerMetrics.status(message))
+        context.metrics.request("get", status: ServerMetrics.status(message), chain: metricsChain)
         context.metrics.latency("get", since: started)
     }
 

@@ -49,12 +49,6 @@ extension ServerNode {
         }
     }
 
-    /// The hosted chain that stands for the server in its one-line status and gauges: the
-    /// first by id.
-    var firstChain: HostedChain? {
-        chains.keys.min(by: Leader.chainOrder).flatMap { chains[$0] }
-    }
-
     // MARK: Peer links
 
     /// A predecessor's `hello` for chain `chain`; false if this server does not host it.

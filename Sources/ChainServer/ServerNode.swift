@@ -109,9 +109,9 @@ final class ServerNode: @unchecked Sendable {
     func request(_ message: Message, ref: ClientRef) {
         loop.preconditionInEventLoop()
         switch message {
-        case .get(let key): route(key, ref)?.get(key, ref: ref)
-        case .put(let key, let value, let request): route(key, ref)?.write(key, value: value, request: request, ref: ref)
-        case .delete(let key, let request): route(key, ref)?.write(key, value: nil, request: request, ref: ref)
+        case .get(let key): route(key, "get", ref)?.get(key, ref: ref)
+        case .put(let key, let value, let request): route(key, "put", ref)?.write(key, value: value, request: request, ref: ref)
+        case .delete(let key, let request): route(key, "delete", ref)?.write(key, value: nil, request: request, ref: ref)
         case .ping(let n): reply(.pong(n), to: ref)
         case .getSlots: reply(.slots(shardMap()), to: ref)
         case .getHead:
@@ -137,7 +137,7 @@ final class ServerNode: @unchecked Sendable {
 
     /// The replica shell of the chain that owns `key`, or nil once the reply that it is not here
     /// (`moved`) or not yet known is sent.
-    private func route(_ key: String, _ ref: ClientRef) -> ReplicaShell? {
+    private func route(_ key: String, _ type: String, _ ref: ClientRef) -> ReplicaShell? {
         guard config.sharded else { return chains[ClusterLeader.soleChain]?.shell }
         guard let slots else {
             reply(.error(.unavailable, "no slot map yet: the cluster is being formed"), to: ref)
@@ -146,6 +146,7 @@ final class ServerNode: @unchecked Sendable {
         let id = slots.chain(of: key)
         if let hosted = chains[id], hosted.shell.core.view.members.contains(config.id) { return hosted.shell }
         reply(.moved(slot: UInt16(SlotMap.slot(of: key)), mapVersion: slots.version), to: ref)
+        metrics.request(type, status: "moved", chain: id)
         return nil
     }
 
@@ -170,7 +171,8 @@ final class ServerNode: @unchecked Sendable {
 
     /// Every tick: metrics, the replicas' refresh every tenth, the leader's clock.
     func tick() {
-        if let first = firstChain { metrics.observe(first.shell.core, leading: leader.isLeading) }
+        metrics.isLeader.record(leader.isLeading ? 1 : 0)
+        for (id, hosted) in chains { metrics.observe(hosted.shell.core, chain: id) }
         if context.ticks % 10 == 0 {
             for hosted in chains.values { hosted.shell.refresh() }
         }

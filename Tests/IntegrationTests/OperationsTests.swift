@@ -99,8 +99,9 @@ final class OperationsTests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.output)
             return r.output
         }
-        func value(_ text: String, _ prefix: String) -> Double {
-            text.split(separator: "\n").filter { $0.hasPrefix(prefix) }.compactMap { Double($0.split(separator: " ").last!) }.reduce(0, +)
+        func value(_ text: String, _ prefix: String, _ labels: [String] = []) -> Double {
+            text.split(separator: "\n").filter { line in line.hasPrefix(prefix) && labels.allSatisfy { line.contains($0) } }
+                .compactMap { Double($0.split(separator: " ").last!) }.reduce(0, +)
         }
         let head = Int(try cluster.chainInfo().head!.id.dropFirst())! - 1
         let before = try scrape(head)
@@ -109,14 +110,14 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(try chainkv(["get", "--servers", servers, "m1"]).status, 0)
         XCTAssertEqual(try chainkv(["get", "--servers", servers, "nope"]).status, 1)
         let after = try scrape(head)
-        let okPuts = #"chainkv_requests_total{type="put",status="ok"}"#
-        XCTAssertEqual(value(after, okPuts) - value(before, okPuts), 5, after)
-        XCTAssertGreaterThanOrEqual(value(after, #"chainkv_requests_total{type="get",status="ok"}"#), 1)
-        XCTAssertGreaterThanOrEqual(value(after, #"chainkv_requests_total{type="get",status="missing"}"#), 1)
+        let okPuts = [#"type="put""#, #"status="ok""#, #"chain="c0""#]
+        XCTAssertEqual(value(after, "chainkv_requests_total{", okPuts) - value(before, "chainkv_requests_total{", okPuts), 5, after)
+        XCTAssertGreaterThanOrEqual(value(after, "chainkv_requests_total{", [#"type="get""#, #"status="ok""#]), 1)
+        XCTAssertGreaterThanOrEqual(value(after, "chainkv_requests_total{", [#"type="get""#, #"status="missing""#]), 1)
         XCTAssertGreaterThan(value(after, "chainkv_bytes_received_total"), value(before, "chainkv_bytes_received_total"))
         XCTAssertGreaterThan(value(after, "chainkv_fsync_duration_seconds_count"), value(before, "chainkv_fsync_duration_seconds_count"))
         XCTAssertTrue(after.contains("chainkv_request_duration_seconds_bucket"), "latency histogram exported")
-        XCTAssertEqual(value(after, "chainkv_is_head"), 1)
+        XCTAssertEqual(value(after, "chainkv_is_head{", [#"chain="c0""#]), 1)
         // The tail persisted the writes too.
         let tail = try scrape(2 == head ? 0 : 2)
         XCTAssertGreaterThanOrEqual(value(tail, "chainkv_fsync_batch_size_count"), 1)

@@ -112,8 +112,8 @@ final class ShardTests: XCTestCase {
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
         let acked = try writePairs(client, prefix: "d", count: 1000)
         client.shutdown()
-        let paper = PaperClient()
-        for i in 0..<5 { XCTAssertEqual(paper.die(server: cluster.address(i), clean: false), 0, "die n\(i + 1)") }
+        // Every server crashes at once (the leader gets no time to narrow the chains).
+        for i in 0..<5 { kill(cluster.pid(i), SIGKILL) }
         for i in 0..<5 { cluster.waitExit(i) }
 
         let last = try blockingTest { [cluster] in
@@ -128,7 +128,6 @@ final class ShardTests: XCTestCase {
         for id in last.keys.sorted() where !last[id]!.members.contains(where: restart.contains) {
             restart.insert(try XCTUnwrap(last[id]!.members.first { !last[id]!.syncing.contains($0) }, "\(id) has a synced member"))
         }
-        XCTAssertLessThan(restart.count, 5, "not every server is needed")
         for id in restart.sorted() { try cluster.start(Int(id.dropFirst())! - 1) }
         let after = try ChainKVClient(servers: restart.sorted().map { cluster.address(Int($0.dropFirst())! - 1) }, options: cluster.clientOptions)
         defer { after.shutdown() }
