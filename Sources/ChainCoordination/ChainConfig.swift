@@ -20,13 +20,17 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
     /// In a sharded cluster, the servers the chain is placed on, head first (`Placement`): only
     /// they rejoin it. Absent for the single chain of every server.
     public var placement: [String]?
+    /// The member the head role is being handed to (`ChainView.handoff`): the head takes no new
+    /// writes while it is set. Absent otherwise.
+    public var handoff: String?
 
     public init(
         epoch: UInt64, members: [String], addresses: [String: String], leader: String,
         updatedAt: String = ZnodeJSON.timestamp(), incarnations: [String: String] = [:], syncing: [String] = [],
-        placement: [String]? = nil
+        placement: [String]? = nil, handoff: String? = nil
     ) {
         self.placement = placement
+        self.handoff = handoff
         self.epoch = epoch
         self.members = members
         self.addresses = addresses
@@ -37,7 +41,7 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case epoch, members, addresses, leader, updatedAt, incarnations, syncing, placement
+        case epoch, members, addresses, leader, updatedAt, incarnations, syncing, placement, handoff
     }
 
     public init(from decoder: Decoder) throws {
@@ -52,6 +56,7 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
         // Absent in configurations written before joiners were marked.
         syncing = try c.decodeIfPresent([String].self, forKey: .syncing) ?? []
         placement = try c.decodeIfPresent([String].self, forKey: .placement)
+        handoff = try c.decodeIfPresent(String.self, forKey: .handoff)
     }
 
     public var head: String? { members.first }
@@ -73,6 +78,9 @@ public struct ChainConfig: Codable, Equatable, Hashable, Sendable {
         }
         for node in syncing where !seen.contains(node) {
             throw CoordinationError.invalidData("syncing node \(node) is not a chain member")
+        }
+        if let handoff, !seen.contains(handoff) {
+            throw CoordinationError.invalidData("handoff to \(handoff), which is not a chain member")
         }
         if let placement {
             for node in placement { try ZnodePaths.validateName(node) }

@@ -18,8 +18,14 @@ public struct ChainView: Equatable, Sendable, CustomStringConvertible {
     /// chain on (it would roll committed writes back), so the leader neither makes it head nor
     /// restarts a dead chain from it. Only the leader reads this; nodes act on members alone.
     public var syncing: Set<NodeID>
+    /// The member the head role is being handed to (a placed chain whose head server rejoined at
+    /// the tail): while it is set the head sequences no new writes, so that every member comes to
+    /// hold the same updates and the leader can reorder the chain without losing any.
+    public var handoff: NodeID?
 
-    public init(epoch: UInt64, members: [NodeID], incarnations: [NodeID: String] = [:], syncing: Set<NodeID> = []) {
+    public init(epoch: UInt64, members: [NodeID], incarnations: [NodeID: String] = [:], syncing: Set<NodeID> = [],
+                handoff: NodeID? = nil) {
+        self.handoff = handoff
         precondition(Set(members).count == members.count, "a node appears once in a chain")
         precondition(syncing.isSubset(of: members), "only a member can be syncing")
         self.epoch = epoch

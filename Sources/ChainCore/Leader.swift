@@ -228,12 +228,38 @@ public struct Leader: Sendable {
             for node in caughtUp { syncTargets[node] = nil }
             return write(view, expected: chainVersion)
         }
+        if let handoff = headHandoff(chain) { return handoff }
         guard transfer == nil, now >= transferNotBefore, let tail = chain.tail else { return [] }
         let joiners = live.keys.filter { !chain.members.contains($0) && !suspected.contains($0) && placed($0) }
             .sorted(by: Leader.chainOrder)
         guard let joiner = joiners.first else { return [] }
         transfer = Transfer(joiner: joiner, incarnation: live[joiner]!, source: tail, startedAt: now)
         return [.startTransfer(from: tail, to: joiner, epoch: chain.epoch)]
+    }
+
+    /// A placed chain whose servers rejoined out of order (at the tail, after a failure) is put
+    /// back in placement order, so that heads (and middles and tails) stay spread as placed:
+    /// first a configuration with `handoff` set (to the placed head),
+    /// in which the head sequences no new writes; once every member reports the same updates, all
+    /// durable, nothing is in flight and any order of the members is a valid chain, so the next
+    /// configuration puts them in placement order. Any other decision (a failure, a join) writes a
+    /// configuration without `handoff`, which ends a drain that has not finished.
+    private mutating func headHandoff(_ chain: ChainView) -> [LeaderAction]? {
+        guard let placement, let wanted = placement.first, chain.members != placement, Set(chain.members) == Set(placement),
+              chain.syncing.isEmpty, transfer == nil, ready == nil,
+              chain.members.allSatisfy({ live[$0] != nil && !suspected.contains($0) && fencing[$0] == nil }) else { return nil }
+        // Every member answered in this configuration: a drain only starts on a running chain.
+        let reports = chain.members.compactMap { progress[$0] }.filter { $0.epoch >= chain.epoch }
+        guard reports.count == chain.members.count else { return nil }
+        guard chain.handoff != nil else {
+            var draining = chain
+            draining.epoch += 1
+            draining.handoff = wanted
+            return write(draining, expected: chainVersion)
+        }
+        guard let held = reports.first?.received,
+              reports.allSatisfy({ $0.received == held && $0.durable == held }) else { return [] }
+        return write(ChainView(epoch: chain.epoch + 1, members: placement, incarnations: chain.incarnations), expected: chainVersion)
     }
 
     /// Syncing members that now hold every update committed before they joined. Sets a member's

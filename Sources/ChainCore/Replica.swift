@@ -205,6 +205,11 @@ public struct Replica: Sendable {
             }
             return
         }
+        if let to = view.handoff {
+            // Draining for a head handoff: what is in flight commits, nothing new is sequenced.
+            actions.append(.reply(client, .error(.handingOff(to: to))))
+            return
+        }
         let pending = pendingKeys[key]
         if value == nil && pending == nil && stored == nil {
             // Deleting a key that does not exist in committed state, with no write to it in

@@ -24,4 +24,7 @@ public enum ChainError: Equatable, Sendable {
     /// snapshot), whose old value was too large to keep (`CoreLimits.outcomeValueKeptMax`): it
     /// was applied once and is not applied again, but its old value cannot be returned.
     case oldValueNotKept
+    /// The head role is moving to `to` (`ChainView.handoff`): no new write is sequenced here
+    /// meanwhile. Retry shortly; the chain is reordered within a few heartbeats.
+    case handingOff(to: NodeID)
 }

@@ -23,6 +23,9 @@ final class LeaderShell: @unchecked Sendable {
     /// unresponsive at once if this server becomes leader next.
     var goneCandidate: NodeID?
     var candidateWatch: CandidateWatching?
+    /// When each chain's head handoff started (its drain was written): the pause is logged when
+    /// the reordered configuration is written.
+    private var handoffSince: [String: NIODeadline] = [:]
 
     /// Longest a state transfer may take before the leader starts it over.
     static let transferTimeout = TimeAmount.seconds(120)
@@ -106,18 +109,33 @@ final class LeaderShell: @unchecked Sendable {
             preconditionFailure("the node joins the election only after its coordination is set")
         }
         let config = ChainConfig(epoch: view.epoch, members: view.members, addresses: context.addresses.hostPorts(view.members),
-                                 leader: id, incarnations: view.incarnations, syncing: Array(view.syncing), placement: placement)
+                                 leader: id, incarnations: view.incarnations, syncing: Array(view.syncing), placement: placement,
+                                 handoff: view.handoff)
         logger.notice("leader writes chain", metadata: ["id": "\(chain)", "epoch": "\(view.epoch)",
-                                                        "chain": "\(view.members.joined(separator: " -> "))"])
+                                                        "chain": "\(view.members.joined(separator: " -> "))",
+                                                        "handoff": "\(view.handoff ?? "-")"])
         coordination.writeChain(chain, config, expectedVersion: expectedVersion, on: context.loop).whenSuccess { result in
             switch result {
             case .written(let version):
                 self.context.metrics.chainWrites.increment()
+                self.handoffWritten(chain, view)
                 self.event(.chainWritten(chain, view, version: version))
             case .conflict(let current):
                 self.logger.warning("chain write lost a race; re-deciding from the stored chain", metadata: ["id": "\(chain)"])
                 self.event(.chainWriteFailed(chain, current: current.map { $0.0.view }, version: current?.version))
             }
+        }
+    }
+
+    /// Logs how long a chain's head handoff paused its new writes (from the drain's write to the
+    /// reordered configuration's).
+    private func handoffWritten(_ chain: String, _ view: ChainView) {
+        if view.handoff != nil {
+            handoffSince[chain] = handoffSince[chain] ?? context.loop.now
+        } else if let since = handoffSince.removeValue(forKey: chain) {
+            let ms = (context.loop.now - since).nanoseconds / 1_000_000
+            logger.notice("chain \(chain) back in its placed order: new writes paused \(ms) ms", metadata: [
+                "id": "\(chain)", "head": "\(view.head ?? "-")", "pauseMs": "\(ms)"])
         }
     }
 

@@ -19,6 +19,9 @@ enum ReplyMessage {
             return .error(.oldValueNotKept, "this put was applied earlier and is not applied again; its old value (over "
                           + "\(CoreLimits.outcomeValueKeptMax) bytes) was not kept across a restart")
         case .error(.noLease): return .error(.unavailable, "the head's ZooKeeper lease lapsed; it serves reads again once renewed")
+        // Overloaded: the client backs off and retries on the same connection (the head role
+        // moves within a few heartbeats; then this server answers "not the head").
+        case .error(.handingOff(let to)): return .error(.overloaded, "the chain is being put back in its placed order (head: \(to)); retry")
         }
     }
 }

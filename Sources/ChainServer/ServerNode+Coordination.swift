@@ -91,6 +91,7 @@ extension ServerNode {
 extension ChainConfig {
     /// The configuration as the core sees it.
     var view: ChainView {
-        ChainView(epoch: epoch, members: members, incarnations: incarnations, syncing: Set(syncing).intersection(members))
+        ChainView(epoch: epoch, members: members, incarnations: incarnations, syncing: Set(syncing).intersection(members),
+                  handoff: handoff.flatMap { members.contains($0) ? $0 : nil })
     }
 }
