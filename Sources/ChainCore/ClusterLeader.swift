@@ -112,6 +112,10 @@ public struct ClusterLeader: Sendable {
         case .fenced(let node):
             fencing.remove(node)
             all(.fenced(node), &actions)
+        case .fenceFailed(let node):
+            // The chains that asked keep the head and wait (as one chain always did); a later
+            // request to fence it, from any chain, is carried out again.
+            fencing.remove(node)
         case .progress(let node, let progress):
             for (id, p) in progress.sorted(by: { $0.key < $1.key }) { one(id, .progress(node, p), &actions) }
         case .chainWritten(let id, let view, let version):
@@ -147,11 +151,16 @@ public struct ClusterLeader: Sendable {
             let candidates = live.keys.filter { !suspected.contains($0) }.sorted(by: Leader.chainOrder)
             let waited = now >= electedAt + config.leader.formationTicks
             guard candidates.count >= config.leader.expectedMembers || (waited && !candidates.isEmpty) else { return }
-            let count = config.chains == 0 ? min(candidates.count, Self.chainsMax) : config.chains
-            let placement = Placement.chains(servers: candidates, count: count, replicas: config.replicas)
-            for (index, servers) in placement.enumerated() {
-                start(Self.chainID(index), placement: servers, stored: nil, &actions)
-            }
+            place(candidates, missing: Set((0..<chainCount(candidates.count)).map(Self.chainID)), &actions)
+            return
+        }
+        if slots == nil, config.chains > chains.count {
+            // A leader that died part way through the formation left some chains unwritten: the
+            // slot map is written last, so its absence says the formation is not over. Place the
+            // missing chains over the live servers, as the formation would have.
+            let candidates = live.keys.filter { !suspected.contains($0) }.sorted(by: Leader.chainOrder)
+            let missing = Set((0..<config.chains).map(Self.chainID)).subtracting(chains.keys)
+            if !candidates.isEmpty { place(candidates, missing: missing, &actions) }
             return
         }
         // The slot map goes last, once every chain has a znode to route to.
@@ -159,6 +168,19 @@ public struct ClusterLeader: Sendable {
         writingSlots = true
         let map = SlotMap.even(chains: chains.keys.sorted(by: Leader.chainOrder))
         actions.append(.writeSlots(map, expectedVersion: slotsVersion))
+    }
+
+    /// Chains to form over `servers` servers: the configured count, or one per server.
+    private func chainCount(_ servers: Int) -> Int {
+        config.chains == 0 ? min(servers, Self.chainsMax) : config.chains
+    }
+
+    /// Forms the chains named in `missing`, each on its servers of the placement over `servers`.
+    private mutating func place(_ servers: [NodeID], missing: Set<SlotMap.ChainID>, _ actions: inout [ClusterLeaderAction]) {
+        let placement = Placement.chains(servers: servers, count: chainCount(servers.count), replicas: config.replicas)
+        for (index, members) in placement.enumerated() where missing.contains(Self.chainID(index)) {
+            start(Self.chainID(index), placement: members, stored: nil, &actions)
+        }
     }
 
     /// Makes the core of chain `id` and elects it: it forms the chain if `stored` is nil.
@@ -203,6 +225,8 @@ public enum ClusterLeaderEvent: Equatable, Sendable {
     case unresponsive(NodeID)
     case responsive(NodeID)
     case fenced(NodeID)
+    /// Deleting the server's member znode failed (ZooKeeper unreachable for a long while).
+    case fenceFailed(NodeID)
     /// A member's heartbeat reply: where it stands in each chain it serves.
     case progress(NodeID, [SlotMap.ChainID: Leader.Progress])
     case chainWritten(SlotMap.ChainID, ChainView, version: Int32)

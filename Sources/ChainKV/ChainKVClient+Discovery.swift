@@ -29,8 +29,14 @@ extension ChainKVClient {
     /// After the first answer naming a head, how long to wait for answers with a newer epoch.
     static let answerGrace = TimeAmount.milliseconds(30)
 
+    /// The discovery requests share (`State.discovery`), cleared when it ends.
     func discoverRoutes() async throws -> Routes {
         defer { state.withLockedValue { $0.discovery = nil } }
+        return try await findRoutes()
+    }
+
+    /// One round of asking every known server; the routes found replace the client's.
+    func findRoutes() async throws -> Routes {
         let known = state.withLockedValue { $0.known }
         var seen = Set<String>()
         let addresses = (known + seeds).filter { seen.insert("\($0.host):\($0.port)").inserted }
@@ -55,6 +61,9 @@ extension ChainKVClient {
             case .unauthorized(let error):
                 sink.finish()
                 for c in connections { c.close() }
+                for await leftover in results {
+                    if case .slots(_, let connection) = leftover { connection.close() }
+                }
                 throw error
             case .failed(let reason, let wasRefused):
                 failures.append(reason)
@@ -74,6 +83,10 @@ extension ChainKVClient {
             if unanswered == 0 { break }
         }
         sink.finish()
+        // Answers already queued when the round ended are not used: close their connections.
+        for await leftover in results {
+            if case .slots(_, let connection) = leftover { connection.close() }
+        }
         guard let routes = Routes.merge(answers), routes.chains.values.contains(where: { $0.head != nil }) else {
             for c in connections { c.close() }
             if !answers.isEmpty { failures.append("no chain has a head yet") }
@@ -81,6 +94,8 @@ extension ChainKVClient {
                                everyServerRefused: !addresses.isEmpty && refused == addresses.count)
         }
         let replaced = state.withLockedValue { s -> [Connection] in
+            // Shut down meanwhile: keep nothing.
+            if s.closed { return connections }
             s.routes = routes
             s.known = routes.servers.map { ($0.host, $0.port) }
             var replaced: [Connection] = []
@@ -95,6 +110,7 @@ extension ChainKVClient {
             return replaced
         }
         for c in replaced { c.close() }
+        if state.withLockedValue({ $0.closed }) { throw ChainKVError.network("client is shut down") }
         return routes
     }
 

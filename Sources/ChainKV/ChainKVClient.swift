@@ -118,7 +118,7 @@ public final class ChainKVClient: Sendable {
     public func shards() async throws -> ShardMap {
         let routes: Routes
         do {
-            routes = try await discoverRoutes()
+            routes = try await findRoutes()
         } catch let notFound as HeadNotFound {
             throw notFound.error
         }

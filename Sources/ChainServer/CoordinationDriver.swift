@@ -27,6 +27,14 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
         let coordinator = try await Coordinator.connect(
             to: config.zookeeper, cluster: config.cluster, nodeID: config.id,
             sessionTimeout: .milliseconds(config.sessionTimeoutMs), digest: node.security.zookeeperDigest, logger: logger)
+        // The cluster's znodes must be of this server's mode: joining a single-chain cluster as a
+        // sharded server (or the reverse) would watch other znodes than its peers.
+        let other = config.sharded ? try await coordinator.readChain().map { _ in "a single chain (its chain znode exists); set \"chains\": 1" }
+            : try await coordinator.readSlots().map { _ in "sharded chains (its slots znode exists); set the cluster's \"chains\" (0: one per server)" }
+        if let other {
+            await coordinator.close()
+            throw ConfigError(field: "chains", reason: "cluster \(config.cluster) in ZooKeeper runs \(other)")
+        }
         let driver = CoordinationDriver(coordinator: coordinator, sharded: config.sharded, logger: logger)
         // The node must be able to write the chain before it can win the election.
         try await node.loop.submit {

@@ -172,6 +172,7 @@ final class LeaderShell: @unchecked Sendable {
             case .failure(let error):
                 // The head keeps its place (and writes wait) rather than risk two heads serving.
                 self.logger.error("cannot fence the head; it stays in the chain", metadata: ["member": "\(member)", "error": "\(error)"])
+                self.event(.fenceFailed(member))
             }
         }
     }

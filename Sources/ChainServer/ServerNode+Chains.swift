@@ -35,25 +35,36 @@ extension ServerNode {
     func hostedChain(_ id: String) -> HostedChain? {
         if let hosted = chains[id] { return hosted }
         guard config.sharded, configs[id] != nil || slots?.counts[id] != nil else { return nil }
+        let hosted: HostedChain
         do {
-            let hosted = host(id, database: try openDatabase(id))
-            chains[id] = hosted
-            if let leaseUntil { hosted.shell.renewLease(until: leaseUntil) }
-            logger.notice("hosting a replica of chain \(id)")
-            // The chain as last read: a joiner's snapshot must be of the epoch it knows.
-            if let known = configs[id] { apply(known, to: hosted) }
-            return hosted
+            hosted = host(id, database: try openDatabase(id))
         } catch {
             logger.error("cannot open the database of a chain", metadata: ["chain": "\(id)", "error": "\(error)"])
             return nil
         }
+        chains[id] = hosted
+        if leaving {
+            hosted.shell.revokeLease()  // a stopping server serves no reads, in any chain
+        } else if let leaseUntil {
+            hosted.shell.renewLease(until: leaseUntil)
+        }
+        logger.notice("hosting a replica of chain \(id)")
+        // The chain as last read: a joiner's snapshot must be of the epoch it knows.
+        if let known = configs[id] { apply(known, to: hosted) }
+        return hosted
+    }
+
+    /// Whether the last configuration read of chain `id` names this server.
+    func named(in id: String) -> Bool {
+        configs[id]?.members.contains(config.id) ?? false
     }
 
     // MARK: Peer links
 
-    /// A predecessor's `hello` for chain `chain`; false if this server does not host it.
+    /// A predecessor's `hello` for chain `chain`; false if this server neither hosts it nor is
+    /// named in it (the predecessor redials once this server has read the configuration).
     func predecessorHello(from node: NodeID, chain: String, channel: Channel) -> Bool {
-        guard let hosted = hostedChain(chain) else { return false }
+        guard let hosted = chains[chain] ?? (named(in: chain) ? hostedChain(chain) : nil) else { return false }
         hosted.shell.predecessorHello(from: node, channel: channel)
         return true
     }

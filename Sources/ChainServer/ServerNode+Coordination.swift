@@ -13,7 +13,17 @@ extension ServerNode {
         if config.sharded { configs[id] = chain }
         // A configuration that names this server opens the chain here; one that does not only
         // concerns a replica this server already holds (it is being dropped).
-        guard let hosted = chain.members.contains(config.id) ? hostedChain(id) : chains[id] else { return }
+        guard chain.members.contains(config.id) else {
+            if let hosted = chains[id] { apply(chain, to: hosted) }  // it is being dropped
+            return
+        }
+        guard let hosted = hostedChain(id) else {
+            // Named in a chain whose tables cannot be opened (disk full, out of file handles):
+            // answering heartbeats while never acting in it would stall the chain for good.
+            // Leave like a crash, so that the leader repairs every chain this server is in.
+            logger.critical("a configuration names this server in a chain it cannot open; exiting", metadata: ["chain": "\(id)"])
+            exitLikeACrash()
+        }
         apply(chain, to: hosted)
     }
 
@@ -71,9 +81,10 @@ extension ServerNode {
     /// ZooKeeper confirmed, with a round trip that started at `sentAtMs`, that this server still
     /// holds its member znode: reads are safe for a lease from then (see `LeaseTiming`).
     func renewLease(sentAtMs: UInt64) {
-        let until = leaseTiming.leaseEnd(sentAtMs: sentAtMs)
         // A revoked lease stays revoked, for chains opened later too.
-        if !leaving { leaseUntil = until }
+        guard !leaving else { return }
+        let until = leaseTiming.leaseEnd(sentAtMs: sentAtMs)
+        leaseUntil = until
         for hosted in chains.values { hosted.shell.renewLease(until: until) }
     }
 

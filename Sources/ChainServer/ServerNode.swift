@@ -144,7 +144,10 @@ final class ServerNode: @unchecked Sendable {
             return nil
         }
         let id = slots.chain(of: key)
-        if let hosted = chains[id], hosted.shell.core.view.members.contains(config.id) { return hosted.shell }
+        // A member of the key's chain answers itself, also while its view lags the configuration
+        // (its shell says "not the head", or "unavailable" before its first view): "moved" would
+        // send the client round to the same server with the same map.
+        if let hosted = chains[id], hosted.shell.core.view.members.contains(config.id) || named(in: id) { return hosted.shell }
         reply(.moved(slot: UInt16(SlotMap.slot(of: key)), mapVersion: slots.version), to: ref)
         metrics.request(type, status: "moved", chain: id)
         return nil

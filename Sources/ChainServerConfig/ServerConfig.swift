@@ -230,3 +230,20 @@ private struct AnyKey: CodingKey {
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
 }
+
+extension ServerConfig {
+    /// Refuses a data folder written in the other mode: `chainkv.sqlite` is the single chain's
+    /// database, `chainkv-<chain>.sqlite` a sharded cluster's. Starting a cluster with the other
+    /// `chains` setting would form new, empty chains and hide every key it holds.
+    public func checkDataDir() throws {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dataDir)) ?? []
+        if sharded, files.contains("chainkv.sqlite") {
+            throw ConfigError(field: "chains", reason: "\(dataDir) holds chainkv.sqlite, the database of a single-chain cluster; "
+                              + "run it with \"chains\": 1 (--chains 1), or move the file away to start a sharded cluster")
+        }
+        if !sharded, let file = files.first(where: { $0.hasPrefix("chainkv-") && $0.hasSuffix(".sqlite") }) {
+            throw ConfigError(field: "chains", reason: "\(dataDir) holds \(file), a database of a sharded cluster; "
+                              + "run it with the cluster's \"chains\" (0: one per server), or move it away")
+        }
+    }
+}

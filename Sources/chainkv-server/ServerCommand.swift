@@ -92,6 +92,7 @@ struct ServerCommand: AsyncParsableCommand {
             if let tlsPrivateKeyFile { cfg.tlsPrivateKeyFile = tlsPrivateKeyFile }
             if let tlsCAFile { cfg.tlsCAFile = tlsCAFile }
             try cfg.validate()
+            try cfg.checkDataDir()
             // The files it names must be usable too: fail here with one line, not later.
             _ = try ServerSecurity.load(cfg)
             raiseOpenFileLimit(wanted: cfg.maxConnections)

@@ -118,4 +118,17 @@ final class ClusterLeaderTests: XCTestCase {
         let joins = c.on(.membersChanged(live(["n1", "n2", "n3", "n4"])))
         XCTAssertEqual(joins, [.startTransfer("c0", from: "n3", to: "n4", epoch: 1)], "every new server joins the one chain")
     }
+
+    func testANewLeaderFormsTheChainsItsPredecessorDidNotWrite() {
+        var c = ClusterLeader(config: .init(leader: leader, chains: 5, replicas: 3, sharded: true))
+        let placement = Placement.chains(servers: servers, count: 5, replicas: 3)
+        let stored = ["c0": ClusterLeader.StoredChain(view: view(1, placement[0]), version: 0, placement: placement[0]),
+                      "c1": ClusterLeader.StoredChain(view: view(1, placement[1]), version: 0, placement: placement[1])]
+        let writes = chainWrites(c.on(.elected(chains: stored, slots: nil, live: live(servers), now: 0)))
+        XCTAssertEqual(Set(writes.keys), ["c2", "c3", "c4"], "the three chains never written")
+        for (id, (view, expected)) in writes {
+            XCTAssertEqual(view.members, placement[Int(id.dropFirst())!])
+            XCTAssertNil(expected)
+        }
+    }
 }

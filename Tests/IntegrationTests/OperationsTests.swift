@@ -142,7 +142,16 @@ final class OperationsTests: XCTestCase {
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "secretFile": "/nonexistent/secret"}"#, "secretFile"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "secretFile": "\#(dir.path)/short"}"#, "secretFile"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "zookeeperDigestFile": "\#(dir.path)/short"}"#, "zookeeperDigestFile"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "chains": 300}"#, "chains"),
+            // A data folder of the other mode: keys would be hidden behind new, empty chains.
+            (#"{"id": "n1", "port": 7001, "dataDir": "\#(dir.path)/single"}"#, "chains"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "\#(dir.path)/sharded", "chains": 1}"#, "chains"),
         ]
+        for (folder, file) in [("single", "chainkv.sqlite"), ("sharded", "chainkv-c0.sqlite")] {
+            let d = dir.appendingPathComponent(folder)
+            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: d.appendingPathComponent(file).path, contents: nil)
+        }
         // Too short for a secret, and no "user:password" for a digest.
         try "tooshort\n".write(to: dir.appendingPathComponent("short"), atomically: true, encoding: .utf8)
         for (json, field) in cases {
