@@ -60,6 +60,9 @@ let package = Package(
         ]),
         // Linearizability checking of recorded key-value histories (pure: standard library only).
         .target(name: "ChainCheck"),
+        // Pure helpers of `chainkv bench` (standard library and libc only): CPU time per operation from
+        // /proc/<pid>/stat and getrusage, pid lists.
+        .target(name: "ChainBench"),
         // Connections both sides share: request/reply over one TCP connection, TLS, the shared-secret
         // handshake (both ends), refused-connection detection, the client-visible error type.
         .target(name: "ChainTransport", dependencies: [
@@ -90,7 +93,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "chainkv", dependencies: [
-            "ChainKV", "ChainCoordination", "ChainCheck", "ChainWire",
+            "ChainKV", "ChainCoordination", "ChainCheck", "ChainWire", "ChainBench",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -107,6 +110,7 @@ let package = Package(
         .executableTarget(name: "fuzz-json", dependencies: ["ChainCoordination", "ChainServerConfig"]),
         .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore"]),
         .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck", "ChainTestSupport"]),
+        .testTarget(name: "ChainBenchTests", dependencies: ["ChainBench"]),
         .testTarget(name: "ChainWireTests", dependencies: ["ChainWire", "ChainCore"]),
         .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage", "ChainCore", "CSQLite"]),
         // Test helpers shared by the test targets (a cuttable TCP proxy for partition tests).

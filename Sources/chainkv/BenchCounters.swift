@@ -1,3 +1,4 @@
+import ChainBench
 import Foundation
 import Histogram
 import Synchronization
@@ -12,12 +13,26 @@ final class BenchShared: Sendable {
     let measureStart: UInt64
     let deadline: UInt64
     let ops: Int
+    /// Servers whose CPU time the measured window records.
+    let cpuPids: [Int]
+    private let cpuStarted = Atomic<Bool>(false)
+    /// CPU times when the first measured operation started; nil until then.
+    let cpuStart = Mutex<CPUSnapshot?>(nil)
 
-    init(ops: Int, warmup: Double, duration: Double) {
+    init(ops: Int, warmup: Double, duration: Double, cpuPids: [Int] = []) {
         self.ops = ops
+        self.cpuPids = cpuPids
         start = benchNow()
         measureStart = start + UInt64(warmup * 1e9)
         deadline = measureStart + UInt64(duration * 1e9)
+    }
+
+    /// Called by each loop before its first measured operation: the first call reads the CPU times
+    /// the measured window starts from (a few /proc reads and a getrusage).
+    func measuring() {
+        guard cpuStarted.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        let snapshot = CPUSnapshot.take(pids: cpuPids)
+        cpuStart.withLock { $0 = snapshot }
     }
 }
 

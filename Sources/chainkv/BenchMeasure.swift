@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChainBench
 import Foundation
 import Glibc
 import Histogram
@@ -72,11 +73,12 @@ extension BenchRun {
     }
 
     static func measure(target: BenchTarget, keys: BenchKeySpace, values: BenchValuePool, point: Point, ops: Int,
-                        duration: Double, warmup: Double, seed: UInt64, name: String, progress: Bool) async throws -> BenchPoint {
+                        duration: Double, warmup: Double, seed: UInt64, name: String, progress: Bool,
+                        cpuPids: [Int]) async throws -> BenchPoint {
         let sessions = try await openAll(target: target, keys: keys, count: point.clients)
         let collectors = sessions.map { _ in BenchCollector() }
         let startedAt = ISO8601DateFormatter().string(from: Date())
-        let shared = BenchShared(ops: ops, warmup: warmup, duration: duration)
+        let shared = BenchShared(ops: ops, warmup: warmup, duration: duration, cpuPids: cpuPids)
         let getFraction = point.mix.getFraction
         let distribution = point.distribution
         let count = keys.count
@@ -92,12 +94,17 @@ extension BenchRun {
                     group.addTask {
                         var rng = BenchRNG(seed: loopSeed)
                         var valueIndex = Int(loopSeed % 64)
+                        var measuring = false
                         while true {
                             let now = benchNow()
                             let measured: Bool
                             if now < shared.measureStart {
                                 measured = false
                             } else {
+                                if !measuring {
+                                    measuring = true
+                                    shared.measuring()
+                                }
                                 if now >= shared.deadline { break }
                                 if shared.issued.wrappingAdd(1, ordering: .relaxed).newValue > shared.ops { break }
                                 measured = true
@@ -131,6 +138,8 @@ extension BenchRun {
                 }
             }
         }
+        // Every loop has finished its last measured operation: the window ends here.
+        let cpuEnd = CPUSnapshot.take(pids: cpuPids)
         reporter?.cancel()
         _ = await reporter?.value
         for s in sessions { await s.close() }
@@ -163,12 +172,28 @@ extension BenchRun {
         if point.mix.get > 0 { operations["get"] = stats(all.get, errors: all.getErrors, missing: all.missing) }
         if point.mix.put > 0 { operations["put"] = stats(all.put, errors: all.putErrors, missing: 0) }
         let total = Double(all.get.totalCount + all.put.totalCount)
-        return BenchPoint(label: "", tag: "", target: target.kind.rawValue, nodes: 0, clients: point.clients,
-                          pipeline: point.pipeline, entries: keys.count, keySize: point.sizes.key,
-                          valueSize: point.sizes.value, distribution: point.distribution.rawValue,
-                          mix: point.mix.description, warmupSeconds: warmup, elapsedSeconds: elapsed,
-                          throughput: elapsed > 0 ? total / elapsed : 0, operations: operations,
-                          errorSamples: samples, serverRSSKiB: nil, startedAt: startedAt, host: "", cores: 0)
+        let measuredOps = all.get.totalCount + all.put.totalCount + all.getErrors + all.putErrors + all.missing
+        let cpu = shared.cpuStart.withLock { $0 }.map {
+            CPUWindow(from: $0, to: cpuEnd, pids: cpuPids, operations: measuredOps, ticksPerSecond: ProcessCPU.ticksPerSecond)
+        }
+        if let cpu, !cpu.unreadable.isEmpty {
+            benchStderr("bench: cannot read /proc/<pid>/stat of pid \(cpu.unreadable.map(String.init).joined(separator: ", ")) at the start or end of the point (process gone?): no server CPU figure for it\n")
+        }
+        var result = BenchPoint(label: "", tag: "", target: target.kind.rawValue, nodes: 0, clients: point.clients,
+                                pipeline: point.pipeline, entries: keys.count, keySize: point.sizes.key,
+                                valueSize: point.sizes.value, distribution: point.distribution.rawValue,
+                                mix: point.mix.description, warmupSeconds: warmup, elapsedSeconds: elapsed,
+                                throughput: elapsed > 0 ? total / elapsed : 0, operations: operations,
+                                errorSamples: samples, serverRSSKiB: nil, startedAt: startedAt, host: "", cores: 0)
+        if let cpu {
+            result.serverCpuUsPerOp = cpu.serverMicrosPerOp
+            result.clientCpuUsPerOp = cpu.clientMicrosPerOp
+            result.clientCpuSeconds = cpu.clientSeconds
+            if !cpuPids.isEmpty {
+                result.serverCpuSeconds = Dictionary(uniqueKeysWithValues: cpu.serverSeconds.map { ("\($0.key)", $0.value) })
+            }
+        }
+        return result
     }
 
     /// A progress line on stderr: rewritten in place on a terminal, one line every 5 s otherwise.

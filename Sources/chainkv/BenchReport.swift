@@ -49,6 +49,12 @@ struct BenchReport: ParsableCommand {
         return "\(BenchFormat.rate(s.throughput)) | \(BenchFormat.ms(s.p50Ms)) | \(BenchFormat.ms(s.p99Ms))"
     }
 
+    /// One comparison cell: the run's figures, then its server and client CPU µs per operation.
+    static func cell(_ run: (stats: BenchOpStats, point: BenchPoint)?) -> String {
+        guard let run else { return "– | – | – | – | –" }
+        return cell(run.stats) + " | \(BenchFormat.cpu(run.point.serverCpuUsPerOp)) | \(BenchFormat.cpu(run.point.clientCpuUsPerOp))"
+    }
+
     static func workloadName(_ p: BenchPoint, _ op: String) -> String {
         let what = op == "get" ? "reads" : "writes"
         let mixText = p.mix == "0:100" || p.mix == "100:0" ? what : "\(what) (mix \(p.mix))"
@@ -72,21 +78,23 @@ struct BenchReport: ParsableCommand {
             var labels: [String] = []
             for p in compare where !labels.contains(p.label) { labels.append(p.label) }
             var rows: [String] = []
-            var runs: [String: [String: [BenchOpStats]]] = [:]
+            var runs: [String: [String: [(stats: BenchOpStats, point: BenchPoint)]]] = [:]
             for p in compare {
                 for op in BenchFormat.opOrder(p) {
                     let w = workloadName(p, op)
                     if runs[w] == nil { runs[w] = [:]; rows.append(w) }
-                    runs[w]![p.label, default: []].append(p.operations[op]!)
+                    runs[w]![p.label, default: []].append((p.operations[op]!, p))
                 }
             }
-            // A repeated row shows its median run (by throughput), so its three figures stay one run's.
-            let cells = runs.mapValues { $0.mapValues { medianRun($0)! } }
+            // A repeated row shows its median run (by throughput), so its figures stay one run's.
+            let cells = runs.mapValues { $0.mapValues { medianRun($0, by: \.stats.throughput)! } }
             md += "## chainkv against ZooKeeper (run back to back, same machine)\n\n"
-            md += "Each cell: ops/s | p50 ms | p99 ms. 128 B keys, 1 KiB values, uniform over 4000 entries unless the row says otherwise. "
+            md += "Each cell: ops/s | p50 ms | p99 ms | srv µs/op | cli µs/op. srv µs/op: CPU time (utime+stime) of all the system's servers "
+            md += "over the measured window per operation; cli µs/op: the bench client's own (– where not recorded). "
+            md += "128 B keys, 1 KiB values, uniform over 4000 entries unless the row says otherwise. "
             md += "A row run more than once shows its median run by throughput (every run is under Every point).\n\n"
-            md += "| workload | " + labels.map { "\($0) ops/s | p50 | p99" }.joined(separator: " | ") + " |\n"
-            md += "|---|" + labels.map { _ in "---:|---:|---:" }.joined(separator: "|") + "|\n"
+            md += "| workload | " + labels.map { "\($0) ops/s | p50 | p99 | srv µs/op | cli µs/op" }.joined(separator: " | ") + " |\n"
+            md += "|---|" + labels.map { _ in "---:|---:|---:|---:|---:" }.joined(separator: "|") + "|\n"
             for w in rows {
                 md += "| \(w) | " + labels.map { cell(cells[w]![$0]) }.joined(separator: " | ") + " |\n"
             }
@@ -96,13 +104,13 @@ struct BenchReport: ParsableCommand {
         md += targets(points)
 
         md += "## Every point\n\n"
-        md += "| label | tag | nodes | clients | pipeline | entries | key/value | dist | mix | op | ops | errors | ops/s | p50 ms | p99 ms | p99.9 ms | server RSS MiB |\n"
-        md += "|---|---|--:|--:|--:|--:|--:|---|---|---|--:|--:|--:|--:|--:|--:|---|\n"
+        md += "| label | tag | nodes | clients | pipeline | entries | key/value | dist | mix | op | ops | errors | ops/s | p50 ms | p99 ms | p99.9 ms | srv µs/op | cli µs/op | server RSS MiB |\n"
+        md += "|---|---|--:|--:|--:|--:|--:|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
         for p in points {
             let rss = p.serverRSSKiB.map { m in m.keys.sorted().map { k in String(format: "%.0f", Double(m[k]!) / 1024) }.joined(separator: ", ") } ?? ""
             for op in BenchFormat.opOrder(p) {
                 let s = p.operations[op]!
-                md += "| \(p.label) | \(p.tag) | \(p.nodes) | \(p.clients) | \(p.pipeline) | \(p.entries) | \(p.keySize)/\(p.valueSize) | \(p.distribution) | \(p.mix) | \(op) | \(s.count) | \(s.errors + s.missing) | \(BenchFormat.rate(s.throughput)) | \(BenchFormat.ms(s.p50Ms)) | \(BenchFormat.ms(s.p99Ms)) | \(BenchFormat.ms(s.p999Ms)) | \(rss) |\n"
+                md += "| \(p.label) | \(p.tag) | \(p.nodes) | \(p.clients) | \(p.pipeline) | \(p.entries) | \(p.keySize)/\(p.valueSize) | \(p.distribution) | \(p.mix) | \(op) | \(s.count) | \(s.errors + s.missing) | \(BenchFormat.rate(s.throughput)) | \(BenchFormat.ms(s.p50Ms)) | \(BenchFormat.ms(s.p99Ms)) | \(BenchFormat.ms(s.p999Ms)) | \(BenchFormat.cpu(p.serverCpuUsPerOp)) | \(BenchFormat.cpu(p.clientCpuUsPerOp)) | \(rss) |\n"
             }
         }
         if !svgs.isEmpty {
@@ -114,8 +122,13 @@ struct BenchReport: ParsableCommand {
 
     /// The run with the median throughput (the lower middle one for an even count), or nil for none.
     static func medianRun(_ runs: [BenchOpStats]) -> BenchOpStats? {
+        medianRun(runs, by: \.throughput)
+    }
+
+    /// The run with the median `key` (the lower middle one for an even count), or nil for none.
+    static func medianRun<Run>(_ runs: [Run], by key: (Run) -> Double) -> Run? {
         guard !runs.isEmpty else { return nil }
-        return runs.sorted { $0.throughput < $1.throughput }[(runs.count - 1) / 2]
+        return runs.sorted { key($0) < key($1) }[(runs.count - 1) / 2]
     }
 
     /// The median (the lower middle one for an even count, as `medianRun`), or nil for none.

@@ -39,6 +39,16 @@ struct BenchPoint: Codable, Sendable {
     var startedAt: String
     var host: String
     var cores: Int
+    /// CPU time of the servers (utime + stime of the --server-pids processes, else the --rss-pid ones,
+    /// summed) over the measured window, in µs per measured operation (gets and puts together, errors
+    /// included). Nil when no pids were given, when one could not be read, and in files written before it.
+    var serverCpuUsPerOp: Double? = nil
+    /// The bench process's own CPU time (getrusage) over the same window, in µs per measured operation.
+    var clientCpuUsPerOp: Double? = nil
+    /// Each server's CPU seconds over the measured window, by pid.
+    var serverCpuSeconds: [String: Double]? = nil
+    /// The bench process's CPU seconds over the measured window.
+    var clientCpuSeconds: Double? = nil
 
     /// Value of a sweep dimension, as the chart's x axis shows it.
     func dimension(_ name: String) -> String {
@@ -80,7 +90,14 @@ enum BenchFormat {
         ("label", 12, false), ("nodes", 5, true), ("cli", 4, true), ("pipe", 4, true), ("entries", 8, true),
         ("key/val", 9, true), ("dist", 8, true), ("mix", 7, true), ("op", 4, true), ("ops", 8, true),
         ("errors", 6, true), ("ops/s", 8, true), ("p50 ms", 7, true), ("p99 ms", 7, true), ("p99.9 ms", 8, true),
+        ("srv µs/op", 9, true), ("cli µs/op", 9, true),
     ]
+
+    /// CPU µs per operation as the table and the report show it ("–" when not measured).
+    static func cpu(_ v: Double?) -> String {
+        guard let v else { return "–" }
+        return v >= 100 ? String(format: "%.0f", v) : String(format: "%.1f", v)
+    }
 
     static func tableHeader() -> String {
         columns.map { pad($0.0, $0.1, right: $0.2) }.joined(separator: " ")
@@ -91,7 +108,7 @@ enum BenchFormat {
             let s = p.operations[op]!
             let cells = [p.label, "\(p.nodes)", "\(p.clients)", "\(p.pipeline)", "\(p.entries)", "\(p.keySize)/\(p.valueSize)",
                          p.distribution, p.mix, op, "\(s.count)", "\(s.errors + s.missing)", rate(s.throughput),
-                         ms(s.p50Ms), ms(s.p99Ms), ms(s.p999Ms)]
+                         ms(s.p50Ms), ms(s.p99Ms), ms(s.p999Ms), cpu(p.serverCpuUsPerOp), cpu(p.clientCpuUsPerOp)]
             return zip(cells, columns).map { pad($0, $1.1, right: $1.2) }.joined(separator: " ")
         }
     }
@@ -100,7 +117,7 @@ enum BenchFormat {
         ["get", "put"].filter { p.operations[$0] != nil }
     }
 
-    static let csvHeader = "label,tag,target,nodes,clients,pipeline,entries,key_size,value_size,distribution,mix,op,count,errors,missing,throughput,p50_ms,p99_ms,p999_ms,mean_ms,max_ms,elapsed_s,rss_kib"
+    static let csvHeader = "label,tag,target,nodes,clients,pipeline,entries,key_size,value_size,distribution,mix,op,count,errors,missing,throughput,p50_ms,p99_ms,p999_ms,mean_ms,max_ms,elapsed_s,rss_kib,server_cpu_us_per_op,client_cpu_us_per_op"
 
     static func csvRows(_ p: BenchPoint) -> [String] {
         let rss = p.serverRSSKiB.map { m in m.keys.sorted().map { k in "\(k)=\(m[k]!)" }.joined(separator: " ") } ?? ""
@@ -110,7 +127,9 @@ enum BenchFormat {
                     "\(p.valueSize)", p.distribution, p.mix, op, "\(s.count)", "\(s.errors)", "\(s.missing)",
                     String(format: "%.1f", s.throughput), String(format: "%.3f", s.p50Ms), String(format: "%.3f", s.p99Ms),
                     String(format: "%.3f", s.p999Ms), String(format: "%.3f", s.meanMs), String(format: "%.3f", s.maxMs),
-                    String(format: "%.3f", p.elapsedSeconds), rss].map(csvField).joined(separator: ",")
+                    String(format: "%.3f", p.elapsedSeconds), rss,
+                    p.serverCpuUsPerOp.map { String(format: "%.2f", $0) } ?? "",
+                    p.clientCpuUsPerOp.map { String(format: "%.2f", $0) } ?? ""].map(csvField).joined(separator: ",")
         }
     }
 

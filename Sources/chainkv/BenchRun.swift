@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChainBench
 import Foundation
 import Glibc
 import Histogram
@@ -15,6 +16,10 @@ struct BenchRun: AsyncParsableCommand {
           sizes: 2/16, 4/64, 16/256, 64/1024   clients: 1,2,4,8,16,32   entries: 500,1000,2000,4000
           mix: 0:100, 50:50, 75:25, 90:10, 100:0   distribution: uniform, hotcold   pipeline: 1,4,16,64
         A point stops after --ops measured operations or --duration seconds, whichever comes first.
+        CPU: each point records the servers' CPU time (utime+stime from /proc/<pid>/stat of the
+        --server-pids processes, or of the --rss-pid ones when --server-pids is not given) and this
+        process's own (getrusage) over exactly its measured window, divided by its measured operations:
+        the srv µs/op (all servers summed) and cli µs/op columns.
         """
     )
 
@@ -45,6 +50,8 @@ struct BenchRun: AsyncParsableCommand {
     @Option(help: "Name of this series in tables and charts (default: the target).") var label: String?
     @Option(help: "Free-form tag stored with each result (scripts/bench groups by it).") var tag = ""
     @Option(help: "Comma list of server pids whose VmRSS is recorded after each point.") var rssPid: String?
+    @Option(help: "Comma list (at most \(PidList.limit)) of server pids whose CPU time (utime+stime) is recorded over each measured window (default: the --rss-pid list).")
+    var serverPids: String?
     @Flag(help: "Print JSON on stdout instead of the table.") var json = false
     @Flag(help: "Print CSV on stdout instead of the table.") var csv = false
     @Option(help: "Also write the results as JSON to this file (rewritten after every point).") var jsonFile: String?
@@ -71,6 +78,9 @@ struct BenchRun: AsyncParsableCommand {
         }
         guard zkParent.hasPrefix("/"), !zkParent.hasSuffix("/") else { throw ValidationError("--zk-parent: an absolute znode path") }
         _ = try pids()
+        for pid in try cpuPids() where ProcessCPU.ticks(pid: pid) == nil {
+            throw ValidationError("--\(serverPids != nil ? "server-pids" : "rss-pid"): cannot read /proc/\(pid)/stat: no process \(pid) on this machine (the servers' CPU time is read from it)")
+        }
     }
 
     private func list<T>(_ raw: String, _ name: String, _ parse: (Substring) -> T?) throws -> [T] {
@@ -84,7 +94,17 @@ struct BenchRun: AsyncParsableCommand {
 
     private func pids() throws -> [Int] {
         guard let rssPid else { return [] }
-        return try list(rssPid, "rss-pid") { Int($0) }
+        return try Self.pidList(rssPid, "rss-pid")
+    }
+
+    /// The processes whose CPU time each point records: --server-pids, else the --rss-pid list.
+    private func cpuPids() throws -> [Int] {
+        guard let serverPids else { return try pids() }
+        return try Self.pidList(serverPids, "server-pids")
+    }
+
+    private static func pidList(_ raw: String, _ name: String) throws -> [Int] {
+        do { return try PidList.parse(raw) } catch { throw ValidationError("--\(name): \(error)") }
     }
 
     /// Every combination to measure, in order.
@@ -128,6 +148,7 @@ struct BenchRun: AsyncParsableCommand {
         let servers = self.servers ?? BenchTarget.defaultServers(target)
         let target = BenchTarget(kind: self.target, servers: servers, timeout: timeout, zkParent: zkParent)
         let pids = try pids()
+        let cpuPids = try cpuPids()
         let label = self.label ?? self.target.rawValue
         let progress = !quiet
         let command = CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
@@ -187,7 +208,7 @@ struct BenchRun: AsyncParsableCommand {
 
             var result = try await Self.measure(target: target, keys: keys, values: values, point: point,
                                                  ops: ops, duration: duration, warmup: warmup, seed: seed &+ UInt64(n),
-                                                 name: name, progress: progress)
+                                                 name: name, progress: progress, cpuPids: cpuPids)
             result.label = label
             result.tag = tag
             result.nodes = nodes
