@@ -70,6 +70,8 @@ extension MessageCodec {
             let chain = try readChainID(&body)
             let type = try readU8(&body, "inner type")
             guard type != Message.Kind.onChain.rawValue else { throw .invalidField("nested onChain") }
+            // An unknown inner type is a malformed onChain, not an unknown frame type (found by fuzz-wire).
+            guard Message.Kind(rawValue: type) != nil else { throw .invalidField("onChain of unknown type \(type)") }
             return .onChain(chain: chain, try decode(type: type, body: &body))
         default:
             preconditionFailure("\(kind) is not a shard message")
@@ -92,6 +94,8 @@ extension MessageCodec {
     static func readChainStatuses(_ b: inout ByteBuffer) throws(WireError) -> [ChainStatus] {
         let count = Int(try readU16(&b, "chain count"))
         guard count <= WireLimits.chainsMax else { throw .invalidField("\(count) chains exceed chainsMax (\(WireLimits.chainsMax))") }
+        // Absent, not empty, when there are none: one encoding per status (fuzz-wire re-encodes).
+        guard count >= 1 else { throw .invalidField("an empty chain list is sent as none") }
         var chains: [ChainStatus] = []
         for _ in 0..<count {
             let chain = try readChainID(&b)

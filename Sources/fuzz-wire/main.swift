@@ -190,6 +190,10 @@ private func checkRoundTrip(_ input: [UInt8]) {
         let cut = MessageCodec.utf8Prefix(text, maxBytes: WireLimits.errorMessageSizeMax)
         expected.message = .error(code, String(decoding: cut, as: UTF8.self))
     }
+    if case .onChain(let chain, .error(let code, let text)) = frame.message {
+        let cut = MessageCodec.utf8Prefix(text, maxBytes: WireLimits.errorMessageSizeMax)
+        expected.message = .onChain(chain: chain, .error(code, String(decoding: cut, as: UTF8.self)))
+    }
     check(decoded == expected, "round trip changed the frame", frameBytes, "encoded frame")
 }
 

@@ -65,6 +65,12 @@ final class MessageCodecTests: XCTestCase {
         empty.writeInteger(UInt8(0))
         empty.writeInteger(Message.Kind.status.rawValue)
         XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.onChain.rawValue, body: &empty), "an empty chain id")
+        var unknownInner = ByteBuffer()
+        unknownInner.writeInteger(UInt8(2)); unknownInner.writeString("c1")
+        unknownInner.writeInteger(UInt8(0x62))
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.onChain.rawValue, body: &unknownInner)) { error in
+            if case WireError.unknownType = error { XCTFail("an onChain of an unknown type is malformed, not of an unknown type") }
+        }
         var badSlot = ByteBuffer()
         badSlot.writeInteger(UInt16(4096)); badSlot.writeInteger(UInt64(1))
         XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.moved.rawValue, body: &badSlot), "slot out of range")
