@@ -122,10 +122,10 @@ public struct ClusterLeader: Sendable {
             one(id, .chainWritten(view, version: version), &actions)
         case .chainWriteFailed(let id, let current, let version):
             one(id, .chainWriteFailed(current: current, version: version), &actions)
-        case .transferDone(let id, let joiner):
-            one(id, .transferDone(joiner: joiner), &actions)
-        case .transferFailed(let id, let joiner):
-            one(id, .transferFailed(joiner: joiner), &actions)
+        case .transferDone(let id, let joiner, let source):
+            one(id, .transferDone(joiner: joiner, from: source), &actions)
+        case .transferFailed(let id, let joiner, let source):
+            one(id, .transferFailed(joiner: joiner, from: source), &actions)
         case .slotsWritten(let map, let version):
             writingSlots = false
             slots = map
@@ -231,8 +231,8 @@ public enum ClusterLeaderEvent: Equatable, Sendable {
     case progress(NodeID, [SlotMap.ChainID: Leader.Progress])
     case chainWritten(SlotMap.ChainID, ChainView, version: Int32)
     case chainWriteFailed(SlotMap.ChainID, current: ChainView?, version: Int32?)
-    case transferDone(SlotMap.ChainID, joiner: NodeID)
-    case transferFailed(SlotMap.ChainID, joiner: NodeID)
+    case transferDone(SlotMap.ChainID, joiner: NodeID, from: NodeID)
+    case transferFailed(SlotMap.ChainID, joiner: NodeID, from: NodeID)
     case slotsWritten(SlotMap, version: Int32)
     /// The conditional write lost: `current` is what the slots znode holds now.
     case slotsWriteFailed(current: ClusterLeader.StoredSlots?)

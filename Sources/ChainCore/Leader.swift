@@ -52,7 +52,7 @@ public struct Leader: Sendable {
     /// The join in progress: the joiner receives a snapshot from `source`.
     public private(set) var transfer: Transfer?
     /// A joiner whose snapshot is complete, waiting to be appended at the tail.
-    private var ready: (node: NodeID, incarnation: String)?
+    private var ready: (node: NodeID, incarnation: String, source: NodeID, sourceRun: String?)?
     /// No transfer starts before this tick: a refused one (often a tail that has not yet seen the
     /// newest epoch) is retried after a pause, not in a tight loop.
     private var transferNotBefore: UInt64 = 0
@@ -71,6 +71,8 @@ public struct Leader: Sendable {
         public var joiner: NodeID
         public var incarnation: String
         public var source: NodeID
+        /// The run of `source` that sends the snapshot (only it can catch the joiner up).
+        public var sourceRun: String?
         public var startedAt: UInt64
     }
 
@@ -144,13 +146,15 @@ public struct Leader: Sendable {
             suspected.remove(node)
         case .progress(let node, let p):
             progress[node] = p
-        case .transferDone(let joiner):
-            if let t = transfer, t.joiner == joiner {
+        case .transferDone(let joiner, let source):
+            // Only the transfer under way: a late answer of an abandoned one (from a tail that
+            // failed meanwhile) would append the joiner behind a tail that cannot catch it up.
+            if let t = transfer, t.joiner == joiner, t.source == source {
                 transfer = nil
-                ready = (t.joiner, t.incarnation)
+                ready = (t.joiner, t.incarnation, t.source, t.sourceRun)
             }
-        case .transferFailed(let joiner):
-            if transfer?.joiner == joiner {
+        case .transferFailed(let joiner, let source):
+            if transfer?.joiner == joiner, transfer?.source == source {
                 transfer = nil
                 transferNotBefore = now + Leader.transferRetryTicks
             }
@@ -214,9 +218,15 @@ public struct Leader: Sendable {
             }
             return write(ChainView(epoch: chain.epoch + 1, members: [restarter]), expected: chainVersion)
         }
-        if let (node, incarnation) = ready {
+        if let (node, incarnation, source, sourceRun) = ready {
             ready = nil
-            if live[node] == incarnation && !suspected.contains(node) && !chain.members.contains(node) {
+            // The joiner catches up on what committed since its snapshot from its predecessor's
+            // updates kept in memory: only the run of the tail that sent the snapshot holds them.
+            // A tail that restarted since (or another tail) holds none, and the joiner would stall
+            // the chain behind it (CI torture seed 2: "successor is behind the updates kept in
+            // memory" until the end of the run). Then the snapshot is taken again.
+            let sameTail = chain.tail == source && (sourceRun == nil || chain.incarnations[source] == sourceRun)
+            if sameTail && live[node] == incarnation && !suspected.contains(node) && !chain.members.contains(node) {
                 return write(ChainView(epoch: chain.epoch + 1, members: chain.members + [node],
                                        syncing: chain.syncing.union([node])), expected: chainVersion)
             }
@@ -233,7 +243,7 @@ public struct Leader: Sendable {
         let joiners = live.keys.filter { !chain.members.contains($0) && !suspected.contains($0) && placed($0) }
             .sorted(by: Leader.chainOrder)
         guard let joiner = joiners.first else { return [] }
-        transfer = Transfer(joiner: joiner, incarnation: live[joiner]!, source: tail, startedAt: now)
+        transfer = Transfer(joiner: joiner, incarnation: live[joiner]!, source: tail, sourceRun: chain.incarnations[tail], startedAt: now)
         return [.startTransfer(from: tail, to: joiner, epoch: chain.epoch)]
     }
 
@@ -335,8 +345,8 @@ public enum LeaderEvent: Equatable, Sendable {
     /// A member's heartbeat reply: where it stands.
     case progress(NodeID, Leader.Progress)
     /// The joiner holds a complete snapshot and is ready to become the tail.
-    case transferDone(joiner: NodeID)
-    case transferFailed(joiner: NodeID)
+    case transferDone(joiner: NodeID, from: NodeID)
+    case transferFailed(joiner: NodeID, from: NodeID)
     /// Another server leads now (our election znode or session is gone).
     case deposed
 }

@@ -179,7 +179,7 @@ final class LeaderShell: @unchecked Sendable {
 
     private func requestTransfer(_ chain: String, from source: NodeID, to joiner: NodeID, epoch: UInt64) {
         guard let links, let target = context.addresses[joiner] else {
-            event(.transferFailed(chain, joiner: joiner))
+            event(.transferFailed(chain, joiner: joiner, from: source))
             return
         }
         logger.notice("leader starts a join", metadata: ["id": "\(chain)", "joiner": "\(joiner)", "source": "\(source)", "epoch": "\(epoch)"])
@@ -187,10 +187,10 @@ final class LeaderShell: @unchecked Sendable {
         links.request(request, to: source, timeout: Self.transferTimeout).whenComplete { result in
             if case .success(.ack(_, let seq)) = result {
                 self.logger.notice("join snapshot complete", metadata: ["id": "\(chain)", "joiner": "\(joiner)", "lastSeq": "\(seq)"])
-                self.event(.transferDone(chain, joiner: joiner))
+                self.event(.transferDone(chain, joiner: joiner, from: source))
             } else {
                 self.logger.warning("join failed; will retry", metadata: ["id": "\(chain)", "joiner": "\(joiner)", "reply": "\(result)"])
-                self.event(.transferFailed(chain, joiner: joiner))
+                self.event(.transferFailed(chain, joiner: joiner, from: source))
             }
         }
     }
