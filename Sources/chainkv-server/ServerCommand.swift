@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChainServer
+import ChainVersion
 import Foundation
 import Logging
 import Metrics
@@ -18,7 +19,8 @@ struct ServerCommand: AsyncParsableCommand {
         Example:
           chainkv-server --config conf/nodes/n1.json
           chainkv-server --id n9 --port 7009 --data-dir /tmp/n9 --zookeeper 127.0.0.1:2181
-        """
+        """,
+        version: ChainVersion.line("chainkv-server")
     )
 
     @Option(help: "Node configuration file (JSON).") var config: String?
@@ -109,6 +111,7 @@ struct ServerCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "chainkv.\(cfg.id)")
         logger.logLevel = level
+        logger.notice("starting", metadata: ["version": "\(ChainVersion.number)", "commit": "\(ChainVersion.commit)"])
         if fileLimit < UInt64(cfg.maxConnections) + Self.spareFiles {
             logger.warning("open file limit is below maxConnections plus what the server needs besides; connections may fail before the limit",
                            metadata: ["openFileLimit": "\(fileLimit)", "maxConnections": "\(cfg.maxConnections)"])
