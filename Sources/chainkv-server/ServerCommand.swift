@@ -39,7 +39,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Read lease in milliseconds (at most half the session timeout).") var leaseMs: Int?
     @Option(help: "Leader's heartbeat interval in milliseconds.") var heartbeatIntervalMs: Int?
     @Option(help: "Milliseconds without a heartbeat answer before the leader drops a member.") var heartbeatTimeoutMs: Int?
-    @Option(help: "Port of the Prometheus metrics endpoint (0: off).") var metricsPort: Int?
+    @Option(help: "Port of the HTTP endpoint of /metrics (Prometheus), /healthz and /readyz (0: off).") var metricsPort: Int?
     @Option(help: "Close connections idle this many milliseconds.") var idleTimeoutMs: Int?
     @Option(help: "Close connections that take longer than this many milliseconds to finish a frame.") var frameReadTimeoutMs: Int?
     @Option(help: "Connections held at once; more are refused.") var maxConnections: Int?
