@@ -117,7 +117,7 @@ struct ServerCommand: AsyncParsableCommand {
                            metadata: ["openFileLimit": "\(fileLimit)", "maxConnections": "\(cfg.maxConnections)"])
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(ChainMetricsFactory(registry: registry))
         let server = ChainServer(config: cfg, logger: logger, registry: registry)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,
