@@ -30,8 +30,7 @@ enum Readiness {
         guard !named.isEmpty else {
             return configs.isEmpty ? "no chain configuration read yet" : "no chain configuration names this server"
         }
-        for chain in named.keys.sorted(by: Leader.chainOrder) {
-            let c = named[chain]!
+        for (chain, c) in named.sorted(by: { Leader.chainOrder($0.key, $1.key) }) {
             guard c.members.contains(id) else { return "chain \(chain): not a member (epoch \(c.epoch))" }
             guard c.incarnations[id] == incarnation else {
                 return "chain \(chain): its configuration (epoch \(c.epoch)) names another run of this server"
