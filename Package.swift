@@ -28,6 +28,10 @@ let package = Package(
     targets: [
         // Pure protocol state machines: events in, actions out. No I/O, no clock, no async.
         .target(name: "ChainCore"),
+        // The release number and the git commit of the build (`--version`); the commit is written
+        // at build time by the GitCommit plugin (see Plugins/GitCommit for why a plugin).
+        .target(name: "ChainVersion", plugins: ["GitCommit"]),
+        .plugin(name: "GitCommit", capability: .buildTool()),
         // The frame format and every message, with the core's types (Update, RequestID, WriteOutcome) on the wire.
         .target(name: "ChainWire", dependencies: [
             "ChainCore",
@@ -85,7 +89,7 @@ let package = Package(
         ]),
         .target(name: "ChainKVC", dependencies: ["ChainKV"]),
         .executableTarget(name: "chainkv-server", dependencies: [
-            "ChainServer",
+            "ChainServer", "ChainVersion",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,7 +97,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "chainkv", dependencies: [
-            "ChainKV", "ChainCoordination", "ChainCheck", "ChainWire", "ChainBench",
+            "ChainKV", "ChainCoordination", "ChainCheck", "ChainWire", "ChainBench", "ChainVersion",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -123,6 +127,7 @@ let package = Package(
         ]),
         .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination", "ChainCore", "ChainTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCore", "ChainCoordination", "ChainWire", "ChainStorage", "ChainTestSupport",
+            "ChainVersion",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ], exclude: ["c", "python"]),

@@ -4,45 +4,92 @@ import Metrics
 import NIOCore
 
 /// The server's metrics, through swift-metrics (exported as Prometheus text by `MetricsServer`).
-/// Names and meanings are listed in the README ("Metrics"). Used on the node's loop only, except
-/// the storage figures, which swift-metrics handlers take from any thread.
+/// Names and meanings are listed in the README ("Metrics"). Each metric is defined next to its
+/// `MetricFamily`: the name, the `# HELP` text of the scrape and, for a timer, the histogram buckets
+/// (`ChainMetricsFactory` applies them). Used on the node's loop only, except the storage figures,
+/// which swift-metrics handlers take from any thread.
 final class ServerMetrics: @unchecked Sendable {
+    static let requestsFamily = MetricFamily("chainkv_requests_total",
+        "Client requests answered, by type (get, put, delete), status (ok, missing, moved or the error code's name) and the key's chain.")
     private var requests: [String: Counter] = [:]
+
+    static let requestDurationFamily = MetricFamily("chainkv_request_duration_seconds",
+        "Time from a request's arrival to its answer, by type (a write: until it committed at the tail and the ack came back).",
+        buckets: latencyBuckets)
     private var latencies: [String: Metrics.Timer] = [:]
-    let bytesIn = Counter(label: "chainkv_bytes_received_total")
-    let bytesOut = Counter(label: "chainkv_bytes_sent_total")
-    let fsyncBatch = Recorder(label: "chainkv_fsync_batch_size", aggregate: true)
-    let fsyncDuration = Metrics.Timer(label: "chainkv_fsync_duration_seconds")
-    let reconfigurations = Counter(label: "chainkv_reconfigurations_total")
-    let isLeader = Gauge(label: "chainkv_is_leader")
+
+    static let bytesReceivedFamily = MetricFamily("chainkv_bytes_received_total", "Bytes received on all connections (clients and peers).")
+    let bytesIn = Counter(label: bytesReceivedFamily.name)
+
+    static let bytesSentFamily = MetricFamily("chainkv_bytes_sent_total", "Bytes sent on all connections (clients and peers).")
+    let bytesOut = Counter(label: bytesSentFamily.name)
+
+    static let fsyncBatchFamily = MetricFamily("chainkv_fsync_batch_size",
+        "Updates per group commit (one SQLite transaction, one fsync).")
+    let fsyncBatch = Recorder(label: fsyncBatchFamily.name, aggregate: true)
+
+    static let fsyncDurationFamily = MetricFamily("chainkv_fsync_duration_seconds", "Time of one group commit.", buckets: latencyBuckets)
+    let fsyncDuration = Metrics.Timer(label: fsyncDurationFamily.name)
+
+    static let reconfigurationsFamily = MetricFamily("chainkv_reconfigurations_total", "Chain configurations this server adopted.")
+    let reconfigurations = Counter(label: reconfigurationsFamily.name)
+
+    static let isLeaderFamily = MetricFamily("chainkv_is_leader", "1 while this server is the cluster's leader, else 0.")
+    let isLeader = Gauge(label: isLeaderFamily.name)
+
+    static let chainWritesFamily = MetricFamily("chainkv_leader_chain_writes_total", "Chain znode writes by this server as leader.")
+    let chainWrites = Counter(label: chainWritesFamily.name)
+
+    static let putPauseFamily = MetricFamily("chainkv_splice_put_pause_seconds",
+        "How long writes waited for a new successor to catch up during a splice.", buckets: latencyBuckets)
+    let putPause = Metrics.Timer(label: putPauseFamily.name)
+
     /// The gauges of each chain this server serves, by chain id (label `chain`).
     private var chains: [String: ChainGauges] = [:]
 
     /// Where the server stands in one chain.
     struct ChainGauges {
+        static let epochFamily = MetricFamily("chainkv_epoch", "Epoch of the chain view this server acts in, by chain.")
         let epoch: Gauge
-        /// Writes held here but not yet committed (received - stable).
+        static let uncommittedFamily = MetricFamily("chainkv_uncommitted_writes",
+            "Writes this server holds in the chain that are not yet committed (received - stable), by chain.")
         let uncommitted: Gauge
-        /// How far the successor's acknowledgements trail what this server holds (received - acked).
+        static let successorLagFamily = MetricFamily("chainkv_successor_lag",
+            "Writes this server holds that its successor has not acknowledged (received - acked), by chain.")
         let successorLag: Gauge
+        static let isHeadFamily = MetricFamily("chainkv_is_head", "1 while this server is the chain's head, else 0, by chain.")
         let isHead: Gauge
 
         init(chain: String) {
             let d = [("chain", chain)]
-            epoch = Gauge(label: "chainkv_epoch", dimensions: d)
-            uncommitted = Gauge(label: "chainkv_uncommitted_writes", dimensions: d)
-            successorLag = Gauge(label: "chainkv_successor_lag", dimensions: d)
-            isHead = Gauge(label: "chainkv_is_head", dimensions: d)
+            epoch = Gauge(label: Self.epochFamily.name, dimensions: d)
+            uncommitted = Gauge(label: Self.uncommittedFamily.name, dimensions: d)
+            successorLag = Gauge(label: Self.successorLagFamily.name, dimensions: d)
+            isHead = Gauge(label: Self.isHeadFamily.name, dimensions: d)
         }
     }
-    let chainWrites = Counter(label: "chainkv_leader_chain_writes_total")
-    let putPause = Metrics.Timer(label: "chainkv_splice_put_pause_seconds")
+
+    /// Every family above: what `ChainMetricsFactory` gives its HELP text and buckets.
+    static let families: [MetricFamily] = [
+        requestsFamily, requestDurationFamily, bytesReceivedFamily, bytesSentFamily, fsyncBatchFamily, fsyncDurationFamily,
+        reconfigurationsFamily, isLeaderFamily, chainWritesFamily, putPauseFamily,
+        ChainGauges.epochFamily, ChainGauges.uncommittedFamily, ChainGauges.successorLagFamily, ChainGauges.isHeadFamily,
+    ]
+
+    /// Buckets of the latency histograms, 50 µs to 10 s: a loopback read takes tens of µs and an
+    /// fsync hundreds, a failover's put pause up to seconds.
+    static let latencyBuckets: [Duration] = [
+        .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+        .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
     /// Counts one answered request of chain `chain`; `status` is "ok", "missing", "moved" or the
     /// error code's name.
     func request(_ type: String, status: String, chain: String) {
         let key = type + "|" + status + "|" + chain
         if let c = requests[key] { c.increment(); return }
-        let c = Counter(label: "chainkv_requests_total", dimensions: [("type", type), ("status", status), ("chain", chain)])
+        let c = Counter(label: Self.requestsFamily.name, dimensions: [("type", type), ("status", status), ("chain", chain)])
         requests[key] = c
         c.increment()
     }
@@ -52,7 +99,7 @@ final class ServerMetrics: @unchecked Sendable {
         if let existing = latencies[type] {
             t = existing
         } else {
-            t = Metrics.Timer(label: "chainkv_request_duration_seconds", dimensions: [("type", type)])
+            t = Metrics.Timer(label: Self.requestDurationFamily.name, dimensions: [("type", type)])
             latencies[type] = t
         }
         t.recordNanoseconds((NIODeadline.now() - since).nanoseconds)
@@ -75,5 +122,19 @@ final class ServerMetrics: @unchecked Sendable {
         g.uncommitted.record(Int64(replica.received - replica.stable))
         g.successorLag.record(replica.view.successor(of: replica.id) == nil ? 0 : Int64(replica.received - min(replica.received, replica.successorAcked)))
         g.isHead.record(replica.role.isHead ? 1 : 0)
+    }
+}
+
+/// One metric family as the scrape shows it: its name, its `# HELP` text, and the buckets of a
+/// timer's histogram (nil: swift-prometheus's defaults).
+struct MetricFamily: Sendable {
+    let name: String
+    let help: String
+    let buckets: [Duration]?
+
+    init(_ name: String, _ help: String, buckets: [Duration]? = nil) {
+        self.name = name
+        self.help = help
+        self.buckets = buckets
     }
 }

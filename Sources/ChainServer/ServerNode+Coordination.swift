@@ -10,7 +10,7 @@ extension ServerNode {
     func chainChanged(_ id: String, _ chain: ChainConfig, version: Int32) {
         loop.preconditionInEventLoop()
         context.addresses.learn(chain)
-        if config.sharded { configs[id] = chain }
+        configs[id] = chain
         // A configuration that names this server opens the chain here; one that does not only
         // concerns a replica this server already holds (it is being dropped).
         guard chain.members.contains(config.id) else {

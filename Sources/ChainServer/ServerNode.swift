@@ -33,8 +33,9 @@ final class ServerNode: @unchecked Sendable {
     let openDatabase: (_ chain: String?) throws -> ChainDatabase
     /// The chains this server holds a replica of, by id (`ClusterLeader.soleChain` unsharded).
     var chains: [String: HostedChain] = [:]
-    /// Sharded: the slot map and every chain's configuration as last read from ZooKeeper.
+    /// Sharded: the slot map as last read from ZooKeeper.
     var slots: SlotMap?
+    /// Every chain's configuration as last read from ZooKeeper (`ClusterLeader.soleChain` unsharded).
     var configs: [String: ChainConfig] = [:]
     /// The lease the shells were last given (nil: none, or revoked): a chain opened later starts with it.
     var leaseUntil: UInt64?

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChainServer
+import ChainVersion
 import Foundation
 import Logging
 import Metrics
@@ -18,7 +19,8 @@ struct ServerCommand: AsyncParsableCommand {
         Example:
           chainkv-server --config conf/nodes/n1.json
           chainkv-server --id n9 --port 7009 --data-dir /tmp/n9 --zookeeper 127.0.0.1:2181
-        """
+        """,
+        version: ChainVersion.line("chainkv-server")
     )
 
     @Option(help: "Node configuration file (JSON).") var config: String?
@@ -37,7 +39,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Read lease in milliseconds (at most half the session timeout).") var leaseMs: Int?
     @Option(help: "Leader's heartbeat interval in milliseconds.") var heartbeatIntervalMs: Int?
     @Option(help: "Milliseconds without a heartbeat answer before the leader drops a member.") var heartbeatTimeoutMs: Int?
-    @Option(help: "Port of the Prometheus metrics endpoint (0: off).") var metricsPort: Int?
+    @Option(help: "Port of the HTTP endpoint of /metrics (Prometheus), /healthz and /readyz (0: off).") var metricsPort: Int?
     @Option(help: "Close connections idle this many milliseconds.") var idleTimeoutMs: Int?
     @Option(help: "Close connections that take longer than this many milliseconds to finish a frame.") var frameReadTimeoutMs: Int?
     @Option(help: "Connections held at once; more are refused.") var maxConnections: Int?
@@ -109,12 +111,13 @@ struct ServerCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "chainkv.\(cfg.id)")
         logger.logLevel = level
+        logger.notice("starting", metadata: ["version": "\(ChainVersion.number)", "commit": "\(ChainVersion.commit)"])
         if fileLimit < UInt64(cfg.maxConnections) + Self.spareFiles {
             logger.warning("open file limit is below maxConnections plus what the server needs besides; connections may fail before the limit",
                            metadata: ["openFileLimit": "\(fileLimit)", "maxConnections": "\(cfg.maxConnections)"])
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(ChainMetricsFactory(registry: registry))
         let server = ChainServer(config: cfg, logger: logger, registry: registry)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup,

@@ -32,7 +32,10 @@ final class ClusterFixture: @unchecked Sendable {
     let chains: Int
     let replicas: Int
 
-    init(size: Int, chains: Int = 1, replicas: Int = 3, name: String = #function, serverArguments: [String] = [],
+    /// - Parameters:
+    ///   - serverArguments: flags after the fixture's own, so they also override them (an option's last value counts).
+    ///   - formed: wait until the chains are formed (else only until every server has started).
+    init(size: Int, chains: Int = 1, replicas: Int = 3, name: String = #function, serverArguments: [String] = [], formed: Bool = true,
          clientSecurity: ConnectionSecurity = .none, zookeeperFor override: (String) throws -> [Int: String] = { _ in [:] }) throws {
         self.chains = chains
         self.replicas = replicas
@@ -50,7 +53,9 @@ final class ClusterFixture: @unchecked Sendable {
                               log: dir.appendingPathComponent("server.log"), metricsPort: TestEnvironment.freePort()))
         }
         for i in nodes.indices { try start(i) }
-        if chains > 1 {
+        if !formed {
+            try waitStarted()
+        } else if chains > 1 {
             try waitForShards()
         } else {
             try waitForChain(members: size)
@@ -87,8 +92,7 @@ final class ClusterFixture: @unchecked Sendable {
         var last = "no answer"
         while Date() < deadline {
             let c = PaperClient(security: clientSecurity)
-            if c.`init`(servers: servers, port: 0) == PaperClient.ok, let info = try? chainInfo(), info.members.count == members,
-               nodes.indices.allSatisfy({ !isRunning($0) || log($0).contains("server ready") }) {
+            if c.`init`(servers: servers, port: 0) == PaperClient.ok, let info = try? chainInfo(), info.members.count == members, allStarted {
                 // Every running server has finished starting (registered, watching, a candidate):
                 // a ZooKeeper connection lost before that ends a server (StaleReadTests cuts it).
                 _ = c.shutdown()
@@ -111,13 +115,26 @@ final class ClusterFixture: @unchecked Sendable {
             if let map = try? shards() {
                 last = map.chains.map { "\($0.id): \($0.chain.members.map(\.id))" }.joined(separator: ", ")
                 if map.chains.count == chains, map.chains.allSatisfy({ $0.chain.members.count == members ?? min(replicas, nodes.count) }),
-                   nodes.indices.allSatisfy({ !isRunning($0) || log($0).contains("server ready") }) {
+                   allStarted {
                     return
                 }
             }
             usleep(200_000)
         }
         throw FixtureError("\(chains) chains did not form within \(Int(timeout)) s (last: \(last)); logs in \(base.path)")
+    }
+
+    /// Whether every running server has finished starting (logged `server ready`).
+    var allStarted: Bool { nodes.indices.allSatisfy { !isRunning($0) || log($0).contains("server ready") } }
+
+    /// Waits until every running server has logged `server ready`.
+    func waitStarted(timeout: TimeInterval = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if allStarted { return }
+            usleep(100_000)
+        }
+        throw FixtureError("servers did not start within \(Int(timeout)) s; logs in \(base.path)")
     }
 
     /// The slot map and every chain's members, as the client library learns them.

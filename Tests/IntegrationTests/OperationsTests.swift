@@ -117,6 +117,18 @@ final class OperationsTests: XCTestCase {
         XCTAssertGreaterThan(value(after, "chainkv_bytes_received_total"), value(before, "chainkv_bytes_received_total"))
         XCTAssertGreaterThan(value(after, "chainkv_fsync_duration_seconds_count"), value(before, "chainkv_fsync_duration_seconds_count"))
         XCTAssertTrue(after.contains("chainkv_request_duration_seconds_bucket"), "latency histogram exported")
+        // Every family has a HELP line, and the latency histograms have buckets from 50 µs to 10 s.
+        func names(_ comment: String) -> [Substring] {
+            after.split(separator: "\n").filter { $0.hasPrefix(comment) }.map { $0.split(separator: " ")[2] }
+        }
+        let families = names("# TYPE "), helped = Set(names("# HELP "))
+        XCTAssertGreaterThanOrEqual(families.count, 14, after)
+        for name in families { XCTAssertTrue(helped.contains(name), "no HELP line for \(name)") }
+        for histogram in ["chainkv_request_duration_seconds_bucket{type=\"put\",", "chainkv_fsync_duration_seconds_bucket{",
+                          "chainkv_splice_put_pause_seconds_bucket{"] {
+            XCTAssertTrue(after.contains(histogram + #"le="0.00005"}"#), "\(histogram) starts at 50 µs")
+            XCTAssertTrue(after.contains(histogram + #"le="10.0"}"#), "\(histogram) ends at 10 s")
+        }
         XCTAssertEqual(value(after, "chainkv_is_head{", [#"chain="c0""#]), 1)
         // The tail persisted the writes too.
         let tail = try scrape(2 == head ? 0 : 2)
