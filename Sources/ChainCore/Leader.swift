@@ -65,6 +65,8 @@ public struct Leader: Sendable {
     private var electedAt: UInt64 = 0
     private var now: UInt64 = 0
     private var writing = false
+    /// Whether a configuration write is outstanding.
+    public var isWriting: Bool { writing }
     public private(set) var isLeading = false
 
     public struct Transfer: Equatable, Sendable {

@@ -214,3 +214,12 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     }
 }
 
+
+extension CoordinationDriver {
+    /// Whether ZooKeeper, synced, names `node` head of chain `chain` in `epoch` (a slot copy's
+    /// last check, `SlotCopier`); false when it cannot tell.
+    func confirmsHead(of chain: String, node: String, epoch: UInt64) async -> Bool {
+        guard let config = try? await coordinator.readChainSynced(id: chain) else { return false }
+        return config.members.first == node && config.epoch == epoch
+    }
+}

@@ -129,7 +129,7 @@ final class ServerNode: @unchecked Sendable {
             transfer(message, chain: ClusterLeader.soleChain, ref: ref)
         case .onChain(let chain, let inner):
             guard config.sharded else { return reply(.error(.badRequest, "this cluster has a single chain"), to: ref) }
-            transfer(inner, chain: chain, ref: ref)
+            if !moveRequest(chain, inner, ref: ref) { transfer(inner, chain: chain, ref: ref) }
         default: reply(.error(.badRequest, "\(message.kind) is not a client request"), to: ref)
         }
         // No flush: the connection flushes once per read batch (`channelReadComplete`), so many
@@ -145,6 +145,13 @@ final class ServerNode: @unchecked Sendable {
             return nil
         }
         let id = slots.chain(of: key)
+        let slot = SlotMap.slot(of: key)
+        if let move = slots.moving, move.contains(slot) {
+            // Served by no chain while it moves (ClusterLeader+Growth); clients retry.
+            reply(.error(.overloaded, "slot \(slot) is moving from chain \(move.from) to chain \(move.to); retry"), to: ref)
+            metrics.request(type, status: "moving", chain: id)
+            return nil
+        }
         // A member of the key's chain answers itself, also while its view lags the configuration
         // (its shell says "not the head", or "unavailable" before its first view): "moved" would
         // send the client round to the same server with the same map.

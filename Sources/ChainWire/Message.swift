@@ -140,6 +140,14 @@ public enum Message: Equatable, Sendable {
     /// A request or peer message about one chain of a sharded cluster: `hello` (the link then
     /// carries that chain's updates), `status`, and the state-transfer messages. Never nested.
     indirect case onChain(chain: String, Message)
+    // Slot moves (MessageCodec+Moves), each inside `onChain` naming the chain asked.
+    /// From the leader to the head of a chain that does not own `slots`: delete every row of
+    /// them it holds (before an import, or after they moved away). Answered with `ack`.
+    case purgeSlots(slots: [ClosedRange<Int>], mapVersion: UInt64)
+    /// From the leader to the donor chain's head: write every key of `slots` through the head at
+    /// `target` of chain `to` (as `onChain(to, put)`), once map `mapVersion` records the move.
+    /// Answered with `ack` (seq: keys copied).
+    case moveSlots(slots: [ClosedRange<Int>], to: String, target: NodeAddress, mapVersion: UInt64)
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -147,7 +155,7 @@ public enum Message: Equatable, Sendable {
         case value = 16, putResult, deleteResult, chain, dieAck, error, statusReply
         case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong, outcomeTransfer
         case authChallenge = 48, authResponse, authOK
-        case getSlots = 64, slots, moved, onChain
+        case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots
     }
 
     public var kind: Kind {
@@ -183,6 +191,8 @@ public enum Message: Equatable, Sendable {
         case .slots: return .slots
         case .moved: return .moved
         case .onChain: return .onChain
+        case .purgeSlots: return .purgeSlots
+        case .moveSlots: return .moveSlots
         }
     }
 }

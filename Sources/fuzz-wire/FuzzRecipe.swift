@@ -125,7 +125,20 @@ struct Recipe {
             }
             return .slots(ShardMap(version: version, chains: chains))
         case .onChain: return .onChain(chain: chainID(), message(nested: true))
+        case .purgeSlots: return .purgeSlots(slots: slotRanges(), mapVersion: u64())
+        case .moveSlots: return .moveSlots(slots: slotRanges(), to: chainID(), target: address(), mapVersion: u64())
         }
+    }
+
+    /// A valid slot set as `SlotMove.ranges` encodes it (ascending, apart, at most slotsMax slots).
+    mutating func slotRanges() -> [ClosedRange<Int>] {
+        var slots: [Int] = []
+        var slot = Int(u16()) % 64
+        for _ in 0..<(1 + Int(u8()) % 16) where slot < SlotMap.slotCount && slots.count < SlotMove.slotsMax {
+            slots.append(slot)
+            slot += 1 + Int(u8()) % 300
+        }
+        return SlotMove(slots: slots, from: "a", to: "b")!.ranges
     }
 
     mutating func chainID() -> String { string(1, WireLimits.chainIDSizeMax) }
@@ -162,6 +175,8 @@ func payloadBytes(_ message: Message) -> Int {
     case .authOK(let proof): return proof.count
     case .slots(let map): return map.chains.reduce(0) { $0 + $1.id.utf8.count + $1.chain.members.reduce(0) { $0 + address($1) } }
     case .onChain(let chain, let inner): return chain.utf8.count + payloadBytes(inner)
+    case .purgeSlots(let slots, _): return slots.count * 4
+    case .moveSlots(let slots, let to, let target, _): return slots.count * 4 + to.utf8.count + address(target)
     case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong, .getSlots, .moved: return 0
     }
 }
