@@ -26,7 +26,9 @@ extension Coordinator {
             return
         }
         emit(.slotsChanged(map, version: stat.version))
-        for id in map.counts.keys.sorted() where !watchedShards.contains(id) {
+        // A new chain owns no slot until the first move into it: watched from that move's map on.
+        let named = Set(map.counts.keys).union([map.moving?.to].compactMap { $0 })
+        for id in named.sorted() where !watchedShards.contains(id) {
             watchedShards.insert(id)
             await recheck(.shard(id))
         }

@@ -53,15 +53,8 @@ extension ServerNode {
     }
 
     private func purgeSlots(_ chain: String, _ wanted: Set<Int>, mapVersion: UInt64, ref: ClientRef) {
-        guard mayPurge(chain, wanted, mapVersion: mapVersion) else {
-            return reply(.error(.refused, "chain \(chain) may not drop these slots under this server's map "
-                                + "(version \(slots?.version ?? 0), asked for \(mapVersion))"), to: ref)
-        }
-        guard let hosted = chains[chain], hosted.shell.core.role.isHead else {
-            return reply(.error(.notHead, "not the head of chain \(chain)"), to: ref)
-        }
-        let purge = SlotPurge(node: self, chain: chain, path: hosted.database.path, wanted: wanted, mapVersion: mapVersion,
-                              logger: hosted.shell.logger)
+        let path = ChainDatabase.path(dataDir: config.dataDir, chain: chain)
+        let purge = SlotPurge(node: self, chain: chain, path: path, wanted: wanted, mapVersion: mapVersion, logger: logger)
         Task {
             let answer = await purge.run()
             self.loop.execute {

@@ -22,6 +22,7 @@ struct SlotPurge: Sendable {
     func run() async -> Message {
         let started = NIODeadline.now()
         do {
+            try await ready(until: started + ServerNode.moveWait)
             let store = try Store(path: path)
             defer { store.close() }
             var cursor = ScanCursor.start
@@ -45,6 +46,28 @@ struct SlotPurge: Sendable {
         } catch {
             logger.warning("dropping the rows of slots failed", metadata: ["mapVersion": "\(mapVersion)", "error": "\(error)"])
             return .error(.unavailable, "dropping the rows of slots failed: \(error)")
+        }
+    }
+
+    /// Waits until this server's map allows the purge and it heads the chain: the recipient of a
+    /// new chain may not have read its configuration, or the map, when the leader asks.
+    private func ready(until deadline: NIODeadline) async throws {
+        let (node, chain, wanted, mapVersion) = (self.node, self.chain, self.wanted, self.mapVersion)
+        while true {
+            let refusal: String? = try await node.loop.submit {
+                guard node.mayPurge(chain, wanted, mapVersion: mapVersion) else {
+                    return "chain \(chain) may not drop these slots under this server's map (version \(node.slots?.version ?? 0), "
+                        + "asked for \(mapVersion))"
+                }
+                // Opened here if a configuration names this server (a new chain's first move).
+                guard node.named(in: chain), let hosted = node.hostedChain(chain), hosted.shell.core.role.isHead else {
+                    return "not the head of chain \(chain)"
+                }
+                return nil
+            }.get()
+            guard let refusal else { return }
+            guard NIODeadline.now() < deadline else { throw TransferError(refusal) }
+            try await Task.sleep(nanoseconds: 5_000_000)
         }
     }
 }

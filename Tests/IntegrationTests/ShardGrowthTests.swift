@@ -1,0 +1,111 @@
+import ChainCore
+import ChainKV
+import ChainStorage
+import ChainWire
+import Foundation
+import NIOConcurrencyHelpers
+import XCTest
+
+/// Growth (issue 16): a sixth server joins a cluster of five servers (five chains of three)
+/// under write load; it heads a new chain, which gets its share of the slots from the others.
+final class ShardGrowthTests: XCTestCase {
+    /// What the background writer saw: each key's last acknowledged value, and its failures.
+    final class WriterLog: @unchecked Sendable {
+        let lock = NIOLock()
+        var acked: [String: [UInt8]] = [:]
+        var failures: [String] = []
+        var writes = 0
+    }
+
+    func testASixthServerHeadsANewChainAndGetsItsShareOfTheSlotsUnderWriteLoad() throws {
+        let cluster = try ClusterFixture(size: 5, chains: 0)
+        let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        defer { client.shutdown() }
+        var expected = try writePairs(client, prefix: "before", count: 3000)
+
+        // Eight writers keep overwriting 400 keys while the cluster grows.
+        let log = WriterLog()
+        let stop = NIOLockedValueBox(false)
+        let writer = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for w in 0..<8 {
+                    group.addTask {
+                        var n = 0
+                        while !stop.withLockedValue({ $0 }) {
+                            let key = "load-\(w)-\(n % 50)", value = Array("v\(n)".utf8)
+                            n += 1
+                            do {
+                                _ = try await client.put(key, value)
+                                log.lock.withLock { log.acked[key] = value; log.writes += 1 }
+                            } catch {
+                                log.lock.withLock { log.failures.append("\(key): \(error)") }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        try cluster.addServer()
+        let deadline = Date().addingTimeInterval(120)
+        var map = try cluster.shards()
+        let share = SlotMap.even(chains: (0..<6).map(ClusterLeader.chainID)).counts
+        while Date() < deadline {
+            map = try cluster.shards()
+            let owned = Dictionary(uniqueKeysWithValues: map.chains.map { ($0.id, $0.slots.reduce(0) { $0 + $1.count }) })
+            if owned == share { break }
+            usleep(200_000)
+        }
+        stop.withLockedValue { $0 = true }
+        _ = try blockingTest { await writer.value }
+
+        let c5 = try XCTUnwrap(map.chains.first { $0.id == "c5" }, "a sixth chain; chains: \(map.chains.map(\.id)); logs in \(cluster.base.path)")
+        XCTAssertEqual(c5.chain.head?.id, "n6", "headed by the new server")
+        XCTAssertEqual(c5.chain.members.count, 3)
+        XCTAssertEqual(Set(map.chains.compactMap { $0.chain.head?.id }), Set((1...6).map { "n\($0)" }), "each server heads one chain")
+        XCTAssertEqual(map.chains.reduce(0) { $0 + $1.slots.reduce(0) { $0 + $1.count } }, SlotMap.slotCount)
+        let owned = Dictionary(uniqueKeysWithValues: map.chains.map { ($0.id, $0.slots.reduce(0) { $0 + $1.count }) })
+        XCTAssertEqual(owned, share, "every chain owns its even share of the slots")
+
+        let (acked, failures, writes) = log.lock.withLock { (log.acked, log.failures, log.writes) }
+        XCTAssertEqual(failures, [], "the client rides out every move")
+        XCTAssertGreaterThan(writes, 500, "writes went on while the slots moved")
+        expected.merge(acked) { $1 }
+        try assertReadBack(client, expected, "after growth")
+
+        // The new chain's replicas hold exactly its keys; the donors dropped theirs.
+        let slotMap = try XCTUnwrap(map.slotMap)
+        let mine = Set(expected.keys.filter { slotMap.chain(of: $0) == "c5" })
+        XCTAssertGreaterThan(mine.count, 300)
+        for member in c5.chain.members {
+            let i = Int(member.id.dropFirst())! - 1
+            let store = try Store(path: cluster.dbPath(i, chain: "c5"))
+            let keys = Set(try store.allRows(limit: 100_000).map(\.key))
+            store.close()
+            XCTAssertEqual(keys, mine, "\(member.id)'s replica of c5")
+        }
+        let dropped = Date().addingTimeInterval(20)
+        var leftovers: [String] = []
+        repeat {
+            leftovers = []
+            for shard in map.chains where shard.id != "c5" {
+                let i = Int(shard.chain.head!.id.dropFirst())! - 1
+                let store = try Store(path: cluster.dbPath(i, chain: shard.id))
+                leftovers += try store.allRows(limit: 100_000).map(\.key).filter { slotMap.chain(of: $0) != shard.id }
+                store.close()
+            }
+            if leftovers.isEmpty { break }
+            usleep(200_000)
+        } while Date() < dropped
+        XCTAssertEqual(leftovers, [], "every donor dropped the rows of the slots it gave away")
+
+        let pauses = cluster.nodes.indices.flatMap { i in
+            cluster.log(i).split(separator: "\n").filter { $0.contains("slot move done") }.compactMap { line -> Int? in
+                guard let r = line.range(of: "pauseMs=") else { return nil }
+                return Int(line[r.upperBound...].prefix { $0.isNumber })
+            }
+        }.sorted()
+        XCTAssertFalse(pauses.isEmpty, "the leader logs each move's pause")
+        print("slot moves: \(pauses.count), pause ms median \(pauses.isEmpty ? 0 : pauses[pauses.count / 2]), max \(pauses.last ?? 0); "
+              + "writes during growth: \(writes)")
+    }
+}
