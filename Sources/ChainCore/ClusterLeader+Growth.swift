@@ -4,6 +4,11 @@
 /// names is a new server: the leader forms a new chain headed by it, its other replicas on the
 /// servers holding the fewest, so heads stay one per server. Existing chains keep their members.
 ///
+/// **Replicas follow.** Once the slots are spread, while one server holds two replicas more
+/// than another, one replica moves from the most loaded to the least loaded server: the chain's
+/// placement names the new server in its place, which joins by state transfer; the old one
+/// leaves once the new one holds every committed update (`Leader.dropUnplaced`). Heads stay.
+///
 /// **Slots follow chains.** Every chain should own the share of the slots `SlotMap.even` gives
 /// it. While one owns more, the leader moves up to `SlotMove.slotsMax` of its slots at a time to
 /// the chain furthest below its share:
@@ -31,7 +36,11 @@ extension ClusterLeader {
         }
         guard chains.values.allSatisfy(settled) else { return }
         if grow(&actions) { return }
-        guard now >= moveNotBefore, let move = nextMove(slots), let map = slots.starting(move) else { return }
+        guard let move = nextMove(slots) else {
+            moveReplica(&actions)
+            return
+        }
+        guard now >= moveNotBefore, let map = slots.starting(move) else { return }
         copy = (map.version, false)
         writeSlots(map, &actions)
     }
@@ -74,6 +83,27 @@ extension ClusterLeader {
         let id = (0...).lazy.map(Self.chainID).first { chains[$0] == nil }!
         start(id, placement: members, stored: nil, &actions)
         return true
+    }
+
+    /// Moves one replica from the server holding the most to the one holding the fewest, in a
+    /// chain the first serves but does not head and the second is not in; true if it did.
+    @discardableResult
+    private mutating func moveReplica(_ actions: inout [ClusterLeaderAction]) -> Bool {
+        guard config.chains == 0 else { return false }
+        var load: [NodeID: Int] = [:]
+        for node in chains.values.compactMap(\.placement).joined() { load[node, default: 0] += 1 }
+        let healthy = load.keys.filter { live[$0] != nil && !suspected.contains($0) }
+        let byLoad = healthy.sorted { a, b in load[a]! != load[b]! ? load[a]! < load[b]! : Leader.chainOrder(a, b) }
+        guard let least = byLoad.first, let most = byLoad.last, load[most]! - load[least]! > 1 else { return false }
+        for id in chains.keys.sorted(by: Leader.chainOrder) {
+            guard let placement = chains[id]?.placement, let index = placement.firstIndex(of: most), index > 0,
+                  !placement.contains(least) else { continue }
+            var moved = placement
+            moved[index] = least
+            one(id, .placementChanged(moved), &actions)
+            return true
+        }
+        return false
     }
 
     /// The next move towards every chain owning its even share: from the chain furthest over its

@@ -223,7 +223,7 @@ public struct ClusterLeader: Sendable {
         for id in chains.keys.sorted(by: Leader.chainOrder) { one(id, event, &actions) }
     }
 
-    private mutating func one(_ id: SlotMap.ChainID, _ event: LeaderEvent, _ actions: inout [ClusterLeaderAction]) {
+    mutating func one(_ id: SlotMap.ChainID, _ event: LeaderEvent, _ actions: inout [ClusterLeaderAction]) {
         guard var core = chains[id] else { return }
         let produced = core.on(event)
         chains[id] = core

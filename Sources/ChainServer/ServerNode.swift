@@ -33,6 +33,8 @@ final class ServerNode: @unchecked Sendable {
     let openDatabase: (_ chain: String?) throws -> ChainDatabase
     /// The chains this server holds a replica of, by id (`ClusterLeader.soleChain` unsharded).
     var chains: [String: HostedChain] = [:]
+    /// Chains whose files are being deleted (`removeChain`): not opened again until that is done.
+    var removingChains: Set<String> = []
     /// Sharded: the slot map as last read from ZooKeeper.
     var slots: SlotMap?
     /// Every chain's configuration as last read from ZooKeeper (`ClusterLeader.soleChain` unsharded).

@@ -34,6 +34,8 @@ final class ClusterLeaderGrowthTests: XCTestCase {
                 pending += c.on(.slotsWritten(map, version: Int32(map.version)))
             case .copySlots(let move, let version):
                 if let event = copies(move, version) { pending += c.on(event) }
+            case .startTransfer(let id, let from, let to, _):
+                pending += c.on(.transferDone(id, joiner: to, from: from))
             default:
                 break
             }
@@ -72,6 +74,47 @@ final class ClusterLeaderGrowthTests: XCTestCase {
             }
             last = m
         }
+    }
+
+    func testReplicasMoveToTheNewServerUntilEveryServerHoldsAsMany() throws {
+        var c = formed()
+        let actions = settle(&c, c.on(.membersChanged(live(servers + ["n6"]))))
+        var load: [NodeID: Int] = [:]
+        for (id, core) in c.chains {
+            let members = try XCTUnwrap(core.chain?.members)
+            XCTAssertEqual(members, core.placement, "chain \(id) runs on its placement, in order")
+            for node in members { load[node, default: 0] += 1 }
+        }
+        XCTAssertEqual(load, Dictionary(uniqueKeysWithValues: (servers + ["n6"]).map { ($0, 3) }), "every server holds 3 replicas")
+        XCTAssertEqual(Set(c.chains.values.compactMap { $0.chain?.head }), Set(servers + ["n6"]), "heads stayed one per server")
+        // Each replica moved by a join of the new server, then a configuration without the old one.
+        let joins = actions.compactMap { a -> String? in if case .startTransfer(let id, _, "n6", _) = a { return id } else { return nil } }
+        XCTAssertEqual(Set(joins), ["c0", "c3"])
+        for id in joins {
+            let views = actions.compactMap { a -> [NodeID]? in if case .writeChain(id, let v, _, _) = a { return v.members } else { return nil } }
+            let joined = try XCTUnwrap(views.firstIndex { $0.count == 4 }, "\(id) had four members while the new one caught up")
+            XCTAssertEqual(views[joined].last, "n6")
+            XCTAssertEqual(views.last?.count, 3)
+        }
+    }
+
+    func testAnUnplacedHeadIsMovedBehindThePlacedMembersBeforeItLeaves() {
+        var l = Leader(config: leader, placement: ["n2", "n3", "n4"])
+        let runs = live(["n1", "n2", "n3", "n4"])
+        let start = ChainView(epoch: 5, members: ["n1", "n2", "n3", "n4"], incarnations: runs)
+        _ = l.on(.elected(chain: start, version: 1, live: runs, now: 0))
+        var next: [LeaderAction] = []
+        for node in start.members { next += l.on(.progress(node, .init(epoch: 5, received: 9, durable: 9))) }
+        var writes: [ChainView] = []
+        for _ in 0..<6 {
+            guard case .writeChain(let view, _)? = next.first else { break }
+            writes.append(view)
+            next = l.on(.chainWritten(view, version: Int32(writes.count + 1)))
+            for node in view.members { next += l.on(.progress(node, .init(epoch: view.epoch, received: 9, durable: 9))) }
+        }
+        XCTAssertEqual(writes.map(\.members), [["n1", "n2", "n3", "n4"], ["n2", "n3", "n4", "n1"], ["n2", "n3", "n4"]],
+                       "drain, n1 behind the placed members, then without it")
+        XCTAssertEqual(writes.first?.handoff, "n2")
     }
 
     func testAFailedCopyLeavesTheSlotsWithTheDonorAndIsTriedAgain() throws {

@@ -49,10 +49,14 @@ final class ShardGrowthTests: XCTestCase {
         let deadline = Date().addingTimeInterval(120)
         var map = try cluster.shards()
         let share = SlotMap.even(chains: (0..<6).map(ClusterLeader.chainID)).counts
+        let everyServerHoldsThree = Dictionary(uniqueKeysWithValues: (1...6).map { ("n\($0)", 3) })
+        func replicas(_ map: ShardMap) -> [String: Int] {
+            map.chains.flatMap { $0.chain.members.map(\.id) }.reduce(into: [:]) { $0[$1, default: 0] += 1 }
+        }
         while Date() < deadline {
             map = try cluster.shards()
             let owned = Dictionary(uniqueKeysWithValues: map.chains.map { ($0.id, $0.slots.reduce(0) { $0 + $1.count }) })
-            if owned == share { break }
+            if owned == share, replicas(map) == everyServerHoldsThree { break }
             usleep(200_000)
         }
         stop.withLockedValue { $0 = true }
@@ -65,6 +69,7 @@ final class ShardGrowthTests: XCTestCase {
         XCTAssertEqual(map.chains.reduce(0) { $0 + $1.slots.reduce(0) { $0 + $1.count } }, SlotMap.slotCount)
         let owned = Dictionary(uniqueKeysWithValues: map.chains.map { ($0.id, $0.slots.reduce(0) { $0 + $1.count }) })
         XCTAssertEqual(owned, share, "every chain owns its even share of the slots")
+        XCTAssertEqual(replicas(map), everyServerHoldsThree, "replicas moved to the new server until every server holds three")
 
         let (acked, failures, writes) = log.lock.withLock { (log.acked, log.failures, log.writes) }
         XCTAssertEqual(failures, [], "the client rides out every move")
@@ -72,26 +77,37 @@ final class ShardGrowthTests: XCTestCase {
         expected.merge(acked) { $1 }
         try assertReadBack(client, expected, "after growth")
 
-        // The new chain's replicas hold exactly its keys; the donors dropped theirs.
+        // Every replica of every chain (the new server's by import and by state transfer) holds
+        // exactly that chain's keys once the donors dropped the rows they gave away; a server a
+        // replica moved off deleted its file.
         let slotMap = try XCTUnwrap(map.slotMap)
-        let mine = Set(expected.keys.filter { slotMap.chain(of: $0) == "c5" })
-        XCTAssertGreaterThan(mine.count, 300)
-        for member in c5.chain.members {
-            let i = Int(member.id.dropFirst())! - 1
-            let store = try Store(path: cluster.dbPath(i, chain: "c5"))
-            let keys = Set(try store.allRows(limit: 100_000).map(\.key))
-            store.close()
-            XCTAssertEqual(keys, mine, "\(member.id)'s replica of c5")
+        XCTAssertGreaterThan(expected.keys.filter { slotMap.chain(of: $0) == "c5" }.count, 300)
+        for shard in map.chains {
+            let mine = Set(expected.keys.filter { slotMap.chain(of: $0) == shard.id })
+            for member in shard.chain.members {
+                let i = Int(member.id.dropFirst())! - 1
+                let store = try Store(path: cluster.dbPath(i, chain: shard.id))
+                let keys = Set(try store.allRows(limit: 100_000).map(\.key))
+                store.close()
+                XCTAssertTrue(keys.isSuperset(of: mine), "\(member.id)'s replica of \(shard.id) holds every key of it")
+            }
+        }
+        let members = Dictionary(uniqueKeysWithValues: map.chains.map { ($0.id, Set($0.chain.members.map(\.id))) })
+        for (i, node) in cluster.nodes.enumerated() {
+            for id in members.keys.sorted() where !members[id]!.contains(node.id) {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: cluster.dbPath(i, chain: id)), "\(node.id) holds no file of \(id)")
+            }
         }
         let dropped = Date().addingTimeInterval(20)
         var leftovers: [String] = []
         repeat {
             leftovers = []
-            for shard in map.chains where shard.id != "c5" {
-                let i = Int(shard.chain.head!.id.dropFirst())! - 1
-                let store = try Store(path: cluster.dbPath(i, chain: shard.id))
-                leftovers += try store.allRows(limit: 100_000).map(\.key).filter { slotMap.chain(of: $0) != shard.id }
-                store.close()
+            for shard in map.chains {
+                for member in shard.chain.members {
+                    let store = try Store(path: cluster.dbPath(Int(member.id.dropFirst())! - 1, chain: shard.id))
+                    leftovers += try store.allRows(limit: 100_000).map(\.key).filter { slotMap.chain(of: $0) != shard.id }
+                    store.close()
+                }
             }
             if leftovers.isEmpty { break }
             usleep(200_000)
