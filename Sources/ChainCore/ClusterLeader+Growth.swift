@@ -35,7 +35,7 @@ extension ClusterLeader {
             return
         }
         guard chains.values.allSatisfy(settled) else { return }
-        if grow(&actions) { return }
+        if evacuate(&actions) || grow(&actions) { return }
         guard let move = nextMove(slots) else {
             moveReplica(&actions)
             return
@@ -71,7 +71,7 @@ extension ClusterLeader {
         guard config.chains == 0, chains.count < Self.chainsMax else { return false }
         let placements = chains.values.compactMap(\.placement)
         let placed = Set(placements.flatMap { $0 })
-        let healthy = live.keys.filter { !suspected.contains($0) }
+        let healthy = live.keys.filter { !suspected.contains($0) && !decommissioned.contains($0) }
         guard let newcomer = healthy.filter({ !placed.contains($0) }).sorted(by: Leader.chainOrder).first else { return false }
         var load: [NodeID: Int] = [:]
         for node in placements.flatMap({ $0 }) { load[node, default: 0] += 1 }
@@ -85,6 +85,32 @@ extension ClusterLeader {
         return true
     }
 
+    /// Moves a replica off a decommissioned server (one at a time), to the server holding the
+    /// fewest replicas (for a head, heading the fewest chains) that the chain is not on; true if
+    /// it did. Works for any `chains` setting, and for a decommissioned server that is down.
+    private mutating func evacuate(_ actions: inout [ClusterLeaderAction]) -> Bool {
+        guard !decommissioned.isEmpty, config.sharded else { return false }
+        var load: [NodeID: Int] = [:], heads: [NodeID: Int] = [:]
+        for placement in chains.values.compactMap(\.placement) {
+            for node in placement { load[node, default: 0] += 1 }
+            if let head = placement.first { heads[head, default: 0] += 1 }
+        }
+        let healthy = live.keys.filter { !suspected.contains($0) && !decommissioned.contains($0) }
+        for id in chains.keys.sorted(by: Leader.chainOrder) {
+            guard let placement = chains[id]?.placement, let index = placement.firstIndex(where: decommissioned.contains) else { continue }
+            let key: (NodeID) -> (Int, Int) = { index == 0 ? (heads[$0] ?? 0, load[$0] ?? 0) : (load[$0] ?? 0, 0) }
+            let candidates = healthy.filter { !placement.contains($0) }.sorted { a, b in
+                key(a) != key(b) ? key(a) < key(b) : Leader.chainOrder(a, b)
+            }
+            guard let replacement = candidates.first else { continue }  // nowhere to go: it stays
+            var moved = placement
+            moved[index] = replacement
+            one(id, .placementChanged(moved), &actions)
+            return true
+        }
+        return false
+    }
+
     /// Moves one replica from the server holding the most to the one holding the fewest, in a
     /// chain the first serves but does not head and the second is not in; true if it did.
     @discardableResult
@@ -92,7 +118,7 @@ extension ClusterLeader {
         guard config.chains == 0 else { return false }
         var load: [NodeID: Int] = [:]
         for node in chains.values.compactMap(\.placement).joined() { load[node, default: 0] += 1 }
-        let healthy = load.keys.filter { live[$0] != nil && !suspected.contains($0) }
+        let healthy = load.keys.filter { live[$0] != nil && !suspected.contains($0) && !decommissioned.contains($0) }
         let byLoad = healthy.sorted { a, b in load[a]! != load[b]! ? load[a]! < load[b]! : Leader.chainOrder(a, b) }
         guard let least = byLoad.first, let most = byLoad.last, load[most]! - load[least]! > 1 else { return false }
         for id in chains.keys.sorted(by: Leader.chainOrder) {

@@ -77,6 +77,9 @@ public struct ClusterLeader: Sendable {
     var copy: (version: UInt64, done: Bool)?
     /// No move starts before this tick: one whose copy failed is retried after a pause.
     var moveNotBefore: UInt64 = 0
+    /// Servers an operator decommissioned (`chainkv decommission`): placed in no chain, their
+    /// replicas move to the others (ClusterLeader+Growth).
+    public private(set) var decommissioned: Set<NodeID> = []
 
     public init(config: Config) {
         self.config = config
@@ -88,9 +91,10 @@ public struct ClusterLeader: Sendable {
     public mutating func on(_ event: ClusterLeaderEvent) -> [ClusterLeaderAction] {
         var actions: [ClusterLeaderAction] = []
         switch event {
-        case .elected(let stored, let slots, let live, let now):
+        case .elected(let stored, let slots, let live, let now, let decommissioned):
             self = ClusterLeader(config: config)
             (self.live, self.now, electedAt, isLeading) = (live, now, now, true)
+            self.decommissioned = decommissioned
             self.slots = slots?.map
             slotsVersion = slots?.version
             if !config.sharded {
@@ -101,6 +105,8 @@ public struct ClusterLeader: Sendable {
                     start(id, placement: chain.placement ?? chain.view.members, stored: chain, &actions)
                 }
             }
+        case .decommissioned(let servers):
+            decommissioned = servers
         case .membersChanged(let live):
             self.live = live
             suspected = suspected.filter { live[$0] != nil }
@@ -244,7 +250,9 @@ public enum ClusterLeaderEvent: Equatable, Sendable {
     /// This server won the election: the stored chains by id (for an unsharded cluster, its one
     /// chain under `ClusterLeader.soleChain`), the slot map, the live members and their runs.
     case elected(chains: [SlotMap.ChainID: ClusterLeader.StoredChain], slots: ClusterLeader.StoredSlots?,
-                 live: [NodeID: String], now: UInt64)
+                 live: [NodeID: String], now: UInt64, decommissioned: Set<NodeID> = [])
+    /// The servers decommissioned now (the whole set, as stored).
+    case decommissioned(Set<NodeID>)
     case membersChanged([NodeID: String])
     case tick(UInt64)
     case unresponsive(NodeID)

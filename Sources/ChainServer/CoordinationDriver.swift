@@ -129,14 +129,18 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
         do {
             var chains: [String: (ChainConfig, version: Int32)] = [:]
             var slots: (SlotMap, version: Int32)?
+            var decommissioned: Set<String> = []
             if sharded {
                 chains = try await coordinator.readShards()
                 slots = try await coordinator.readSlots()
+                decommissioned = try await coordinator.readDecommissioned()
             } else if let chain = try await coordinator.readChain() {
                 chains[ClusterLeader.soleChain] = chain
             }
             let live = try await coordinator.liveMembers()
-            node.loop.execute { [chains, slots] in node.becameLeader(chains: chains, slots: slots, live: live) }
+            node.loop.execute { [chains, slots, decommissioned] in
+                node.becameLeader(chains: chains, slots: slots, live: live, decommissioned: decommissioned)
+            }
         } catch {
             logger.error("cannot read the cluster state after winning the election", metadata: ["error": "\(error)"])
         }
@@ -216,6 +220,17 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
 
 
 extension CoordinationDriver {
+    func decommission(_ server: NodeID, cancel: Bool, on loop: EventLoop) -> EventLoopFuture<Set<NodeID>> {
+        let coordinator = self.coordinator
+        let promise = loop.makePromise(of: Set<NodeID>.self)
+        promise.completeWithTask {
+            try await coordinator.updateDecommissioned { servers in
+                if cancel { servers.remove(server) } else { servers.insert(server) }
+            }
+        }
+        return promise.futureResult
+    }
+
     /// Whether ZooKeeper, synced, names `node` head of chain `chain` in `epoch` (a slot copy's
     /// last check, `SlotCopier`); false when it cannot tell.
     func confirmsHead(of chain: String, node: String, epoch: UInt64) async -> Bool {

@@ -46,6 +46,20 @@ extension LeaderShell {
         }
     }
 
+    /// An operator's `chainkv decommission`: stored in ZooKeeper first (so a later leader knows),
+    /// then acted on. Fails unless this server leads a sharded cluster.
+    func decommission(_ server: NodeID, cancel: Bool) -> EventLoopFuture<Set<NodeID>> {
+        guard isLeading, core.config.sharded, let coordination else {
+            return context.loop.makeFailedFuture(TransferError(core.config.sharded ? "this server is not the leader"
+                                                                : "a single-chain cluster has no replicas to move"))
+        }
+        logger.notice("\(cancel ? "cancelling the decommission of" : "decommissioning") \(server)")
+        return coordination.decommission(server, cancel: cancel, on: context.loop).map { servers in
+            if self.isLeading { self.event(.decommissioned(servers)) }
+            return servers
+        }
+    }
+
     /// A slot map was written: the start of a move, or its end (logged with the pause).
     func slotsWritten(_ map: SlotMap, issued: NIODeadline) {
         if map.moving != nil {

@@ -46,14 +46,15 @@ final class LeaderShell: @unchecked Sendable {
     // MARK: Events
 
     /// `chains`: every stored chain by id (unsharded: the one chain under `ClusterLeader.soleChain`).
-    func elected(chains: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo]) {
+    func elected(chains: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo],
+                 decommissioned: Set<String> = []) {
         logger.notice("elected leader", metadata: ["chains": "\(chains.count)", "mapVersion": "\(slots.map { "\($0.0.version)" } ?? "none")"])
         links?.close()
         links = dialer.members { [weak self] event in self?.event(event) }
         links?.update(members: Self.addresses(live))
         let stored = chains.mapValues { ClusterLeader.StoredChain(view: $0.0.view, version: $0.version, placement: $0.0.placement) }
         event(.elected(chains: stored, slots: slots.map { .init(map: $0.0, version: $0.version) }, live: Self.incarnations(live),
-                       now: context.ticks))
+                       now: context.ticks, decommissioned: decommissioned))
         // The leader we removed from the election because it was gone: no need to find that out
         // again with heartbeats of our own (a paused leader would cost another heartbeat timeout).
         if let gone = goneCandidate, live.contains(where: { $0.id == gone }) {

@@ -77,12 +77,13 @@ extension ServerNode {
         leader.membersChanged(members)
     }
 
-    func becameLeader(chains stored: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo]) {
+    func becameLeader(chains stored: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo],
+                      decommissioned: Set<String> = []) {
         loop.preconditionInEventLoop()
         guard !leader.isLeading else { return }
         context.addresses.learn(live)
         for (config, _) in stored.values { context.addresses.learn(config) }
-        leader.elected(chains: stored, slots: slots, live: live)
+        leader.elected(chains: stored, slots: slots, live: live, decommissioned: decommissioned)
     }
 
     /// ZooKeeper confirmed, with a round trip that started at `sentAtMs`, that this server still

@@ -124,6 +124,14 @@ final class ServerNode: @unchecked Sendable {
             reply(.chain(context.addresses.chainInfo(sole.shell.core.view)), to: ref)
         case .status: reply(.statusReply(status()), to: ref)
         case .die(let clean): die(clean: clean, ref: ref)
+        case .decommission(let server, let cancel):
+            leader.decommission(server, cancel: cancel).whenComplete { result in
+                switch result {
+                case .success(let servers): self.reply(.ack(epoch: 0, seq: UInt64(servers.count)), to: ref)
+                case .failure(let error): self.reply(.error(.refused, "\(error)"), to: ref)
+                }
+                self.flush()
+            }
         case .startTransfer, .dataTransfer, .outcomeTransfer:
             guard !config.sharded else {
                 return reply(.error(.badRequest, "the keys are sharded over several chains: name the chain of a transfer"), to: ref)

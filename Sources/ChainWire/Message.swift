@@ -148,6 +148,9 @@ public enum Message: Equatable, Sendable {
     /// `target` of chain `to` (as `onChain(to, put)`), once map `mapVersion` records the move.
     /// Answered with `ack` (seq: keys copied).
     case moveSlots(slots: [ClosedRange<Int>], to: String, target: NodeAddress, mapVersion: UInt64)
+    /// Operator request to the leader: move every replica off `server` for good (`cancel`: make
+    /// it a server like any other again). Answered with `ack` (seq: servers decommissioned).
+    case decommission(server: String, cancel: Bool)
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -155,7 +158,7 @@ public enum Message: Equatable, Sendable {
         case value = 16, putResult, deleteResult, chain, dieAck, error, statusReply
         case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong, outcomeTransfer
         case authChallenge = 48, authResponse, authOK
-        case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots
+        case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots, decommission
     }
 
     public var kind: Kind {
@@ -193,6 +196,7 @@ public enum Message: Equatable, Sendable {
         case .onChain: return .onChain
         case .purgeSlots: return .purgeSlots
         case .moveSlots: return .moveSlots
+        case .decommission: return .decommission
         }
     }
 }

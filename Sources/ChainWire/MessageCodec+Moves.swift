@@ -1,7 +1,8 @@
 import ChainCore
 import NIOCore
 
-/// The messages of a slot move between chains: `purgeSlots` and `moveSlots` (see `SlotMove`).
+/// The messages of a slot move between chains: `purgeSlots` and `moveSlots` (see `SlotMove`), and
+/// an operator's `decommission`.
 /// Their slot lists are at most `SlotMove.slotsMax` distinct slots, as ascending disjoint ranges.
 extension MessageCodec {
     static func encodeMoveBody(_ message: Message, into b: inout ByteBuffer) {
@@ -14,6 +15,9 @@ extension MessageCodec {
             writeShort(to, &b)
             writeAddress(target, &b)
             b.writeInteger(mapVersion)
+        case .decommission(let server, let cancel):
+            writeShort(server, &b)
+            writeBool(cancel, &b)
         default:
             preconditionFailure("\(message.kind) is not a slot move message")
         }
@@ -29,6 +33,9 @@ extension MessageCodec {
             let to = try readChainID(&body)
             let target = try readAddress(&body)
             return .moveSlots(slots: slots, to: to, target: target, mapVersion: try readU64(&body, "map version"))
+        case .decommission:
+            let server = try readNodeID(&body)
+            return .decommission(server: server, cancel: try readBool(&body, "cancel"))
         default:
             preconditionFailure("\(kind) is not a slot move message")
         }

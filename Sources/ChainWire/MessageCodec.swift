@@ -117,7 +117,7 @@ public enum MessageCodec {
             writeAuthField(nonce, &b)
         case .authOK(let proof):
             writeAuthField(proof, &b)
-        case .purgeSlots, .moveSlots:
+        case .purgeSlots, .moveSlots, .decommission:
             encodeMoveBody(message, into: &b)
         case .getSlots, .slots, .moved, .onChain:
             encodeShardBody(message, into: &b)
@@ -279,7 +279,7 @@ public enum MessageCodec {
             message = .authResponse(proof: proof, nonce: try readAuthField(&body, "nonce"))
         case .authOK: message = .authOK(proof: try readAuthField(&body, "proof"))
         case .getSlots, .slots, .moved, .onChain: message = try decodeShardBody(kind, &body)
-        case .purgeSlots, .moveSlots: message = try decodeMoveBody(kind, &body)
+        case .purgeSlots, .moveSlots, .decommission: message = try decodeMoveBody(kind, &body)
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message

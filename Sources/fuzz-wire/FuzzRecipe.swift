@@ -127,6 +127,7 @@ struct Recipe {
         case .onChain: return .onChain(chain: chainID(), message(nested: true))
         case .purgeSlots: return .purgeSlots(slots: slotRanges(), mapVersion: u64())
         case .moveSlots: return .moveSlots(slots: slotRanges(), to: chainID(), target: address(), mapVersion: u64())
+        case .decommission: return .decommission(server: string(1, WireLimits.nodeIDSizeMax), cancel: bool())
         }
     }
 
@@ -177,6 +178,7 @@ func payloadBytes(_ message: Message) -> Int {
     case .onChain(let chain, let inner): return chain.utf8.count + payloadBytes(inner)
     case .purgeSlots(let slots, _): return slots.count * 4
     case .moveSlots(let slots, let to, let target, _): return slots.count * 4 + to.utf8.count + address(target)
+    case .decommission(let server, _): return server.utf8.count
     case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong, .getSlots, .moved: return 0
     }
 }

@@ -117,6 +117,28 @@ final class ClusterLeaderGrowthTests: XCTestCase {
         XCTAssertEqual(writes.first?.handoff, "n2")
     }
 
+    func testADecommissionedServersReplicasMoveToTheOthersHeadFirstToTheFewestHeads() throws {
+        var c = formed(chains: 5)
+        let actions = settle(&c, c.on(.decommissioned(["n3"])))
+        var load: [NodeID: Int] = [:], heads: [NodeID: Int] = [:]
+        for (id, core) in c.chains {
+            let members = try XCTUnwrap(core.chain?.members)
+            XCTAssertEqual(members, core.placement, "chain \(id) runs on its placement")
+            XCTAssertEqual(members.count, 3)
+            XCTAssertFalse(members.contains("n3"), "chain \(id) left n3")
+            for node in members { load[node, default: 0] += 1 }
+            heads[members[0], default: 0] += 1
+        }
+        XCTAssertEqual(load.values.sorted(), [3, 4, 4, 4], "15 replicas over 4 servers")
+        XCTAssertEqual(heads.values.sorted(), [1, 1, 1, 2], "5 heads over 4 servers")
+        XCTAssertNil(c.slots?.moving)
+        XCTAssertEqual(c.slots?.counts.count, 5, "slots stay with their chains")
+        XCTAssertFalse(actions.contains { if case .startTransfer(_, _, "n3", _) = $0 { return true } else { return false } })
+        // Cancelled: n3 is a server like any other again, but no chain moves back by itself.
+        let after = settle(&c, c.on(.decommissioned([])))
+        XCTAssertFalse(after.contains { if case .writeChain = $0 { return true } else { return false } })
+    }
+
     func testAFailedCopyLeavesTheSlotsWithTheDonorAndIsTriedAgain() throws {
         var c = formed()
         var failures = 0

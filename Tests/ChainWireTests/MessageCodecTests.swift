@@ -36,7 +36,7 @@ final class MessageCodecTests: XCTestCase {
         .onChain(chain: "c0", .moveSlots(slots: [7...7], to: "c5", target: NodeAddress(id: "n6", host: "127.0.0.1", port: 7006),
                                          mapVersion: 13)),
         .onChain(chain: "c5", .put(key: "k", value: [1], request: nil)),
-        .purgeSlots(slots: [4095...4095], mapVersion: 1),
+        .purgeSlots(slots: [4095...4095], mapVersion: 1), .decommission(server: "n5", cancel: false),
         .moveSlots(slots: [0...127], to: "c1", target: NodeAddress(id: "n1", host: "h", port: 1), mapVersion: 2),
         .onChain(chain: "c2", .dataTransfer(epoch: 8, from: "n2", lastSeq: 100, rows: [Row(key: "a", value: [1])], done: false)),
         .statusReply(NodeStatus(id: "n3", epoch: 4, role: "tail", received: 10, durable: 9, stable: 8, uptimeMs: 1, isLeader: false,

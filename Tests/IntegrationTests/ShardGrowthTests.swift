@@ -17,13 +17,8 @@ final class ShardGrowthTests: XCTestCase {
         var writes = 0
     }
 
-    func testASixthServerHeadsANewChainAndGetsItsShareOfTheSlotsUnderWriteLoad() throws {
-        let cluster = try ClusterFixture(size: 5, chains: 0)
-        let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
-        var expected = try writePairs(client, prefix: "before", count: 3000)
-
-        // Eight writers keep overwriting 400 keys while the cluster grows.
+    /// Eight writers that keep overwriting 400 keys until `stop` is set.
+    func startWriters(_ client: ChainKVClient) -> (WriterLog, NIOLockedValueBox<Bool>, Task<Void, Never>) {
         let log = WriterLog()
         let stop = NIOLockedValueBox(false)
         let writer = Task {
@@ -45,6 +40,16 @@ final class ShardGrowthTests: XCTestCase {
                 }
             }
         }
+        return (log, stop, writer)
+    }
+
+    func testASixthServerHeadsANewChainAndGetsItsShareOfTheSlotsUnderWriteLoad() throws {
+        let cluster = try ClusterFixture(size: 5, chains: 0)
+        let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        defer { client.shutdown() }
+        var expected = try writePairs(client, prefix: "before", count: 3000)
+
+        let (log, stop, writer) = startWriters(client)
         try cluster.addServer()
         let deadline = Date().addingTimeInterval(120)
         var map = try cluster.shards()
@@ -123,5 +128,43 @@ final class ShardGrowthTests: XCTestCase {
         XCTAssertFalse(pauses.isEmpty, "the leader logs each move's pause")
         print("slot moves: \(pauses.count), pause ms median \(pauses.isEmpty ? 0 : pauses[pauses.count / 2]), max \(pauses.last ?? 0); "
               + "writes during growth: \(writes)")
+    }
+
+    func testADecommissionedServerLeavesEveryChainAndEveryKeyStays() throws {
+        let cluster = try ClusterFixture(size: 5, chains: 5)
+        let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        defer { client.shutdown() }
+        var expected = try writePairs(client, prefix: "before", count: 2000)
+        let (log, stop, writer) = startWriters(client)
+        XCTAssertEqual(try blockingTest { try await client.decommission("n5") }, 1)
+        let deadline = Date().addingTimeInterval(120)
+        var map = try cluster.shards()
+        while Date() < deadline {
+            map = try cluster.shards()
+            let members = map.chains.map { $0.chain.members.map(\.id) }
+            if members.allSatisfy({ $0.count == 3 && !$0.contains("n5") }) { break }
+            usleep(200_000)
+        }
+        stop.withLockedValue { $0 = true }
+        _ = try blockingTest { await writer.value }
+        let members = map.chains.map { $0.chain.members.map(\.id) }
+        XCTAssertTrue(members.allSatisfy { $0.count == 3 && !$0.contains("n5") }, "every chain left n5: \(members)")
+        XCTAssertEqual(map.chains.count, 5, "the chains stay, and so do their slots")
+        XCTAssertEqual(Set(map.chains.compactMap { $0.chain.head?.id }).count, 4, "n5's chain got another head")
+        let (acked, failures, writes) = log.lock.withLock { (log.acked, log.failures, log.writes) }
+        XCTAssertEqual(failures, [])
+        XCTAssertGreaterThan(writes, 200)
+        expected.merge(acked) { $1 }
+        try assertReadBack(client, expected, "after decommissioning n5")
+        let gone = Date().addingTimeInterval(20)
+        var files: [String] = []
+        repeat {
+            files = ((try? FileManager.default.contentsOfDirectory(atPath: cluster.nodes[4].dataDir.path)) ?? [])
+                .filter { $0.hasPrefix("chainkv-") && $0.hasSuffix(".sqlite") }
+            if files.isEmpty { break }
+            usleep(200_000)
+        } while Date() < gone
+        XCTAssertEqual(files, [], "n5 deleted the file of every chain it left")
+        XCTAssertEqual(try blockingTest { try await client.decommission("n5", cancel: true) }, 0, "cancelled")
     }
 }
