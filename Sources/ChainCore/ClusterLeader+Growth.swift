@@ -45,6 +45,17 @@ extension ClusterLeader {
         writeSlots(map, &actions)
     }
 
+    /// A move whose copy waits on `node` (the head of its donor or recipient chain), which stopped
+    /// answering, is dropped rather than waited for: its slots are served by no chain meanwhile.
+    /// A copy still running is harmless: the recipient takes imports only while the map moves
+    /// the slots to it, and what it took is purged before any later import.
+    mutating func abandonCopy(ifAsking node: NodeID) {
+        guard let copy, !copy.done, let move = slots?.moving, slots?.version == copy.version,
+              chains[move.from]?.chain?.head == node || chains[move.to]?.chain?.head == node else { return }
+        self.copy = nil
+        moveNotBefore = now + Self.moveRetryTicks
+    }
+
     /// Emits what a slot map just written asks for: the copy of a move it records, or the
     /// cleanup at the donor of the move it completes.
     mutating func movesWritten(previous: SlotMap?, _ map: SlotMap, _ actions: inout [ClusterLeaderAction]) {

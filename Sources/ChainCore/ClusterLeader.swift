@@ -116,6 +116,7 @@ public struct ClusterLeader: Sendable {
             all(.tick(now), &actions)
         case .unresponsive(let node):
             suspected.insert(node)
+            abandonCopy(ifAsking: node)
             all(.unresponsive(node), &actions)
         case .responsive(let node):
             suspected.remove(node)

@@ -158,6 +158,25 @@ final class ClusterLeaderGrowthTests: XCTestCase {
         XCTAssertTrue(retried.contains { if case .copySlots = $0 { return true } else { return false } }, "tried again after the pause")
     }
 
+    func testAMoveWhoseDonorHeadStopsAnsweringIsDroppedAtOnce() throws {
+        var c = formed()
+        var asked: (SlotMove, UInt64)?
+        settle(&c, c.on(.membersChanged(live(servers + ["n6"])))) { move, version in
+            asked = asked ?? (move, version)
+            return asked!.1 == version ? nil : .slotsCopied(mapVersion: version)  // the first copy never answers
+        }
+        let (move, version) = try XCTUnwrap(asked)
+        let recording = try XCTUnwrap(c.slots)
+        XCTAssertEqual(recording.version, version, "waiting on the first copy")
+        let donorHead = try XCTUnwrap(c.chains[move.from]?.chain?.head)
+        let actions = c.on(.unresponsive(donorHead))
+        let drop = actions.compactMap { a -> SlotMap? in if case .writeSlots(let m, _) = a { return m } else { return nil } }
+        XCTAssertEqual(drop, [recording.ending(done: false)], "dropped without waiting for the copy's timeout")
+        _ = c.on(.slotsWritten(drop[0], version: Int32(drop[0].version)))
+        XCTAssertTrue(c.on(.slotsCopied(mapVersion: version)).isEmpty, "the abandoned copy's late answer changes nothing")
+        XCTAssertEqual(c.slots?.owners, recording.owners)
+    }
+
     func testAMoveFoundAtElectionIsDroppedBeforeAnythingElse() throws {
         let chains = (0..<5).map(ClusterLeader.chainID)
         let placement = Placement.chains(servers: servers, count: 5, replicas: 3)
