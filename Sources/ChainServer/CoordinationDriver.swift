@@ -164,6 +164,13 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
                 return .written(version: try await coordinator.writeChain(config, expectedVersion: expectedVersion))
             } catch {
                 logger.warning("chain write failed", metadata: ["error": "\(error)", "chain": "\(chain)", "epoch": "\(config.epoch)"])
+                if let current = try? await (sharded ? coordinator.readChain(id: chain) : coordinator.readChain()) {
+                    return .conflict(current: current)
+                }
+                // Unreadable too (ZooKeeper unreachable, or the client closed at shutdown): the core
+                // will decide again from "no chain" and write at once; pause first, so that a
+                // client that stays unusable costs a write attempt a tenth of a second, not a spin.
+                try? await Task.sleep(nanoseconds: 100_000_000)
                 return .conflict(current: try? await (sharded ? coordinator.readChain(id: chain) : coordinator.readChain()))
             }
         }
