@@ -57,4 +57,29 @@ final class ShardZnodeTests: ZooKeeperTestCase {
         let single = try await leader.readChain()
         XCTAssertNil(single, "the single chain's znode is untouched")
     }
+
+    /// A chain that owns no slot (a new server's, before the first move into it) is watched too,
+    /// from before the chains folder exists; and a slot map that records a move reads back whole.
+    func testEveryChainIsWatchedAlsoOneThatOwnsNoSlot() async throws {
+        let leader = try await coordinator("n1")
+        let watcher = try await coordinator("n2")
+        let events = EventRecorder(watcher.events)
+        try await watcher.watchShards()
+        let map = SlotMap.even(chains: ["c0"], version: 1)
+        try await leader.writeSlots(map, expectedVersion: nil)
+        let config = ChainConfig(epoch: 1, members: ["n1"], addresses: ["n1": "h:1"], leader: "n1")
+        try await leader.writeChain(id: "c0", config, expectedVersion: nil)
+        try await leader.writeChain(id: "c7", config, expectedVersion: nil)
+        try await events.wait(for: "the chain without slots") { $0.contains(.shardChanged(id: "c7", config, version: 0)) }
+        var next = config
+        next.epoch = 2
+        try await leader.writeChain(id: "c7", next, expectedVersion: 0)
+        try await events.wait(for: "its next configuration") { $0.contains(.shardChanged(id: "c7", next, version: 1)) }
+
+        let moving = try XCTUnwrap(map.starting(XCTUnwrap(SlotMove(slots: [0, 1, 2, 9], from: "c0", to: "c7"))))
+        try await leader.writeSlots(moving, expectedVersion: 0)
+        let read = try await watcher.readSlots()
+        XCTAssertEqual(read?.0, moving)
+        XCTAssertEqual(read?.0.moving?.ranges, [0...2, 9...9])
+    }
 }
