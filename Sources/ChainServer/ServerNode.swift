@@ -154,8 +154,8 @@ final class ServerNode: @unchecked Sendable {
             reply(.error(.unavailable, "no slot map yet: the cluster is being formed"), to: ref)
             return nil
         }
-        let id = slots.chain(of: key)
         let slot = SlotMap.slot(of: key)
+        let id = slots.owners[slot]
         if let move = slots.moving, move.contains(slot) {
             // Served by no chain while it moves (ClusterLeader+Growth); clients retry.
             reply(.error(.overloaded, "slot \(slot) is moving from chain \(move.from) to chain \(move.to); retry"), to: ref)
