@@ -55,19 +55,22 @@ extension ServerNode {
         return hosted
     }
 
-    /// Closes chain `id`'s replica here and deletes its database (its replica moved to another
-    /// server); the files go off the loop, once the committer has stopped.
+    /// Closes chain `id`'s replica here, if it is open, and deletes its database (its replica
+    /// moved to another server); the files go off the loop, once the committer has stopped.
     func removeChain(_ id: String) {
-        guard config.sharded, let hosted = chains.removeValue(forKey: id) else { return }
-        hosted.shell.close()
-        hosted.shell.revokeLease()
+        guard config.sharded, !removingChains.contains(id) else { return }
+        let path = ChainDatabase.path(dataDir: config.dataDir, chain: id)
+        let hosted = chains.removeValue(forKey: id)
+        guard hosted != nil || FileManager.default.fileExists(atPath: path) else { return }
+        hosted?.shell.close()
+        hosted?.shell.revokeLease()
         removingChains.insert(id)
-        let (database, logger, loop) = (hosted.database, self.logger, self.loop)
-        logger.notice("chain \(id) moved off this server: closing its replica and deleting its database", metadata: ["path": "\(database.path)"])
+        let (database, logger, loop) = (hosted?.database, self.logger, self.loop)
+        logger.notice("chain \(id) moved off this server: deleting its database", metadata: ["path": "\(path)"])
         Task.detached {
-            database.stop()
+            database?.stop()
             for suffix in ["", "-wal", "-shm"] {
-                let file = database.path + suffix
+                let file = path + suffix
                 if unlink(file) != 0, errno != ENOENT {
                     logger.warning("cannot delete a moved chain's file", metadata: ["path": "\(file)", "errno": "\(errno)"])
                 }
