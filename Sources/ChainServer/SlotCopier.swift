@@ -24,9 +24,6 @@ struct SlotCopier: Sendable {
     let path: String
     let logger: Logger
 
-    /// Rows read per page; the moving ones among them are written at once (within the
-    /// recipient's per-connection limit).
-    static let pageRows = 1000
     static let requestTimeout = TimeAmount.seconds(10)
 
     private enum Readiness: Sendable {
@@ -80,19 +77,11 @@ struct SlotCopier: Sendable {
     }
 
     private func copy() async throws -> Int {
-        let store = try Store(path: path)
-        defer { store.close() }
         let connection = try await Connection.connect(host: target.host, port: target.port, group: node.group, timeout: .seconds(2),
                                                       security: node.security.outbound)
         defer { connection.close() }
-        var cursor = ScanCursor.start
-        var copied = 0
-        while true {
-            let page = try store.scan(after: cursor, limit: Self.pageRows, byteLimit: WireLimits.transferChunkBytesMax)
-            if page.rows.isEmpty { break }
-            cursor = page.next
-            let rows = page.rows.filter { move.contains(SlotMap.slot(of: $0.key)) }
-            let to = move.to
+        let (move, to) = (self.move, self.move.to)
+        return try await SlotRows.forEachPage(path: path, wanted: move.contains) { rows in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for row in rows {
                     group.addTask {
@@ -103,8 +92,6 @@ struct SlotCopier: Sendable {
                 }
                 try await group.waitForAll()
             }
-            copied += rows.count
         }
-        return copied
     }
 }

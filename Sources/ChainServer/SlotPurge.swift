@@ -16,28 +16,16 @@ struct SlotPurge: Sendable {
     let mapVersion: UInt64
     let logger: Logger
 
-    /// Rows read per page; the keys of one page are deleted at once (within a connection's limit).
-    static let pageRows = 1000
-
     func run() async -> Message {
         let started = NIODeadline.now()
         do {
             try await ready(until: started + ServerNode.moveWait)
-            let store = try Store(path: path)
-            defer { store.close() }
-            var cursor = ScanCursor.start
-            var deleted = 0
-            while true {
-                let page = try store.scan(after: cursor, limit: Self.pageRows, byteLimit: WireLimits.transferChunkBytesMax)
-                if page.rows.isEmpty { break }
-                cursor = page.next
-                let keys = page.rows.map(\.key).filter { self.wanted.contains(SlotMap.slot(of: $0)) }
-                if keys.isEmpty { continue }
-                let (node, chain, slots, mapVersion) = (self.node, self.chain, self.wanted, self.mapVersion)
+            let (node, chain, slots, mapVersion) = (self.node, self.chain, self.wanted, self.mapVersion)
+            let deleted = try await SlotRows.forEachPage(path: path, wanted: slots.contains) { rows in
+                let keys = rows.map(\.key)
                 try await node.loop.flatSubmit {
                     node.deleteKeys(chain, keys) { node.mayPurge(chain, slots, mapVersion: mapVersion) }
                 }.get()
-                deleted += keys.count
             }
             let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
             logger.notice("dropped the rows of \(wanted.count) slots", metadata: [
