@@ -3,7 +3,7 @@ import XCTest
 
 /// Versions and conditional writes at the head: checked in sequence order, a failed condition
 /// goes down the chain as an update that changes nothing, and retries get the first outcome.
-final class ConditionalWriteTests: XCTestCase {
+final class ReplicaConditionalWriteTests: XCTestCase {
     let view = ChainView(epoch: 1, members: ["a", "b"])
     func c(_ n: UInt64) -> ClientRef { ClientRef(connection: 1, request: n) }
     func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
