@@ -1,4 +1,5 @@
 import ChainKV
+import ChainStorage
 import Foundation
 import XCTest
 
@@ -58,6 +59,40 @@ final class ConditionalWriteTests: XCTestCase {
         XCTAssertNil(try blockingTest { try await client.getVersioned("cas") })
         XCTAssertEqual(try blockingTest { try await client.delete("cas", ifVersion: 0) }.version.map { $0 > v2 }, true,
                        "a delete of an absent key on version 0 applies (and changes nothing)")
+    }
+
+    /// A server revived after missing writes rejoins through a snapshot: its rows carry the
+    /// versions the chain gave them, not the snapshot's point, so every replica agrees on them.
+    func testAJoinerGetsTheChainsVersions() throws {
+        let cluster = try ClusterFixture(size: 3)
+        defer { cluster.stop() }
+        let client = try ChainKVClient(servers: cluster.servers)
+        defer { client.shutdown() }
+        func members() -> [String] { (try? cluster.chainInfo().members.map(\.id)) ?? [] }
+        for i in 0..<50 { _ = try blockingTest { try await client.put("before-\(i)", [UInt8(i)], ifVersion: nil) } }
+        cluster.kill(1)
+        try waitFor("the chain to drop n2") { members() == ["n1", "n3"] }
+        for i in 0..<50 { _ = try blockingTest { try await client.put("gap-\(i)", [UInt8(i)], ifVersion: nil) } }
+        try cluster.start(1)
+        try waitFor("n2 to rejoin as tail") { members() == ["n1", "n3", "n2"] }
+        _ = try blockingTest { try await client.put("after", [1], ifVersion: nil) }
+        cluster.stop()
+        func versions(_ i: Int) throws -> [String: UInt64] {
+            let store = try Store(path: cluster.dbPath(i))
+            defer { store.close() }
+            var result: [String: UInt64] = [:]
+            var cursor = ScanCursor.start
+            while case let page = try store.scan(after: cursor, limit: 1000, byteLimit: 1 << 20), !page.rows.isEmpty {
+                for row in page.rows { result[row.key] = row.version }
+                cursor = page.next
+            }
+            return result
+        }
+        let head = try versions(0)
+        XCTAssertEqual(head.count, 101)
+        XCTAssertEqual(Set(head.values).count, 101, "each key was set by a write of its own")
+        XCTAssertEqual(try versions(1), head, "the joiner's versions are the chain's")
+        XCTAssertEqual(try versions(2), head)
     }
 
     func testCLIFlags() throws {
