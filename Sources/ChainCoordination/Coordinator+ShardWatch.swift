@@ -8,7 +8,29 @@ extension Coordinator {
     /// then every write, including the creation of the slots znode.
     public func watchShards() async throws {
         watchingSlots = true
+        // The map first: a server must read a map that records a slot move before any chain
+        // configuration written after it (SlotMove); event handling keeps that order later on.
         try await serialized(.slots) { try await self.refreshSlots() }
+        try await serialized(.chainList) { try await self.refreshChainList() }
+    }
+
+    /// Watches every chain znode, also of chains that own no slot yet (a new chain formed for a
+    /// new server, or one whose first move was dropped): a server in such a chain must follow its
+    /// configuration (torture seed 4103: a restarted member never read it, and the chain stalled).
+    func refreshChainList() async throws {
+        let ids: [String]
+        do {
+            ids = try await client.children(paths.chains, watch: true)
+        } catch ZooKeeperError.noNode {
+            // No chain yet: a watch on its creation, then list it.
+            if try await client.exists(paths.chains, watch: true) == nil { return }
+            ids = try await client.children(paths.chains, watch: true)
+        }
+        for id in ids.sorted() where !watchedShards.contains(id) {
+            guard (try? ZnodePaths.validateName(id)) != nil, watchedShards.count < ClusterLeader.chainsMax else { continue }
+            watchedShards.insert(id)
+            await recheck(.shard(id))
+        }
     }
 
     func refreshSlots() async throws {
@@ -26,7 +48,9 @@ extension Coordinator {
             return
         }
         emit(.slotsChanged(map, version: stat.version))
-        for id in map.counts.keys.sorted() where !watchedShards.contains(id) {
+        // A new chain owns no slot until the first move into it: watched from that move's map on.
+        let named = Set(map.counts.keys).union([map.moving?.to].compactMap { $0 })
+        for id in named.sorted() where !watchedShards.contains(id) {
             watchedShards.insert(id)
             await recheck(.shard(id))
         }

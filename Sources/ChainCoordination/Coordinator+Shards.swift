@@ -45,3 +45,13 @@ extension Coordinator {
         }
     }
 }
+
+extension Coordinator {
+    /// Chain `id`'s configuration as ZooKeeper's leader holds it now: synced first, so that it is
+    /// no older than any write completed before this call (a plain read may lag on a follower).
+    public func readChainSynced(id: String) async throws -> ChainConfig? {
+        try ZnodePaths.validateName(id)
+        try await withReconnect { try await self.client.sync(self.paths.chain(id)) }
+        return try await readChain(id: id)?.0
+    }
+}

@@ -215,6 +215,8 @@ public actor Coordinator {
             await recheck(.chain)
         } else if path == paths.slots, watchingSlots {
             await recheck(.slots)
+        } else if path == paths.chains, watchingSlots {
+            await recheck(.chainList)
         } else if path.hasPrefix(paths.chains + "/"), case let id = String(path.dropFirst(paths.chains.count + 1)), watchedShards.contains(id) {
             await recheck(.shard(id))
         }
@@ -224,7 +226,10 @@ public actor Coordinator {
         if electionNode != nil { await recheck(.election) }
         if watchingMembers { await recheck(.members) }
         if watchingChain { await recheck(.chain) }
-        if watchingSlots { await recheck(.slots) }
+        if watchingSlots {
+            await recheck(.slots)
+            await recheck(.chainList)
+        }
         for id in watchedShards.sorted() { await recheck(.shard(id)) }
     }
 
@@ -274,7 +279,7 @@ public actor Coordinator {
     }
 
     /// Which re-check a `serialized` call belongs to.
-    enum Refresh: Hashable { case election, members, chain, slots, shard(String) }
+    enum Refresh: Hashable { case election, members, chain, slots, chainList, shard(String) }
 
     struct RefreshState {
         var running = false
@@ -314,6 +319,7 @@ public actor Coordinator {
                 case .members: try await self.refreshMembers()
                 case .chain: try await self.refreshChain()
                 case .slots: try await self.refreshSlots()
+                case .chainList: try await self.refreshChainList()
                 case .shard(let id): try await self.refreshShard(id)
                 }
             }

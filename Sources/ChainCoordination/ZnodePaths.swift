@@ -19,6 +19,9 @@ public struct ZnodePaths: Sendable, Hashable {
     public let chains: String
     /// `/chainkv/<cluster>/slots`: which chain owns each hash slot (`SlotsZnode`).
     public let slots: String
+    /// `/chainkv/<cluster>/decommissioned`: servers an operator took out of every chain,
+    /// `{"servers":["n5"]}` (`chainkv decommission`).
+    public let decommissioned: String
 
     /// The common parent of all clusters.
     public static let base = "/chainkv"
@@ -34,6 +37,7 @@ public struct ZnodePaths: Sendable, Hashable {
         chain = "\(root)/chain"
         chains = "\(root)/chains"
         slots = "\(root)/slots"
+        decommissioned = "\(root)/decommissioned"
     }
 
     /// `/chainkv/<cluster>/chains/<id>`. Validate `id` first (`validateName`).

@@ -65,13 +65,21 @@ public struct ClusterLeader: Sendable {
     public private(set) var slots: SlotMap?
     public private(set) var slotsVersion: Int32?
     public private(set) var isLeading = false
-    private var live: [NodeID: String] = [:]
-    private var suspected: Set<NodeID> = []
+    private(set) var live: [NodeID: String] = [:]
+    private(set) var suspected: Set<NodeID> = []
     /// Servers being fenced: several chains may ask to fence the same head; it is fenced once.
     private var fencing: Set<NodeID> = []
     private var electedAt: UInt64 = 0
-    private var now: UInt64 = 0
+    private(set) var now: UInt64 = 0
     private var writingSlots = false
+    /// The slot move this core started (the map version that records it) and whether its copy
+    /// is done; nil when none is under way (ClusterLeader+Growth).
+    var copy: (version: UInt64, done: Bool)?
+    /// No move starts before this tick: one whose copy failed is retried after a pause.
+    var moveNotBefore: UInt64 = 0
+    /// Servers an operator decommissioned (`chainkv decommission`): placed in no chain, their
+    /// replicas move to the others (ClusterLeader+Growth).
+    public private(set) var decommissioned: Set<NodeID> = []
 
     public init(config: Config) {
         self.config = config
@@ -83,9 +91,10 @@ public struct ClusterLeader: Sendable {
     public mutating func on(_ event: ClusterLeaderEvent) -> [ClusterLeaderAction] {
         var actions: [ClusterLeaderAction] = []
         switch event {
-        case .elected(let stored, let slots, let live, let now):
+        case .elected(let stored, let slots, let live, let now, let decommissioned):
             self = ClusterLeader(config: config)
             (self.live, self.now, electedAt, isLeading) = (live, now, now, true)
+            self.decommissioned = decommissioned
             self.slots = slots?.map
             slotsVersion = slots?.version
             if !config.sharded {
@@ -96,6 +105,8 @@ public struct ClusterLeader: Sendable {
                     start(id, placement: chain.placement ?? chain.view.members, stored: chain, &actions)
                 }
             }
+        case .decommissioned(let servers):
+            decommissioned = servers
         case .membersChanged(let live):
             self.live = live
             suspected = suspected.filter { live[$0] != nil }
@@ -105,6 +116,7 @@ public struct ClusterLeader: Sendable {
             all(.tick(now), &actions)
         case .unresponsive(let node):
             suspected.insert(node)
+            abandonCopy(ifAsking: node)
             all(.unresponsive(node), &actions)
         case .responsive(let node):
             suspected.remove(node)
@@ -128,15 +140,26 @@ public struct ClusterLeader: Sendable {
             one(id, .transferFailed(joiner: joiner, from: source), &actions)
         case .slotsWritten(let map, let version):
             writingSlots = false
+            let previous = slots
             slots = map
             slotsVersion = version
+            movesWritten(previous: previous, map, &actions)
         case .slotsWriteFailed(let current):
             writingSlots = false
             slots = current?.map
             slotsVersion = current?.version
+            copy = nil
+        case .slotsCopied(let mapVersion):
+            if copy?.version == mapVersion { copy?.done = true }
+        case .slotsCopyFailed(let mapVersion):
+            if copy?.version == mapVersion {
+                copy = nil
+                moveNotBefore = now + Self.moveRetryTicks
+            }
         case .deposed:
             isLeading = false
             writingSlots = false
+            copy = nil
             all(.deposed, &actions)
             return []
         }
@@ -163,10 +186,19 @@ public struct ClusterLeader: Sendable {
             if !candidates.isEmpty { place(candidates, missing: missing, &actions) }
             return
         }
+        guard !writingSlots else { return }
+        if let slots {
+            // Formed: grow onto new servers and move slots (ClusterLeader+Growth).
+            rebalance(slots, &actions)
+            return
+        }
         // The slot map goes last, once every chain has a znode to route to.
-        guard slots == nil, !writingSlots, chains.values.allSatisfy({ $0.chain != nil }) else { return }
+        guard chains.values.allSatisfy({ $0.chain != nil }) else { return }
+        writeSlots(SlotMap.even(chains: chains.keys.sorted(by: Leader.chainOrder)), &actions)
+    }
+
+    mutating func writeSlots(_ map: SlotMap, _ actions: inout [ClusterLeaderAction]) {
         writingSlots = true
-        let map = SlotMap.even(chains: chains.keys.sorted(by: Leader.chainOrder))
         actions.append(.writeSlots(map, expectedVersion: slotsVersion))
     }
 
@@ -184,7 +216,7 @@ public struct ClusterLeader: Sendable {
     }
 
     /// Makes the core of chain `id` and elects it: it forms the chain if `stored` is nil.
-    private mutating func start(_ id: SlotMap.ChainID, placement: [NodeID]?, stored: StoredChain?,
+    mutating func start(_ id: SlotMap.ChainID, placement: [NodeID]?, stored: StoredChain?,
                                 _ actions: inout [ClusterLeaderAction]) {
         var leaderConfig = config.leader
         // A placed chain is formed at once: the cluster waited for its servers before placing it.
@@ -198,7 +230,7 @@ public struct ClusterLeader: Sendable {
         for id in chains.keys.sorted(by: Leader.chainOrder) { one(id, event, &actions) }
     }
 
-    private mutating func one(_ id: SlotMap.ChainID, _ event: LeaderEvent, _ actions: inout [ClusterLeaderAction]) {
+    mutating func one(_ id: SlotMap.ChainID, _ event: LeaderEvent, _ actions: inout [ClusterLeaderAction]) {
         guard var core = chains[id] else { return }
         let produced = core.on(event)
         chains[id] = core
@@ -219,7 +251,9 @@ public enum ClusterLeaderEvent: Equatable, Sendable {
     /// This server won the election: the stored chains by id (for an unsharded cluster, its one
     /// chain under `ClusterLeader.soleChain`), the slot map, the live members and their runs.
     case elected(chains: [SlotMap.ChainID: ClusterLeader.StoredChain], slots: ClusterLeader.StoredSlots?,
-                 live: [NodeID: String], now: UInt64)
+                 live: [NodeID: String], now: UInt64, decommissioned: Set<NodeID> = [])
+    /// The servers decommissioned now (the whole set, as stored).
+    case decommissioned(Set<NodeID>)
     case membersChanged([NodeID: String])
     case tick(UInt64)
     case unresponsive(NodeID)
@@ -236,6 +270,10 @@ public enum ClusterLeaderEvent: Equatable, Sendable {
     case slotsWritten(SlotMap, version: Int32)
     /// The conditional write lost: `current` is what the slots znode holds now.
     case slotsWriteFailed(current: ClusterLeader.StoredSlots?)
+    /// The donor's head copied the slots of the move recorded in map `mapVersion` into the
+    /// recipient (every key committed there), or could not.
+    case slotsCopied(mapVersion: UInt64)
+    case slotsCopyFailed(mapVersion: UInt64)
     case deposed
 }
 
@@ -248,4 +286,10 @@ public enum ClusterLeaderAction: Equatable, Sendable {
     case startTransfer(SlotMap.ChainID, from: NodeID, to: NodeID, epoch: UInt64)
     /// Delete this server's member znode and report `fenced` once its read lease has run out.
     case fence(NodeID)
+    /// Copy the moving slots of map `mapVersion` from the donor's head into the recipient's
+    /// (which first purges any rows of them it holds); report `slotsCopied` or `slotsCopyFailed`.
+    case copySlots(SlotMove, mapVersion: UInt64)
+    /// Map `mapVersion` gave the moved slots to the recipient: the donor's head deletes its rows
+    /// of them (nothing to report: rows left behind are purged before any later import).
+    case dropSlots(SlotMove, mapVersion: UInt64)
 }

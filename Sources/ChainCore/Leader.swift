@@ -30,7 +30,9 @@ public struct Leader: Sendable {
     public let config: Config
     /// The servers this chain is placed on, head first (`Placement`), in a cluster of several
     /// chains: only they form it and only they join it. nil: every live server (one chain).
-    public let placement: [NodeID]?
+    /// Changed by `placementChanged` (a replica moved to another server): the new server joins,
+    /// then the one no longer placed leaves.
+    public private(set) var placement: [NodeID]?
     /// The chain as last read or written, with its znode version (nil: no chain znode yet).
     public private(set) var chain: ChainView?
     public private(set) var chainVersion: Int32?
@@ -65,6 +67,8 @@ public struct Leader: Sendable {
     private var electedAt: UInt64 = 0
     private var now: UInt64 = 0
     private var writing = false
+    /// Whether a configuration write is outstanding.
+    public var isWriting: Bool { writing }
     public private(set) var isLeading = false
 
     public struct Transfer: Equatable, Sendable {
@@ -146,6 +150,9 @@ public struct Leader: Sendable {
             suspected.remove(node)
         case .progress(let node, let p):
             progress[node] = p
+        case .placementChanged(let servers):
+            precondition(placement != nil && !servers.isEmpty && Set(servers).count == servers.count, "a placement names distinct servers")
+            placement = servers
         case .transferDone(let joiner, let source):
             // Only the transfer under way: a late answer of an abandoned one (from a tail that
             // failed meanwhile) would append the joiner behind a tail that cannot catch it up.
@@ -238,6 +245,7 @@ public struct Leader: Sendable {
             for node in caughtUp { syncTargets[node] = nil }
             return write(view, expected: chainVersion)
         }
+        if let dropped = dropUnplaced(chain) { return dropped }
         if let handoff = headHandoff(chain) { return handoff }
         guard transfer == nil, now >= transferNotBefore, let tail = chain.tail else { return [] }
         let joiners = live.keys.filter { !chain.members.contains($0) && !suspected.contains($0) && placed($0) }
@@ -245,6 +253,16 @@ public struct Leader: Sendable {
         guard let joiner = joiners.first else { return [] }
         transfer = Transfer(joiner: joiner, incarnation: live[joiner]!, source: tail, sourceRun: chain.incarnations[tail], startedAt: now)
         return [.startTransfer(from: tail, to: joiner, epoch: chain.epoch)]
+    }
+
+    /// A member the placement no longer names (its replica moved to another server) leaves once
+    /// every placed server is a member holding every committed update. Never the head: a head
+    /// serves reads under a lease, and one dropped while it runs could answer them after the next
+    /// head took a write; `headHandoff` first moves it behind the placed members.
+    private mutating func dropUnplaced(_ chain: ChainView) -> [LeaderAction]? {
+        guard let placement, chain.syncing.isEmpty, transfer == nil, ready == nil, placement.allSatisfy(chain.members.contains),
+              let extra = chain.members.first(where: { !placement.contains($0) && $0 != chain.head }) else { return nil }
+        return write(ChainView(epoch: chain.epoch + 1, members: chain.members.filter { $0 != extra }), expected: chainVersion)
     }
 
     /// A placed chain whose servers rejoined out of order (at the tail, after a failure) is put
@@ -255,7 +273,10 @@ public struct Leader: Sendable {
     /// configuration puts them in placement order. Any other decision (a failure, a join) writes a
     /// configuration without `handoff`, which ends a drain that has not finished.
     private mutating func headHandoff(_ chain: ChainView) -> [LeaderAction]? {
-        guard let placement, let wanted = placement.first, chain.members != placement, Set(chain.members) == Set(placement),
+        guard let placement, let wanted = placement.first, Set(placement).isSubset(of: chain.members) else { return nil }
+        // Members the placement no longer names stay, behind the placed ones, until `dropUnplaced`.
+        let order = placement + chain.members.filter { !placement.contains($0) }
+        guard chain.members != order,
               chain.syncing.isEmpty, transfer == nil, ready == nil,
               chain.members.allSatisfy({ live[$0] != nil && !suspected.contains($0) && fencing[$0] == nil }) else { return nil }
         // Every member answered in this configuration: a drain only starts on a running chain.
@@ -269,7 +290,7 @@ public struct Leader: Sendable {
         }
         guard let held = reports.first?.received,
               reports.allSatisfy({ $0.received == held && $0.durable == held }) else { return [] }
-        return write(ChainView(epoch: chain.epoch + 1, members: placement, incarnations: chain.incarnations), expected: chainVersion)
+        return write(ChainView(epoch: chain.epoch + 1, members: order, incarnations: chain.incarnations), expected: chainVersion)
     }
 
     /// Syncing members that now hold every update committed before they joined. Sets a member's
@@ -346,6 +367,8 @@ public enum LeaderEvent: Equatable, Sendable {
     case progress(NodeID, Leader.Progress)
     /// The joiner holds a complete snapshot and is ready to become the tail.
     case transferDone(joiner: NodeID, from: NodeID)
+    /// The chain's replicas go to these servers from now on (head first).
+    case placementChanged([NodeID])
     case transferFailed(joiner: NodeID, from: NodeID)
     /// Another server leads now (our election znode or session is gone).
     case deposed

@@ -97,6 +97,9 @@ public struct Replica: Sendable {
     /// key is in flight, storage may hold an uncommitted value and the core answers from memory.
     public func needsStoredValue(for key: String) -> Bool { pendingKeys[key] == nil }
 
+    /// Whether a write of a key `matching` is in flight (sequenced, not yet committed).
+    public func hasPendingWrite(matching: (String) -> Bool) -> Bool { pendingKeys.keys.contains(where: matching) }
+
     /// Serves a read at the head from committed state. `stored` is consulted only when
     /// `needsStoredValue(for:)` is true. Reads change no state, so they bypass `on(_:)`.
     ///

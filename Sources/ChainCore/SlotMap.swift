@@ -16,12 +16,33 @@ public struct SlotMap: Equatable, Sendable {
     public let version: UInt64
     /// The chain that owns each slot, indexed by slot.
     public let owners: [ChainID]
+    /// Slots being moved to another chain (`SlotMove`): still owned by `from`, served by no one.
+    public let moving: SlotMove?
 
-    /// nil unless `owners` names an owner for every slot.
-    public init?(version: UInt64, owners: [ChainID]) {
+    /// nil unless `owners` names an owner for every slot, and `moving`'s slots are all `from`'s.
+    public init?(version: UInt64, owners: [ChainID], moving: SlotMove? = nil) {
         guard owners.count == Self.slotCount, !owners.contains(where: \.isEmpty) else { return nil }
+        if let moving, !moving.slots.allSatisfy({ owners[$0] == moving.from }) { return nil }
         self.version = version
         self.owners = owners
+        self.moving = moving
+    }
+
+    /// Whether clients may read and write keys of `slot` (it is not moving).
+    public func serves(_ slot: Int) -> Bool {
+        !(moving?.contains(slot) ?? false)
+    }
+
+    /// The next map: `move` recorded as under way.
+    public func starting(_ move: SlotMove) -> SlotMap? {
+        SlotMap(version: version + 1, owners: owners, moving: move)
+    }
+
+    /// The next map: the move under way done (its slots owned by the recipient), or dropped.
+    public func ending(done: Bool) -> SlotMap {
+        var next = owners
+        if done, let moving { for slot in moving.slots { next[slot] = moving.to } }
+        return SlotMap(version: version + 1, owners: next)!
     }
 
     /// `chains` own contiguous runs of slots whose sizes differ by one at most, in the given order.
@@ -55,7 +76,7 @@ public struct SlotMap: Equatable, Sendable {
     }
 
     /// The map the ranges describe; nil unless they cover every slot exactly once.
-    public init?(version: UInt64, ranges: [ChainID: [ClosedRange<Int>]]) {
+    public init?(version: UInt64, ranges: [ChainID: [ClosedRange<Int>]], moving: SlotMove? = nil) {
         var owners = [ChainID?](repeating: nil, count: Self.slotCount)
         for (chain, list) in ranges {
             for range in list {
@@ -67,7 +88,7 @@ public struct SlotMap: Equatable, Sendable {
             }
         }
         guard !owners.contains(where: { $0 == nil }) else { return nil }
-        self.init(version: version, owners: owners.map { $0! })
+        self.init(version: version, owners: owners.map { $0! }, moving: moving)
     }
 
     /// Slots each chain owns.

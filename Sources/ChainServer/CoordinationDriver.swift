@@ -129,14 +129,18 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
         do {
             var chains: [String: (ChainConfig, version: Int32)] = [:]
             var slots: (SlotMap, version: Int32)?
+            var decommissioned: Set<String> = []
             if sharded {
                 chains = try await coordinator.readShards()
                 slots = try await coordinator.readSlots()
+                decommissioned = try await coordinator.readDecommissioned()
             } else if let chain = try await coordinator.readChain() {
                 chains[ClusterLeader.soleChain] = chain
             }
             let live = try await coordinator.liveMembers()
-            node.loop.execute { [chains, slots] in node.becameLeader(chains: chains, slots: slots, live: live) }
+            node.loop.execute { [chains, slots, decommissioned] in
+                node.becameLeader(chains: chains, slots: slots, live: live, decommissioned: decommissioned)
+            }
         } catch {
             logger.error("cannot read the cluster state after winning the election", metadata: ["error": "\(error)"])
         }
@@ -160,6 +164,13 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
                 return .written(version: try await coordinator.writeChain(config, expectedVersion: expectedVersion))
             } catch {
                 logger.warning("chain write failed", metadata: ["error": "\(error)", "chain": "\(chain)", "epoch": "\(config.epoch)"])
+                if let current = try? await (sharded ? coordinator.readChain(id: chain) : coordinator.readChain()) {
+                    return .conflict(current: current)
+                }
+                // Unreadable too (ZooKeeper unreachable, or the client closed at shutdown): the core
+                // will decide again from "no chain" and write at once; pause first, so that a
+                // client that stays unusable costs a write attempt a tenth of a second, not a spin.
+                try? await Task.sleep(nanoseconds: 100_000_000)
                 return .conflict(current: try? await (sharded ? coordinator.readChain(id: chain) : coordinator.readChain()))
             }
         }
@@ -214,3 +225,23 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     }
 }
 
+
+extension CoordinationDriver {
+    func decommission(_ server: NodeID, cancel: Bool, on loop: EventLoop) -> EventLoopFuture<Set<NodeID>> {
+        let coordinator = self.coordinator
+        let promise = loop.makePromise(of: Set<NodeID>.self)
+        promise.completeWithTask {
+            try await coordinator.updateDecommissioned { servers in
+                if cancel { servers.remove(server) } else { servers.insert(server) }
+            }
+        }
+        return promise.futureResult
+    }
+
+    /// Whether ZooKeeper, synced, names `node` head of chain `chain` in `epoch` (a slot copy's
+    /// last check, `SlotCopier`); false when it cannot tell.
+    func confirmsHead(of chain: String, node: String, epoch: UInt64) async -> Bool {
+        guard let config = try? await coordinator.readChainSynced(id: chain) else { return false }
+        return config.members.first == node && config.epoch == epoch
+    }
+}

@@ -14,6 +14,9 @@ protocol LeaderCoordination: AnyObject, Sendable {
     func fence(member: NodeID, on loop: EventLoop) -> EventLoopFuture<Bool>
     /// Removes a gone candidate's election znode.
     func evict(_ candidate: ElectionPeer, on loop: EventLoop) -> EventLoopFuture<Void>
+    /// Adds `server` to (or, with `cancel`, removes it from) the decommissioned servers stored in
+    /// ZooKeeper; the whole set as written.
+    func decommission(_ server: NodeID, cancel: Bool, on loop: EventLoop) -> EventLoopFuture<Set<NodeID>>
 }
 
 enum ChainWriteResult: Sendable {

@@ -18,7 +18,7 @@ final class LeaderShell: @unchecked Sendable {
     /// Set once ZooKeeper is connected, before this server stands for election.
     var coordination: LeaderCoordination?
     let dialer: LeaderDialer
-    private var links: MemberLinks?
+    private(set) var links: MemberLinks?
     /// The candidate this server removed from the election as gone (crashed or silent), reported
     /// unresponsive at once if this server becomes leader next.
     var goneCandidate: NodeID?
@@ -26,6 +26,8 @@ final class LeaderShell: @unchecked Sendable {
     /// When each chain's head handoff started (its drain was written): the pause is logged when
     /// the reordered configuration is written.
     private var handoffSince: [String: NIODeadline] = [:]
+    /// When the slot map recording the move under way was written (its slots stopped being served).
+    var moveSince: NIODeadline?
 
     /// Longest a state transfer may take before the leader starts it over.
     static let transferTimeout = TimeAmount.seconds(120)
@@ -44,14 +46,15 @@ final class LeaderShell: @unchecked Sendable {
     // MARK: Events
 
     /// `chains`: every stored chain by id (unsharded: the one chain under `ClusterLeader.soleChain`).
-    func elected(chains: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo]) {
+    func elected(chains: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo],
+                 decommissioned: Set<String> = []) {
         logger.notice("elected leader", metadata: ["chains": "\(chains.count)", "mapVersion": "\(slots.map { "\($0.0.version)" } ?? "none")"])
         links?.close()
         links = dialer.members { [weak self] event in self?.event(event) }
         links?.update(members: Self.addresses(live))
         let stored = chains.mapValues { ClusterLeader.StoredChain(view: $0.0.view, version: $0.version, placement: $0.0.placement) }
         event(.elected(chains: stored, slots: slots.map { .init(map: $0.0, version: $0.version) }, live: Self.incarnations(live),
-                       now: context.ticks))
+                       now: context.ticks, decommissioned: decommissioned))
         // The leader we removed from the election because it was gone: no need to find that out
         // again with heartbeats of our own (a paused leader would cost another heartbeat timeout).
         if let gone = goneCandidate, live.contains(where: { $0.id == gone }) {
@@ -98,6 +101,8 @@ final class LeaderShell: @unchecked Sendable {
             case .writeSlots(let map, let expectedVersion): writeSlots(map, expectedVersion: expectedVersion)
             case .startTransfer(let chain, let from, let to, let epoch): requestTransfer(chain, from: from, to: to, epoch: epoch)
             case .fence(let node): fence(node)
+            case .copySlots(let move, let mapVersion): copySlots(move, mapVersion: mapVersion)
+            case .dropSlots(let move, let mapVersion): dropSlots(move, mapVersion: mapVersion)
             }
         }
     }
@@ -143,10 +148,13 @@ final class LeaderShell: @unchecked Sendable {
         guard let coordination else {
             preconditionFailure("the node joins the election only after its coordination is set")
         }
-        logger.notice("leader writes the slot map", metadata: ["mapVersion": "\(map.version)", "chains": "\(map.counts.count)"])
+        logger.notice("leader writes the slot map", metadata: ["mapVersion": "\(map.version)", "chains": "\(map.counts.count)",
+                                                               "moving": "\(map.moving.map { "\($0.slots.count) slots \($0.from) -> \($0.to)" } ?? "-")"])
+        let issued = context.loop.now
         coordination.writeSlots(map, expectedVersion: expectedVersion, on: context.loop).whenSuccess { result in
             switch result {
             case .written(let version):
+                self.slotsWritten(map, issued: issued)
                 self.event(.slotsWritten(map, version: version))
             case .conflict(let current):
                 self.logger.warning("slot map write lost a race; re-deciding from the stored map")

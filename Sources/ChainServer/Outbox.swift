@@ -11,6 +11,9 @@ final class Outbox: @unchecked Sendable {
     private var nextConnectionID: UInt64 = 1
     /// Channels written since the last flush.
     private var unflushed: [ObjectIdentifier: Channel] = [:]
+    /// Requests the server makes of its own shells (a slot purge's deletes): replies go to a
+    /// closure instead of a channel.
+    private var internalConnections: [UInt64: (Message, UInt64) -> Void] = [:]
 
     /// Registers a new inbound connection; its id names it in `ClientRef`s.
     func opened(_ channel: Channel) -> UInt64 {
@@ -22,6 +25,16 @@ final class Outbox: @unchecked Sendable {
 
     func closed(_ id: UInt64) {
         connections[id] = nil
+        internalConnections[id] = nil
+    }
+
+    /// Registers a connection inside the server: each reply to a request on it is passed to
+    /// `handler` with the request's id. Closed with `closed(_:)`.
+    func openedInternal(_ handler: @escaping (Message, UInt64) -> Void) -> UInt64 {
+        let id = nextConnectionID
+        nextConnectionID += 1
+        internalConnections[id] = handler
+        return id
     }
 
     func channel(_ id: UInt64) -> Channel? { connections[id] }
@@ -35,6 +48,7 @@ final class Outbox: @unchecked Sendable {
 
     /// Queues the reply to one client request.
     func reply(_ message: Message, to ref: ClientRef) {
+        if let handler = internalConnections[ref.connection] { return handler(message, ref.request) }
         write(message, requestID: ref.request, to: connections[ref.connection])
     }
 

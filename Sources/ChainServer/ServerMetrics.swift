@@ -44,6 +44,10 @@ final class ServerMetrics: @unchecked Sendable {
         "How long writes waited for a new successor to catch up during a splice.", buckets: latencyBuckets)
     let putPause = Metrics.Timer(label: putPauseFamily.name)
 
+    static let slotMovePauseFamily = MetricFamily("chainkv_slot_move_pause_seconds",
+        "How long the slots of one move between chains were served by no chain (leader only).", buckets: latencyBuckets)
+    let slotMovePause = Metrics.Timer(label: slotMovePauseFamily.name)
+
     /// The gauges of each chain this server serves, by chain id (label `chain`).
     private var chains: [String: ChainGauges] = [:]
 
@@ -72,7 +76,7 @@ final class ServerMetrics: @unchecked Sendable {
     /// Every family above: what `ChainMetricsFactory` gives its HELP text and buckets.
     static let families: [MetricFamily] = [
         requestsFamily, requestDurationFamily, bytesReceivedFamily, bytesSentFamily, fsyncBatchFamily, fsyncDurationFamily,
-        reconfigurationsFamily, isLeaderFamily, chainWritesFamily, putPauseFamily,
+        reconfigurationsFamily, isLeaderFamily, chainWritesFamily, putPauseFamily, slotMovePauseFamily,
         ChainGauges.epochFamily, ChainGauges.uncommittedFamily, ChainGauges.successorLagFamily, ChainGauges.isHeadFamily,
     ]
 

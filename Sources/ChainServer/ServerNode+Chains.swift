@@ -1,3 +1,4 @@
+import Foundation
 import ChainCore
 import ChainWire
 import Logging
@@ -34,7 +35,7 @@ extension ServerNode {
     /// such a chain; nil if it has none, or its database cannot be opened.
     func hostedChain(_ id: String) -> HostedChain? {
         if let hosted = chains[id] { return hosted }
-        guard config.sharded, configs[id] != nil || slots?.counts[id] != nil else { return nil }
+        guard config.sharded, configs[id] != nil || slots?.counts[id] != nil, !removingChains.contains(id) else { return nil }
         let hosted: HostedChain
         do {
             hosted = host(id, database: try openDatabase(id))
@@ -52,6 +53,27 @@ extension ServerNode {
         // The chain as last read: a joiner's snapshot must be of the epoch it knows.
         if let known = configs[id] { apply(known, to: hosted) }
         return hosted
+    }
+
+    /// Closes chain `id`'s replica here and deletes its database (its replica moved to another
+    /// server); the files go off the loop, once the committer has stopped.
+    func removeChain(_ id: String) {
+        guard config.sharded, let hosted = chains.removeValue(forKey: id) else { return }
+        hosted.shell.close()
+        hosted.shell.revokeLease()
+        removingChains.insert(id)
+        let (database, logger, loop) = (hosted.database, self.logger, self.loop)
+        logger.notice("chain \(id) moved off this server: closing its replica and deleting its database", metadata: ["path": "\(database.path)"])
+        Task.detached {
+            database.stop()
+            for suffix in ["", "-wal", "-shm"] {
+                let file = database.path + suffix
+                if unlink(file) != 0, errno != ENOENT {
+                    logger.warning("cannot delete a moved chain's file", metadata: ["path": "\(file)", "errno": "\(errno)"])
+                }
+            }
+            loop.execute { self.removingChains.remove(id) }
+        }
     }
 
     /// Whether the last configuration read of chain `id` names this server.

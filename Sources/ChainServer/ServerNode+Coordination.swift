@@ -14,7 +14,14 @@ extension ServerNode {
         // A configuration that names this server opens the chain here; one that does not only
         // concerns a replica this server already holds (it is being dropped).
         guard chain.members.contains(config.id) else {
-            if let hosted = chains[id] { apply(chain, to: hosted) }  // it is being dropped
+            if let hosted = chains[id] {
+                apply(chain, to: hosted)  // it is being dropped
+                // Its replica moved to another server for good (the placement no longer names
+                // this one): the file goes. A failed server stays placed and rejoins instead.
+                if let placement = chain.placement, !placement.contains(config.id), !chain.syncing.contains(config.id) {
+                    removeChain(id)
+                }
+            }
             return
         }
         guard let hosted = hostedChain(id) else {
@@ -70,12 +77,13 @@ extension ServerNode {
         leader.membersChanged(members)
     }
 
-    func becameLeader(chains stored: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo]) {
+    func becameLeader(chains stored: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo],
+                      decommissioned: Set<String> = []) {
         loop.preconditionInEventLoop()
         guard !leader.isLeading else { return }
         context.addresses.learn(live)
         for (config, _) in stored.values { context.addresses.learn(config) }
-        leader.elected(chains: stored, slots: slots, live: live)
+        leader.elected(chains: stored, slots: slots, live: live, decommissioned: decommissioned)
     }
 
     /// ZooKeeper confirmed, with a round trip that started at `sentAtMs`, that this server still

@@ -33,6 +33,8 @@ final class ServerNode: @unchecked Sendable {
     let openDatabase: (_ chain: String?) throws -> ChainDatabase
     /// The chains this server holds a replica of, by id (`ClusterLeader.soleChain` unsharded).
     var chains: [String: HostedChain] = [:]
+    /// Chains whose files are being deleted (`removeChain`): not opened again until that is done.
+    var removingChains: Set<String> = []
     /// Sharded: the slot map as last read from ZooKeeper.
     var slots: SlotMap?
     /// Every chain's configuration as last read from ZooKeeper (`ClusterLeader.soleChain` unsharded).
@@ -127,6 +129,14 @@ final class ServerNode: @unchecked Sendable {
             reply(.chain(context.addresses.chainInfo(sole.shell.core.view)), to: ref)
         case .status: reply(.statusReply(status()), to: ref)
         case .die(let clean): die(clean: clean, ref: ref)
+        case .decommission(let server, let cancel):
+            leader.decommission(server, cancel: cancel).whenComplete { result in
+                switch result {
+                case .success(let servers): self.reply(.ack(epoch: 0, seq: UInt64(servers.count)), to: ref)
+                case .failure(let error): self.reply(.error(.refused, "\(error)"), to: ref)
+                }
+                self.flush()
+            }
         case .startTransfer, .dataTransfer, .outcomeTransfer:
             guard !config.sharded else {
                 return reply(.error(.badRequest, "the keys are sharded over several chains: name the chain of a transfer"), to: ref)
@@ -134,7 +144,7 @@ final class ServerNode: @unchecked Sendable {
             transfer(message, chain: ClusterLeader.soleChain, ref: ref)
         case .onChain(let chain, let inner):
             guard config.sharded else { return reply(.error(.badRequest, "this cluster has a single chain"), to: ref) }
-            transfer(inner, chain: chain, ref: ref)
+            if !moveRequest(chain, inner, ref: ref) { transfer(inner, chain: chain, ref: ref) }
         default: reply(.error(.badRequest, "\(message.kind) is not a client request"), to: ref)
         }
         // No flush: the connection flushes once per read batch (`channelReadComplete`), so many
@@ -150,6 +160,13 @@ final class ServerNode: @unchecked Sendable {
             return nil
         }
         let id = slots.chain(of: key)
+        let slot = SlotMap.slot(of: key)
+        if let move = slots.moving, move.contains(slot) {
+            // Served by no chain while it moves (ClusterLeader+Growth); clients retry.
+            reply(.error(.overloaded, "slot \(slot) is moving from chain \(move.from) to chain \(move.to); retry"), to: ref)
+            metrics.request(type, status: "moving", chain: id)
+            return nil
+        }
         // A member of the key's chain answers itself, also while its view lags the configuration
         // (its shell says "not the head", or "unavailable" before its first view): "moved" would
         // send the client round to the same server with the same map.

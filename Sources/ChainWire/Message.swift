@@ -144,6 +144,17 @@ public enum Message: Equatable, Sendable {
     /// A request or peer message about one chain of a sharded cluster: `hello` (the link then
     /// carries that chain's updates), `status`, and the state-transfer messages. Never nested.
     indirect case onChain(chain: String, Message)
+    // Slot moves (MessageCodec+Moves), each inside `onChain` naming the chain asked.
+    /// From the leader to the head of a chain that does not own `slots`: delete every row of
+    /// them it holds (before an import, or after they moved away). Answered with `ack`.
+    case purgeSlots(slots: [ClosedRange<Int>], mapVersion: UInt64)
+    /// From the leader to the donor chain's head: write every key of `slots` through the head at
+    /// `target` of chain `to` (as `onChain(to, put)`), once map `mapVersion` records the move.
+    /// Answered with `ack` (seq: keys copied).
+    case moveSlots(slots: [ClosedRange<Int>], to: String, target: NodeAddress, mapVersion: UInt64)
+    /// Operator request to the leader: move every replica off `server` for good (`cancel`: make
+    /// it a server like any other again). Answered with `ack` (seq: servers decommissioned).
+    case decommission(server: String, cancel: Bool)
     // Versions and conditional writes (MessageCodec+Versions).
     /// Client request: the key's committed value with its version (reply `versionedValue`).
     case getVersioned(key: String)
@@ -164,7 +175,7 @@ public enum Message: Equatable, Sendable {
         case value = 16, putResult, deleteResult, chain, dieAck, error, statusReply
         case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong, outcomeTransfer
         case authChallenge = 48, authResponse, authOK
-        case getSlots = 64, slots, moved, onChain
+        case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots, decommission
         case getVersioned = 80, putVersioned, deleteVersioned, versionedValue, putVersionedResult, deleteVersionedResult, conditionFailed
     }
 
@@ -201,6 +212,9 @@ public enum Message: Equatable, Sendable {
         case .slots: return .slots
         case .moved: return .moved
         case .onChain: return .onChain
+        case .purgeSlots: return .purgeSlots
+        case .moveSlots: return .moveSlots
+        case .decommission: return .decommission
         case .getVersioned: return .getVersioned
         case .putVersioned: return .putVersioned
         case .deleteVersioned: return .deleteVersioned

@@ -121,6 +121,8 @@ public enum MessageCodec {
             writeAuthField(nonce, &b)
         case .authOK(let proof):
             writeAuthField(proof, &b)
+        case .purgeSlots, .moveSlots, .decommission:
+            encodeMoveBody(message, into: &b)
         case .getSlots, .slots, .moved, .onChain:
             encodeShardBody(message, into: &b)
         case .getVersioned, .putVersioned, .deleteVersioned, .versionedValue, .putVersionedResult, .deleteVersionedResult,
@@ -287,6 +289,7 @@ public enum MessageCodec {
             message = .authResponse(proof: proof, nonce: try readAuthField(&body, "nonce"))
         case .authOK: message = .authOK(proof: try readAuthField(&body, "proof"))
         case .getSlots, .slots, .moved, .onChain: message = try decodeShardBody(kind, &body)
+        case .purgeSlots, .moveSlots, .decommission: message = try decodeMoveBody(kind, &body)
         case .getVersioned, .putVersioned, .deleteVersioned, .versionedValue, .putVersionedResult, .deleteVersionedResult,
              .conditionFailed:
             message = try decodeVersionsBody(kind, &body)

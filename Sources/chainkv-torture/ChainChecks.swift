@@ -1,3 +1,5 @@
+import ChainKV
+import ChainCore
 import ChainStorage
 import ChainWire
 import Foundation
@@ -25,13 +27,32 @@ extension TortureRun {
     /// `fleet.replicas` members in one epoch.
     func waitForChains(_ fleet: Fleet, timeout: TimeInterval) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        let expected = fleet.chains == 0 ? fleet.servers.count : fleet.chains
+        let expected = fleet.chains == 0 ? fleet.active : fleet.chains
         while Date() < deadline {
             fleet.supervise()
             let chains = inChain(await fleet.statuses())
             if chains.count == expected,
                chains.values.allSatisfy({ $0.count == fleet.replicas && Set($0.map(\.epoch)).count == 1 }) {
                 return true
+            }
+            try? await Task.sleep(nanoseconds: 300_000_000)
+        }
+        return false
+    }
+
+    /// Every chain owns its even share of the slots and every server holds as many replicas as
+    /// another (growth done): no slot move or replica move left to make.
+    func waitForSpread(_ fleet: Fleet, timeout: TimeInterval) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        guard let kv = try? ChainKVClient(servers: fleet.addresses, options: Workload.options()) else { return false }
+        defer { kv.shutdown() }
+        while Date() < deadline {
+            fleet.supervise()
+            if let map = try? await kv.shards(), map.chains.count == fleet.active {
+                let share = SlotMap.even(chains: map.chains.map(\.id)).counts
+                let owned = Dictionary(uniqueKeysWithValues: map.chains.map { ($0.id, $0.slots.reduce(0) { $0 + $1.count }) })
+                let load = map.chains.flatMap { $0.chain.members.map(\.id) }.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+                if owned == share, Set(load.values).count == 1, load.count == fleet.active { return true }
             }
             try? await Task.sleep(nanoseconds: 300_000_000)
         }
@@ -55,7 +76,9 @@ extension TortureRun {
 
     /// Every replica of a chain holds the same rows, and together they hold what the final reads
     /// returned. The single chain's file is chainkv.sqlite; a sharded chain's chainkv-<id>.sqlite.
-    func checkConvergence(_ fleet: Fleet, finals: [String: [UInt8]?], _ report: inout RunReport) {
+    /// With a slot map (`owners`), a chain's rows of slots it does not own (left by a donor whose
+    /// cleanup after a move failed: unread, and purged before any import) are not counted.
+    func checkConvergence(_ fleet: Fleet, finals: [String: [UInt8]?], owners: SlotMap? = nil, _ report: inout RunReport) {
         var files: [String: [URL]] = [:]
         for d in fleet.dataDirs {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: d.path)) ?? []
@@ -69,7 +92,8 @@ extension TortureRun {
             let rows = urls.map { url -> [(key: String, value: [UInt8])]? in
                 guard let store = try? Store(path: url.path) else { return nil }
                 defer { store.close() }
-                return try? store.allRows(limit: 1_000_000)
+                let chain = String(name.dropFirst("chainkv-".count).dropLast(".sqlite".count))
+                return (try? store.allRows(limit: 1_000_000))?.filter { owners == nil || owners!.chain(of: $0.key) == chain }
             }
             let reference = rows.compactMap { $0 }.first ?? []
             let same = urls.count == fleet.replicas && rows.allSatisfy { r in

@@ -17,8 +17,14 @@ final class Fleet: @unchecked Sendable {
     let chains: Int
     var replicas: Int { chains == 1 ? servers.count : 3 }
 
-    init(base: URL, binDir: URL, ensemble: Ensemble, size: Int = 5, chains: Int = 1) throws {
+    /// Servers not started yet (the sixth of a growth run until it joins): never restarted.
+    private(set) var reserved: Set<Int>
+
+    /// - Parameter later: how many of the `size` servers start only when `join` is called; the
+    ///   cluster forms from the others (`--expected-members`).
+    init(base: URL, binDir: URL, ensemble: Ensemble, size: Int = 5, chains: Int = 1, later: Int = 0) throws {
         self.chains = chains
+        reserved = Set((size - later)..<size)
         var servers: [Child] = [], ports: [Int] = [], dirs: [URL] = [], proxies: [[TCPProxy]] = []
         for i in 1...size {
             let dir = base.appendingPathComponent("n\(i)")
@@ -27,7 +33,7 @@ final class Fleet: @unchecked Sendable {
             let mine = try ensemble.clientPorts.map { try TCPProxy(forwardingTo: "127.0.0.1:\($0)") }
             let zk = mine.map(\.connectString).joined(separator: ",")
             let args = ["--id", "n\(i)", "--port", "\(port)", "--data-dir", dir.path, "--zookeeper", zk, "--cluster", "torture",
-                        "--expected-members", "\(size)", "--chains", "\(chains)", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
+                        "--expected-members", "\(size - later)", "--chains", "\(chains)", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
                         "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500", "--log-level", "info"]
             let log = dir.appendingPathComponent("server.log")
             servers.append(Child(name: "n\(i)") {
@@ -51,14 +57,23 @@ final class Fleet: @unchecked Sendable {
 
     var addresses: [String] { ports.map { "127.0.0.1:\($0)" } }
 
-    func start() throws { for s in servers { try s.start() } }
+    func start() throws { for (i, s) in servers.enumerated() where !reserved.contains(i) { try s.start() } }
+
+    /// Starts reserved server `i`: it joins the running cluster.
+    func join(_ i: Int) throws {
+        reserved.remove(i)
+        try servers[i].start()
+    }
+
+    /// Servers started so far.
+    var active: Int { servers.count - reserved.count }
 
     func partition(_ i: Int) { for p in proxies[i] { p.cutConnections() } }
     func heal(_ i: Int) { for p in proxies[i] { p.restore() } }
 
     /// Restarts servers that exited on their own (a server exits when its session expires).
     func supervise() {
-        for s in servers where !s.isRunning && !s.heldDown { try? s.start() }
+        for (i, s) in servers.enumerated() where !s.isRunning && !s.heldDown && !reserved.contains(i) { try? s.start() }
     }
 
     func stop() {

@@ -58,6 +58,11 @@ final class Nemesis: @unchecked Sendable {
         }
     }
 
+    /// Logs a server's start in the middle of the run (growth), beside the faults.
+    func joined(_ name: String) {
+        lock.withLock { log.append(String(format: "%7.2fs  ", Date().timeIntervalSince(started)) + "grow: \(name) starts and joins") }
+    }
+
     private func later(_ body: @escaping @Sendable () async -> Void) {
         let t = Task { await body() }
         lock.withLock { tasks.append(t) }

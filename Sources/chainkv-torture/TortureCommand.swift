@@ -1,7 +1,9 @@
 import ArgumentParser
 import ChainCheck
+import ChainCore
 import ChainKV
 import ChainStorage
+import ChainWire
 import Foundation
 
 @main
@@ -24,6 +26,7 @@ struct TortureCommand: AsyncParsableCommand {
     @Option(help: "Keys the clients share.") var keys = 5
     @Option(help: "A run with fewer faults than this fails.") var minFaults = 20
     @Option(help: "Chains the keys are sharded over (1: one chain of all 5 servers; more: chains of 3).") var chains = 1
+    @Flag(help: "Growth: one chain of 3 per server (chains 0), and a sixth server joins a third into the run.") var grow = false
     @Option(help: "Folder of chainkv-server (default: next to this program).") var bin: String?
     @Option(help: "Folder for run data (default: a new temporary folder).") var base: String?
     @Flag(help: "Keep the data of passing runs too.") var keep = false
@@ -40,7 +43,7 @@ struct TortureCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             print("run \(r + 1)/\(runs): seed \(s), \(Int(duration)) s, data in \(dir.path)")
             let report = await TortureRun(seed: s, dir: dir, binDir: binDir, duration: duration, clients: clients, keys: keys,
-                                          minFaults: minFaults, chains: chains).execute()
+                                          minFaults: minFaults, chains: grow ? 0 : chains, grow: grow).execute()
             print(report.line)
             if !report.passed { print(report.details) }
             if report.passed && !keep { try? FileManager.default.removeItem(at: dir) }
@@ -100,6 +103,7 @@ struct TortureRun {
     let keys: Int
     let minFaults: Int
     let chains: Int
+    let grow: Bool
 
     func execute() async -> RunReport {
         var report = RunReport(seed: seed)
@@ -107,7 +111,7 @@ struct TortureRun {
         do {
             ensemble = try Ensemble(base: dir)
             try ensemble.start()
-            fleet = try Fleet(base: dir, binDir: binDir, ensemble: ensemble, chains: chains)
+            fleet = try Fleet(base: dir, binDir: binDir, ensemble: ensemble, size: grow ? 6 : 5, chains: chains, later: grow ? 1 : 0)
             try fleet.start()
         } catch {
             report.problems.append("setup: \(error)")
@@ -128,7 +132,13 @@ struct TortureRun {
             }
         }
         let load = Task { await workload.run(clients: clients, keys: keys, servers: fleet.addresses, seed: seed) }
+        let joining = grow ? Task {
+            try? await Task.sleep(nanoseconds: UInt64(duration / 3 * 1e9))
+            try? fleet.join(fleet.servers.count - 1)
+            nemesis.joined(fleet.servers.last!.name)
+        } : nil
         await nemesis.run(until: Date().addingTimeInterval(duration))
+        await joining?.value
         workload.stop()
         await load.value
 
@@ -143,11 +153,16 @@ struct TortureRun {
         if !healed { report.problems.append("the cluster did not heal to whole chains within 90 s") }
         // Writes whose clients gave up may still be in flight and commit later (an unknown outcome
         // may take effect at any time): read only once nothing is in flight anywhere.
+        if grow, !(await waitForSpread(fleet, timeout: 90)) {
+            report.problems.append("the slots were not spread over \(fleet.active) chains within 90 s of healing")
+        }
         if !(await waitForQuiet(fleet, timeout: 30)) { report.problems.append("writes still in flight 30 s after healing") }
 
         // Final reads, recorded in the history after everything else.
         var finals: [String: [UInt8]?] = [:]
+        var owners: SlotMap?
         if let kv = try? ChainKVClient(servers: fleet.addresses, options: Workload.options()) {
+            if chains != 1 { owners = (try? await kv.shards())?.slotMap }
             for k in 0..<keys {
                 let key = "k\(k)"
                 let invoke = workload.now
@@ -184,7 +199,7 @@ struct TortureRun {
         // Replicas converge: once quiet, every member's SQLite file of each chain holds the same rows.
         try? await Task.sleep(nanoseconds: 1_000_000_000)
         for s in fleet.servers { s.stop() }
-        checkConvergence(fleet, finals: finals, &report)
+        checkConvergence(fleet, finals: finals, owners: owners, &report)
         report.details += "faults:\n" + nemesis.log.joined(separator: "\n")
         return report
     }

@@ -79,6 +79,8 @@ extension BenchRun {
         let collectors = sessions.map { _ in BenchCollector() }
         let startedAt = ISO8601DateFormatter().string(from: Date())
         let shared = BenchShared(ops: ops, warmup: warmup, duration: duration, cpuPids: cpuPids)
+        // One line when the load starts (preload done), for scripts that act during it (bench-grow).
+        benchStderr("bench: load started: \(name)\n")
         let getFraction = point.mix.getFraction
         let distribution = point.distribution
         let count = keys.count

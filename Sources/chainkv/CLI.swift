@@ -45,7 +45,7 @@ struct ChainKVCommand: AsyncParsableCommand {
         Exit codes: 0 ok, 1 no such key, 2 bad argument, 3 network error, 4 chain failure (retry).
         """,
         version: ChainVersion.line("chainkv"),
-        subcommands: [Get.self, Put.self, Delete.self, Status.self, Die.self, Bench.self]
+        subcommands: [Get.self, Put.self, Delete.self, Status.self, Die.self, Decommission.self, Bench.self]
     )
 
     static func main() async {

@@ -134,6 +134,9 @@ struct Recipe {
             }
             return .slots(ShardMap(version: version, chains: chains))
         case .onChain: return .onChain(chain: chainID(), message(nested: true))
+        case .purgeSlots: return .purgeSlots(slots: slotRanges(), mapVersion: u64())
+        case .moveSlots: return .moveSlots(slots: slotRanges(), to: chainID(), target: address(), mapVersion: u64())
+        case .decommission: return .decommission(server: string(1, WireLimits.nodeIDSizeMax), cancel: bool())
         case .getVersioned: return .getVersioned(key: key())
         case .putVersioned: return .putVersioned(key: key(), value: value(), request: request(), ifVersion: bool() ? u64() : nil)
         case .deleteVersioned: return .deleteVersioned(key: key(), request: request(), ifVersion: bool() ? u64() : nil)
@@ -142,6 +145,17 @@ struct Recipe {
         case .deleteVersionedResult: return .deleteVersionedResult(existed: bool(), version: max(u64(), 1))
         case .conditionFailed: return .conditionFailed(current: u64())
         }
+    }
+
+    /// A valid slot set as `SlotMove.ranges` encodes it (ascending, apart, at most slotsMax slots).
+    mutating func slotRanges() -> [ClosedRange<Int>] {
+        var slots: [Int] = []
+        var slot = Int(u16()) % 64
+        for _ in 0..<(1 + Int(u8()) % 16) where slot < SlotMap.slotCount && slots.count < SlotMove.slotsMax {
+            slots.append(slot)
+            slot += 1 + Int(u8()) % 300
+        }
+        return SlotMove(slots: slots, from: "a", to: "b")!.ranges
     }
 
     mutating func chainID() -> String { string(1, WireLimits.chainIDSizeMax) }
@@ -178,6 +192,9 @@ func payloadBytes(_ message: Message) -> Int {
     case .authOK(let proof): return proof.count
     case .slots(let map): return map.chains.reduce(0) { $0 + $1.id.utf8.count + $1.chain.members.reduce(0) { $0 + address($1) } }
     case .onChain(let chain, let inner): return chain.utf8.count + payloadBytes(inner)
+    case .purgeSlots(let slots, _): return slots.count * 4
+    case .moveSlots(let slots, let to, let target, _): return slots.count * 4 + to.utf8.count + address(target)
+    case .decommission(let server, _): return server.utf8.count
     case .getVersioned(let key), .deleteVersioned(let key, _, _): return key.utf8.count
     case .putVersioned(let key, let value, _, _): return key.utf8.count + value.count
     case .versionedValue(let v): return v?.value.count ?? 0

@@ -119,6 +119,12 @@ final class FakeCoordination: LeaderCoordination, @unchecked Sendable {
         evicted.append(candidate)
         return loop.makeSucceededVoidFuture()
     }
+
+    var decommissioned: Set<NodeID> = []
+    func decommission(_ server: NodeID, cancel: Bool, on loop: EventLoop) -> EventLoopFuture<Set<NodeID>> {
+        if cancel { decommissioned.remove(server) } else { decommissioned.insert(server) }
+        return loop.makeSucceededFuture(decommissioned)
+    }
 }
 
 /// The leader's member links: the test reports heartbeats through `report`, and answers

@@ -32,6 +32,12 @@ final class MessageCodecTests: XCTestCase {
             .init(id: "c1", slots: [11...99], chain: ChainInfo(epoch: 0, members: [])),
         ])),
         .onChain(chain: "c1", .hello(node: "n1", epoch: 9)), .onChain(chain: "c17", .status),
+        .onChain(chain: "c5", .purgeSlots(slots: [0...3, 4000...4095], mapVersion: 12)),
+        .onChain(chain: "c0", .moveSlots(slots: [7...7], to: "c5", target: NodeAddress(id: "n6", host: "127.0.0.1", port: 7006),
+                                         mapVersion: 13)),
+        .onChain(chain: "c5", .put(key: "k", value: [1], request: nil)),
+        .purgeSlots(slots: [4095...4095], mapVersion: 1), .decommission(server: "n5", cancel: false),
+        .moveSlots(slots: [0...127], to: "c1", target: NodeAddress(id: "n1", host: "h", port: 1), mapVersion: 2),
         .onChain(chain: "c2", .dataTransfer(epoch: 8, from: "n2", lastSeq: 100, rows: [Row(key: "a", value: [1])], done: false)),
         .statusReply(NodeStatus(id: "n3", epoch: 4, role: "tail", received: 10, durable: 9, stable: 8, uptimeMs: 1, isLeader: false,
                                 inflight: 0, chains: [ChainStatus(chain: "c0", epoch: 4, role: "tail", received: 10, durable: 9, stable: 8, inflight: 0),
@@ -235,5 +241,30 @@ final class FrameProgressTests: XCTestCase {
         XCTAssertTrue(pieces.insideFrame)
         XCTAssertEqual(pieces.consume(ByteBuffer(bytes: bytes[(firstEnd + 2)...])), 1)
         XCTAssertFalse(pieces.insideFrame)
+    }
+}
+
+final class MoveCodecTests: XCTestCase {
+    func decode(_ kind: Message.Kind, _ write: (inout ByteBuffer) -> Void) throws -> Message {
+        var b = ByteBuffer()
+        write(&b)
+        return try MessageCodec.decode(type: kind.rawValue, body: &b)
+    }
+
+    func testSlotListsAreBoundedAscendingAndApart() {
+        func ranges(_ pairs: [(UInt16, UInt16)]) -> (inout ByteBuffer) -> Void {
+            { b in
+                b.writeInteger(UInt16(pairs.count))
+                for (a, z) in pairs { b.writeInteger(a); b.writeInteger(z) }
+                b.writeInteger(UInt64(1))
+            }
+        }
+        XCTAssertNoThrow(try decode(.purgeSlots, ranges([(0, 3), (5, 5)])))
+        XCTAssertThrowsError(try decode(.purgeSlots, ranges([])), "no slots")
+        XCTAssertThrowsError(try decode(.purgeSlots, ranges([(5, 5), (0, 3)])), "descending")
+        XCTAssertThrowsError(try decode(.purgeSlots, ranges([(0, 3), (4, 5)])), "adjacent ranges have one encoding: joined")
+        XCTAssertThrowsError(try decode(.purgeSlots, ranges([(3, 1)])), "inverted range")
+        XCTAssertThrowsError(try decode(.purgeSlots, ranges([(4095, 4096)])), "no slot 4096")
+        XCTAssertThrowsError(try decode(.purgeSlots, ranges([(0, UInt16(SlotMove.slotsMax))])), "more than slotsMax slots")
     }
 }

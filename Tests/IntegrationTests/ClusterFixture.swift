@@ -55,7 +55,7 @@ final class ClusterFixture: @unchecked Sendable {
         for i in nodes.indices { try start(i) }
         if !formed {
             try waitStarted()
-        } else if chains > 1 {
+        } else if chains != 1 {
             try waitForShards()
         } else {
             try waitForChain(members: size)
@@ -67,6 +67,18 @@ final class ClusterFixture: @unchecked Sendable {
     func dbPath(_ i: Int) -> String { nodes[i].dataDir.appendingPathComponent("chainkv.sqlite").path }
     /// Server `i`'s database of chain `chain` in a sharded cluster.
     func dbPath(_ i: Int, chain: String) -> String { nodes[i].dataDir.appendingPathComponent("chainkv-\(chain).sqlite").path }
+
+    /// Adds server n<count+1> with data folder, ports and log of its own, and starts it.
+    @discardableResult
+    func addServer() throws -> Int {
+        let i = nodes.count
+        let dir = base.appendingPathComponent("n\(i + 1)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        nodes.append(Node(id: "n\(i + 1)", port: TestEnvironment.freePort(), dataDir: dir, process: nil,
+                          log: dir.appendingPathComponent("server.log"), metricsPort: TestEnvironment.freePort()))
+        try start(i)
+        return i
+    }
 
     func start(_ i: Int) throws {
         let n = nodes[i]
@@ -114,14 +126,14 @@ final class ClusterFixture: @unchecked Sendable {
         while Date() < deadline {
             if let map = try? shards() {
                 last = map.chains.map { "\($0.id): \($0.chain.members.map(\.id))" }.joined(separator: ", ")
-                if map.chains.count == chains, map.chains.allSatisfy({ $0.chain.members.count == members ?? min(replicas, nodes.count) }),
+                if map.chains.count == (chains == 0 ? nodes.count : chains), map.chains.allSatisfy({ $0.chain.members.count == members ?? min(replicas, nodes.count) }),
                    allStarted {
                     return
                 }
             }
             usleep(200_000)
         }
-        throw FixtureError("\(chains) chains did not form within \(Int(timeout)) s (last: \(last)); logs in \(base.path)")
+        throw FixtureError("\(chains == 0 ? nodes.count : chains) chains did not form within \(Int(timeout)) s (last: \(last)); logs in \(base.path)")
     }
 
     /// Whether every running server has finished starting (logged `server ready`).
