@@ -5,6 +5,7 @@
 #define CHAINKV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,6 +30,24 @@ int  chainkv_die(const char *server, int clean);
      /* server: "host:port" as in init. clean=1: it leaves the chain through the leader, then exits;
         clean=0: it exits at once, like a crash. 0: the server acknowledged; -1: unreachable. */
 void chainkv_free(void *p);
+
+/* Versions and conditional writes (beside the five above, which are unchanged). A key's version
+   is the sequence number of the write that last set it, in its chain; an absent key's is 0.
+   Each returns what the five do, plus 2: the condition failed, nothing was applied, and
+   *version is the key's current version. A retried call never applies twice and gets the first
+   answer. version may be NULL for the writes (not wanted). */
+#define CHAINKV_ANY_VERSION UINT64_MAX   /* if_version meaning "no condition" */
+int  chainkv_get_version(const char *key, char **value, size_t *value_len, uint64_t *version);
+     /* 0: found, *value as for chainkv_get, *version its version; 1: no such key, *version 0;
+        -1, -3 as for get. */
+int  chainkv_put_if(const char *key, const char *value, size_t value_len, uint64_t if_version,
+                    uint64_t *version);
+     /* Sets key only if its version is if_version (0: only if absent; CHAINKV_ANY_VERSION: always).
+        0: applied, *version the version it created; 2: condition failed, *version the current one;
+        -2, -1, -3 as for put. */
+int  chainkv_delete_if(const char *key, uint64_t if_version, uint64_t *version);
+     /* As chainkv_put_if, for a delete (0: applied, also when the key was already absent and
+        if_version was 0 or CHAINKV_ANY_VERSION). */
 
 #ifdef __cplusplus
 }

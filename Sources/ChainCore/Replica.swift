@@ -55,16 +55,22 @@ public struct Replica: Sendable {
         /// Clients waiting for this write (the original request and its retries). Only at a head.
         var clients: [ClientRef]
         /// The key's value just before this update in sequence order.
-        var old: [UInt8]?
+        var old: VersionedValue?
+        /// The key's value just after it.
+        var after: VersionedValue?
 
-        var reply: Reply { update.value == nil ? .delete(existed: old != nil) : .put(old: old) }
+        var reply: Reply {
+            if let current = update.conditionFailed { return .conditionFailed(current: current) }
+            return update.value == nil ? .delete(existed: old != nil, version: update.seq) : .put(old: old?.value, version: update.seq)
+        }
     }
 
     struct PendingKey: Sendable {
         /// The value after every committed update: what a read returns.
-        var committed: [UInt8]?
-        /// The value after every update held: what the next write reports as old.
-        var latest: [UInt8]?
+        var committed: VersionedValue?
+        /// The value after every update held: what the next write reports as old, and what a
+        /// conditional write is checked against.
+        var latest: VersionedValue?
         /// Updates to this key in flight.
         var count: Int
     }
@@ -100,7 +106,7 @@ public struct Replica: Sendable {
     /// A head answers only while its lease holds (`now < leaseUntil`): the shell renews the lease
     /// only while ZooKeeper confirms its session, and keeps it shorter than the session timeout,
     /// so the lease runs out before ZooKeeper can expire the session and a new head be named.
-    public func read(_ key: String, stored: [UInt8]?, now: UInt64) -> Reply {
+    public func read(_ key: String, stored: VersionedValue?, now: UInt64) -> Reply {
         guard role.isHead else { return .error(.notHead(head: view.head)) }
         guard now < leaseUntil else { return .error(.noLease) }
         if let pending = pendingKeys[key] { return .value(pending.committed) }
@@ -112,8 +118,8 @@ public struct Replica: Sendable {
         switch event {
         case .viewChanged(let newView):
             onViewChanged(newView, &actions)
-        case .clientWrite(let client, let key, let value, let stored, let request):
-            onClientWrite(client, key: key, value: value, stored: stored, request: request, &actions)
+        case .clientWrite(let client, let key, let value, let stored, let request, let ifVersion):
+            onClientWrite(client, key: key, value: value, stored: stored, request: request, ifVersion: ifVersion, &actions)
         case .forward(let from, let epoch, let update, let stored):
             onForward(from: from, epoch: epoch, update, stored: stored, &actions)
         case .ack(let from, let epoch, let seq):
@@ -189,8 +195,8 @@ public struct Replica: Sendable {
         }
     }
 
-    private mutating func onClientWrite(_ client: ClientRef, key: String, value: [UInt8]?, stored: [UInt8]?,
-                                        request: RequestID?, _ actions: inout [ReplicaAction]) {
+    private mutating func onClientWrite(_ client: ClientRef, key: String, value: [UInt8]?, stored: VersionedValue?,
+                                        request: RequestID?, ifVersion: UInt64?, _ actions: inout [ReplicaAction]) {
         guard role.isHead else {
             actions.append(.reply(client, .error(.notHead(head: view.head))))
             return
@@ -219,16 +225,26 @@ public struct Replica: Sendable {
         // without the read lease: a head cut off from ZooKeeper and already replaced went on
         // answering "absent" for keys the new head had written (torture, CI seed 3 on 5 chains:
         // one client saw two deletes find nothing while every other read the key's value).
-        let old = pending?.latest ?? stored
+        let old = pending.map { $0.latest } ?? stored
         guard inflight.count < CoreLimits.inflightMax else {
             actions.append(.reply(client, .error(.overloaded)))
             return
         }
-        let update = Update(seq: received + 1, key: key, value: value, request: request)
+        // A conditional write is checked here, against the state just before its own place in
+        // sequence order (in-flight writes included: they come first in that order). A failed
+        // one still goes down the chain as an update that changes nothing: its answer ("failed,
+        // the version is V") is then given once committed, like a read in sequence order that no
+        // lease is needed for, and every replica keeps it for retries.
+        let update: Update
+        if let ifVersion, old.version != ifVersion {
+            update = Update(seq: received + 1, key: key, value: nil, request: request, conditionFailed: old.version)
+        } else {
+            update = Update(seq: received + 1, key: key, value: value, request: request)
+        }
         accept(update, clients: [client], old: old, stored: stored, &actions)
     }
 
-    private mutating func onForward(from: NodeID, epoch: UInt64, _ update: Update, stored: [UInt8]?,
+    private mutating func onForward(from: NodeID, epoch: UInt64, _ update: Update, stored: VersionedValue?,
                                     _ actions: inout [ReplicaAction]) {
         guard epoch == view.epoch, from == view.predecessor(of: id) else {
             // A late message of an older view, or a sender whose view is ahead of ours. Closing the
@@ -242,23 +258,24 @@ public struct Replica: Sendable {
             actions.append(.closeInbound(from))
             return
         }
-        accept(update, clients: [], old: pendingKeys[update.key]?.latest ?? stored, stored: stored, &actions)
+        accept(update, clients: [], old: pendingKeys[update.key].map { $0.latest } ?? stored, stored: stored, &actions)
     }
 
     // MARK: - Pipeline
 
     /// Takes `update` into the in-flight list, forwards it and hands it to storage.
-    private mutating func accept(_ update: Update, clients: [ClientRef], old: [UInt8]?, stored: [UInt8]?,
+    private mutating func accept(_ update: Update, clients: [ClientRef], old: VersionedValue?, stored: VersionedValue?,
                                  _ actions: inout [ReplicaAction]) {
         precondition(update.seq == received + 1, "updates are accepted in sequence order without gaps")
         received = update.seq
-        inflight.append(InflightEntry(update: update, clients: clients, old: old))
+        let after = update.changesKey ? update.value.map { VersionedValue($0, version: update.seq) } : old
+        inflight.append(InflightEntry(update: update, clients: clients, old: old, after: after))
         if var pending = pendingKeys[update.key] {
-            pending.latest = update.value
+            pending.latest = after
             pending.count += 1
             pendingKeys[update.key] = pending
         } else {
-            pendingKeys[update.key] = PendingKey(committed: stored, latest: update.value, count: 1)
+            pendingKeys[update.key] = PendingKey(committed: stored, latest: after, count: 1)
         }
         if let request = update.request { remember(request, seq: update.seq) } else { forgetOldRequests() }
         if let successor = view.successor(of: id), successorReady {
@@ -311,7 +328,7 @@ public struct Replica: Sendable {
             if pending.count == 0 {
                 pendingKeys[key] = nil
             } else {
-                pending.committed = entry.update.value
+                pending.committed = entry.after
                 pendingKeys[key] = pending
             }
         }

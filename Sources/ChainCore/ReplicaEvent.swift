@@ -3,12 +3,14 @@
 public enum ReplicaEvent: Equatable, Sendable {
     /// A newer chain configuration was read from ZooKeeper. Older or equal epochs are ignored.
     case viewChanged(ChainView)
-    /// A client asks the head to write. `stored` is the key's value in local storage; the core
-    /// uses it only when `needsStoredValue(for:)` says so (no write to the key is in flight).
-    /// `request` identifies the write across client retries (nil: the client gave no id).
-    case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: [UInt8]?, request: RequestID?)
+    /// A client asks the head to write. `stored` is the key's value and version in local storage
+    /// (nil: absent); the core uses it only when `needsStoredValue(for:)` says so (no write to the
+    /// key is in flight). `request` identifies the write across client retries (nil: the client
+    /// gave no id). `ifVersion` makes the write conditional: it applies only if the key's version,
+    /// in sequence order just before it, is that one (0: the key must be absent).
+    case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: VersionedValue?, request: RequestID?, ifVersion: UInt64? = nil)
     /// The predecessor forwarded an update. `stored` as for `clientWrite`.
-    case forward(from: NodeID, epoch: UInt64, Update, stored: [UInt8]?)
+    case forward(from: NodeID, epoch: UInt64, Update, stored: VersionedValue?)
     /// The successor acknowledges every update up to `seq`: it and every node after it have them on disk.
     case ack(from: NodeID, epoch: UInt64, seq: UInt64)
     /// Local storage committed (fsynced) every update up to `seq`.

@@ -1,11 +1,15 @@
 /// The answer to one client request, decided by the core and sent by the shell.
 public enum Reply: Equatable, Sendable {
-    /// Get: the committed value, or nil when the key does not exist.
-    case value([UInt8]?)
-    /// Put committed: the value the key had just before this update in sequence order (nil: new key).
-    case put(old: [UInt8]?)
-    /// Delete committed (or answered at once because the key did not exist).
-    case delete(existed: Bool)
+    /// Get: the committed value with its version, or nil when the key does not exist.
+    case value(VersionedValue?)
+    /// Put committed: the value the key had just before this update in sequence order (nil: new
+    /// key), and the version the put created (its sequence number).
+    case put(old: [UInt8]?, version: UInt64)
+    /// Delete committed (also of a key that did not exist); `version` is the delete's sequence number.
+    case delete(existed: Bool, version: UInt64)
+    /// A conditional write whose condition failed, committed in sequence order having changed
+    /// nothing: `current` is the key's version at that point (0: absent).
+    case conditionFailed(current: UInt64)
     case error(ChainError)
 }
 

@@ -1,4 +1,5 @@
-/// One write in replication order. `value == nil` deletes the key.
+/// One write in replication order. `value == nil` deletes the key, unless `conditionFailed` is
+/// set: then the update changes nothing.
 ///
 /// `seq` is assigned by the head and grows by one per update across epochs, so every replica's
 /// history is a prefix of its predecessor's and a gap or duplicate is visible from the number alone.
@@ -9,13 +10,23 @@ public struct Update: Equatable, Sendable {
     /// The client request that made this write, replicated with it so that any later head can
     /// recognize a retry of it.
     public var request: RequestID?
+    /// Set for a conditional write whose condition failed at the head: the key's version the head
+    /// found. Such an update changes nothing (`value` is nil), but it takes a sequence number and
+    /// goes down the chain like any write, so that its answer is given in sequence order once
+    /// committed (never from uncommitted state), and every replica keeps its outcome for retries.
+    public var conditionFailed: UInt64?
 
-    public init(seq: UInt64, key: String, value: [UInt8]?, request: RequestID? = nil) {
+    public init(seq: UInt64, key: String, value: [UInt8]?, request: RequestID? = nil, conditionFailed: UInt64? = nil) {
+        precondition(conditionFailed == nil || value == nil, "an update whose condition failed sets no value")
         self.seq = seq
         self.key = key
         self.value = value
         self.request = request
+        self.conditionFailed = conditionFailed
     }
+
+    /// Whether applying the update changes the key (false only when its condition failed).
+    public var changesKey: Bool { conditionFailed == nil }
 
     /// Memory an update holds, for the bounds on buffered updates.
     public var size: Int { key.utf8.count + (value?.count ?? 0) + 64 }

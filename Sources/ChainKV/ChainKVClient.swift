@@ -153,7 +153,7 @@ public final class ChainKVClient: Sendable {
 
     // MARK: Internals
 
-    private func check(_ key: String) throws {
+    func check(_ key: String) throws {
         if let e = KeyValidation.check(key) { throw ChainKVError.invalidArgument(e.description) }
     }
 
@@ -162,13 +162,13 @@ public final class ChainKVClient: Sendable {
         return .network("unexpected reply \(message.kind)")
     }
 
-    private func newRequestID() -> RequestID {
+    func newRequestID() -> RequestID {
         RequestID(client: clientID, seq: nextRequest.withLockedValue { $0 += 1; return $0 })
     }
 
     /// Sends `message` to the head of `key`'s chain, retrying until the budget runs out. Retrying
     /// a write is safe because it carries the same request id each time.
-    private func execute(_ message: Message, key: String, idempotent: Bool) async throws -> Message {
+    func execute(_ message: Message, key: String, idempotent: Bool) async throws -> Message {
         let deadline = NIODeadline.now() + options.retryBudget
         var backoff = TimeAmount.milliseconds(5)
         var lastError: ChainKVError = .network("no attempt made")

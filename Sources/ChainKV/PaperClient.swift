@@ -128,7 +128,7 @@ public final class PaperClient: @unchecked Sendable {
         }
     }
 
-    private func current() -> ChainKVClient? { lock.withLock { client } }
+    func current() -> ChainKVClient? { lock.withLock { client } }
 
     static func readStatus(_ e: ChainKVError) -> Int32 {
         switch e {

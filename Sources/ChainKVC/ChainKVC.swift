@@ -7,7 +7,7 @@ import Glibc
 // The C ABI of include/chainkv.h. One client per process (the paper's model); every call is safe
 // from several threads because PaperClient serializes its state and the client multiplexes.
 
-private let paper = PaperClient()
+let paper = PaperClient()
 
 @_cdecl("chainkv_init")
 public func chainkv_init(_ servers: UnsafePointer<UnsafePointer<CChar>?>?, _ port: Int32) -> Int32 {
@@ -79,7 +79,7 @@ public func chainkv_free(_ p: UnsafeMutableRawPointer?) {
 
 /// A malloc'd copy with a trailing NUL (not counted in the length), so text values can be used as
 /// C strings directly. Released by chainkv_free.
-private func copyOut(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar>? {
+func copyOut(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar>? {
     guard let p = malloc(bytes.count + 1)?.assumingMemoryBound(to: CChar.self) else { return nil }
     bytes.withUnsafeBytes { src in
         if let base = src.baseAddress { memcpy(p, base, bytes.count) }

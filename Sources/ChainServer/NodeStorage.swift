@@ -52,7 +52,7 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
         })
     }
 
-    func value(of key: String) throws -> [UInt8]? { try readStore().get(key) }
+    func value(of key: String) throws -> VersionedValue? { try readStore().getVersioned(key) }
 
     func outcome(seq: UInt64) throws -> WriteOutcome? { try readStore().outcome(seq: seq) }
 
@@ -85,8 +85,8 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
     func reset(lastSeq: UInt64) throws { try withWriter { try $0.reset(lastSeq: lastSeq) } }
 
     func load(rows: [Row]) throws {
-        let tuples = rows.map { (key: $0.key, value: $0.value) }
-        try withWriter { try $0.load(tuples) }
+        let tuples = rows.map { (key: $0.key, value: $0.value, version: $0.version) }
+        try withWriter { try $0.load(versioned: tuples) }
     }
 
     func load(outcomes: [WriteOutcome]) throws { try withWriter { try $0.loadOutcomes(outcomes) } }

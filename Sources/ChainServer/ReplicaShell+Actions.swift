@@ -29,8 +29,9 @@ extension ReplicaShell {
             checkDurable(epoch, "ack")
             context.outbox.write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
         case .reply(let ref, let reply):
-            let message = ReplyMessage.message(for: reply, addresses: context.addresses)
-            if let write = writes.finish(ref) {
+            let write = writes.finish(ref)
+            let message = ReplyMessage.message(for: reply, addresses: context.addresses, versioned: write?.versioned ?? false)
+            if let write {
                 context.metrics.latency(write.type, since: write.since)
                 context.metrics.request(write.type, status: ServerMetrics.status(message), chain: metricsChain)
             }

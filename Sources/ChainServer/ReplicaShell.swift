@@ -61,7 +61,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     // MARK: Client requests
 
     /// A get: answered at once, from committed state (the core decides whether it may).
-    func get(_ key: String, ref: ClientRef) {
+    /// `versioned`: the reply carries the key's version (`getVersioned`).
+    func get(_ key: String, ref: ClientRef, versioned: Bool = false) {
         let started = context.loop.now
         let message: Message
         do {
@@ -70,7 +71,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
                 logger.warning("refusing reads: the lease lapsed (no ZooKeeper confirmation within leaseMs)",
                                metadata: ["leaseMs": "\(leaseMs)", "refused": "\(refused)"])
             }
-            message = ReplyMessage.message(for: reply, addresses: context.addresses)
+            message = ReplyMessage.message(for: reply, addresses: context.addresses, versioned: versioned)
         } catch {
             message = storageFailed(error)
         }
@@ -80,16 +81,17 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     }
 
     /// A put (`value` set) or delete (`value` nil), within the connection's write limit.
-    func write(_ key: String, value: [UInt8]?, request: RequestID?, ref: ClientRef) {
+    /// `versioned`: the reply carries the version (the versioned kinds, the only ones with `ifVersion`).
+    func write(_ key: String, value: [UInt8]?, request: RequestID?, ref: ClientRef, versioned: Bool = false, ifVersion: UInt64? = nil) {
         let type = value == nil ? "delete" : "put"
-        guard writes.admit(ref, type: type, now: context.loop.now) else {
+        guard writes.admit(ref, type: type, now: context.loop.now, versioned: versioned) else {
             context.outbox.reply(.error(.overloaded, "too many writes in flight on this connection "
                                         + "(writesInFlightPerConnectionMax \(WriteTracker.perConnectionMax)); retry"), to: ref)
             return
         }
         do {
             let stored = try storedValue(key)
-            perform(core.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request)))
+            perform(core.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request, ifVersion: ifVersion)))
         } catch {
             _ = writes.finish(ref)
             context.outbox.reply(storageFailed(error), to: ref)
@@ -105,8 +107,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         return .error(.internalError, "storage read failed: \(error)")
     }
 
-    /// The key's value in local storage, read only when the core needs it (no write in flight).
-    private func storedValue(_ key: String) throws -> [UInt8]? {
+    /// The key's value and version in local storage, read only when the core needs it (no write in flight).
+    private func storedValue(_ key: String) throws -> VersionedValue? {
         core.needsStoredValue(for: key) ? try storage.value(of: key) : nil
     }
 

@@ -8,8 +8,8 @@ protocol ReplicaStorage: AnyObject {
     /// Starts the disk writer; `onDurable` is called (on any thread) after each group commit with
     /// the highest seq now on disk, the batch size and the commit's duration.
     func start(onDurable: @escaping @Sendable (_ through: UInt64, _ batch: Int, _ duration: Duration) -> Void)
-    /// The key's value in committed local state.
-    func value(of key: String) throws -> [UInt8]?
+    /// The key's value and version in committed local state.
+    func value(of key: String) throws -> VersionedValue?
     /// The outcome kept with update `seq`, if it is still kept.
     func outcome(seq: UInt64) throws -> WriteOutcome?
     /// Queues an update for the next group commit; `onDurable` reports it.

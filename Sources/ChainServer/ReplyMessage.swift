@@ -5,11 +5,16 @@ import ChainWire
 /// and a text that says what to do. Metrics label replies from the message this returns
 /// (`ServerMetrics.status`), and clients classify the code (`ErrorCode.isTransient`).
 enum ReplyMessage {
-    static func message(for reply: Reply, addresses: AddressBook) -> Message {
+    /// - Parameter versioned: the request was one of the versioned kinds (`getVersioned`,
+    ///   `putVersioned`, `deleteVersioned`), whose replies carry versions; the others keep theirs.
+    static func message(for reply: Reply, addresses: AddressBook, versioned: Bool = false) -> Message {
         switch reply {
-        case .value(let v): return .value(v)
-        case .put(let old): return .putResult(old: old)
-        case .delete(let existed): return .deleteResult(existed: existed)
+        case .value(let v): return versioned ? .versionedValue(v) : .value(v?.value)
+        case .put(let old, let version): return versioned ? .putVersionedResult(old: old, version: version) : .putResult(old: old)
+        case .delete(let existed, let version):
+            return versioned ? .deleteVersionedResult(existed: existed, version: version) : .deleteResult(existed: existed)
+        // Only a versioned request can carry a condition.
+        case .conditionFailed(let current): return .conditionFailed(current: current)
         case .error(.notHead(nil)): return .error(.unavailable, "no chain is configured yet")
         case .error(.notHead(let head?)):
             return .error(.notHead, "not the head; the head is \(head) at \(addresses[head]?.hostPort ?? head)")

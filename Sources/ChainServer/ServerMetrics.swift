@@ -10,7 +10,7 @@ import NIOCore
 /// which swift-metrics handlers take from any thread.
 final class ServerMetrics: @unchecked Sendable {
     static let requestsFamily = MetricFamily("chainkv_requests_total",
-        "Client requests answered, by type (get, put, delete), status (ok, missing, moved or the error code's name) and the key's chain.")
+        "Client requests answered, by type (get, put, delete), status (ok, missing, condition_failed, moved or the error code's name) and the key's chain.")
     private var requests: [String: Counter] = [:]
 
     static let requestDurationFamily = MetricFamily("chainkv_request_duration_seconds",
@@ -109,10 +109,12 @@ final class ServerMetrics: @unchecked Sendable {
         t.recordNanoseconds((NIODeadline.now() - since).nanoseconds)
     }
 
-    /// The status label of a reply as it goes out: "ok", "missing", or its error code's label.
+    /// The status label of a reply as it goes out: "ok", "missing", "condition_failed" (a
+    /// conditional write that applied nothing), or its error code's label.
     static func status(_ reply: Message) -> String {
         switch reply {
-        case .value(nil), .deleteResult(existed: false): return "missing"
+        case .value(nil), .deleteResult(existed: false), .versionedValue(nil), .deleteVersionedResult(existed: false, _): return "missing"
+        case .conditionFailed: return "condition_failed"
         case .error(let code, _): return code.label
         default: return "ok"
         }

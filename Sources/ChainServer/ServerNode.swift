@@ -115,6 +115,11 @@ final class ServerNode: @unchecked Sendable {
         case .get(let key): route(key, "get", ref)?.get(key, ref: ref)
         case .put(let key, let value, let request): route(key, "put", ref)?.write(key, value: value, request: request, ref: ref)
         case .delete(let key, let request): route(key, "delete", ref)?.write(key, value: nil, request: request, ref: ref)
+        case .getVersioned(let key): route(key, "get", ref)?.get(key, ref: ref, versioned: true)
+        case .putVersioned(let key, let value, let request, let ifVersion):
+            route(key, "put", ref)?.write(key, value: value, request: request, ref: ref, versioned: true, ifVersion: ifVersion)
+        case .deleteVersioned(let key, let request, let ifVersion):
+            route(key, "delete", ref)?.write(key, value: nil, request: request, ref: ref, versioned: true, ifVersion: ifVersion)
         case .ping(let n): reply(.pong(n), to: ref)
         case .getSlots: reply(.slots(shardMap()), to: ref)
         case .getHead:

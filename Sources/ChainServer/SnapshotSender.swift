@@ -38,7 +38,7 @@ enum SnapshotSender {
         let outcomesSent = try await sendOutcomes(store, connection, chain: chain, from: id, epoch: epoch, lastSeq: lastSeq, target: target)
         while true {
             let page = try store.scan(after: cursor, limit: WireLimits.transferChunkRowsMax, byteLimit: WireLimits.transferChunkBytesMax)
-            let rows = page.rows.map { Row(key: $0.key, value: $0.value) }
+            let rows = page.rows.map { Row(key: $0.key, value: $0.value, version: $0.version) }
             let done = rows.isEmpty
             let reply = try await connection.request(scoped(chain, .dataTransfer(epoch: epoch, from: id, lastSeq: lastSeq, rows: rows, done: done)),
                                                      timeout: chunkTimeout)

@@ -14,17 +14,19 @@ struct WriteTracker {
     struct Pending {
         var type: String
         var since: NIODeadline
+        /// The request was a versioned kind: its reply carries the version.
+        var versioned = false
     }
 
     private var pending: [ClientRef: Pending] = [:]
     private var perConnection: [UInt64: Int] = [:]
 
     /// Takes a write; false when its connection is at `perConnectionMax` already.
-    mutating func admit(_ ref: ClientRef, type: String, now: NIODeadline) -> Bool {
+    mutating func admit(_ ref: ClientRef, type: String, now: NIODeadline, versioned: Bool = false) -> Bool {
         guard pending[ref] == nil else { return true }  // a request id reused on one connection counts once
         guard perConnection[ref.connection, default: 0] < Self.perConnectionMax else { return false }
         perConnection[ref.connection, default: 0] += 1
-        pending[ref] = Pending(type: type, since: now)
+        pending[ref] = Pending(type: type, since: now, versioned: versioned)
         return true
     }
 

@@ -16,6 +16,8 @@ public struct ScanCursor: Sendable, Equatable {
 /// One page of a scan: its rows, and the cursor to pass for the next page. An empty page is the
 /// end of the scan.
 public struct ScanPage: Sendable {
-    public let rows: [(key: String, value: [UInt8])]
+    /// A row with its version (the seq of the update that last set it).
+    public typealias Row = (key: String, value: [UInt8], version: UInt64)
+    public let rows: [Row]
     public let next: ScanCursor
 }

@@ -19,12 +19,12 @@ struct Statements {
             case .beginRead: "BEGIN DEFERRED"
             case .commit: "COMMIT"
             case .rollback: "ROLLBACK"
-            case .selectSlot: "SELECT key, value FROM kv WHERE id = ?1"
+            case .selectSlot: "SELECT key, value, seq FROM kv WHERE id = ?1"
             case .selectSlotKey: "SELECT key FROM kv WHERE id = ?1"
             case .insertSlot: "INSERT INTO kv(id, key, value, seq) VALUES (?1, ?2, ?3, ?4)"
             case .updateSlot: "UPDATE kv SET value = ?3, seq = ?4 WHERE id = ?1 AND key = ?2"
             case .deleteSlot: "DELETE FROM kv WHERE id = ?1"
-            case .selectSpill: "SELECT value FROM kv_spill WHERE key = ?1"
+            case .selectSpill: "SELECT value, seq FROM kv_spill WHERE key = ?1"
             case .upsertSpill: """
                 INSERT INTO kv_spill(id, key, value, seq) VALUES (?1, ?2, ?3, ?4)
                 ON CONFLICT(key) DO UPDATE SET value = excluded.value, seq = excluded.seq
@@ -34,9 +34,9 @@ struct Statements {
             case .deleteAll: "DELETE FROM kv"
             case .deleteAllSpill: "DELETE FROM kv_spill"
             case .countRows: "SELECT (SELECT count(*) FROM kv) + (SELECT count(*) FROM kv_spill)"
-            case .scanSlots: "SELECT id, key, value FROM kv WHERE id > ?1 ORDER BY id LIMIT ?2"
-            case .scanSpillFirst: "SELECT key, value FROM kv_spill ORDER BY key LIMIT ?1"
-            case .scanSpillAfter: "SELECT key, value FROM kv_spill WHERE key > ?1 ORDER BY key LIMIT ?2"
+            case .scanSlots: "SELECT id, key, value, seq FROM kv WHERE id > ?1 ORDER BY id LIMIT ?2"
+            case .scanSpillFirst: "SELECT key, value, seq FROM kv_spill ORDER BY key LIMIT ?1"
+            case .scanSpillAfter: "SELECT key, value, seq FROM kv_spill WHERE key > ?1 ORDER BY key LIMIT ?2"
             case .allRowsByKey: """
                 SELECT key, value FROM (SELECT key, value FROM kv UNION ALL SELECT key, value FROM kv_spill)
                 ORDER BY key LIMIT ?1

@@ -22,7 +22,7 @@ extension Store {
             guard let kind = WriteOutcome.Kind(rawValue: UInt8(truncatingIfNeeded: raw)), (0...255).contains(raw) else {
                 throw StorageError.misuse("outcomes row has unknown kind \(raw)")
             }
-            let old: [UInt8]? = kind == .putOldValue ? statement.blob(4) : nil
+            let old: [UInt8]? = kind.carriesOld ? statement.blob(4) : nil
             let request = RequestID(client: UInt64(bitPattern: statement.int64(1)), seq: UInt64(bitPattern: statement.int64(2)))
             guard let outcome = WriteOutcome(seq: UInt64(bitPattern: statement.int64(0)), request: request, kind: kind, old: old) else {
                 throw StorageError.misuse("outcomes row of kind \(kind) with\(old == nil ? "out" : "") an old value")

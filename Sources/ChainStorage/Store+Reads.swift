@@ -1,3 +1,4 @@
+import ChainCore
 import CSQLite
 
 /// Reads: single rows, `meta`, counts, paged scans, and the read transactions that group them.
@@ -41,16 +42,24 @@ extension Store {
     }
 
     public func get(_ key: String) throws -> [UInt8]? {
+        try getVersioned(key)?.value
+    }
+
+    /// The key's value with its version: the seq of the update that last set it (for rows of an
+    /// old-format snapshot, the snapshot's point).
+    public func getVersioned(_ key: String) throws -> VersionedValue? {
         let s = try live()
         let statement = s[.selectSlot]
         defer { statement.reset() }
         try statement.bind(1, int64: slotOf(key))
         guard try statement.step() else { return nil }  // an empty slot: no such key anywhere
-        if statement.textEquals(0, key) { return statement.blob(1) }
+        if statement.textEquals(0, key) {
+            return VersionedValue(statement.blob(1), version: UInt64(bitPattern: statement.int64(2)))
+        }
         let spill = s[.selectSpill]
         defer { spill.reset() }
         try spill.bind(1, text: key)
-        return try spill.step() ? spill.blob(0) : nil
+        return try spill.step() ? VersionedValue(spill.blob(0), version: UInt64(bitPattern: spill.int64(1))) : nil
     }
 
     /// The highest sequence number applied (or set by `reset`); 0 for a new database.
@@ -80,7 +89,7 @@ extension Store {
         precondition(limit > 0, "scan limit must be positive")
         precondition(byteLimit > 0, "scan byteLimit must be positive")
         let s = try live()
-        var rows: [(key: String, value: [UInt8])] = []
+        var rows: [ScanPage.Row] = []
         var bytes = 0
         var next = cursor
         if case .spill = cursor.position {} else {
@@ -93,7 +102,7 @@ extension Store {
             }
             try statement.bind(2, int64: Int64(limit))
             while try statement.step() {
-                let row = (key: statement.text(1), value: statement.blob(2))
+                let row = (key: statement.text(1), value: statement.blob(2), version: UInt64(bitPattern: statement.int64(3)))
                 rows.append(row)
                 next = ScanCursor(position: .slot(statement.int64(0)))
                 bytes += row.key.utf8.count + row.value.count
@@ -113,7 +122,7 @@ extension Store {
         }
         defer { statement.reset() }
         while try statement.step() {
-            let row = (key: statement.text(0), value: statement.blob(1))
+            let row = (key: statement.text(0), value: statement.blob(1), version: UInt64(bitPattern: statement.int64(2)))
             rows.append(row)
             next = ScanCursor(position: .spill(row.key))
             bytes += row.key.utf8.count + row.value.count

@@ -2,7 +2,7 @@
 /// row finds its place between `kv` and `kv_spill`.
 extension Store {
     /// Applies `updates` in one transaction (BEGIN IMMEDIATE .. COMMIT): each is an upsert, or a
-    /// delete when its value is nil, in order; `last_seq` becomes the last (highest) seq. When
+    /// delete when its value is nil, in order (one whose condition failed changes no row); `last_seq` becomes the last (highest) seq. When
     /// this returns, the batch is on disk: the COMMIT is the fsync. An empty batch does nothing.
     ///
     /// Seqs must be strictly increasing within the batch (a precondition: the caller sequences).
@@ -23,6 +23,7 @@ extension Store {
             }
             for update in updates {
                 if let outcome = update.outcome { try insertOutcome(s, outcome) }
+                if !update.update.changesKey { continue }
                 if let value = update.value {
                     try upsert(s, key: update.key, value: value, seq: update.seq)
                 } else {
@@ -61,12 +62,24 @@ extension Store {
     /// Writes a batch of snapshot rows in one transaction without changing `last_seq`. The rows'
     /// `seq` column gets the current `last_seq`, the snapshot point they belong to.
     public func load(_ rows: [(key: String, value: [UInt8])]) throws {
+        try load(versioned: rows.map { (key: $0.key, value: $0.value, version: nil) })
+    }
+
+    /// Writes a batch of snapshot rows in one transaction without changing `last_seq`: each row's
+    /// `seq` column gets its version as the sender kept it, or (nil: a sender that sent none) the
+    /// current `last_seq`, the snapshot point the row belongs to. A version above `last_seq`
+    /// would be a write this replica never had: refused (SQLITE_MISUSE), nothing written.
+    public func load(versioned rows: [(key: String, value: [UInt8], version: UInt64?)]) throws {
         guard !rows.isEmpty else { return }
         let s = try live()
         try inTransaction(s) {
             let seq = try readMeta(s, .lastSeq)
             for row in rows {
-                try upsert(s, key: row.key, value: row.value, seq: seq)
+                let version = row.version ?? seq
+                guard version <= seq else {
+                    throw StorageError.misuse("row version \(version) is above the snapshot's last_seq \(seq)")
+                }
+                try upsert(s, key: row.key, value: row.value, seq: version)
             }
         }
     }

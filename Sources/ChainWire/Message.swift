@@ -84,10 +84,14 @@ public struct NodeStatus: Equatable, Sendable {
 public struct Row: Equatable, Sendable {
     public var key: String
     public var value: [UInt8]
+    /// The row's version (the seq of the write that last set it), so that a joiner's versions
+    /// are its chain's; nil from a sender that sent none (the joiner then uses the snapshot's point).
+    public var version: UInt64?
 
-    public init(key: String, value: [UInt8]) {
+    public init(key: String, value: [UInt8], version: UInt64? = nil) {
         self.key = key
         self.value = value
+        self.version = version
     }
 }
 
@@ -151,6 +155,19 @@ public enum Message: Equatable, Sendable {
     /// Operator request to the leader: move every replica off `server` for good (`cancel`: make
     /// it a server like any other again). Answered with `ack` (seq: servers decommissioned).
     case decommission(server: String, cancel: Bool)
+    // Versions and conditional writes (MessageCodec+Versions).
+    /// Client request: the key's committed value with its version (reply `versionedValue`).
+    case getVersioned(key: String)
+    /// Client request: a put that returns the version it creates (reply `putVersionedResult`);
+    /// with `ifVersion`, only if the key's version is that one (0: absent), else `conditionFailed`.
+    case putVersioned(key: String, value: [UInt8], request: RequestID?, ifVersion: UInt64?)
+    /// Client request: a delete that returns its version (reply `deleteVersionedResult`); `ifVersion` as for a put.
+    case deleteVersioned(key: String, request: RequestID?, ifVersion: UInt64?)
+    case versionedValue(VersionedValue?)
+    case putVersionedResult(old: [UInt8]?, version: UInt64)
+    case deleteVersionedResult(existed: Bool, version: UInt64)
+    /// A conditional write's condition failed; nothing was applied. `current`: the key's version (0: absent).
+    case conditionFailed(current: UInt64)
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -159,6 +176,7 @@ public enum Message: Equatable, Sendable {
         case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong, outcomeTransfer
         case authChallenge = 48, authResponse, authOK
         case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots, decommission
+        case getVersioned = 80, putVersioned, deleteVersioned, versionedValue, putVersionedResult, deleteVersionedResult, conditionFailed
     }
 
     public var kind: Kind {
@@ -197,6 +215,13 @@ public enum Message: Equatable, Sendable {
         case .purgeSlots: return .purgeSlots
         case .moveSlots: return .moveSlots
         case .decommission: return .decommission
+        case .getVersioned: return .getVersioned
+        case .putVersioned: return .putVersioned
+        case .deleteVersioned: return .deleteVersioned
+        case .versionedValue: return .versionedValue
+        case .putVersionedResult: return .putVersionedResult
+        case .deleteVersionedResult: return .deleteVersionedResult
+        case .conditionFailed: return .conditionFailed
         }
     }
 }

@@ -73,6 +73,9 @@ public enum MessageCodec {
             writeKey(update.key, &b)
             writeOptionalValue(update.value, &b)
             writeRequest(update.request, &b)
+            // Optional trailing field: only an update whose condition failed has it, so every
+            // other forward keeps its bytes.
+            if let current = update.conditionFailed { b.writeInteger(current) }
         case .ack(let epoch, let seq):
             b.writeInteger(epoch)
             b.writeInteger(seq)
@@ -96,6 +99,7 @@ public enum MessageCodec {
                 writeKey(row.key, &b)
                 writeValue(row.value, &b)
             }
+            writeRowVersions(rows, &b)
         case .ping(let n), .pong(let n):
             b.writeInteger(n)
         case .outcomeTransfer(let epoch, let from, let lastSeq, let outcomes):
@@ -121,6 +125,9 @@ public enum MessageCodec {
             encodeMoveBody(message, into: &b)
         case .getSlots, .slots, .moved, .onChain:
             encodeShardBody(message, into: &b)
+        case .getVersioned, .putVersioned, .deleteVersioned, .versionedValue, .putVersionedResult, .deleteVersionedResult,
+             .conditionFailed:
+            encodeVersionsBody(message, into: &b)
         }
     }
 
@@ -229,7 +236,9 @@ public enum MessageCodec {
             let seq = try readU64(&body, "seq")
             let key = try readKey(&body)
             let value = try readOptionalValue(&body)
-            message = .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: try readRequest(&body)))
+            let request = try readRequest(&body)
+            let conditionFailed = try readConditionFailed(&body, value: value)
+            message = .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: request, conditionFailed: conditionFailed))
         case .ack:
             message = .ack(epoch: try readU64(&body, "epoch"), seq: try readU64(&body, "seq"))
         case .setSuccessor:
@@ -251,6 +260,7 @@ public enum MessageCodec {
             var rows: [Row] = []
             rows.reserveCapacity(min(count, body.readableBytes / 7))  // a row takes at least 7 bytes
             for _ in 0..<count { rows.append(Row(key: try readKey(&body), value: try readValue(&body))) }
+            try readRowVersions(&rows, lastSeq: lastSeq, &body)
             message = .dataTransfer(epoch: epoch, from: from, lastSeq: lastSeq, rows: rows, done: done)
         case .ping: message = .ping(try readU64(&body, "ping"))
         case .pong: message = .pong(try readU64(&body, "pong"))
@@ -280,6 +290,9 @@ public enum MessageCodec {
         case .authOK: message = .authOK(proof: try readAuthField(&body, "proof"))
         case .getSlots, .slots, .moved, .onChain: message = try decodeShardBody(kind, &body)
         case .purgeSlots, .moveSlots, .decommission: message = try decodeMoveBody(kind, &body)
+        case .getVersioned, .putVersioned, .deleteVersioned, .versionedValue, .putVersionedResult, .deleteVersionedResult,
+             .conditionFailed:
+            message = try decodeVersionsBody(kind, &body)
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message

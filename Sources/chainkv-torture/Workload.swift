@@ -4,14 +4,16 @@ import ChainKV
 import Foundation
 import NIOCore
 
-/// Concurrent clients doing random gets, puts and deletes over a few keys (so they collide),
-/// recording every operation with its invoke and complete times and outcome.
+/// Concurrent clients doing random gets, puts, deletes and conditional writes (compare-and-set on
+/// a version just read) over a few keys (so they collide), recording every operation with its
+/// invoke and complete times and outcome.
 final class Workload: @unchecked Sendable {
     let clock = ContinuousClock()
     let start: ContinuousClock.Instant
     private let lock = NSLock()
     private var ops: [HistoryOp] = []
     private var stopFlag = false
+    let versions = VersionBook()
 
     init() { start = clock.now }
 
@@ -24,7 +26,7 @@ final class Workload: @unchecked Sendable {
     private var stopped: Bool { lock.withLock { stopFlag } }
 
     func record(_ op: HistoryOp) { lock.withLock { ops.append(op) } }
-    var history: [HistoryOp] { lock.withLock { ops } }
+    var history: [HistoryOp] { lock.withLock { ops } + versions.resolvedFailures }
 
     static func options() -> ChainKVClient.Options {
         var o = ChainKVClient.Options()
@@ -52,14 +54,16 @@ final class Workload: @unchecked Sendable {
             let key = "k\(Int.random(in: 0..<keys, using: &rng))"
             let roll = Int.random(in: 0..<100, using: &rng)
             let invoke = now
-            if roll < 50 {
+            if roll >= 80 {
+                await conditional(kv, client: id, key: key, value: Array("c\(id)-\(n)".utf8), delete: roll >= 95)
+            } else if roll < 40 {
                 do {
                     let v = try await kv.get(key)  // nil: no such key, a real answer
                     record(HistoryOp(id: 0, client: id, key: key, kind: .get(value: v), invoke: invoke, complete: now))
                 } catch {
                     // A failed read had no effect: it is left out of the history.
                 }
-            } else if roll < 85 {
+            } else if roll < 70 {
                 let value = Array("c\(id)-\(n)".utf8)
                 do {
                     let old = try await kv.put(key, value)
@@ -78,6 +82,43 @@ final class Workload: @unchecked Sendable {
                 } catch {
                 }
             }
+        }
+    }
+}
+
+extension Workload {
+    /// A compare-and-set: read the key's version, then put `value` (or delete) on that version.
+    /// The read is recorded like any get; the write as `ConditionalWrite` says.
+    func conditional(_ kv: ChainKVClient, client: Int, key: String, value: [UInt8], delete: Bool) async {
+        let readAt = now
+        let read: VersionedValue?
+        do {
+            read = try await kv.getVersioned(key)  // nil: no such key (version 0)
+        } catch {
+            return  // a failed read had no effect
+        }
+        record(HistoryOp(id: 0, client: client, key: key, kind: .get(value: read?.value), invoke: readAt, complete: now))
+        if let read { versions.learn(key: key, version: read.version, value: read.value) }
+        let written: [UInt8]? = delete ? nil : value
+        let invoke = now
+        let result: WriteResult
+        do {
+            result = delete ? try await kv.delete(key, ifVersion: read.version) : try await kv.put(key, value, ifVersion: read.version)
+        } catch ChainKVError.chainFailure {
+            let kind = ConditionalWrite(value: written, expected: read?.value, outcome: .unknown).operation!
+            return record(HistoryOp(id: 0, client: client, key: key, kind: kind, invoke: invoke, complete: nil))
+        } catch {
+            return  // never sent (no head reachable): certainly not applied
+        }
+        let op = HistoryOp(id: 0, client: client, key: key, kind: .get(value: nil), invoke: invoke, complete: now)
+        switch result {
+        case .applied(let version, _):
+            if let written { versions.learn(key: key, version: version, value: written) }
+            var applied = op
+            applied.kind = ConditionalWrite(value: written, expected: read?.value, outcome: .applied).operation!
+            record(applied)
+        case .conditionFailed(let current):
+            versions.failed(op, current: current, value: written, expected: read?.value)
         }
     }
 }

@@ -16,6 +16,8 @@ enum ExitStatus: Int32 {
     case networkError = 3
     /// A write may or may not have applied; retry.
     case chainFailure = 4
+    /// put/delete --if-version: the key's version was another; nothing was applied.
+    case conditionFailed = 5
 }
 
 @main

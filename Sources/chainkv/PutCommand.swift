@@ -9,6 +9,7 @@ struct Put: AsyncParsableCommand {
     @Argument(help: "The key.") var key: String
     @Argument(help: "The value (use --stdin to read it from standard input).") var value: String?
     @Flag(name: .long, help: "Read the value from standard input.") var stdin = false
+    @Option(name: .long, help: "Only if the key's version is N (0: only if it does not exist); else exit 5.") var ifVersion: UInt64?
 
     func run() async throws {
         let bytes: [UInt8]
@@ -18,6 +19,10 @@ struct Put: AsyncParsableCommand {
             bytes = Array(value.utf8)
         } else {
             throw ValidationError("give a value or --stdin")
+        }
+        if let ifVersion {
+            let result = try await server.withClient { try await $0.put(key, bytes, ifVersion: ifVersion) }
+            return try report(result, key: key, json: json)
         }
         let old = try await server.withClient { try await $0.put(key, bytes) }
         if json {

@@ -75,7 +75,11 @@ struct Recipe {
             let code = ErrorCode.allCases[Int(u8()) % ErrorCode.allCases.count]
             return .error(code, string(0, 4 * WireLimits.errorMessageSizeMax))
         case .hello: return .hello(node: string(1, WireLimits.nodeIDSizeMax), epoch: u64())
-        case .forward: return .forward(epoch: u64(), Update(seq: u64(), key: key(), value: optionalValue(), request: request()))
+        case .forward:
+            let epoch = u64(), seq = u64(), key = key(), value = optionalValue(), request = request()
+            // Only an update that sets no value may carry a failed condition's version.
+            let failed: UInt64? = value == nil && bool() ? u64() : nil
+            return .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: request, conditionFailed: failed))
         case .ack: return .ack(epoch: u64(), seq: u64())
         case .setSuccessor:
             let epoch = u64()
@@ -90,7 +94,11 @@ struct Recipe {
             let epoch = u64(), from = string(1, WireLimits.nodeIDSizeMax), lastSeq = u64(), done = bool()
             let count = Int(u16()) % (WireLimits.transferChunkRowsMax + 1)
             var rows: [Row] = []
-            for _ in 0..<count where !bytes.isEmpty { rows.append(Row(key: key(), value: value())) }
+            // Versions for every row or for none, each in 1...lastSeq (what the decoder accepts).
+            let versioned = lastSeq > 0 && bool()
+            for _ in 0..<count where !bytes.isEmpty {
+                rows.append(Row(key: key(), value: value(), version: versioned ? 1 + u64() % lastSeq : nil))
+            }
             return .dataTransfer(epoch: epoch, from: from, lastSeq: lastSeq, rows: rows, done: done)
         case .ping: return .ping(u64())
         case .pong: return .pong(u64())
@@ -100,8 +108,9 @@ struct Recipe {
             var outcomes: [WriteOutcome] = []
             for _ in 0..<count where !bytes.isEmpty {
                 let kind = WriteOutcome.Kind.allCases[Int(u8()) % WriteOutcome.Kind.allCases.count]
-                outcomes.append(WriteOutcome(seq: u64(), request: RequestID(client: u64(), seq: u64()), kind: kind,
-                                             old: kind == .putOldValue ? value() : nil)!)
+                let seq = u64(), request = RequestID(client: u64(), seq: u64())
+                let old: [UInt8]? = kind == .putOldValue ? value() : kind == .conditionFailed ? (0..<8).map { _ in u8() } : nil
+                outcomes.append(WriteOutcome(seq: seq, request: request, kind: kind, old: old)!)
             }
             return .outcomeTransfer(epoch: epoch, from: from, lastSeq: lastSeq, outcomes: outcomes)
         case .authChallenge: return .authChallenge(nonce: authField())
@@ -128,6 +137,13 @@ struct Recipe {
         case .purgeSlots: return .purgeSlots(slots: slotRanges(), mapVersion: u64())
         case .moveSlots: return .moveSlots(slots: slotRanges(), to: chainID(), target: address(), mapVersion: u64())
         case .decommission: return .decommission(server: string(1, WireLimits.nodeIDSizeMax), cancel: bool())
+        case .getVersioned: return .getVersioned(key: key())
+        case .putVersioned: return .putVersioned(key: key(), value: value(), request: request(), ifVersion: bool() ? u64() : nil)
+        case .deleteVersioned: return .deleteVersioned(key: key(), request: request(), ifVersion: bool() ? u64() : nil)
+        case .versionedValue: return .versionedValue(bool() ? VersionedValue(value(), version: max(u64(), 1)) : nil)
+        case .putVersionedResult: return .putVersionedResult(old: optionalValue(), version: max(u64(), 1))
+        case .deleteVersionedResult: return .deleteVersionedResult(existed: bool(), version: max(u64(), 1))
+        case .conditionFailed: return .conditionFailed(current: u64())
         }
     }
 
@@ -179,6 +195,11 @@ func payloadBytes(_ message: Message) -> Int {
     case .purgeSlots(let slots, _): return slots.count * 4
     case .moveSlots(let slots, let to, let target, _): return slots.count * 4 + to.utf8.count + address(target)
     case .decommission(let server, _): return server.utf8.count
+    case .getVersioned(let key), .deleteVersioned(let key, _, _): return key.utf8.count
+    case .putVersioned(let key, let value, _, _): return key.utf8.count + value.count
+    case .versionedValue(let v): return v?.value.count ?? 0
+    case .putVersionedResult(let old, _): return old?.count ?? 0
+    case .deleteVersionedResult, .conditionFailed: return 0
     case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong, .getSlots, .moved: return 0
     }
 }

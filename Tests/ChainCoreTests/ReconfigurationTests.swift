@@ -14,12 +14,12 @@ final class ReconfigurationTests: XCTestCase {
         _ = a.on(.clientWrite(c(1), key: "k", value: Array("1".utf8), stored: nil, request: nil))
         _ = a.on(.clientWrite(c(2), key: "k", value: Array("2".utf8), stored: nil, request: nil))
         _ = a.on(.persisted(through: 2))
-        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil))])
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil, version: 1))])
         XCTAssertEqual(a.on(.viewChanged(ChainView(epoch: 2, members: ["a", "c"]))), [.recordEpoch(2), .connectSuccessor("c")])
         XCTAssertEqual(a.on(.successorLinkUp("c")), [])
         // c had received 1 from b; it resumes from there.
         XCTAssertEqual(a.on(.ack(from: "c", epoch: 2, seq: 1)), [.forward(to: "c", epoch: 2, u(2, "2"))])
-        XCTAssertEqual(a.on(.ack(from: "c", epoch: 2, seq: 2)), [.reply(c(2), .put(old: Array("1".utf8)))])
+        XCTAssertEqual(a.on(.ack(from: "c", epoch: 2, seq: 2)), [.reply(c(2), .put(old: Array("1".utf8), version: 2))])
     }
 
     func testTailFailureMakesPredecessorCommitWhatItHolds() {
@@ -42,7 +42,7 @@ final class ReconfigurationTests: XCTestCase {
         XCTAssertEqual(b.on(.clientWrite(c(1), key: "k", value: Array("y".utf8), stored: nil, request: nil)),
                        [.forward(to: "c", epoch: 2, u(2, "y")), .persist(u(2, "y"))])
         _ = b.on(.persisted(through: 2))
-        XCTAssertEqual(b.on(.ack(from: "c", epoch: 2, seq: 2)), [.reply(c(1), .put(old: Array("x".utf8)))])
+        XCTAssertEqual(b.on(.ack(from: "c", epoch: 2, seq: 2)), [.reply(c(1), .put(old: Array("x".utf8), version: 2))])
     }
 
     func testDeposedHeadFailsItsPendingClients() {

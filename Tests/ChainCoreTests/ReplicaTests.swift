@@ -7,6 +7,7 @@ final class ReplicaTests: XCTestCase {
     func c(_ n: UInt64) -> ClientRef { ClientRef(connection: 1, request: n) }
     func u(_ seq: UInt64, _ key: String, _ v: String?) -> Update { Update(seq: seq, key: key, value: v.map { Array($0.utf8) }) }
     func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+    func vv(_ s: String, _ version: UInt64) -> VersionedValue { VersionedValue(bytes(s), version: version) }
 
     /// A node of `view` whose successor link is up and has reported its position, and which
     /// holds a read lease up to tick 1000.
@@ -38,7 +39,7 @@ final class ReplicaTests: XCTestCase {
                        [.forward(to: "b", epoch: 1, u(2, "k", "2")), .persist(u(2, "k", "2"))])
         XCTAssertEqual(a.on(.persisted(through: 2)), [], "the head's own fsync commits nothing")
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 2)),
-                       [.reply(c(1), .put(old: nil)), .reply(c(2), .put(old: bytes("1")))])
+                       [.reply(c(1), .put(old: nil, version: 1)), .reply(c(2), .put(old: bytes("1"), version: 2))])
         XCTAssertEqual(a.inflightCount, 0)
     }
 
@@ -46,16 +47,16 @@ final class ReplicaTests: XCTestCase {
         var a = node("a")
         _ = a.on(.clientWrite(c(1), key: "k", value: bytes("1"), stored: nil, request: nil))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [], "not on the head's disk yet")
-        XCTAssertEqual(a.on(.persisted(through: 1)), [.reply(c(1), .put(old: nil))])
+        XCTAssertEqual(a.on(.persisted(through: 1)), [.reply(c(1), .put(old: nil, version: 1))])
     }
 
     func testOutOfOrderAndCumulativeAcks() {
         var a = node("a")
         for i in 1...3 { _ = a.on(.clientWrite(c(UInt64(i)), key: "k\(i)", value: bytes("v"), stored: nil, request: nil)) }
         _ = a.on(.persisted(through: 3))
-        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 2)), [.reply(c(1), .put(old: nil)), .reply(c(2), .put(old: nil))])
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 2)), [.reply(c(1), .put(old: nil, version: 1)), .reply(c(2), .put(old: nil, version: 2))])
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [], "a late smaller ack changes nothing")
-        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 3)), [.reply(c(3), .put(old: nil))])
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 3)), [.reply(c(3), .put(old: nil, version: 3))])
     }
 
     func testMiddleForwardsPersistsAndAcksOnlyWhenDurableAndAcked() {
@@ -101,15 +102,15 @@ final class ReplicaTests: XCTestCase {
 
     func testReadsSeeCommittedStateOnly() {
         var a = node("a")
-        XCTAssertEqual(a.read("k", stored: bytes("old"), now: 1), .value(bytes("old")))
-        _ = a.on(.clientWrite(c(1), key: "k", value: bytes("new"), stored: bytes("old"), request: nil))
+        XCTAssertEqual(a.read("k", stored: vv("old", 0), now: 1), .value(vv("old", 0)))
+        _ = a.on(.clientWrite(c(1), key: "k", value: bytes("new"), stored: vv("old", 0), request: nil))
         XCTAssertFalse(a.needsStoredValue(for: "k"))
         // Storage may already hold "new": the core must not look at it.
-        XCTAssertEqual(a.read("k", stored: bytes("new"), now: 1), .value(bytes("old")))
+        XCTAssertEqual(a.read("k", stored: vv("new", 1), now: 1), .value(vv("old", 0)))
         _ = a.on(.clientWrite(c(2), key: "k", value: bytes("newer"), stored: nil, request: nil))
         _ = a.on(.persisted(through: 2))
-        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: bytes("old")))])
-        XCTAssertEqual(a.read("k", stored: nil, now: 1), .value(bytes("new")), "the first write is now committed")
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: bytes("old"), version: 1))])
+        XCTAssertEqual(a.read("k", stored: nil, now: 1), .value(vv("new", 1)), "the first write is now committed")
         _ = a.on(.ack(from: "b", epoch: 1, seq: 2))
         XCTAssertTrue(a.needsStoredValue(for: "k"))
     }
@@ -124,26 +125,26 @@ final class ReplicaTests: XCTestCase {
         XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: nil, stored: nil, request: nil)),
                        [.forward(to: "b", epoch: 1, u(2, "k", nil)), .persist(u(2, "k", nil))])
         _ = a.on(.persisted(through: 2))
-        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 2)), [.reply(c(1), .delete(existed: false)), .reply(c(2), .delete(existed: false))])
-        XCTAssertEqual(a.on(.clientWrite(c(3), key: "j", value: nil, stored: bytes("v"), request: nil)),
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 2)), [.reply(c(1), .delete(existed: false, version: 1)), .reply(c(2), .delete(existed: false, version: 2))])
+        XCTAssertEqual(a.on(.clientWrite(c(3), key: "j", value: nil, stored: vv("v", 0), request: nil)),
                        [.forward(to: "b", epoch: 1, u(3, "j", nil)), .persist(u(3, "j", nil))])
         _ = a.on(.persisted(through: 3))
-        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 3)), [.reply(c(3), .delete(existed: true))])
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 3)), [.reply(c(3), .delete(existed: true, version: 3))])
     }
 
     /// Regression (torture seed 1): a delete in flight made a second delete answer "absent" at
     /// once, while reads still returned the committed value: not linearizable.
     func testDeleteBehindAnInflightDeleteWaitsForTheChain() {
         var a = node("a")
-        XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: nil, stored: bytes("v"), request: nil)),
+        XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: nil, stored: vv("v", 0), request: nil)),
                        [.forward(to: "b", epoch: 1, u(1, "k", nil)), .persist(u(1, "k", nil))])
         XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: nil, stored: nil, request: nil)),
                        [.forward(to: "b", epoch: 1, u(2, "k", nil)), .persist(u(2, "k", nil))],
                        "sequenced behind the first delete, not answered from uncommitted state")
-        XCTAssertEqual(a.read("k", stored: nil, now: 1), .value(bytes("v")), "reads still see the committed value")
+        XCTAssertEqual(a.read("k", stored: nil, now: 1), .value(vv("v", 0)), "reads still see the committed value")
         _ = a.on(.persisted(through: 2))
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 2)),
-                       [.reply(c(1), .delete(existed: true)), .reply(c(2), .delete(existed: false))])
+                       [.reply(c(1), .delete(existed: true, version: 1)), .reply(c(2), .delete(existed: false, version: 2))])
     }
 
     func testNonHeadRefusesClients() {
@@ -156,7 +157,7 @@ final class ReplicaTests: XCTestCase {
         var s = Replica(id: "a", lastSeq: 5)
         XCTAssertEqual(s.on(.viewChanged(ChainView(epoch: 3, members: ["a"]))), [.recordEpoch(3), .connectSuccessor(nil)])
         XCTAssertEqual(s.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: nil)), [.persist(u(6, "k", "v"))])
-        XCTAssertEqual(s.on(.persisted(through: 6)), [.reply(c(1), .put(old: nil))])
+        XCTAssertEqual(s.on(.persisted(through: 6)), [.reply(c(1), .put(old: nil, version: 6))])
     }
 
     func testReconnectWaitsForPositionThenResendsFromIt() {
@@ -196,11 +197,11 @@ final class ReplicaTests: XCTestCase {
         let r = RequestID(client: 9, seq: 1)
         XCTAssertEqual(a.on(.clientWrite(c(1), key: "k", value: bytes("v"), stored: nil, request: r)),
                        [.forward(to: "b", epoch: 1, Update(seq: 1, key: "k", value: bytes("v"), request: r)),
-                        .persist(Update(seq: 1, key: "k", value: bytes("v"), request: r), outcome: WriteOutcome(reply: .put(old: nil), seq: 1, request: r))])
+                        .persist(Update(seq: 1, key: "k", value: bytes("v"), request: r), outcome: WriteOutcome(reply: .put(old: nil, version: 1), seq: 1, request: r))])
         XCTAssertEqual(a.on(.clientWrite(c(2), key: "k", value: bytes("v"), stored: nil, request: r)), [], "retry joins the write in flight")
         _ = a.on(.persisted(through: 1))
-        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil)), .reply(c(2), .put(old: nil))])
-        XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: bytes("v"), request: r)), [.replyStored(c(3), seq: 1)],
+        XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: nil, version: 1)), .reply(c(2), .put(old: nil, version: 1))])
+        XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: vv("v", 1), request: r)), [.replyStored(c(3), seq: 1)],
                        "a retry after commit gets the original outcome (stored with the write), not a second application")
     }
 
@@ -211,12 +212,12 @@ final class ReplicaTests: XCTestCase {
         var b = node("b")  // a middle server computes and stores the outcome too
         let r = RequestID(client: 7, seq: 3)
         let update = Update(seq: 1, key: "k", value: bytes("new"), request: r)
-        XCTAssertEqual(b.on(.forward(from: "a", epoch: 1, update, stored: bytes("old"))),
-                       [.forward(to: "c", epoch: 1, update), .persist(update, outcome: WriteOutcome(reply: .put(old: bytes("old")), seq: update.seq, request: r))])
+        XCTAssertEqual(b.on(.forward(from: "a", epoch: 1, update, stored: vv("old", 0))),
+                       [.forward(to: "c", epoch: 1, update), .persist(update, outcome: WriteOutcome(reply: .put(old: bytes("old"), version: 1), seq: update.seq, request: r))])
         let d = RequestID(client: 7, seq: 4)
         let delete = Update(seq: 2, key: "k", value: nil, request: d)
         XCTAssertEqual(b.on(.forward(from: "a", epoch: 1, delete, stored: nil)),
-                       [.forward(to: "c", epoch: 1, delete), .persist(delete, outcome: WriteOutcome(reply: .delete(existed: true), seq: delete.seq, request: d))],
+                       [.forward(to: "c", epoch: 1, delete), .persist(delete, outcome: WriteOutcome(reply: .delete(existed: true, version: 2), seq: delete.seq, request: d))],
                        "the outcome follows the write in flight before it, not storage")
 
         // The whole chain restarted; b restarts it from its disk, with the stored outcomes.
@@ -238,21 +239,21 @@ final class ReplicaTests: XCTestCase {
         var a = Replica(id: "a", lastSeq: window, view: ChainView(epoch: 1, members: ["a"]), requests: [(r, 1)])
         _ = a.on(.clientWrite(c(2), key: "x", value: bytes("v"), stored: nil, request: nil))  // seq window + 1
         XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: nil, request: r)),
-                       [.persist(Update(seq: window + 2, key: "k", value: bytes("v"), request: r), outcome: WriteOutcome(reply: .put(old: nil), seq: window + 2, request: r))],
+                       [.persist(Update(seq: window + 2, key: "k", value: bytes("v"), request: r), outcome: WriteOutcome(reply: .put(old: nil, version: window + 2), seq: window + 2, request: r))],
                        "outside the window: taken as a new write (storage pruned its outcome too)")
     }
 
     func testNewHeadRecognizesRetryOfWriteSequencedByOldHead() {
         var b = node("b")
         let r = RequestID(client: 5, seq: 42)
-        _ = b.on(.forward(from: "a", epoch: 1, Update(seq: 1, key: "k", value: bytes("x"), request: r), stored: bytes("w")))
+        _ = b.on(.forward(from: "a", epoch: 1, Update(seq: 1, key: "k", value: bytes("x"), request: r), stored: vv("w", 0)))
         _ = b.on(.viewChanged(ChainView(epoch: 2, members: ["b", "c"])))
         _ = b.on(.lease(until: 1000))
         // The client retries at the new head while the write is still in flight there.
         XCTAssertEqual(b.on(.clientWrite(c(7), key: "k", value: bytes("x"), stored: nil, request: r)), [])
         _ = b.on(.successorLinkUp("c"))
         _ = b.on(.ack(from: "c", epoch: 2, seq: 1))
-        XCTAssertEqual(b.on(.persisted(through: 1)), [.reply(c(7), .put(old: bytes("w")))], "the old value the first head would have reported")
+        XCTAssertEqual(b.on(.persisted(through: 1)), [.reply(c(7), .put(old: bytes("w"), version: 1))], "the old value the first head would have reported")
     }
 
     func testReadsNeedALease() {

@@ -11,6 +11,8 @@ import NIOEmbedded
 /// and become durable (and reported) only when the test calls `commit()`, like an fsync.
 final class FakeStorage: ReplicaStorage, @unchecked Sendable {
     var values: [String: [UInt8]] = [:]
+    /// Each key's version: the seq that last set it (the snapshot's point for rows without one).
+    var versions: [String: UInt64] = [:]
     var outcomes: [UInt64: WriteOutcome] = [:]
     var queued: [StoredUpdate] = []
     var submitted: [StoredUpdate] = []
@@ -21,7 +23,9 @@ final class FakeStorage: ReplicaStorage, @unchecked Sendable {
     private var onDurable: (@Sendable (UInt64, Int, Duration) -> Void)?
 
     func start(onDurable: @escaping @Sendable (UInt64, Int, Duration) -> Void) { self.onDurable = onDurable }
-    func value(of key: String) throws -> [UInt8]? { values[key] }
+    func value(of key: String) throws -> VersionedValue? {
+        values[key].map { VersionedValue($0, version: versions[key] ?? lastSeq) }
+    }
     func outcome(seq: UInt64) throws -> WriteOutcome? { outcomes[seq] }
     func persist(_ update: StoredUpdate) { queued.append(update) }
     func submitQueued() {
@@ -35,11 +39,17 @@ final class FakeStorage: ReplicaStorage, @unchecked Sendable {
     }
     func reset(lastSeq: UInt64) throws {
         values = [:]
+        versions = [:]
         outcomes = [:]
         self.lastSeq = lastSeq
         log.append("reset \(lastSeq)")
     }
-    func load(rows: [Row]) throws { for row in rows { values[row.key] = row.value } }
+    func load(rows: [Row]) throws {
+        for row in rows {
+            values[row.key] = row.value
+            versions[row.key] = row.version ?? lastSeq
+        }
+    }
     func load(outcomes: [WriteOutcome]) throws { for o in outcomes { self.outcomes[o.seq] = o } }
     func requests() throws -> [(RequestID, seq: UInt64)] { outcomes.values.sorted { $0.seq < $1.seq }.map { ($0.request, $0.seq) } }
     func stop() {}
@@ -47,8 +57,11 @@ final class FakeStorage: ReplicaStorage, @unchecked Sendable {
     /// Makes every submitted update durable and reports it, as a group commit does.
     func commit() {
         guard let last = submitted.last else { return }
-        for u in submitted {
+        for u in submitted where u.update.changesKey {
             values[u.key] = u.value
+            versions[u.key] = u.value == nil ? nil : u.seq
+        }
+        for u in submitted {
             if let o = u.outcome { outcomes[o.seq] = o }
         }
         lastSeq = last.seq

@@ -24,7 +24,7 @@ final class SnapshotReceiverTests: XCTestCase {
         guard case .error(.refused, _) = receiver.rows(epoch: 3, from: "c", lastSeq: 40, [], done: false, ref: ref) else {
             return XCTFail("a snapshot of another epoch is refused")
         }
-        let outcome = WriteOutcome(reply: .put(old: nil), seq: 39, request: RequestID(client: 1, seq: 1))
+        let outcome = WriteOutcome(reply: .put(old: nil, version: 39), seq: 39, request: RequestID(client: 1, seq: 1))
         XCTAssertEqual(receiver.outcomes(epoch: 4, from: "c", lastSeq: 40, [outcome], ref: ref), .ack(epoch: 4, seq: 40))
         XCTAssertEqual(receiver.rows(epoch: 4, from: "c", lastSeq: 40, [Row(key: "k", value: [7])], done: false, ref: ref),
                        .ack(epoch: 4, seq: 40))
@@ -42,7 +42,7 @@ final class SnapshotReceiverTests: XCTestCase {
         let replica = ReplicaShell(id: "j", context: context, storage: FakeStorage(), lastSeq: 0, durableEpoch: 0, requests: [],
                                    leaseMs: 300, connectSuccessor: { node, _ in FakeSuccessor(node: node) }, fail: {})
         replica.viewChanged(ChainView(epoch: 1, members: ["c"]))
-        let late = WriteOutcome(reply: .delete(existed: true), seq: 50, request: RequestID(client: 1, seq: 1))
+        let late = WriteOutcome(reply: .delete(existed: true, version: 50), seq: 50, request: RequestID(client: 1, seq: 1))
         guard case .error(.badRequest, _) = SnapshotReceiver(replica: replica)
             .outcomes(epoch: 1, from: "c", lastSeq: 40, [late], ref: ClientRef(connection: 1, request: 1)) else {
             return XCTFail("an outcome after the snapshot's seq cannot be part of it")

@@ -176,7 +176,7 @@ final class StoreTests: XCTestCase {
             XCTAssertLessThanOrEqual(page.rows.count, limit)
             let bytesBeforeLast = page.rows.dropLast().reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
             XCTAssertLessThan(bytesBeforeLast, byteLimit, "the page went on after reaching byteLimit")
-            rows += page.rows
+            rows += page.rows.map { (key: $0.key, value: $0.value) }
             cursor = page.next
             XCTAssertLessThan(pages, 10_000, "scan does not make progress")
             if pages >= 10_000 { break }
@@ -246,7 +246,7 @@ final class StoreTests: XCTestCase {
         let expected = try fill(source, count: 300)
         var cursor = ScanCursor.start
         while case let chunk = try source.scan(after: cursor, limit: 128, byteLimit: 1 << 20), !chunk.rows.isEmpty {
-            try store.load(chunk.rows)
+            try store.load(chunk.rows.map { (key: $0.key, value: $0.value) })
             cursor = chunk.next
         }
         try store.load([])
