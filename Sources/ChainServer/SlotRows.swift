@@ -23,7 +23,7 @@ enum SlotRows {
             let page = try store.scan(after: cursor, limit: pageRows, byteLimit: WireLimits.transferChunkBytesMax)
             if page.rows.isEmpty { return count }
             cursor = page.next
-            let rows = page.rows.filter { wanted(SlotMap.slot(of: $0.key)) }
+            let rows = page.rows.filter { wanted(SlotMap.slot(of: $0.key)) }.map { (key: $0.key, value: $0.value) }
             if rows.isEmpty { continue }
             try await body(rows)
             count += rows.count
