@@ -56,7 +56,8 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let file = server.file
-        let zk = zookeeper ?? ProcessInfo.processInfo.environment["CHAINKV_ZK"] ?? file.zookeeper
+        let env = ProcessInfo.processInfo.environment["CHAINKV_ZK"].flatMap { $0.isEmpty ? nil : $0 }
+        let zk = zookeeper ?? env ?? file.zookeeper
         var chainIDs: [String] = []
         var syncing: Set<String> = []
         var epoch: UInt64 = 0
