@@ -62,7 +62,7 @@ final class CLIBytesTests: XCTestCase {
 
     func testUsageErrorsExitTwoForEveryCommand() throws {
         let cases: [[String]] = [
-            ["frob"], ["get"], ["put", "onlykey"], ["put", "k", "v", "--stdin"], ["delete"], ["die"],
+            ["frob"], ["get"], ["put", "onlykey"], ["put", "k", "v", "--stdin"], ["delete"], ["die"], ["decommission"],
             ["status", "--expect", "0"], ["get", "--nope", "k"], ["get", "--raw", "--stdin", "k"],
             ["bench", "--clients", "0"], ["bench", "chart"], ["bench", "report"], ["bench", "failover", "--ops", "0"],
         ]
@@ -86,7 +86,7 @@ final class CLIBytesTests: XCTestCase {
     }
 
     func testEveryCommandsHelpHasExamplesAndExitCodes() throws {
-        for command in [[], ["get"], ["put"], ["delete"], ["status"], ["die"], ["bench"], ["bench", "run"],
+        for command in [[], ["get"], ["put"], ["delete"], ["status"], ["die"], ["decommission"], ["bench"], ["bench", "run"],
                         ["bench", "chart"], ["bench", "report"], ["bench", "failover"]] {
             let r = try CLIProcess.run(command + ["--help"])
             XCTAssertEqual(r.status, 0, r.stderr)
