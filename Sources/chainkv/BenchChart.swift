@@ -10,7 +10,12 @@ struct BenchChart: ParsableCommand {
         discussion: """
         Series are the operation type (get, put) crossed with every other dimension that varies among the
         selected results (label, distribution, mix, ...).
-        Example: chainkv bench chart --x clients --title "Throughput and latency against clients" --out clients.svg clients.json
+
+        Examples:
+          chainkv bench chart --x clients --title "Throughput and latency against clients" --out clients.svg clients.json
+          chainkv bench chart --x mix --log-latency --label chainkv,zookeeper --out mix.svg mix.json
+
+        Exit codes: 0 written, 2 usage error, 3 runtime error (a file unreadable or not bench JSON).
         """
     )
 

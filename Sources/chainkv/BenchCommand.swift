@@ -19,6 +19,9 @@ struct Bench: AsyncParsableCommand {
           chainkv bench --target zookeeper --mix 0:100        # $CHAINKV_ZK or 127.0.0.1:2181-2183
           chainkv bench --sweep clients --json-file c.json
           chainkv bench chart --x clients --out c.svg c.json
+
+        Exit codes: 0 done, 1 bench failover: a kill was not measured cleanly, 2 usage error,
+        3 runtime error (target unreachable, a file unreadable).
         """,
         subcommands: [BenchRun.self, BenchChart.self, BenchReport.self, BenchFailover.self],
         defaultSubcommand: BenchRun.self

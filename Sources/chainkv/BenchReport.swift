@@ -7,7 +7,14 @@ import Glibc
 struct BenchReport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write a markdown summary (comparison table, targets, all results) of the bench JSON files in a folder."
+        abstract: "Write a markdown summary (comparison table, targets, all results) of the bench JSON files in a folder.",
+        discussion: """
+        Examples:
+          chainkv bench report --dir results
+          chainkv bench report --dir results --out results/README.md --command "scripts/bench"
+
+        Exit codes: 0 written, 2 usage error, 3 runtime error (the folder unreadable).
+        """
     )
 
     @Option(help: "Folder with the *.json files of `chainkv bench --json-file`.") var dir: String

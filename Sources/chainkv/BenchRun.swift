@@ -20,6 +20,13 @@ struct BenchRun: AsyncParsableCommand {
         --server-pids processes, or of the --rss-pid ones when --server-pids is not given) and this
         process's own (getrusage) over exactly its measured window, divided by its measured operations:
         the srv µs/op (all servers summed) and cli µs/op columns.
+
+        Examples:
+          chainkv bench run --clients 1,8,32 --mix 50:50 --duration 10
+          chainkv bench run --sweep mix --json-file mix.json
+          chainkv bench run --server-pids "$(pgrep -d, chainkv-server)" --mix 0:100
+
+        Exit codes: 0 done, 2 usage error, 3 runtime error (target unreachable, a file unwritable).
         """
     )
 

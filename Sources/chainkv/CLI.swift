@@ -6,20 +6,6 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// Exit codes scripts can rely on.
-enum ExitStatus: Int32 {
-    case ok = 0
-    /// get/delete: no such key.
-    case notFound = 1
-    /// Bad arguments (ArgumentParser also uses 64 for usage errors).
-    case badArgument = 2
-    case networkError = 3
-    /// A write may or may not have applied; retry.
-    case chainFailure = 4
-    /// put/delete --if-version: the key's version was another; nothing was applied.
-    case conditionFailed = 5
-}
-
 @main
 struct ChainKVCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,14 +28,21 @@ struct ChainKVCommand: AsyncParsableCommand {
           chainkv delete --servers 127.0.0.1:7002 greeting
           chainkv status --json
 
-        Exit codes: 0 ok, 1 no such key, 2 bad argument, 3 network error, 4 chain failure (retry).
+        Exit codes (every command): 0 ok, 1 no such key (get, delete), 2 usage error or bad argument,
+        3 network error (no server reachable, none answered as a chainkv server, unauthorized),
+        4 chain failure (a write may or may not have applied: retry), 5 unhealthy (status).
+        With --json, errors are a JSON object on stdout too: {"code": "...", "error": "..."}.
+        $CHAINKV_LOG_LEVEL (default warning) sets what the CLI logs to stderr.
         """,
         version: ChainVersion.line("chainkv"),
         subcommands: [Get.self, Put.self, Delete.self, Status.self, Die.self, Decommission.self, Bench.self]
     )
 
     static func main() async {
-        if CommandLine.arguments.dropFirst().first == "bench" {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let bench = arguments.first == "bench"
+        CLILogging.bootstrap(quietZooKeeper: bench && arguments.dropFirst().first == "failover")
+        if bench {
             // The load generator's tasks then run on NIO's event loops, the threads that also do
             // the socket I/O, instead of hopping to Swift's global pool and back on every request
             // (two thread wake-ups per operation that showed up in the profile). Both targets
@@ -57,7 +50,33 @@ struct ChainKVCommand: AsyncParsableCommand {
             // here, on the main thread before any other task exists, as NIO requires.
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         }
-        await Self.main(nil)
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exitOnError(error)
+        }
+    }
+
+    /// Help and --version to stdout (exit 0); usage errors exit 2 (ArgumentParser's own code, 64,
+    /// is not used: every command documents 2); the codes commands throw pass through.
+    static func exitOnError(_ error: Error) -> Never {
+        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+        let code = exitCode(for: error)
+        if code.isSuccess {
+            print(fullMessage(for: error))
+            Foundation.exit(ExitStatus.ok.rawValue)
+        }
+        if code == .validationFailure {
+            if CLIOutput.json { CLIFailure(code: "usage", message: message(for: error), status: .badArgument).exit() }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(ExitStatus.badArgument.rawValue)
+        }
+        fail(error)
     }
 }
 
@@ -127,30 +146,8 @@ struct ServerOptions: ParsableArguments {
         do {
             return try await body(client)
         } catch let e as ChainKVError {
-            fail(e)
+            client.shutdown()
+            await CLIFailure.diagnosing(e, servers: list, security: security).exit()
         }
     }
-}
-
-/// Prints the error and exits with the status that matches it.
-func fail(_ error: Error) -> Never {
-    let status: ExitStatus
-    switch error as? ChainKVError {
-    case .invalidArgument?: status = .badArgument
-    case .server(let code, _)? where code.isRequestFault: status = .badArgument
-    case .chainFailure?: status = .chainFailure
-    default: status = .networkError
-    }
-    FileHandle.standardError.write(Data("chainkv: \(error)\n".utf8))
-    exit(status.rawValue)
-}
-
-func text(_ bytes: [UInt8]) -> String {
-    String(decoding: bytes, as: UTF8.self)
-}
-
-func printJSON(_ object: [String: Any?]) {
-    let cleaned = object.mapValues { $0 ?? NSNull() }
-    let data = try! JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
 }

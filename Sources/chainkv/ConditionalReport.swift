@@ -3,7 +3,7 @@ import ChainKV
 import Foundation
 
 /// Prints what a `put`/`delete --if-version` did: "OK (version N)", or the version found and
-/// exit 5 when the condition failed (nothing was applied).
+/// exit 6 when the condition failed (nothing was applied).
 func report(_ result: WriteResult, key: String, json: Bool) throws {
     switch result {
     case .applied(let version, let existed):

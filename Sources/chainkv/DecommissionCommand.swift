@@ -15,6 +15,9 @@ struct Decommission: AsyncParsableCommand {
         Examples:
           chainkv decommission n5 --servers 127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
           chainkv decommission n5 --cancel
+
+        Exit codes: 0 the leader took it, 2 usage error or a request the leader refuses as invalid,
+        3 network error.
         """)
     @OptionGroup var server: ServerOptions
     @Flag(help: "Make the server one like any other again (replicas move back only to balance load).") var cancel = false

@@ -27,7 +27,8 @@ struct ShardStatus {
         shard.chain.members.map { answer($0.id) == nil ? "\($0.id)(failed)" : $0.id }
     }
 
-    func printJSON() {
+    /// - Parameter extra: more fields of the object (health).
+    func printJSON(_ extra: [String: Any?] = [:]) {
         let chains: [[String: Any?]] = map.chains.map { s in
             ["id": s.id, "slots": s.slots.reduce(0) { $0 + $1.count }, "ranges": s.slots.map { [$0.lowerBound, $0.upperBound] },
              "epoch": s.chain.epoch, "members": s.chain.members.map(\.id), "failed": s.chain.members.map(\.id).filter { answer($0) == nil },
@@ -39,7 +40,7 @@ struct ShardStatus {
         }
         chainkv.printJSON(["mapVersion": map.version, "leader": leader,
                            "chains": chains.map { $0.mapValues { $0 ?? NSNull() } },
-                           "nodes": nodes.map { $0.mapValues { $0 ?? NSNull() } }])
+                           "nodes": nodes.map { $0.mapValues { $0 ?? NSNull() } }].merging(extra) { a, _ in a })
     }
 
     func printTables() {

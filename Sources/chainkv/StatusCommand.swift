@@ -19,11 +19,33 @@ struct Status: AsyncParsableCommand {
         head+tail, joining: registered but not yet in the chain, failed: in the chain but not
         answering; "+syncing": joined, still being caught up on what committed before), EPOCH (the server's), APPLIED (last sequence number on its disk), LAG (how far
         it trails what the head has), UPTIME, and * for the leader.
+        Without ZooKeeper (none given, or it does not answer) it shows the chains as the servers
+        report them, and marks the leader by asking each server.
+
+        Healthy means: every chain member and every registered server answers, at least --expect
+        servers answer, and ZooKeeper (when given) answers. Otherwise status still prints the view,
+        then one line "chainkv: unhealthy: ..." on stderr (with --json: "healthy": false and
+        "problems"), and exits 5.
+
+        Examples:
+          chainkv status
+          chainkv status --zookeeper 127.0.0.1:2181 --cluster local
+          chainkv status --expect 5 || alert "chainkv degraded"
+          chainkv status --json | jq '.nodes[] | select(.role == "failed")'
+
+        Exit codes: 0 healthy, 2 usage error, 3 no server reachable, 5 unhealthy.
         """)
     @OptionGroup var server: ServerOptions
     @Option(help: "ZooKeeper connect string (default: $CHAINKV_ZK or the config file's).") var zookeeper: String?
     @Option(help: "Cluster name (default: the config file's, else local).") var cluster: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(help: "Servers that should be live; fewer answering is unhealthy (exit 5).") var expect: Int?
+
+    func validate() throws {
+        if let expect, !(1...StatusHealth.expectMax).contains(expect) {
+            throw ValidationError("--expect must be 1-\(StatusHealth.expectMax)")
+        }
+    }
 
     struct Row {
         var id: String
@@ -34,13 +56,16 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let file = server.file
-        let zk = zookeeper ?? ProcessInfo.processInfo.environment["CHAINKV_ZK"] ?? file.zookeeper
+        let env = ProcessInfo.processInfo.environment["CHAINKV_ZK"].flatMap { $0.isEmpty ? nil : $0 }
+        let zk = zookeeper ?? env ?? file.zookeeper
         var chainIDs: [String] = []
         var syncing: Set<String> = []
         var epoch: UInt64 = 0
         var leader: String?
         var addresses: [(id: String, address: String)] = []
         var shards: ShardMap?
+        var problems: [String] = []
+        var zooKeeperRead = false
         if let zk {
             do {
                 let coordinator = try await Coordinator.connect(to: zk, cluster: cluster ?? file.cluster ?? "local",
@@ -67,10 +92,15 @@ struct Status: AsyncParsableCommand {
                 for m in try await coordinator.liveMembers() where !addresses.contains(where: { $0.id == m.id }) {
                     addresses.append((m.id, m.address))
                 }
+                zooKeeperRead = true
             } catch {
-                fail(ChainKVError.network("ZooKeeper at \(zk): \(error)"))
+                let why = StatusHealth.zooKeeperProblem(zk, error)
+                problems.append(why)
+                if !json { FileHandle.standardError.write(Data("chainkv: \(why); asking the servers instead\n".utf8)) }
+                (chainIDs, syncing, epoch, leader, addresses, shards) = ([], [], 0, nil, [], nil)
             }
-        } else {
+        }
+        if !zooKeeperRead {
             let map = try await server.withClient { try await $0.shards() }
             if map.version > 0 {
                 shards = map
@@ -90,7 +120,10 @@ struct Status: AsyncParsableCommand {
             }
             if leader == nil { leader = answers.first { $0.status?.isLeader == true }?.id }
             let view = ShardStatus(map: shards, leader: leader, servers: answers)
-            if json { view.printJSON() } else { view.printTables() }
+            let health = StatusHealth(problems: problems + answers.filter { $0.status == nil }.map { "\($0.id) (\($0.address)) not answering" },
+                                      live: answers.filter { $0.status != nil }.count, expect: expect)
+            if json { view.printJSON(health.jsonFields) } else { view.printTables() }
+            health.finish(json: json)
             return
         }
         var rows: [Row] = []
@@ -108,6 +141,14 @@ struct Status: AsyncParsableCommand {
             }
             rows.append(Row(id: id, address: address, role: role, status: status))
         }
+        if leader == nil { leader = rows.first { $0.status?.isLeader == true }?.id }
+        let health = StatusHealth(problems: problems + rows.compactMap { r in
+            switch r.role {
+            case "failed": return "\(r.id) (\(r.address)) failed: in the chain but not answering"
+            case "unreachable": return "\(r.id) (\(r.address)) unreachable: registered but not answering"
+            default: return nil
+            }
+        }, live: rows.filter { $0.status != nil }.count, expect: expect)
         let headReceived = rows.first { $0.id == chainIDs.first }?.status?.received
         func lag(_ r: Row) -> UInt64? {
             guard let h = headReceived, let s = r.status else { return nil }
@@ -118,7 +159,9 @@ struct Status: AsyncParsableCommand {
                 ["id": r.id, "address": r.address, "role": r.role, "epoch": r.status?.epoch, "applied": r.status?.durable,
                  "lag": lag(r), "uptimeMs": r.status?.uptimeMs, "leader": r.id == leader]
             }
-            printJSON(["epoch": epoch, "leader": leader, "chain": chainIDs, "nodes": nodes.map { $0.mapValues { $0 ?? NSNull() } }])
+            printJSON(["epoch": epoch, "leader": leader, "chain": chainIDs, "nodes": nodes.map { $0.mapValues { $0 ?? NSNull() } }]
+                .merging(health.jsonFields) { a, _ in a })
+            health.finish(json: true)
             return
         }
         print("chain epoch \(epoch): \(chainIDs.joined(separator: " -> "))" + (leader.map { "   leader: \($0)" } ?? ""))
@@ -129,6 +172,7 @@ struct Status: AsyncParsableCommand {
                           lag(r).map { "\($0)" } ?? "-", r.status.map { Self.duration($0.uptimeMs) } ?? "-", r.id == leader ? "*" : ""])
         }
         printTable(table)
+        health.finish(json: false)
     }
 
     static func ask(_ address: String, security: ConnectionSecurity) async -> NodeStatus? {

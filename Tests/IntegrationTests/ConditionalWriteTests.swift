@@ -113,7 +113,7 @@ final class ConditionalWriteTests: XCTestCase {
         XCTAssertEqual(r.json["version"] as? Int, v1)
         XCTAssertEqual(r.json["value"] as? String, "one")
         r = try chainkv(["put", "--if-version", "0", "cli-cas", "two"])
-        XCTAssertEqual(r.status, 5, "a failed condition exits 5: \(r.json)")
+        XCTAssertEqual(r.status, 6, "a failed condition exits 6: \(r.json)")
         XCTAssertEqual(r.json["applied"] as? Bool, false)
         XCTAssertEqual(r.json["current"] as? Int, v1)
         r = try chainkv(["delete", "--if-version", "\(v1)", "cli-cas"])
