@@ -40,7 +40,10 @@ public struct SlotMove: Equatable, Sendable {
     }
 
     /// The slots as inclusive ranges, ascending.
-    public var ranges: [ClosedRange<Int>] {
+    public var ranges: [ClosedRange<Int>] { Self.ranges(of: slots) }
+
+    /// Ascending slots as inclusive ranges, ascending.
+    public static func ranges(of slots: [Int]) -> [ClosedRange<Int>] {
         var result: [ClosedRange<Int>] = []
         for slot in slots {
             if let last = result.last, last.upperBound + 1 == slot {

@@ -81,7 +81,7 @@ struct SlotCopier: Sendable {
                                                       security: node.security.outbound)
         defer { connection.close() }
         let (move, to) = (self.move, self.move.to)
-        return try await SlotRows.forEachPage(path: path, wanted: move.contains) { rows in
+        return try await SlotRows.forEachPage(path: path, slots: move.slots) { rows in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for row in rows {
                     group.addTask {

@@ -21,7 +21,7 @@ struct SlotPurge: Sendable {
         do {
             try await ready(until: started + ServerNode.moveWait)
             let (node, chain, slots, mapVersion) = (self.node, self.chain, self.wanted, self.mapVersion)
-            let deleted = try await SlotRows.forEachPage(path: path, wanted: slots.contains) { rows in
+            let deleted = try await SlotRows.forEachPage(path: path, slots: Array(slots)) { rows in
                 let keys = rows.map(\.key)
                 try await node.loop.flatSubmit {
                     node.deleteKeys(chain, keys) { node.mayPurge(chain, slots, mapVersion: mapVersion) }

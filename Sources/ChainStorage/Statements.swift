@@ -34,9 +34,10 @@ struct Statements {
             case .deleteAll: "DELETE FROM kv"
             case .deleteAllSpill: "DELETE FROM kv_spill"
             case .countRows: "SELECT (SELECT count(*) FROM kv) + (SELECT count(*) FROM kv_spill)"
-            case .scanSlots: "SELECT id, key, value, seq FROM kv WHERE id > ?1 ORDER BY id LIMIT ?2"
-            case .scanSpillFirst: "SELECT key, value, seq FROM kv_spill ORDER BY key LIMIT ?1"
-            case .scanSpillAfter: "SELECT key, value, seq FROM kv_spill WHERE key > ?1 ORDER BY key LIMIT ?2"
+            // ?3...?4: the rows whose hash slot (`Store.hashSlot`) is in that range.
+            case .scanSlots: "SELECT id, key, value, seq FROM kv WHERE id > ?1 AND (id & 4095) BETWEEN ?3 AND ?4 ORDER BY id LIMIT ?2"
+            case .scanSpillFirst: "SELECT key, value, seq FROM kv_spill WHERE (id & 4095) BETWEEN ?3 AND ?4 ORDER BY key LIMIT ?2"
+            case .scanSpillAfter: "SELECT key, value, seq FROM kv_spill WHERE key > ?1 AND (id & 4095) BETWEEN ?3 AND ?4 ORDER BY key LIMIT ?2"
             case .allRowsByKey: """
                 SELECT key, value FROM (SELECT key, value FROM kv UNION ALL SELECT key, value FROM kv_spill)
                 ORDER BY key LIMIT ?1

@@ -85,10 +85,22 @@ extension Store {
     /// remain); an empty page ends the scan. The order (`ScanCursor`) is not key order. Each call
     /// reads its own snapshot of the database unless a transaction is open (`beginSnapshot`);
     /// pages are consistent with each other only inside one.
-    public func scan(after cursor: ScanCursor, limit: Int, byteLimit: Int) throws -> ScanPage {
+    ///
+    /// `hashSlots`: only rows whose key's hash slot (`Store.hashSlot`: a key's `SlotMap` slot) is
+    /// in that range. The filter runs inside SQLite, so a slot move that wants a few slots of a
+    /// large file copies no other row's value.
+    public func scan(after cursor: ScanCursor, limit: Int, byteLimit: Int, hashSlots: ClosedRange<Int> = Store.allHashSlots) throws -> ScanPage {
         precondition(limit > 0, "scan limit must be positive")
         precondition(byteLimit > 0, "scan byteLimit must be positive")
+        precondition(Store.allHashSlots.contains(hashSlots.lowerBound) && Store.allHashSlots.contains(hashSlots.upperBound),
+                     "hash slots are 0...4095")
         let s = try live()
+        /// Binds the slot range of every scan statement (?3...?4) and its limit (?2).
+        func bindCommon(_ statement: Statement) throws {
+            try statement.bind(2, int64: Int64(limit))
+            try statement.bind(3, int64: Int64(hashSlots.lowerBound))
+            try statement.bind(4, int64: Int64(hashSlots.upperBound))
+        }
         var rows: [ScanPage.Row] = []
         var bytes = 0
         var next = cursor
@@ -100,7 +112,7 @@ extension Store {
             } else {
                 try statement.bind(1, int64: -1)  // slots are never negative
             }
-            try statement.bind(2, int64: Int64(limit))
+            try bindCommon(statement)
             while try statement.step() {
                 let row = (key: statement.text(1), value: statement.blob(2), version: UInt64(bitPattern: statement.int64(3)))
                 rows.append(row)
@@ -115,11 +127,10 @@ extension Store {
         if case .spill(let key) = cursor.position {
             statement = s[.scanSpillAfter]
             try statement.bind(1, text: key)
-            try statement.bind(2, int64: Int64(limit))
         } else {
             statement = s[.scanSpillFirst]
-            try statement.bind(1, int64: Int64(limit))
         }
+        try bindCommon(statement)
         defer { statement.reset() }
         while try statement.step() {
             let row = (key: statement.text(0), value: statement.blob(1), version: UInt64(bitPattern: statement.int64(2)))
@@ -130,6 +141,13 @@ extension Store {
         }
         return ScanPage(rows: rows, next: next)
     }
+
+    /// Every hash slot: a key's is the low 12 bits of its row id (`KeySlot`, FNV-1a-64 like
+    /// `SlotMap.slot`, whose 4096 slots are the hash modulo 4096).
+    public static let allHashSlots = 0...4095
+
+    /// The hash slot of a stored row id.
+    public static func hashSlot(ofRowID id: Int64) -> Int { Int(id & 4095) }
 
     /// All rows in key order, at most `limit` of them (for tests and replica comparison).
     public func allRows(limit: Int) throws -> [(key: String, value: [UInt8])] {

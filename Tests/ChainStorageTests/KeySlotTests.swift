@@ -1,4 +1,5 @@
 import CSQLite
+import ChainCore
 @testable import ChainStorage
 import XCTest
 
@@ -8,6 +9,33 @@ final class KeySlotTests: XCTestCase {
         XCTAssertEqual(KeySlot.of(""), 0x0BF2_9CE4_8422_2325)
         XCTAssertEqual(KeySlot.of("a"), 0x2F63_DC4C_8601_EC8C)
         XCTAssertEqual(KeySlot.of("key-é"), 0x1471_AD34_C967_12DB)
+    }
+
+    /// A scan of a range of hash slots (a key's `SlotMap` slot: FNV-1a-64 modulo 4096, the low 12
+    /// bits of its row id) returns exactly the rows of those slots, spilled ones included.
+    func testAScanOfSomeHashSlotsReturnsExactlyTheirRows() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory.appendingPathComponent("slots.sqlite").path
+        // Every key of one hash slot collides in the row id too: the spill table takes the rest.
+        let collide: (String) -> Int64 = { key in KeySlot.of(key.hasPrefix("same") ? "same" : key) }
+        let store = try Store(path: path, cacheKiB: 1024, slotOf: collide)
+        let keys = (0..<3000).map { "key-\($0)" } + (0..<5).map { "same-\($0)" }
+        try store.apply(keys.enumerated().map { StoredUpdate(seq: UInt64($0.offset + 1), key: $0.element, value: Array($0.element.utf8)) })
+        func slot(_ key: String) -> Int { Store.hashSlot(ofRowID: collide(key)) }
+        for range in [0...4095, 100...900, 4000...4095, 7...7, slot("same")...slot("same")] {
+            var found: [String] = []
+            var cursor = ScanCursor.start
+            while case let page = try store.scan(after: cursor, limit: 50, byteLimit: 1 << 20, hashSlots: range), !page.rows.isEmpty {
+                found += page.rows.map(\.key)
+                cursor = page.next
+            }
+            XCTAssertEqual(found.sorted(), keys.filter { range.contains(slot($0)) }.sorted(), "slots \(range)")
+            XCTAssertEqual(Set(found).count, found.count, "each row once")
+        }
+        for key in keys + ["", "é", String(repeating: "z", count: 1024)] {
+            XCTAssertEqual(Store.hashSlot(ofRowID: KeySlot.of(key)), SlotMap.slot(of: key), "the store's hash slot is the slot map's: \(key)")
+        }
+        store.close()
     }
 
     /// Random puts and deletes over a few keys with a slot function that collides all the time,
