@@ -122,10 +122,7 @@ public final class ChainKVClient: Sendable {
         } catch let notFound as HeadNotFound {
             throw notFound.error
         }
-        let ranges = routes.map.ranges
-        return ShardMap(version: routes.map.version, chains: ranges.keys.sorted(by: Leader.chainOrder).map { id in
-            .init(id: id, slots: ranges[id] ?? [], chain: routes.chains[id] ?? ChainInfo(epoch: 0, members: []))
-        })
+        return ShardMap(routes.map) { routes.chains[$0] }
     }
 
     /// Asks one server to exit: clean leaves through the leader first, unclean exits at once.

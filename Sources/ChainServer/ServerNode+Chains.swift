@@ -109,13 +109,11 @@ extension ServerNode {
                                                        chain: context.addresses.chainInfo(view))])
         }
         guard let slots else { return ShardMap(version: 0, chains: []) }
-        let ranges = slots.ranges
-        return ShardMap(version: slots.version, chains: ranges.keys.sorted(by: Leader.chainOrder).map { id in
-            let info = configs[id].map { c in
-                ChainInfo(epoch: c.epoch, members: c.members.map { context.addresses[$0] ?? NodeAddress(id: $0, host: "unknown", port: 1) })
+        return ShardMap(slots) { id in
+            self.configs[id].map { c in
+                ChainInfo(epoch: c.epoch, members: c.members.map { self.context.addresses[$0] ?? NodeAddress(id: $0, host: "unknown", port: 1) })
             }
-            return .init(id: id, slots: ranges[id] ?? [], chain: info ?? ChainInfo(epoch: 0, members: []))
-        })
+        }
     }
 
     func status() -> NodeStatus {

@@ -73,12 +73,13 @@ struct Status: AsyncParsableCommand {
                 defer { Task { await coordinator.close() } }
                 if let (slots, _) = try await coordinator.readSlots() {
                     let stored = try await coordinator.readShards()
-                    let ranges = slots.ranges
-                    shards = ShardMap(version: slots.version, chains: ranges.keys.sorted().map { id in
-                        let c = stored[id]?.0
-                        let members = (c?.members ?? []).map { NodeAddress(id: $0, parsing: c?.addresses[$0] ?? "") ?? NodeAddress(id: $0, host: "?", port: 1) }
-                        return .init(id: id, slots: ranges[id] ?? [], chain: ChainInfo(epoch: c?.epoch ?? 0, members: members))
-                    })
+                    shards = ShardMap(slots) { id in
+                        stored[id].map { c, _ in
+                            ChainInfo(epoch: c.epoch, members: c.members.map {
+                                NodeAddress(id: $0, parsing: c.addresses[$0] ?? "") ?? NodeAddress(id: $0, host: "?", port: 1)
+                            })
+                        }
+                    }
                     for c in stored.values.map(\.0) { for id in c.members where !addresses.contains(where: { $0.id == id }) {
                         addresses.append((id, c.addresses[id] ?? "?"))
                     } }
