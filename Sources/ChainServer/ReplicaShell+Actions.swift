@@ -30,7 +30,8 @@ extension ReplicaShell {
             context.outbox.write(.ack(epoch: epoch, seq: seq), requestID: 0, to: inbound[to])
         case .reply(let ref, let reply):
             let write = writes.finish(ref)
-            let message = ReplyMessage.message(for: reply, addresses: context.addresses, versioned: write?.versioned ?? false)
+            let message = ReplyMessage.message(for: reply, addresses: context.addresses, versioned: write?.versioned ?? false,
+                                               versions: versions)
             if let write {
                 context.metrics.latency(write.type, since: write.since)
                 context.metrics.request(write.type, status: ServerMetrics.status(message), chain: metricsChain)

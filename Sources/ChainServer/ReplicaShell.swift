@@ -14,6 +14,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     private(set) var core: Replica
     /// The chain's id in a sharded cluster (its hello names it); nil for the single chain.
     let chain: String?
+    /// How this chain's sequence numbers are shown to clients as versions.
+    let versions: PublicVersions
     let context: ShellContext
     let storage: ReplicaStorage
     /// Opens the link to a new successor (`SuccessorLink` on a server).
@@ -38,6 +40,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
          connectSuccessor: @escaping (NodeID, ReplicaShell) -> SuccessorChannel, fail: @escaping () -> Void) {
         self.core = Replica(id: id, lastSeq: lastSeq, requests: requests)
         self.chain = chain
+        self.versions = PublicVersions(chain: chain)
         self.context = context
         self.storage = storage
         self.durableEpoch = durableEpoch
@@ -55,6 +58,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     }
 
     var logger: Logger { context.logger }
+
     /// The chain's id in metrics labels ("c0" for the single chain).
     var metricsChain: String { chain ?? ClusterLeader.soleChain }
 
@@ -71,7 +75,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
                 logger.warning("refusing reads: the lease lapsed (no ZooKeeper confirmation within leaseMs)",
                                metadata: ["leaseMs": "\(leaseMs)", "refused": "\(refused)"])
             }
-            message = ReplyMessage.message(for: reply, addresses: context.addresses, versioned: versioned)
+            message = ReplyMessage.message(for: reply, addresses: context.addresses, versioned: versioned, versions: versions)
         } catch {
             message = storageFailed(error)
         }
@@ -91,7 +95,9 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         }
         do {
             let stored = try storedValue(key)
-            perform(core.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request, ifVersion: ifVersion)))
+            // Another chain's version matches no key here (`PublicVersions`): no sequence number has it.
+            let condition = ifVersion.map { versions.seq(ofVersion: $0) ?? UInt64.max }
+            perform(core.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request, ifVersion: condition)))
         } catch {
             _ = writes.finish(ref)
             context.outbox.reply(storageFailed(error), to: ref)

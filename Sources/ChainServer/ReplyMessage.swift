@@ -7,14 +7,17 @@ import ChainWire
 enum ReplyMessage {
     /// - Parameter versioned: the request was one of the versioned kinds (`getVersioned`,
     ///   `putVersioned`, `deleteVersioned`), whose replies carry versions; the others keep theirs.
-    static func message(for reply: Reply, addresses: AddressBook, versioned: Bool = false) -> Message {
+    /// - Parameter versions: how the chain's sequence numbers are shown to clients (`PublicVersions`).
+    static func message(for reply: Reply, addresses: AddressBook, versioned: Bool = false,
+                        versions: PublicVersions = PublicVersions(chain: nil)) -> Message {
         switch reply {
-        case .value(let v): return versioned ? .versionedValue(v) : .value(v?.value)
-        case .put(let old, let version): return versioned ? .putVersionedResult(old: old, version: version) : .putResult(old: old)
-        case .delete(let existed, let version):
-            return versioned ? .deleteVersionedResult(existed: existed, version: version) : .deleteResult(existed: existed)
+        case .value(let v): return versioned ? .versionedValue(versions.published(v)) : .value(v?.value)
+        case .put(let old, let seq):
+            return versioned ? .putVersionedResult(old: old, version: versions.version(ofSeq: seq)) : .putResult(old: old)
+        case .delete(let existed, let seq):
+            return versioned ? .deleteVersionedResult(existed: existed, version: versions.version(ofSeq: seq)) : .deleteResult(existed: existed)
         // Only a versioned request can carry a condition.
-        case .conditionFailed(let current): return .conditionFailed(current: current)
+        case .conditionFailed(let current): return .conditionFailed(current: versions.version(ofSeq: current))
         case .error(.notHead(nil)): return .error(.unavailable, "no chain is configured yet")
         case .error(.notHead(let head?)):
             return .error(.notHead, "not the head; the head is \(head) at \(addresses[head]?.hostPort ?? head)")

@@ -48,6 +48,13 @@ final class ShardGrowthTests: XCTestCase {
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
         defer { client.shutdown() }
         var expected = try writePairs(client, prefix: "before", count: 3000)
+        // Versions from before the move, for a compare-and-set after it.
+        let sample = Array(expected.keys.sorted().prefix(600))
+        let held = try blockingTest {
+            var held: [String: UInt64] = [:]
+            for key in sample { held[key] = try await client.getVersioned(key)?.version }
+            return held
+        }
 
         let (log, stop, writer) = startWriters(client)
         try cluster.addServer()
@@ -102,6 +109,20 @@ final class ShardGrowthTests: XCTestCase {
             for id in members.keys.sorted() where !members[id]!.contains(node.id) {
                 XCTAssertFalse(FileManager.default.fileExists(atPath: cluster.dbPath(i, chain: id)), "\(node.id) holds no file of \(id)")
             }
+        }
+        // A version held from before a key's slot moved matches nothing after it (no ABA): the
+        // new chain's versions name it; a compare-and-set on the current version applies.
+        let moved = held.keys.filter { slotMap.chain(of: $0) == "c5" }.sorted()
+        XCTAssertGreaterThan(moved.count, 30)
+        for key in moved.prefix(20) {
+            let now = try XCTUnwrap(try blockingTest { try await client.getVersioned(key) })
+            XCTAssertEqual(now.version & 0xFF, 5, "\(key)'s version names chain c5")
+            XCTAssertNotEqual(now.version, held[key])
+            XCTAssertEqual(try blockingTest { try await client.put(key, [9], ifVersion: held[key]!) }, .conditionFailed(current: now.version))
+            guard case .applied = try blockingTest({ try await client.put(key, [7], ifVersion: now.version) }) else {
+                return XCTFail("a compare-and-set on the current version applies")
+            }
+            expected[key] = [7]
         }
         let dropped = Date().addingTimeInterval(20)
         var leftovers: [String] = []
