@@ -73,7 +73,7 @@ public final class ChainServer: Service, @unchecked Sendable {
             }
         }
 
-        let limiter = ConnectionLimiter(max: config.maxConnections)
+        let limiter = ConnectionLimiter(max: config.maxConnections, metrics: node.metrics.operations)
         let idleTimeout = TimeAmount.milliseconds(Int64(config.idleTimeoutMs))
         let frameReadTimeout = TimeAmount.milliseconds(Int64(config.frameReadTimeoutMs))
         listener = try await ServerBootstrap(group: group)

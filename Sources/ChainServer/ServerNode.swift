@@ -195,12 +195,15 @@ final class ServerNode: @unchecked Sendable {
         context.outbox.flush()
     }
 
-    /// Every tick: metrics, the replicas' refresh every tenth, the leader's clock.
+    /// Every tick: metrics (files, lags and the process every tenth), the replicas' refresh every tenth, the leader's clock.
     func tick() {
         metrics.isLeader.record(leader.isLeading ? 1 : 0)
         for (id, hosted) in chains { metrics.observe(hosted.shell.core, chain: id) }
         if context.ticks % 10 == 0 {
             for hosted in chains.values { hosted.shell.refresh() }
+            for (id, hosted) in chains { metrics.observeFiles(databasePath: hosted.database.path, chain: id) }
+            metrics.memberLag(leader.isLeading ? leader.core.chains.mapValues(\.memberLag) : [:])
+            metrics.operations.sampleProcess()
         }
         leader.tick()
     }
