@@ -104,11 +104,8 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let level = Logger.Level(rawValue: cfg.logLevel) ?? .info
         let fileLimit = openFileLimit()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // logfmt on standard error, message first, millisecond UTC timestamps (README, "Logs and shutdown").
+        LoggingSystem.bootstrap { label in LogfmtLogHandler(label: label, level: level) }
         var logger = Logger(label: "chainkv.\(cfg.id)")
         logger.logLevel = level
         logger.notice("starting", metadata: ["version": "\(ChainVersion.number)", "commit": "\(ChainVersion.commit)"])
