@@ -54,13 +54,13 @@ final class ServerNode: @unchecked Sendable {
         // Storage must keep outcomes as long as the core remembers requests, or a retry the core
         // would have recognized before a restart is applied again after it.
         precondition(Store.outcomesKeptMax == UInt64(CoreLimits.requestsRememberedMax), "outcome windows differ")
-        let own = NodeAddress(id: config.id, host: config.host, port: config.port)
+        let own = NodeAddress(id: config.id, host: config.advertised, port: config.port)
         let context = ShellContext(loop: loop, outbox: Outbox(), addresses: AddressBook(own: own), metrics: ServerMetrics(), logger: logger)
         let leaseTiming = LeaseTiming(leaseMs: UInt64(config.leaseMs))
         self.context = context
         self.config = config
         self.security = security
-        self.member = MemberInfo(id: config.id, host: config.host, port: config.port)
+        self.member = MemberInfo(id: config.id, host: config.advertised, port: config.port)
         self.leaseTiming = leaseTiming
         self.group = group
         self.openDatabase = openDatabase
