@@ -52,7 +52,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ChainServer", dependencies: [
-            "ChainCore", "ChainWire", "ChainTransport", "ChainStorage", "ChainCoordination", "ChainServerConfig",
+            "ChainCore", "ChainWire", "ChainTransport", "ChainStorage", "ChainCoordination", "ChainServerConfig", "ChainBench",
+            "ChainVersion",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

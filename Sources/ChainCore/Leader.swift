@@ -59,7 +59,7 @@ public struct Leader: Sendable {
     /// newest epoch) is retried after a pause, not in a tight loop.
     private var transferNotBefore: UInt64 = 0
     /// The latest progress each member reported (from the leader's heartbeats).
-    private var progress: [NodeID: Progress] = [:]
+    private(set) var progress: [NodeID: Progress] = [:]
     /// For each syncing member: a sequence number at or above every update committed before it
     /// joined (the head's `received`, reported in a configuration that already names it). Once
     /// the member's own durable prefix reaches it, it holds every committed update.

@@ -73,7 +73,7 @@ public final class ChainServer: Service, @unchecked Sendable {
             }
         }
 
-        let limiter = ConnectionLimiter(max: config.maxConnections)
+        let limiter = ConnectionLimiter(max: config.maxConnections, metrics: node.metrics.operations)
         let idleTimeout = TimeAmount.milliseconds(Int64(config.idleTimeoutMs))
         let frameReadTimeout = TimeAmount.milliseconds(Int64(config.frameReadTimeoutMs))
         listener = try await ServerBootstrap(group: group)
@@ -96,11 +96,11 @@ public final class ChainServer: Service, @unchecked Sendable {
                 }
             }
             .bind(host: config.host, port: config.port).get()
-        logger.notice("listening", metadata: ["address": "\(config.address)", "id": "\(config.id)"])
+        logger.notice("listening", metadata: ["listen": "\(config.listenAddress)", "address": "\(config.address)", "id": "\(config.id)"])
         if config.metricsPort > 0, let registry {
-            metricsListener = try await MetricsServer.start(host: config.host, port: config.metricsPort, registry: registry, node: node,
-                                                            group: group)
-            logger.notice("metrics at http://\(config.host):\(config.metricsPort)/metrics (and /healthz, /readyz)")
+            metricsListener = try await MetricsServer.start(host: config.metricsListenHost, port: config.metricsPort, registry: registry,
+                                                            node: node, group: group)
+            logger.notice("metrics at http://\(HostName.join(config.metricsListenHost, config.metricsPort))/metrics (and /healthz, /readyz)")
         }
 
         let coordination = try await CoordinationDriver.start(config: config, node: node, logger: logger)

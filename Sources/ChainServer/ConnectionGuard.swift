@@ -12,7 +12,14 @@ final class ConnectionLimiter: @unchecked Sendable {
     /// A flood of connections logs once a second, not per connection.
     private let refusals = LogThrottle()
 
-    init(max: Int) { self.max = max }
+    /// Open and refused connections, and the limit, for the scrape (nil: not counted).
+    private let metrics: OperationsMetrics?
+
+    init(max: Int, metrics: OperationsMetrics? = nil) {
+        self.max = max
+        self.metrics = metrics
+        metrics?.connectionsMax.record(max)
+    }
 
     var count: Int { lock.withLock { open } }
 
@@ -21,12 +28,19 @@ final class ConnectionLimiter: @unchecked Sendable {
         let ok = lock.withLock { () -> Bool in
             guard open < max else { return false }
             open += 1
+            metrics?.connectionsOpen.record(open)
             return true
         }
+        if !ok { metrics?.connectionsRefused.increment() }
         return ok ? (true, nil) : (false, refusals.event())
     }
 
-    func close() { lock.withLock { open -= 1 } }
+    func close() {
+        lock.withLock {
+            open -= 1
+            metrics?.connectionsOpen.record(open)
+        }
+    }
 }
 
 /// First handler after TLS on every inbound connection, in front of the frame decoder. It holds

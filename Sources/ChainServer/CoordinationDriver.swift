@@ -27,6 +27,8 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
         let coordinator = try await Coordinator.connect(
             to: config.zookeeper, cluster: config.cluster, nodeID: config.id,
             sessionTimeout: .milliseconds(config.sessionTimeoutMs), digest: node.security.zookeeperDigest, logger: logger)
+        // Connected now; changes arrive as events, consumed below in order.
+        node.metrics.operations.zookeeperConnected.record(1)
         // The cluster's znodes must be of this server's mode: joining a single-chain cluster as a
         // sharded server (or the reverse) would watch other znodes than its peers.
         let other = config.sharded ? try await coordinator.readChain().map { _ in "a single chain (its chain znode exists); set \"chains\": 1" }
@@ -119,9 +121,11 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
             // Our ephemeral znodes are gone and the leader has already dropped us from the chain.
             // Serving on would risk stale reads; exiting lets a supervisor restart us to rejoin.
             logger.critical("ZooKeeper session expired; exiting")
+            node.metrics.operations.zookeeperConnected.record(0)
             node.loop.execute { node.exitRequested?(false) }
         case .connectionStateChanged(let connected):
             logger.info("ZooKeeper connection \(connected ? "restored" : "lost")")
+            node.metrics.operations.zookeeperConnected.record(connected ? 1 : 0)
         }
     }
 

@@ -51,34 +51,19 @@ final class ServerMetrics: @unchecked Sendable {
     /// The gauges of each chain this server serves, by chain id (label `chain`).
     private var chains: [String: ChainGauges] = [:]
 
-    /// Where the server stands in one chain.
-    struct ChainGauges {
-        static let epochFamily = MetricFamily("chainkv_epoch", "Epoch of the chain view this server acts in, by chain.")
-        let epoch: Gauge
-        static let uncommittedFamily = MetricFamily("chainkv_uncommitted_writes",
-            "Writes this server holds in the chain that are not yet committed (received - stable), by chain.")
-        let uncommitted: Gauge
-        static let successorLagFamily = MetricFamily("chainkv_successor_lag",
-            "Writes this server holds that its successor has not acknowledged (received - acked), by chain.")
-        let successorLag: Gauge
-        static let isHeadFamily = MetricFamily("chainkv_is_head", "1 while this server is the chain's head, else 0, by chain.")
-        let isHead: Gauge
+    static let memberLagFamily = MetricFamily("chainkv_member_lag",
+        "Leader only: how far each member is behind its chain's head (the head's received sequence minus the member's durable one, from the latest heartbeat replies), by chain and member.")
+    private var memberLags: [String: Gauge] = [:]
 
-        init(chain: String) {
-            let d = [("chain", chain)]
-            epoch = Gauge(label: Self.epochFamily.name, dimensions: d)
-            uncommitted = Gauge(label: Self.uncommittedFamily.name, dimensions: d)
-            successorLag = Gauge(label: Self.successorLagFamily.name, dimensions: d)
-            isHead = Gauge(label: Self.isHeadFamily.name, dimensions: d)
-        }
-    }
+    /// Build, ZooKeeper session, connections, state transfers, process CPU and memory.
+    let operations = OperationsMetrics()
 
     /// Every family above: what `ChainMetricsFactory` gives its HELP text and buckets.
     static let families: [MetricFamily] = [
         requestsFamily, requestDurationFamily, bytesReceivedFamily, bytesSentFamily, fsyncBatchFamily, fsyncDurationFamily,
         reconfigurationsFamily, isLeaderFamily, chainWritesFamily, putPauseFamily, slotMovePauseFamily,
-        ChainGauges.epochFamily, ChainGauges.uncommittedFamily, ChainGauges.successorLagFamily, ChainGauges.isHeadFamily,
-    ]
+        memberLagFamily,
+    ] + ChainGauges.families + OperationsMetrics.families
 
     /// Buckets of the latency histograms, 50 µs to 10 s: a loopback read takes tens of µs and an
     /// fsync hundreds, a failover's put pause up to seconds.
@@ -122,12 +107,35 @@ final class ServerMetrics: @unchecked Sendable {
 
     /// Every tick, for each chain this server serves.
     func observe(_ replica: Replica, chain: String) {
-        let g = chains[chain] ?? ChainGauges(chain: chain)
+        gauges(chain).observe(replica)
+    }
+
+    /// About once a second, for each chain this server serves: its database's file sizes.
+    func observeFiles(databasePath: String, chain: String) {
+        gauges(chain).observeFiles(databasePath: databasePath)
+    }
+
+    private func gauges(_ chain: String) -> ChainGauges {
+        if let g = chains[chain] { return g }
+        let g = ChainGauges(chain: chain)
         chains[chain] = g
-        g.epoch.record(Int64(replica.view.epoch))
-        g.uncommitted.record(Int64(replica.received - replica.stable))
-        g.successorLag.record(replica.view.successor(of: replica.id) == nil ? 0 : Int64(replica.received - min(replica.received, replica.successorAcked)))
-        g.isHead.record(replica.role.isHead ? 1 : 0)
+        return g
+    }
+
+    /// About once a second: each member's lag behind its chain's head, by chain (the leader's
+    /// `Leader.memberLag`; empty when not leading). A series not in `lags` any more reads 0.
+    func memberLag(_ lags: [String: [NodeID: UInt64]]) {
+        var seen: Set<String> = []
+        for (chain, members) in lags {
+            for (member, lag) in members {
+                let key = chain + "|" + member
+                seen.insert(key)
+                let gauge = memberLags[key] ?? Gauge(label: Self.memberLagFamily.name, dimensions: [("chain", chain), ("member", member)])
+                memberLags[key] = gauge
+                gauge.record(Int64(clamping: lag))
+            }
+        }
+        for (key, gauge) in memberLags where !seen.contains(key) { gauge.record(0) }
     }
 }
 

@@ -31,6 +31,7 @@ extension ServerNode {
     private func sendSnapshot(chain: String, epoch: UInt64, leader asker: String, to target: NodeAddress, ref: ClientRef) {
         guard let hosted = chains[chain], epoch == hosted.shell.core.view.epoch, hosted.shell.core.role.isTail else {
             let core = chains[chain]?.shell.core
+            metrics.operations.transfer(.refused)
             reply(.error(.refused, "not the tail of chain \(chain) in epoch \(epoch) (this node: \(core?.role.rawValue ?? "outside") in epoch \(core?.view.epoch ?? 0))"),
                   to: ref)
             return
@@ -39,22 +40,28 @@ extension ServerNode {
                                                              self.coordination)
         let scope = config.sharded ? chain : nil
         let security = self.security.outbound
+        let operations = metrics.operations
         Task {
             let current = try? await coordination?.coordinator.leaderID()
             let answer: Message
             if current != asker {
                 logger.warning("state transfer refused: not asked by the leader",
                                metadata: ["asker": "\(asker)", "leader": "\(current.flatMap { $0 } ?? "none")"])
+                operations.transfer(.refused)
                 answer = .error(.refused, "\(asker) is not the leader (the leader is \(current.flatMap { $0 } ?? "unknown"))")
             } else {
                 logger.notice("state transfer starting", metadata: ["to": "\(target)", "epoch": "\(epoch)"])
+                let started = ContinuousClock.now
+                defer { operations.transferDuration.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started)) }
                 do {
                     let lastSeq = try await SnapshotSender.send(databasePath: path, chain: scope, from: id, to: target, epoch: epoch,
                                                                  group: group, security: security, logger: logger)
                     answer = .ack(epoch: epoch, seq: lastSeq)
+                    operations.transfer(.ok)
                 } catch {
                     logger.warning("state transfer failed", metadata: ["to": "\(target)", "error": "\(error)"])
                     answer = .error(.internalError, "state transfer to \(target) failed: \(error)")
+                    operations.transfer(.failed)
                 }
             }
             loop.execute {
@@ -62,5 +69,10 @@ extension ServerNode {
                 self.flush()
             }
         }
+    }
+
+    private static func nanoseconds(_ d: Duration) -> Int64 {
+        let (seconds, attoseconds) = d.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

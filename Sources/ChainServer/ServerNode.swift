@@ -54,13 +54,13 @@ final class ServerNode: @unchecked Sendable {
         // Storage must keep outcomes as long as the core remembers requests, or a retry the core
         // would have recognized before a restart is applied again after it.
         precondition(Store.outcomesKeptMax == UInt64(CoreLimits.requestsRememberedMax), "outcome windows differ")
-        let own = NodeAddress(id: config.id, host: config.host, port: config.port)
+        let own = NodeAddress(id: config.id, host: config.advertised, port: config.port)
         let context = ShellContext(loop: loop, outbox: Outbox(), addresses: AddressBook(own: own), metrics: ServerMetrics(), logger: logger)
         let leaseTiming = LeaseTiming(leaseMs: UInt64(config.leaseMs))
         self.context = context
         self.config = config
         self.security = security
-        self.member = MemberInfo(id: config.id, host: config.host, port: config.port)
+        self.member = MemberInfo(id: config.id, host: config.advertised, port: config.port)
         self.leaseTiming = leaseTiming
         self.group = group
         self.openDatabase = openDatabase
@@ -195,12 +195,15 @@ final class ServerNode: @unchecked Sendable {
         context.outbox.flush()
     }
 
-    /// Every tick: metrics, the replicas' refresh every tenth, the leader's clock.
+    /// Every tick: metrics (files, lags and the process every tenth), the replicas' refresh every tenth, the leader's clock.
     func tick() {
         metrics.isLeader.record(leader.isLeading ? 1 : 0)
         for (id, hosted) in chains { metrics.observe(hosted.shell.core, chain: id) }
         if context.ticks % 10 == 0 {
             for hosted in chains.values { hosted.shell.refresh() }
+            for (id, hosted) in chains { metrics.observeFiles(databasePath: hosted.database.path, chain: id) }
+            metrics.memberLag(leader.isLeading ? leader.core.chains.mapValues(\.memberLag) : [:])
+            metrics.operations.sampleProcess()
         }
         leader.tick()
     }

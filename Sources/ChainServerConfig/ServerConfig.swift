@@ -6,8 +6,14 @@ import Logging
 public struct ServerConfig: Codable, Equatable, Sendable {
     /// The node id: the member znode's name and this server's name in the chain.
     public var id: String
-    /// Address clients and peers dial. Loopback by default.
+    /// Address the server listens on for clients and peers (`0.0.0.0` or `::`: every interface).
+    /// Loopback by default.
     public var host: String
+    /// Address peers and clients are told to dial (the member znode, chain and slot answers);
+    /// nil: `host`, which must then be a real address, not a wildcard.
+    public var advertisedHost: String?
+    /// Address the metrics endpoint listens on; nil: `host`.
+    public var metricsHost: String?
     public var port: Int
     /// Folder of this server's SQLite database (created if missing).
     public var dataDir: String
@@ -66,9 +72,12 @@ public struct ServerConfig: Codable, Equatable, Sendable {
                 heartbeatIntervalMs: Int = 250, heartbeatTimeoutMs: Int = 1500, metricsPort: Int = 0,
                 idleTimeoutMs: Int = 300_000, frameReadTimeoutMs: Int = 10_000, maxConnections: Int = 1024,
                 secretFile: String? = nil, zookeeperDigestFile: String? = nil,
-                tlsCertificateFile: String? = nil, tlsPrivateKeyFile: String? = nil, tlsCAFile: String? = nil) {
+                tlsCertificateFile: String? = nil, tlsPrivateKeyFile: String? = nil, tlsCAFile: String? = nil,
+                advertisedHost: String? = nil, metricsHost: String? = nil) {
         self.id = id
         self.host = host
+        self.advertisedHost = advertisedHost
+        self.metricsHost = metricsHost
         self.port = port
         self.dataDir = dataDir
         self.zookeeper = zookeeper
@@ -103,7 +112,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         case id, host, port, dataDir, zookeeper, cluster, sessionTimeoutMs, leaseMs, expectedMembers, formationTimeoutMs, logLevel
         case heartbeatIntervalMs, heartbeatTimeoutMs, metricsPort, chains, replicationFactor
         case idleTimeoutMs, frameReadTimeoutMs, maxConnections, secretFile, zookeeperDigestFile
-        case tlsCertificateFile, tlsPrivateKeyFile, tlsCAFile
+        case tlsCertificateFile, tlsPrivateKeyFile, tlsCAFile, advertisedHost, metricsHost
     }
 
     /// Fields may be omitted where a default exists; unknown fields are an error (a typo must not
@@ -113,6 +122,8 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         let d = ServerConfig(id: "", port: 0, dataDir: "")
         id = try c.decode(String.self, forKey: .id)
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+        advertisedHost = try c.decodeIfPresent(String.self, forKey: .advertisedHost)
+        metricsHost = try c.decodeIfPresent(String.self, forKey: .metricsHost)
         port = try c.decode(Int.self, forKey: .port)
         dataDir = try c.decode(String.self, forKey: .dataDir)
         zookeeper = try c.decodeIfPresent(String.self, forKey: .zookeeper) ?? d.zookeeper
@@ -163,7 +174,16 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         func fail(_ field: CodingKeys, _ reason: String) -> ConfigError { ConfigError(field: field.stringValue, reason: reason) }
         let idOK = !id.isEmpty && id.utf8.count <= 64 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
         guard idOK else { throw fail(.id, "must be 1–64 characters of [A-Za-z0-9_-], got \"\(id)\"") }
-        guard !host.isEmpty, host.utf8.count <= 255 else { throw fail(.host, "must be a host name or address") }
+        if let reason = HostName.problem(host) { throw fail(.host, reason) }
+        if let advertisedHost {
+            if let reason = HostName.problem(advertisedHost) { throw fail(.advertisedHost, reason) }
+            guard !HostName.isWildcard(advertisedHost) else {
+                throw fail(.advertisedHost, "must be an address peers and clients can dial, not the wildcard \(advertisedHost)")
+            }
+        } else if HostName.isWildcard(host) {
+            throw fail(.advertisedHost, "required when host is the wildcard \(host): the address peers and clients dial")
+        }
+        if let metricsHost, let reason = HostName.problem(metricsHost) { throw fail(.metricsHost, reason) }
         guard (1...65535).contains(port) else { throw fail(.port, "must be 1–65535, got \(port)") }
         guard !dataDir.isEmpty else { throw fail(.dataDir, "must not be empty") }
         guard !zookeeper.isEmpty, zookeeper.split(separator: ",").allSatisfy({ $0.contains(":") }) else {
@@ -209,7 +229,14 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         }
     }
 
-    public var address: String { "\(host):\(port)" }
+    /// The host peers and clients dial: `advertisedHost`, else `host`.
+    public var advertised: String { advertisedHost ?? host }
+    /// The host the metrics endpoint listens on: `metricsHost`, else `host`.
+    public var metricsListenHost: String { metricsHost ?? host }
+    /// `advertised:port`, the address this server is known by.
+    public var address: String { "\(advertised):\(port)" }
+    /// `host:port`, where it listens.
+    public var listenAddress: String { HostName.join(host, port) }
 }
 
 public struct ConfigError: Error, CustomStringConvertible, Equatable {

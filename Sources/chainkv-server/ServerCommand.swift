@@ -25,7 +25,9 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(help: "Node configuration file (JSON).") var config: String?
     @Option(help: "Node id.") var id: String?
-    @Option(help: "Listen host.") var host: String?
+    @Option(help: "Listen host (0.0.0.0 or :: for every interface; then --advertised-host is required).") var host: String?
+    @Option(help: "Host peers and clients dial (default: the listen host).") var advertisedHost: String?
+    @Option(help: "Listen host of the metrics endpoint (default: the listen host).") var metricsHost: String?
     @Option(help: "Listen port.") var port: Int?
     @Option(help: "Data directory.") var dataDir: String?
     @Option(help: "ZooKeeper connect string.") var zookeeper: String?
@@ -71,6 +73,8 @@ struct ServerCommand: AsyncParsableCommand {
             }
             if let id { cfg.id = id }
             if let host { cfg.host = host }
+            if let advertisedHost { cfg.advertisedHost = advertisedHost }
+            if let metricsHost { cfg.metricsHost = metricsHost }
             if let port { cfg.port = port }
             if let dataDir { cfg.dataDir = dataDir }
             if let zookeeper { cfg.zookeeper = zookeeper }
@@ -94,6 +98,11 @@ struct ServerCommand: AsyncParsableCommand {
             if let tlsPrivateKeyFile { cfg.tlsPrivateKeyFile = tlsPrivateKeyFile }
             if let tlsCAFile { cfg.tlsCAFile = tlsCAFile }
             try cfg.validate()
+            // An address no interface holds (or a name that does not resolve) fails here, in one line.
+            if let reason = HostName.listenProblem(cfg.host) { throw ConfigError(field: "host", reason: reason) }
+            if cfg.metricsPort > 0, let reason = HostName.listenProblem(cfg.metricsListenHost) {
+                throw ConfigError(field: cfg.metricsHost == nil ? "host" : "metricsHost", reason: reason)
+            }
             try cfg.checkDataDir()
             // The files it names must be usable too: fail here with one line, not later.
             _ = try ServerSecurity.load(cfg)
@@ -104,11 +113,8 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let level = Logger.Level(rawValue: cfg.logLevel) ?? .info
         let fileLimit = openFileLimit()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // logfmt on standard error, message first, millisecond UTC timestamps (README, "Logs and shutdown").
+        LoggingSystem.bootstrap { label in LogfmtLogHandler(label: label, level: level) }
         var logger = Logger(label: "chainkv.\(cfg.id)")
         logger.logLevel = level
         logger.notice("starting", metadata: ["version": "\(ChainVersion.number)", "commit": "\(ChainVersion.commit)"])

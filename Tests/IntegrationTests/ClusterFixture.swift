@@ -14,6 +14,18 @@ final class ClusterFixture: @unchecked Sendable {
         var process: Process?
         var log: URL
         var metricsPort: Int
+        var hosts = ServerHosts()
+    }
+
+    /// Where one server listens and what it advertises (nil: the server's default; all nil: 127.0.0.1).
+    struct ServerHosts {
+        var listen: String?
+        var advertised: String?
+        var metrics: String?
+        /// The host peers and the fixture's clients dial.
+        var dial: String { advertised ?? listen ?? "127.0.0.1" }
+        /// The host the fixture scrapes metrics at.
+        var metricsDial: String { metrics ?? (listen == "0.0.0.0" ? dial : listen ?? "127.0.0.1") }
     }
 
     let cluster: String
@@ -35,8 +47,10 @@ final class ClusterFixture: @unchecked Sendable {
     /// - Parameters:
     ///   - serverArguments: flags after the fixture's own, so they also override them (an option's last value counts).
     ///   - formed: wait until the chains are formed (else only until every server has started).
+    ///   - hosts: listen, advertised and metrics hosts of server `i`, where they are not 127.0.0.1.
     init(size: Int, chains: Int = 1, replicas: Int = 3, name: String = #function, serverArguments: [String] = [], formed: Bool = true,
-         clientSecurity: ConnectionSecurity = .none, zookeeperFor override: (String) throws -> [Int: String] = { _ in [:] }) throws {
+         clientSecurity: ConnectionSecurity = .none, hosts: [Int: ServerHosts] = [:],
+         zookeeperFor override: (String) throws -> [Int: String] = { _ in [:] }) throws {
         self.chains = chains
         self.replicas = replicas
         zookeeper = try ZooKeeperFixture.shared.connectString()
@@ -50,7 +64,8 @@ final class ClusterFixture: @unchecked Sendable {
             let dir = base.appendingPathComponent("n\(i)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             nodes.append(Node(id: "n\(i)", port: TestEnvironment.freePort(), dataDir: dir, process: nil,
-                              log: dir.appendingPathComponent("server.log"), metricsPort: TestEnvironment.freePort()))
+                              log: dir.appendingPathComponent("server.log"), metricsPort: TestEnvironment.freePort(),
+                              hosts: hosts[i - 1] ?? ServerHosts()))
         }
         for i in nodes.indices { try start(i) }
         if !formed {
@@ -62,8 +77,8 @@ final class ClusterFixture: @unchecked Sendable {
         }
     }
 
-    var servers: [String] { nodes.map { "127.0.0.1:\($0.port)" } }
-    func address(_ i: Int) -> String { "127.0.0.1:\(nodes[i].port)" }
+    var servers: [String] { nodes.map { "\($0.hosts.dial):\($0.port)" } }
+    func address(_ i: Int) -> String { "\(nodes[i].hosts.dial):\(nodes[i].port)" }
     func dbPath(_ i: Int) -> String { nodes[i].dataDir.appendingPathComponent("chainkv.sqlite").path }
     /// Server `i`'s database of chain `chain` in a sharded cluster.
     func dbPath(_ i: Int, chain: String) -> String { nodes[i].dataDir.appendingPathComponent("chainkv-\(chain).sqlite").path }
@@ -88,7 +103,12 @@ final class ClusterFixture: @unchecked Sendable {
                        "--cluster", cluster, "--expected-members", "\(nodes.count)", "--formation-timeout-ms", "10000",
                        "--session-timeout-ms", "4000", "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500",
                        "--metrics-port", "\(n.metricsPort)",
-                       "--log-level", "debug", "--chains", "\(chains)", "--replication-factor", "\(replicas)"] + serverArguments
+                       "--log-level", "debug", "--chains", "\(chains)", "--replication-factor", "\(replicas)"]
+        var hostArguments: [String] = []
+        if let listen = n.hosts.listen { hostArguments += ["--host", listen] }
+        if let advertised = n.hosts.advertised { hostArguments += ["--advertised-host", advertised] }
+        if let metrics = n.hosts.metrics { hostArguments += ["--metrics-host", metrics] }
+        p.arguments! += hostArguments + serverArguments
         if !FileManager.default.fileExists(atPath: n.log.path) { FileManager.default.createFile(atPath: n.log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: n.log)
         handle.seekToEndOfFile()
@@ -170,6 +190,8 @@ final class ClusterFixture: @unchecked Sendable {
     }
 
     func metricsPort(_ i: Int) -> Int { nodes[i].metricsPort }
+    /// `host:port` of server `i`'s metrics endpoint.
+    func metricsAddress(_ i: Int) -> String { "\(nodes[i].hosts.metricsDial):\(nodes[i].metricsPort)" }
 
     func pid(_ i: Int) -> pid_t { nodes[i].process?.processIdentifier ?? 0 }
 

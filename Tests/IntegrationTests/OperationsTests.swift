@@ -156,6 +156,15 @@ final class OperationsTests: XCTestCase {
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "secretFile": "\#(dir.path)/short"}"#, "secretFile"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "zookeeperDigestFile": "\#(dir.path)/short"}"#, "zookeeperDigestFile"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "chains": 300}"#, "chains"),
+            // Listen, advertised and metrics hosts: a wildcard needs an advertised address; each
+            // host must be one, and one this machine can listen on.
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "host": "0.0.0.0"}"#, "advertisedHost"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "host": "::", "advertisedHost": "0.0.0.0"}"#, "advertisedHost"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "host": "bad host!"}"#, "host"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "advertisedHost": "-x"}"#, "advertisedHost"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "host": "192.0.2.1"}"#, "host"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "metricsPort": 9100, "metricsHost": "192.0.2.1"}"#, "metricsHost"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "metricsPort": 9100, "metricsHost": ""}"#, "metricsHost"),
             // A data folder of the other mode: keys would be hidden behind new, empty chains.
             (#"{"id": "n1", "port": 7001, "dataDir": "\#(dir.path)/single"}"#, "chains"),
             (#"{"id": "n1", "port": 7001, "dataDir": "\#(dir.path)/sharded", "chains": 1}"#, "chains"),

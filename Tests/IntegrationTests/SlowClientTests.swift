@@ -109,6 +109,13 @@ final class SlowClientTests: XCTestCase {
         get.writeInteger(UInt16(1)); get.writeString("x")
         XCTAssertEqual(try held[0].request(type: Message.Kind.get.rawValue, requestID: 5, body: get), Frame(requestID: 5, .value(nil)))
         XCTAssertTrue(cluster.log(0).contains("connection limit reached"))
+        // Counted in the metrics: every refusal, the open connections (ours, and the leader's
+        // link to itself if it holds a slot) and the limit.
+        let scrape = DashboardMetricsTests.samples(try TestEnvironment.run("/usr/bin/curl", ["-sf", "http://\(cluster.metricsAddress(0))/metrics"],
+                                                                           timeout: 10).output)
+        XCTAssertEqual(DashboardMetricsTests.value(scrape, "chainkv_connections_refused_total"), Double(refused))
+        XCTAssertEqual(DashboardMetricsTests.value(scrape, "chainkv_connections_max"), 20)
+        XCTAssertEqual(DashboardMetricsTests.value(scrape, "chainkv_connections_open").map { $0 >= Double(held.count) && $0 <= 20 }, true)
         // Room again once some close.
         for c in held.suffix(5) { c.close() }
         held.removeLast(5)
