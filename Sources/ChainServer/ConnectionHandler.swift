@@ -1,4 +1,5 @@
 import ChainCore
+import ChainTransport
 import ChainWire
 import Logging
 import NIOCore
@@ -12,6 +13,8 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = Frame
 
     private let node: ServerNode
+    /// Framing errors, logged at most once a second (with the count since the last line).
+    private static let framingErrors = LogThrottle()
     private var connectionID: UInt64 = 0
     /// Set by `hello`: from then on the connection carries replication traffic of this chain
     /// from this node.
@@ -95,7 +98,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Framing errors and resets end this connection only; the server carries on.
         if let wire = error as? WireError {
-            node.logger.warning("closing connection after a framing error", metadata: ["error": "\(wire)"])
+            // Anyone can send garbage: a flood of such connections logs one line a second.
+            node.metrics.operations.framingErrors.increment()
+            if let count = Self.framingErrors.event() {
+                node.logger.warning("closing connections after framing errors", metadata: ["error": "\(wire)", "connections": "\(count)"])
+            }
             reply(.error(wire.errorCode, wire.description), requestID: 0, context)
         } else {
             node.logger.debug("connection error", metadata: ["error": "\(error)"])

@@ -29,7 +29,7 @@ extension LeaderShell {
                 self.event(.slotsCopied(mapVersion: mapVersion))
             } else {
                 self.logger.warning("slot copy failed; the slots stay with their chain", metadata: [
-                    "from": "\(move.from)", "to": "\(move.to)", "mapVersion": "\(mapVersion)", "reply": "\(result)"])
+                    "from": "\(move.from)", "to": "\(move.to)", "mapVersion": "\(mapVersion)", "reply": "\(LogText.answer(result))"])
                 self.event(.slotsCopyFailed(mapVersion: mapVersion))
             }
         }
@@ -42,7 +42,7 @@ extension LeaderShell {
         let purge = Message.onChain(chain: move.from, .purgeSlots(slots: move.ranges, mapVersion: mapVersion))
         links.request(purge, to: donor, timeout: Self.copyTimeout).whenComplete { result in
             if case .success(.ack) = result { return }
-            self.logger.warning("the donor kept the rows of moved slots", metadata: ["chain": "\(move.from)", "reply": "\(result)"])
+            self.logger.warning("the donor kept the rows of moved slots", metadata: ["chain": "\(move.from)", "reply": "\(LogText.answer(result))"])
         }
     }
 

@@ -197,7 +197,9 @@ final class LeaderShell: @unchecked Sendable {
                 self.logger.notice("join snapshot complete", metadata: ["id": "\(chain)", "joiner": "\(joiner)", "lastSeq": "\(seq)"])
                 self.event(.transferDone(chain, joiner: joiner, from: source))
             } else {
-                self.logger.warning("join failed; will retry", metadata: ["id": "\(chain)", "joiner": "\(joiner)", "reply": "\(result)"])
+                // The leader tries again by itself: worth a notice, not a warning.
+                self.logger.notice("join failed; will retry", metadata: ["id": "\(chain)", "joiner": "\(joiner)",
+                                                                          "reply": "\(LogText.answer(result))"])
                 self.event(.transferFailed(chain, joiner: joiner, from: source))
             }
         }

@@ -27,6 +27,10 @@ final class OperationsMetrics: @unchecked Sendable {
         "Inbound connections refused because maxConnections were open.")
     let connectionsRefused = Counter(label: connectionsRefusedFamily.name)
 
+    static let framingErrorsFamily = MetricFamily("chainkv_framing_errors_total",
+        "Connections closed because what they sent was not a frame (oversized or garbled length): anyone can cause these.")
+    let framingErrors = Counter(label: framingErrorsFamily.name)
+
     static let transfersFamily = MetricFamily("chainkv_state_transfers_total",
         "State transfers (snapshots) this server was asked to send as a chain's tail, by result: ok, failed, or refused (not the tail, or not asked by the leader).")
     private let transfers: [TransferResult: Counter] = Dictionary(uniqueKeysWithValues: TransferResult.allCases.map {
@@ -45,7 +49,7 @@ final class OperationsMetrics: @unchecked Sendable {
     private let resident = Gauge(label: residentFamily.name)
 
     static let families: [MetricFamily] = [
-        buildInfoFamily, zookeeperConnectedFamily, connectionsOpenFamily, connectionsMaxFamily, connectionsRefusedFamily,
+        buildInfoFamily, zookeeperConnectedFamily, connectionsOpenFamily, connectionsMaxFamily, connectionsRefusedFamily, framingErrorsFamily,
         transfersFamily, transferDurationFamily, cpuFamily, residentFamily,
     ]
 

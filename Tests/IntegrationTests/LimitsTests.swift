@@ -64,6 +64,32 @@ final class LimitsTests: XCTestCase {
     }
 }
 
+extension LimitsTests {
+    /// A flood of connections that send garbage (a frame length over frameSizeMax) is counted in
+    /// metrics and logged at most about once a second, not once a connection (issue 19: 63,000
+    /// warning lines per server in 30 s); the server carries on.
+    func testAFloodOfGarbageConnectionsIsCountedAndLoggedOnceASecond() throws {
+        let cluster = try ClusterFixture(size: 1)
+        defer { cluster.stop() }
+        let flood = 300
+        let started = Date()
+        for _ in 0..<flood {
+            let garbage = try RawConnection(host: "127.0.0.1", port: cluster.nodes[0].port)
+            XCTAssertTrue(garbage.sendLengthOnly(UInt32(WireLimits.frameSizeMax + 1)), "the server closes the connection")
+            garbage.close()
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let lines = cluster.log(0).split(separator: "\n").filter { $0.contains("framing error") }
+        XCTAssertGreaterThanOrEqual(lines.count, 1, "logged")
+        XCTAssertLessThanOrEqual(Double(lines.count), seconds + 2, "at most about one line a second: \(lines.count) in \(seconds) s")
+        let scrape = try TestEnvironment.run("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(cluster.metricsPort(0))/metrics"], timeout: 10)
+        XCTAssertTrue(scrape.output.contains("chainkv_framing_errors_total \(flood)"), "every connection counted")
+        let client = try ChainKVClient(servers: cluster.servers)
+        defer { client.shutdown() }
+        XCTAssertNil(try blockingTest { try await client.put("after", [1]) }, "the server carries on")
+    }
+}
+
 /// A blocking TCP connection that writes hand-made frames (bypassing the client library's checks).
 final class RawConnection {
     private let fd: Int32
