@@ -16,6 +16,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     let chain: String?
     /// How this chain's sequence numbers are shown to clients as versions.
     let versions: PublicVersions
+    /// The successor the last "link to successor up" line named.
+    private var linkedSuccessor: NodeID?
     let context: ShellContext
     let storage: ReplicaStorage
     /// Opens the link to a new successor (`SuccessorLink` on a server).
@@ -169,7 +171,13 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     }
 
     func successorLinkUp(_ node: NodeID) {
-        logger.info("link to successor up", metadata: ["successor": "\(node)"])
+        // A new epoch that keeps the successor reconnects the link: only a new successor is news.
+        if node != linkedSuccessor {
+            logger.info("link to successor up", metadata: ["successor": "\(node)"])
+            linkedSuccessor = node
+        } else {
+            logger.debug("link to successor up again", metadata: ["successor": "\(node)"])
+        }
         perform(core.on(.successorLinkUp(node)))
         flush()
     }

@@ -102,7 +102,9 @@ final class SuccessorLink: SuccessorChannel, @unchecked Sendable {
     fileprivate func lost(_ ch: Channel) {
         guard channel === ch else { return }
         channel = nil
-        context.logger.info("link to successor lost; reconnecting", metadata: ["successor": "\(node)"])
+        // Also on every new epoch that keeps this successor (it closes the old epoch's link):
+        // routine, so debug; a successor that stays away shows as the leader's repair.
+        context.logger.debug("link to successor lost; reconnecting", metadata: ["successor": "\(node)"])
         retry()
     }
 }
