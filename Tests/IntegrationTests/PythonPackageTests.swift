@@ -1,0 +1,47 @@
+import Foundation
+import XCTest
+
+/// The Python package clients/python (package `chainkv`, over libchainkvc.so) against a real
+/// cluster: its own unittest suite, and the README's Python example as written.
+final class PythonPackageTests: XCTestCase {
+    var library: String { TestEnvironment.binDir.appendingPathComponent("libchainkvc.so").path }
+    var package: URL { TestEnvironment.repo.appendingPathComponent("clients/python") }
+
+    /// clients/python/tests with `python3 -m unittest`, the package on PYTHONPATH, the library of
+    /// this build in CHAINKV_LIB and the cluster in CHAINKV_SERVERS. Every test must run: none
+    /// skipped, none failed.
+    func testPackageUnitTests() throws {
+        let cluster = try ClusterFixture(size: 3)
+        defer { cluster.stop() }
+        let run = try TestEnvironment.run("/usr/bin/python3", ["-m", "unittest", "discover", "-v",
+                                                               "-s", package.appendingPathComponent("tests").path,
+                                                               "-t", package.path],
+                                          environment: ["PYTHONPATH": package.path, "CHAINKV_LIB": library,
+                                                        "CHAINKV_SERVERS": cluster.servers.joined(separator: ","),
+                                                        "CHAINKV_SECRET_FILE": "", "CHAINKV_TLS_CA_FILE": ""])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("\nOK"), run.output)
+        XCTAssertFalse(run.output.contains("skipped"), "no package test may be skipped:\n\(run.output)")
+        let ran = run.output.components(separatedBy: "\n").first { $0.hasPrefix("Ran ") } ?? ""
+        XCTAssertGreaterThanOrEqual(Int(ran.split(separator: " ").dropFirst().first ?? "") ?? 0, 15, run.output)
+    }
+
+    /// The README's example (section "C and Python"), run from the repository root with
+    /// PYTHONPATH=clients/python as the README says; only the server address is this cluster's.
+    func testReadmeExampleRunsAsWritten() throws {
+        let cluster = try ClusterFixture(size: 3)
+        defer { cluster.stop() }
+        let readme = try String(contentsOf: TestEnvironment.repo.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try XCTUnwrap(readme.range(of: "### C and Python"), "README has a 'C and Python' section")
+        let rest = readme[section.upperBound...]
+        let start = try XCTUnwrap(rest.range(of: "```python\n"), "the section has a Python example")
+        let end = try XCTUnwrap(rest[start.upperBound...].range(of: "```"))
+        let example = String(rest[start.upperBound..<end.lowerBound])
+        XCTAssertTrue(example.contains("127.0.0.1:7001"), example)
+        let script = try TestEnvironment.temporaryDirectory("readme").appendingPathComponent("example.py")
+        try example.replacingOccurrences(of: "127.0.0.1:7001", with: cluster.address(0)).write(to: script, atomically: true, encoding: .utf8)
+        let run = try TestEnvironment.run("/usr/bin/python3", [script.path],
+                                          environment: ["PYTHONPATH": package.path, "CHAINKV_LIB": library])
+        XCTAssertEqual(run.status, 0, "README example failed:\n\(example)\n\(run.output)")
+    }
+}
