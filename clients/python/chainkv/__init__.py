@@ -65,7 +65,8 @@ class ConditionFailed(ChainKVError):
 def _repo_build_libraries():
     """libchainkvc.so in the repository's .build/release and .build/debug, when this package is
     used from the repository (clients/python/chainkv): the newest first."""
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    package = os.path.dirname(os.path.abspath(__file__))          # <repo>/clients/python/chainkv
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(package)))
     found = [os.path.join(repo, ".build", kind, LIBRARY_NAME) for kind in ("release", "debug")]
     found = [p for p in found if os.path.isfile(p)]
     return sorted(found, key=os.path.getmtime, reverse=True)

@@ -6,6 +6,10 @@ CHAINKV_SERVERS (comma-separated host:port) is required for the tests that need 
 CHAINKV_LIB may name libchainkvc.so (else the package looks for it, see chainkv.find_library).
 Every key has a per-run prefix, so the tests can run again on the same cluster."""
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import unittest
 import uuid
@@ -47,6 +51,29 @@ class WithoutCluster(unittest.TestCase):
             if old is None:
                 os.environ.pop("CHAINKV_LIB", None)
             else:
+                os.environ["CHAINKV_LIB"] = old
+
+    def test_find_library_next_to_the_package_then_in_the_repository(self):
+        lib = chainkv.find_library()
+        package = os.path.dirname(os.path.abspath(chainkv.__file__))
+        env = {k: v for k, v in os.environ.items() if k != "CHAINKV_LIB"}
+        with tempfile.TemporaryDirectory() as tmp:
+            # A copy of the package with the library beside it, as `pip install` ships one.
+            shutil.copytree(package, os.path.join(tmp, "chainkv"), ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+            os.symlink(lib, os.path.join(tmp, "chainkv", "libchainkvc.so"))
+            found = subprocess.run([sys.executable, "-c", "import chainkv; print(chainkv.find_library())"],
+                                   env=dict(env, PYTHONPATH=tmp), capture_output=True, text=True, check=True).stdout.strip()
+            self.assertEqual(found, os.path.join(tmp, "chainkv", "libchainkvc.so"))
+        built = chainkv._repo_build_libraries()
+        if not built:
+            self.skipTest("the package is not in a repository with a .build")
+        old = os.environ.pop("CHAINKV_LIB", None)
+        try:
+            self.assertEqual(chainkv.find_library(), built[0], "the newer of .build/release and .build/debug")
+            self.assertTrue(built[0].endswith(os.path.join(".build", "release", "libchainkvc.so"))
+                            or built[0].endswith(os.path.join(".build", "debug", "libchainkvc.so")), built[0])
+        finally:
+            if old is not None:
                 os.environ["CHAINKV_LIB"] = old
 
     def test_bad_keys_and_values_are_refused_before_sending(self):
