@@ -1,3 +1,4 @@
+import ChainKV
 import Foundation
 import XCTest
 
@@ -46,5 +47,42 @@ final class PythonPackageTests: XCTestCase {
         let run = try TestEnvironment.run("/usr/bin/python3", [script.path],
                                           environment: ["PYTHONPATH": package.path, "CHAINKV_LIB": elsewhere ? library : ""])
         XCTAssertEqual(run.status, 0, "README example failed:\n\(example)\n\(run.output)")
+    }
+
+    /// A cluster with a shared secret: the package takes it from CHAINKV_SECRET_FILE like C does;
+    /// without it the servers refuse the client (NetworkError), and an unusable file is an
+    /// InvalidArgument.
+    func testSharedSecretFromTheEnvironment() throws {
+        let dir = try TestEnvironment.temporaryDirectory("py-secret")
+        let secret = try AuthTests.secretFile(dir, "secret", "correct horse battery staple 42")
+        let cluster = try ClusterFixture(size: 3, serverArguments: ["--secret-file", secret],
+                                         clientSecurity: ConnectionSecurity(secret: try SharedSecret(file: secret)))
+        defer { cluster.stop() }
+        let servers = cluster.servers.map { "\"\($0)\"" }.joined(separator: ",")
+        let script = """
+            import chainkv, sys
+            try:
+                kv = chainkv.connect([\(servers)])
+            except chainkv.NetworkError:
+                print("refused"); sys.exit(0)
+            except chainkv.InvalidArgument:
+                print("bad secret file"); sys.exit(0)
+            assert kv.put("py-secret", "v") is None
+            assert kv.get("py-secret") == b"v"
+            kv.close()
+            print("stored")
+            """
+        func run(_ secretFile: String) throws -> String {
+            let r = try TestEnvironment.run("/usr/bin/python3", ["-c", script],
+                                            environment: ["PYTHONPATH": package.path, "CHAINKV_LIB": library, "CHAINKV_SECRET_FILE": secretFile])
+            XCTAssertEqual(r.status, 0, r.output)
+            return r.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        XCTAssertEqual(try run(""), "refused")
+        XCTAssertEqual(try run(dir.appendingPathComponent("missing").path), "bad secret file")
+        XCTAssertEqual(try run(secret), "stored")
+        let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        defer { client.shutdown() }
+        XCTAssertEqual(try blockingTest { try await client.get("py-secret") }, Array("v".utf8), "the package's write is there")
     }
 }
