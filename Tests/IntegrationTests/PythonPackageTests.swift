@@ -27,26 +27,29 @@ final class PythonPackageTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Int(ran.split(separator: " ").dropFirst().first ?? "") ?? 0, 16, run.output)
     }
 
-    /// The README's example (section "C and Python"), run from the repository root with
-    /// PYTHONPATH=clients/python as the README says; only the server address is this cluster's.
-    func testReadmeExampleRunsAsWritten() throws {
+    /// The Python examples of the README (section "C and Python") and of clients/python/README.md,
+    /// run from the repository root with PYTHONPATH=clients/python as they say; only the server
+    /// address is this cluster's.
+    func testReadmeExamplesRunAsWritten() throws {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
-        let readme = try String(contentsOf: TestEnvironment.repo.appendingPathComponent("README.md"), encoding: .utf8)
-        let section = try XCTUnwrap(readme.range(of: "### C and Python"), "README has a 'C and Python' section")
-        let rest = readme[section.upperBound...]
-        let start = try XCTUnwrap(rest.range(of: "```python\n"), "the section has a Python example")
-        let end = try XCTUnwrap(rest[start.upperBound...].range(of: "```"))
-        let example = String(rest[start.upperBound..<end.lowerBound])
-        XCTAssertTrue(example.contains("127.0.0.1:7001"), example)
-        let script = try TestEnvironment.temporaryDirectory("readme").appendingPathComponent("example.py")
-        try example.replacingOccurrences(of: "127.0.0.1:7001", with: cluster.address(0)).write(to: script, atomically: true, encoding: .utf8)
-        // As written: the package finds libchainkvc.so in the repository's .build by itself, unless
-        // the tests run on binaries elsewhere (CHAINKV_BIN_DIR).
-        let elsewhere = ProcessInfo.processInfo.environment["CHAINKV_BIN_DIR"] != nil
-        let run = try TestEnvironment.run("/usr/bin/python3", [script.path],
-                                          environment: ["PYTHONPATH": package.path, "CHAINKV_LIB": elsewhere ? library : ""])
-        XCTAssertEqual(run.status, 0, "README example failed:\n\(example)\n\(run.output)")
+        for (file, section) in [("README.md", "### C and Python"), ("clients/python/README.md", "# chainkv for Python")] {
+            let readme = try String(contentsOf: TestEnvironment.repo.appendingPathComponent(file), encoding: .utf8)
+            let at = try XCTUnwrap(readme.range(of: section), "\(file) has a section '\(section)'")
+            let rest = readme[at.upperBound...]
+            let start = try XCTUnwrap(rest.range(of: "```python\n"), "\(file): the section has a Python example")
+            let end = try XCTUnwrap(rest[start.upperBound...].range(of: "```"))
+            let example = String(rest[start.upperBound..<end.lowerBound])
+            XCTAssertTrue(example.contains("127.0.0.1:7001"), example)
+            let script = try TestEnvironment.temporaryDirectory("readme").appendingPathComponent("example.py")
+            try example.replacingOccurrences(of: "127.0.0.1:7001", with: cluster.address(0)).write(to: script, atomically: true, encoding: .utf8)
+            // As written: the package finds libchainkvc.so in the repository's .build by itself,
+            // unless the tests run on binaries elsewhere (CHAINKV_BIN_DIR).
+            let elsewhere = ProcessInfo.processInfo.environment["CHAINKV_BIN_DIR"] != nil
+            let run = try TestEnvironment.run("/usr/bin/python3", [script.path],
+                                              environment: ["PYTHONPATH": package.path, "CHAINKV_LIB": elsewhere ? library : ""])
+            XCTAssertEqual(run.status, 0, "\(file) example failed:\n\(example)\n\(run.output)")
+        }
     }
 
     /// A cluster with a shared secret: the package takes it from CHAINKV_SECRET_FILE like C does;

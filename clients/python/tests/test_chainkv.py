@@ -1,6 +1,7 @@
 """The chainkv package against a live cluster.
 
-    CHAINKV_SERVERS=127.0.0.1:7001,127.0.0.1:7002 python3 -m unittest discover -s clients/python/tests -t clients/python
+    PYTHONPATH=clients/python CHAINKV_SERVERS=127.0.0.1:7001,127.0.0.1:7002 \\
+        python3 -m unittest discover -s clients/python/tests -t clients/python
 
 CHAINKV_SERVERS (comma-separated host:port) is required for the tests that need a cluster;
 CHAINKV_LIB may name libchainkvc.so (else the package looks for it, see chainkv.find_library).
