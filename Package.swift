@@ -6,8 +6,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "ChainKV", targets: ["ChainKV"]),
-        // The C ABI declared in include/chainkv.h. SwiftPM names it libchainkvc.so because the
-        // product name "chainkv" belongs to the CLI; scripts/build-lib installs it as libchainkv.so.
+        // The C ABI declared in include/chainkv.h, built as libchainkvc.so (link with -lchainkvc):
+        // the product name "chainkv" belongs to the CLI. clients/python loads it with ctypes.
         .library(name: "chainkvc", type: .dynamic, targets: ["ChainKVC"]),
         .executable(name: "chainkv-server", targets: ["chainkv-server"]),
         .executable(name: "chainkv", targets: ["chainkv"]),
@@ -110,7 +110,7 @@ let package = Package(
             "ChainKV", "ChainCheck", "ChainStorage", "ChainTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // libFuzzer targets: only an entry point each (build with scripts/fuzz, see NOTES on -sanitize=fuzzer).
+        // libFuzzer targets: only an entry point each (build with scripts/fuzz, see README.md, "Fuzzing").
         .executableTarget(name: "fuzz-wire", dependencies: ["ChainWire", "ChainCore", .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(name: "fuzz-json", dependencies: ["ChainCoordination", "ChainServerConfig"]),
         .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore"]),

@@ -1,4 +1,4 @@
-/* chainkv: C ABI of the client library (libchainkv.so).
+/* chainkv: C ABI of the client library, built by `swift build` as libchainkvc.so (link: -lchainkvc).
  * The design paper's five calls, plus delete and free. See README.md, "C and Python".
  * Keys are NUL-terminated strings of at most 1 KiB; values are bytes of at most 1 MiB. */
 #ifndef CHAINKV_H

@@ -1,4 +1,4 @@
-"""Conditional writes through the C ABI (libchainkv.so) with ctypes.
+"""Conditional writes through the C ABI (libchainkvc.so) with ctypes.
 
 usage: cas_test.py LIBRARY SERVERS single|race
 single: versions and the status codes of chainkv_get_version, chainkv_put_if, chainkv_delete_if.

@@ -1,4 +1,4 @@
-"""chainkv through its C ABI (libchainkv.so) with ctypes: the paper's five calls, versions and conditional writes."""
+"""chainkv through its C ABI (libchainkvc.so) with ctypes: the paper's five calls, versions and conditional writes."""
 import ctypes
 import os
 
