@@ -32,10 +32,12 @@ int  chainkv_die(const char *server, int clean);
 void chainkv_free(void *p);
 
 /* Versions and conditional writes (beside the five above, which are unchanged). A key's version
-   is the sequence number of the write that last set it, in its chain; an absent key's is 0.
-   Each returns what the five do, plus 2: the condition failed, nothing was applied, and
-   *version is the key's current version. A retried call never applies twice and gets the first
-   answer. version may be NULL for the writes (not wanted). */
+   is the sequence number of the write that last set it, in its chain (in a sharded cluster with
+   the chain's number in the low 8 bits, so it never repeats when the key's slot moves: treat it
+   as opaque); an absent key's is 0. Each returns what the five do, plus 2: the condition failed,
+   nothing was applied, and *version is the key's current version. A retried call never applies
+   twice and gets the first answer, except a retry that lands after the key's slot moved to
+   another chain (README, "Shards", known gap). version may be NULL for the writes (not wanted). */
 #define CHAINKV_ANY_VERSION UINT64_MAX   /* if_version meaning "no condition" */
 int  chainkv_get_version(const char *key, char **value, size_t *value_len, uint64_t *version);
      /* 0: found, *value as for chainkv_get, *version its version; 1: no such key, *version 0;
