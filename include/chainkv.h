@@ -36,8 +36,9 @@ void chainkv_free(void *p);
    the chain's number in the low 8 bits, so it never repeats when the key's slot moves: treat it
    as opaque); an absent key's is 0. Each returns what the five do, plus 2: the condition failed,
    nothing was applied, and *version is the key's current version. A retried call never applies
-   twice and gets the first answer, except a retry that lands after the key's slot moved to
-   another chain (README, "Shards", known gap). version may be NULL for the writes (not wanted). */
+   twice and gets the first answer; one whose answer was lost and whose key's slot then moved to
+   another chain returns -2 (it may or may not have applied). version may be NULL for the
+   writes (not wanted). */
 #define CHAINKV_ANY_VERSION UINT64_MAX   /* if_version meaning "no condition" */
 int  chainkv_get_version(const char *key, char **value, size_t *value_len, uint64_t *version);
      /* 0: found, *value as for chainkv_get, *version its version; 1: no such key, *version 0;

@@ -169,13 +169,23 @@ public final class ChainKVClient: Sendable {
         let deadline = NIODeadline.now() + options.retryBudget
         var backoff = TimeAmount.milliseconds(5)
         var lastError: ChainKVError = .network("no attempt made")
-        /// Whether an attempt may have reached the head: then a write's outcome is unknown.
-        var maybeApplied = false
+        /// The chain an attempt may have reached the head of: then a write's outcome is unknown.
+        /// Only that chain's replicas remember the request, so a write is retried only there.
+        var maybeAppliedOn: String?
+        var maybeApplied: Bool { maybeAppliedOn != nil }
         /// Since when every server refused our connections, round after round.
         var refusedSince: NIODeadline?
         while true {
             do {
-                let connection = try await headConnection(for: key)
+                let (connection, chain) = try await headConnection(for: key)
+                if !idempotent, let earlier = maybeAppliedOn, earlier != chain {
+                    // The key's slot moved to another chain since an attempt whose outcome is
+                    // unknown: a move copies values, not request outcomes, so the new chain would
+                    // take the retry as a new write (applying a put twice, or failing a condition
+                    // its first attempt met). Report the outcome as unknown instead.
+                    throw ClientGiveUp(error: .chainFailure(
+                        "the key moved from chain \(earlier) to chain \(chain) after an attempt whose outcome is unknown (\(lastError))"))
+                }
                 do {
                     let reply = try await connection.request(message, timeout: options.requestTimeout)
                     switch reply {
@@ -191,16 +201,18 @@ public final class ChainKVClient: Sendable {
                         lastError = unexpected(reply)
                     case .error(.chainChanged, let text):
                         invalidate(connection)
-                        maybeApplied = true
+                        maybeAppliedOn = chain
                         lastError = .chainFailure(text)
                     default:
                         return reply
                     }
                 } catch let error as ChainKVError where !error.isUnauthorized {
                     invalidate(connection)
-                    maybeApplied = true
+                    maybeAppliedOn = chain
                     lastError = error
                 }
+            } catch let giveUp as ClientGiveUp {
+                throw giveUp.error
             } catch let notFound as HeadNotFound {
                 // No head reachable: nothing was sent. Keep looking until the budget runs out,
                 // unless no server is running at all.
@@ -267,8 +279,9 @@ public final class ChainKVClient: Sendable {
     }
 
     /// The connection to the head of `key`'s chain, the routes found through `getSlots` on every
-    /// known server if needed. Throws `HeadNotFound` when no server named a head that could be reached.
-    func headConnection(for key: String) async throws -> Connection {
+    /// known server if needed, and the id of that chain. Throws `HeadNotFound` when no server
+    /// named a head that could be reached.
+    func headConnection(for key: String) async throws -> (Connection, chain: String) {
         enum Next { case ready(Routes), wait(Task<Routes, Error>) }
         let next = try state.withLockedValue { s -> Next in
             if s.closed { throw ChainKVError.network("client is shut down") }
@@ -288,7 +301,7 @@ public final class ChainKVClient: Sendable {
             invalidateRoutes()
             throw HeadNotFound(error: .network("chain \(routes.map.chain(of: key)) has no head"), everyServerRefused: false)
         }
-        return try await connection(to: head)
+        return (try await connection(to: head), routes.map.chain(of: key))
     }
 
     /// The connection to `server`, dialed if the client holds none.
@@ -312,6 +325,11 @@ public final class ChainKVClient: Sendable {
         if kept !== dialed { dialed.close() }
         return kept
     }
+}
+
+/// Thrown inside `execute` to end the retries with `error` as it is.
+private struct ClientGiveUp: Error {
+    let error: ChainKVError
 }
 
 extension ChainKVError {
