@@ -32,7 +32,7 @@ public struct Replica: Sendable {
     /// its position would make it see a gap.
     public private(set) var successorReady = false
     /// Ticks up to which reads may be answered (see `read`).
-    private var leaseUntil: UInt64 = 0
+    private(set) var leaseUntil: UInt64 = 0
     /// Set when the server stops: no renewal may bring the lease back (see `leaseRevoked`).
     private var leaseRevoked = false
     /// Inbound peer links that are up: an ack can go to a new predecessor as soon as it is named.
@@ -42,7 +42,7 @@ public struct Replica: Sendable {
     /// The most recent committed updates, for catching a successor up.
     private var recent = Ring<Update>()
     private var recentBytes = 0
-    private var pendingKeys: [String: PendingKey] = [:]
+    private(set) var pendingKeys: [String: PendingKey] = [:]
     /// The update each recent client request made, for answering retries without applying them
     /// twice: a retry of one in flight waits for it; a retry of a committed one is answered from
     /// the outcome storage keeps with the write (`replyStored`). Only the seq is kept in memory:

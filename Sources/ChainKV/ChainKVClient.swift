@@ -240,7 +240,7 @@ public final class ChainKVClient: Sendable {
         }
     }
 
-    private func pause(_ backoff: inout TimeAmount, until deadline: NIODeadline) async throws {
+    func pause(_ backoff: inout TimeAmount, until deadline: NIODeadline) async throws {
         guard NIODeadline.now() + backoff < deadline, !state.withLockedValue({ $0.closed }) else {
             throw ChainKVError.timeout("retry budget spent")
         }
@@ -253,7 +253,7 @@ public final class ChainKVClient: Sendable {
     /// Stops using `connection` for new requests and asks for the routes again. It closes after
     /// the request timeout, so the replies of requests still in flight on it (often "not the
     /// head": safe to retry) arrive.
-    private func invalidate(_ connection: Connection) {
+    func invalidate(_ connection: Connection) {
         state.withLockedValue { s in
             let key = "\(connection.host):\(connection.port)"
             if s.connections[key] === connection { s.connections[key] = nil }
@@ -263,7 +263,7 @@ public final class ChainKVClient: Sendable {
     }
 
     /// The next request asks the servers for the slot map and heads again.
-    private func invalidateRoutes() {
+    func invalidateRoutes() {
         state.withLockedValue { $0.routes = nil }
     }
 
@@ -282,6 +282,16 @@ public final class ChainKVClient: Sendable {
     /// known server if needed, and the id of that chain. Throws `HeadNotFound` when no server
     /// named a head that could be reached.
     func headConnection(for key: String) async throws -> (Connection, chain: String) {
+        let routes = try await currentRoutes()
+        guard let head = routes.head(of: key) else {
+            invalidateRoutes()
+            throw HeadNotFound(error: .network("chain \(routes.map.chain(of: key)) has no head"), everyServerRefused: false)
+        }
+        return (try await connection(to: head), routes.map.chain(of: key))
+    }
+
+    /// The routes of the last discovery, or of a new one (shared by concurrent callers).
+    func currentRoutes() async throws -> Routes {
         enum Next { case ready(Routes), wait(Task<Routes, Error>) }
         let next = try state.withLockedValue { s -> Next in
             if s.closed { throw ChainKVError.network("client is shut down") }
@@ -292,20 +302,14 @@ public final class ChainKVClient: Sendable {
             s.discovery = t
             return .wait(t)
         }
-        let routes: Routes
         switch next {
-        case .ready(let r): routes = r
-        case .wait(let task): routes = try await task.value
+        case .ready(let r): return r
+        case .wait(let task): return try await task.value
         }
-        guard let head = routes.head(of: key) else {
-            invalidateRoutes()
-            throw HeadNotFound(error: .network("chain \(routes.map.chain(of: key)) has no head"), everyServerRefused: false)
-        }
-        return (try await connection(to: head), routes.map.chain(of: key))
     }
 
     /// The connection to `server`, dialed if the client holds none.
-    private func connection(to server: NodeAddress) async throws -> Connection {
+    func connection(to server: NodeAddress) async throws -> Connection {
         let key = server.hostPort
         if let open = state.withLockedValue({ $0.connections[key] }), open.isActive { return open }
         let dialed: Connection

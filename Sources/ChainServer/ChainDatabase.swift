@@ -23,7 +23,8 @@ final class ChainDatabase: @unchecked Sendable {
         chain.map { "\(dataDir)/chainkv-\($0).sqlite" } ?? "\(dataDir)/chainkv.sqlite"
     }
 
-    init(path: String, loop: EventLoop, logger: Logger) throws {
+    /// - Parameter keyIndex: keep the key index for range reads (`Store.setKeyIndex`).
+    init(path: String, keyIndex: Bool, loop: EventLoop, logger: Logger) throws {
         // The reader keeps the default cache (gets at the head hit it); the writer's pages are
         // read back from the OS cache when missing, off the event loop.
         let writer = try Store(path: path, cacheKiB: 8 * 1024)
@@ -32,6 +33,12 @@ final class ChainDatabase: @unchecked Sendable {
         epoch = try writer.epoch()
         requests = try writer.requests()
         let rows = try writer.count()
+        let started = NIODeadline.now()
+        if try writer.setKeyIndex(keyIndex) {
+            // Notable only for a file that had rows: building the index then took a while.
+            logger.log(level: rows > 0 ? .notice : .debug, keyIndex ? "key index built" : "key index dropped", metadata: [
+                "path": "\(path)", "rows": "\(rows)", "ms": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)"])
+        }
         logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "epoch": "\(epoch)",
                                                  "rows": "\(rows)", "outcomes": "\(requests.count)"])
         // WAL checkpoints on their own thread, not inline in a group commit (see Checkpointer).

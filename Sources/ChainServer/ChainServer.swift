@@ -61,7 +61,7 @@ public final class ChainServer: Service, @unchecked Sendable {
         let (dataDir, config) = (self.config.dataDir, self.config)
         let node = try await loop.submit {
             try ServerNode(loop: loop, group: group, config: config, security: security, logger: logger) { chain in
-                try ChainDatabase(path: ChainDatabase.path(dataDir: dataDir, chain: chain), loop: loop, logger: logger)
+                try ChainDatabase(path: ChainDatabase.path(dataDir: dataDir, chain: chain), keyIndex: config.keyIndex, loop: loop, logger: logger)
             }
         }.get()
         self.node = node

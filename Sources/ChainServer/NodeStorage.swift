@@ -54,6 +54,10 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
 
     func value(of key: String) throws -> VersionedValue? { try readStore().getVersioned(key) }
 
+    func rows(in range: KeyRange, limit: Int, byteLimit: Int) throws -> (rows: [RangeRow], complete: Bool) {
+        try readStore().rows(in: range, limit: limit, byteLimit: byteLimit)
+    }
+
     func outcome(seq: UInt64) throws -> WriteOutcome? { try readStore().outcome(seq: seq) }
 
     func persist(_ update: StoredUpdate) {

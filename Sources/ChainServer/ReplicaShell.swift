@@ -110,7 +110,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         writes.closed(connection: connection)
     }
 
-    private func storageFailed(_ error: Error) -> Message {
+    func storageFailed(_ error: Error) -> Message {
         logger.error("storage read failed", metadata: ["error": "\(error)"])
         return .error(.internalError, "storage read failed: \(error)")
     }

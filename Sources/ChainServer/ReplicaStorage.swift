@@ -10,6 +10,8 @@ protocol ReplicaStorage: AnyObject {
     func start(onDurable: @escaping @Sendable (_ through: UInt64, _ batch: Int, _ duration: Duration) -> Void)
     /// The key's value and version in committed local state.
     func value(of key: String) throws -> VersionedValue?
+    /// The first rows of `range` in byte order in committed local state (`Store.rows(in:)`).
+    func rows(in range: KeyRange, limit: Int, byteLimit: Int) throws -> (rows: [RangeRow], complete: Bool)
     /// The outcome kept with update `seq`, if it is still kept.
     func outcome(seq: UInt64) throws -> WriteOutcome?
     /// Queues an update for the next group commit; `onDurable` reports it.

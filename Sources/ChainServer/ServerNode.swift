@@ -120,6 +120,8 @@ final class ServerNode: @unchecked Sendable {
             route(key, "put", ref)?.write(key, value: value, request: request, ref: ref, versioned: true, ifVersion: ifVersion)
         case .deleteVersioned(let key, let request, let ifVersion):
             route(key, "delete", ref)?.write(key, value: nil, request: request, ref: ref, versioned: true, ifVersion: ifVersion)
+        case .scan(let chain, let mapVersion, let range, let limit):
+            scan(chain: chain, mapVersion: mapVersion, range: range, limit: limit, ref: ref)
         case .ping(let n): reply(.pong(n), to: ref)
         case .getSlots: reply(.slots(shardMap()), to: ref)
         case .getHead:

@@ -65,6 +65,9 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     public var tlsCertificateFile: String?
     public var tlsPrivateKeyFile: String?
     public var tlsCAFile: String?
+    /// Keep keys in order on disk (an index of each chain's file) for range and prefix scans.
+    /// Off, writes skip its upkeep and scans are refused; turning it on builds it at start.
+    public var keyIndex: Bool
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
                 cluster: String = "local", sessionTimeoutMs: Int = 6000, leaseMs: Int = 300, expectedMembers: Int = 1,
@@ -73,7 +76,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
                 idleTimeoutMs: Int = 300_000, frameReadTimeoutMs: Int = 10_000, maxConnections: Int = 1024,
                 secretFile: String? = nil, zookeeperDigestFile: String? = nil,
                 tlsCertificateFile: String? = nil, tlsPrivateKeyFile: String? = nil, tlsCAFile: String? = nil,
-                advertisedHost: String? = nil, metricsHost: String? = nil) {
+                advertisedHost: String? = nil, metricsHost: String? = nil, keyIndex: Bool = true) {
         self.id = id
         self.host = host
         self.advertisedHost = advertisedHost
@@ -100,6 +103,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         self.tlsCertificateFile = tlsCertificateFile
         self.tlsPrivateKeyFile = tlsPrivateKeyFile
         self.tlsCAFile = tlsCAFile
+        self.keyIndex = keyIndex
     }
 
     /// Most chains of one cluster (`ClusterLeader.chainsMax`).
@@ -112,7 +116,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         case id, host, port, dataDir, zookeeper, cluster, sessionTimeoutMs, leaseMs, expectedMembers, formationTimeoutMs, logLevel
         case heartbeatIntervalMs, heartbeatTimeoutMs, metricsPort, chains, replicationFactor
         case idleTimeoutMs, frameReadTimeoutMs, maxConnections, secretFile, zookeeperDigestFile
-        case tlsCertificateFile, tlsPrivateKeyFile, tlsCAFile, advertisedHost, metricsHost
+        case tlsCertificateFile, tlsPrivateKeyFile, tlsCAFile, advertisedHost, metricsHost, keyIndex
     }
 
     /// Fields may be omitted where a default exists; unknown fields are an error (a typo must not
@@ -146,6 +150,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         tlsCertificateFile = try c.decodeIfPresent(String.self, forKey: .tlsCertificateFile)
         tlsPrivateKeyFile = try c.decodeIfPresent(String.self, forKey: .tlsPrivateKeyFile)
         tlsCAFile = try c.decodeIfPresent(String.self, forKey: .tlsCAFile)
+        keyIndex = try c.decodeIfPresent(Bool.self, forKey: .keyIndex) ?? d.keyIndex
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
             .filter { k in !CodingKeys.allCases.contains { $0.stringValue == k } }
         if let bad = unknown.first { throw ConfigError(field: bad, reason: "unknown field") }

@@ -74,6 +74,20 @@ final class Statement {
         try check(rc, "binding parameter \(index)")
     }
 
+    /// Binds bytes as TEXT without checking they are UTF-8: a range bound (`KeyRange`) need not
+    /// be, and the BINARY collation compares TEXT byte by byte.
+    func bind(_ index: Int32, textBytes value: [UInt8]) throws {
+        let handle = liveHandle
+        let rc = value.withUnsafeBytes { bytes -> Int32 in
+            guard let base = bytes.baseAddress, bytes.count > 0 else {
+                return sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
+            }
+            precondition(bytes.count <= Int(Int32.max), "text parameter too large for SQLite")
+            return sqlite3_bind_text(handle, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), sqliteTransient)
+        }
+        try check(rc, "binding parameter \(index)")
+    }
+
     func bind(_ index: Int32, blob value: [UInt8]) throws {
         let handle = liveHandle
         let rc = value.withUnsafeBytes { bytes -> Int32 in

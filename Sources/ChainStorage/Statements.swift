@@ -9,7 +9,7 @@ struct Statements {
         case selectSlot, selectSlotKey, insertSlot, updateSlot, deleteSlot
         case selectSpill, upsertSpill, deleteSpill, firstSpillOfSlot
         case deleteAll, deleteAllSpill, countRows
-        case scanSlots, scanSpillFirst, scanSpillAfter, allRowsByKey
+        case scanSlots, scanSpillFirst, scanSpillAfter, allRowsByKey, scanByKey
         case selectMeta, upsertMeta
         case insertOutcome, pruneOutcomes, scanOutcomes, deleteAllOutcomes
 
@@ -41,6 +41,12 @@ struct Statements {
             case .allRowsByKey: """
                 SELECT key, value FROM (SELECT key, value FROM kv UNION ALL SELECT key, value FROM kv_spill)
                 ORDER BY key LIMIT ?1
+                """
+            // Both tables' rows of [?1, ?2) in byte order: SQLite merges the two index searches
+            // (kv_key and kv_spill's primary key) without sorting (EXPLAIN: MERGE (UNION ALL)).
+            case .scanByKey: """
+                SELECT key, value, seq FROM kv WHERE key >= ?1 AND key < ?2
+                UNION ALL SELECT key, value, seq FROM kv_spill WHERE key >= ?1 AND key < ?2 ORDER BY 1 LIMIT ?3
                 """
             case .selectMeta: "SELECT value FROM meta WHERE name = ?1"
             case .upsertMeta: """

@@ -168,6 +168,14 @@ public enum Message: Equatable, Sendable {
     case deleteVersionedResult(existed: Bool, version: UInt64)
     /// A conditional write's condition failed; nothing was applied. `current`: the key's version (0: absent).
     case conditionFailed(current: UInt64)
+    // Range reads (MessageCodec+Range).
+    /// Client request to the head of `chain`: the committed rows of `range` in byte order, at
+    /// most `limit` (1...`WireLimits.scanRowsMax`) and about `WireLimits.scanPageBytesMax` bytes.
+    /// `mapVersion`: the slot map the client routes by; a sharded server whose map is another
+    /// answers `moved` (slot 0) with its own version (an unsharded one ignores it).
+    case scan(chain: String, mapVersion: UInt64, range: KeyRange, limit: UInt32)
+    /// The rows with their versions, and the rest of the range (nil: the range is done).
+    case scanPage(rows: [RangeRow], next: KeyRange?)
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -177,6 +185,7 @@ public enum Message: Equatable, Sendable {
         case authChallenge = 48, authResponse, authOK
         case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots, decommission
         case getVersioned = 80, putVersioned, deleteVersioned, versionedValue, putVersionedResult, deleteVersionedResult, conditionFailed
+        case scan = 96, scanPage
     }
 
     public var kind: Kind {
@@ -222,6 +231,8 @@ public enum Message: Equatable, Sendable {
         case .putVersionedResult: return .putVersionedResult
         case .deleteVersionedResult: return .deleteVersionedResult
         case .conditionFailed: return .conditionFailed
+        case .scan: return .scan
+        case .scanPage: return .scanPage
         }
     }
 }

@@ -128,6 +128,8 @@ public enum MessageCodec {
         case .getVersioned, .putVersioned, .deleteVersioned, .versionedValue, .putVersionedResult, .deleteVersionedResult,
              .conditionFailed:
             encodeVersionsBody(message, into: &b)
+        case .scan, .scanPage:
+            encodeRangeBody(message, into: &b)
         }
     }
 
@@ -293,6 +295,7 @@ public enum MessageCodec {
         case .getVersioned, .putVersioned, .deleteVersioned, .versionedValue, .putVersionedResult, .deleteVersionedResult,
              .conditionFailed:
             message = try decodeVersionsBody(kind, &body)
+        case .scan, .scanPage: message = try decodeRangeBody(kind, &body)
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message

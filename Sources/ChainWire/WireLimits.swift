@@ -12,6 +12,13 @@ public enum WireLimits {
     public static let transferChunkBytesMax = 512 << 10
     /// Rows per state-transfer chunk.
     public static let transferChunkRowsMax = 4096
+    /// Rows of one scan page.
+    public static let scanRowsMax = 10_000
+    /// Bytes of keys and values after which a scan page ends (at least one row is sent). With
+    /// one maximal row past it and the rows' framing, a page stays under `frameSizeMax`.
+    public static let scanPageBytesMax = 512 << 10
+    /// A range bound is at most one byte longer than a key (`KeyRange.resuming(after:)`).
+    public static let rangeBoundSizeMax = keySizeMax + 1
     /// Node ids, hosts and error messages are short; anything longer is malformed.
     public static let nodeIDSizeMax = 64
     public static let hostSizeMax = 255

@@ -30,6 +30,6 @@ func text(_ bytes: [UInt8]) -> String {
 
 func printJSON(_ object: [String: Any?]) {
     let cleaned = object.mapValues { $0 ?? NSNull() }
-    let data = try! JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys])
+    let data = try! JSONSerialization.data(withJSONObject: cleaned, options: [.sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
 }

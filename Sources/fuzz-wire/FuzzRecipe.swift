@@ -144,6 +144,12 @@ struct Recipe {
         case .putVersionedResult: return .putVersionedResult(old: optionalValue(), version: max(u64(), 1))
         case .deleteVersionedResult: return .deleteVersionedResult(existed: bool(), version: max(u64(), 1))
         case .conditionFailed: return .conditionFailed(current: u64())
+        case .scan:
+            return .scan(chain: chainID(), mapVersion: u64(), range: range(),
+                         limit: UInt32(1 + Int(u16()) % WireLimits.scanRowsMax))
+        case .scanPage:
+            let rows = (0..<(Int(u8()) % 8)).map { _ in RangeRow(key: key(), value: VersionedValue(value(), version: max(u64(), 1))) }
+            return .scanPage(rows: rows, next: bool() ? range() : nil)
         }
     }
 
@@ -159,6 +165,12 @@ struct Recipe {
     }
 
     mutating func chainID() -> String { string(1, WireLimits.chainIDSizeMax) }
+
+    /// Bounds of any bytes (they need not be UTF-8) up to `rangeBoundSizeMax`.
+    mutating func range() -> KeyRange {
+        let lower = take(Int(u16()) % (WireLimits.rangeBoundSizeMax + 1))
+        return KeyRange(lower: lower, upper: bool() ? take(Int(u16()) % (WireLimits.rangeBoundSizeMax + 1)) : nil)
+    }
 
     /// Exactly `authFieldSize` bytes (zeros once the input runs out), as every sender passes.
     mutating func authField() -> [UInt8] {
@@ -200,6 +212,9 @@ func payloadBytes(_ message: Message) -> Int {
     case .versionedValue(let v): return v?.value.count ?? 0
     case .putVersionedResult(let old, _): return old?.count ?? 0
     case .deleteVersionedResult, .conditionFailed: return 0
+    case .scan(let chain, _, let range, _): return chain.utf8.count + range.lower.count + (range.upper?.count ?? 0)
+    case .scanPage(let rows, let next):
+        return rows.reduce(0) { $0 + $1.key.utf8.count + $1.value.value.count } + (next.map { $0.lower.count + ($0.upper?.count ?? 0) } ?? 0)
     case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong, .getSlots, .moved: return 0
     }
 }

@@ -26,6 +26,11 @@ final class FakeStorage: ReplicaStorage, @unchecked Sendable {
     func value(of key: String) throws -> VersionedValue? {
         values[key].map { VersionedValue($0, version: versions[key] ?? lastSeq) }
     }
+    func rows(in range: KeyRange, limit: Int, byteLimit: Int) throws -> (rows: [RangeRow], complete: Bool) {
+        let keys = values.keys.filter { range.contains($0) }.sorted { KeyRange.less($0, $1) }
+        let rows = try keys.prefix(limit).map { RangeRow(key: $0, value: try value(of: $0)!) }
+        return (rows, keys.count <= limit)
+    }
     func outcome(seq: UInt64) throws -> WriteOutcome? { outcomes[seq] }
     func persist(_ update: StoredUpdate) { queued.append(update) }
     func submitQueued() {

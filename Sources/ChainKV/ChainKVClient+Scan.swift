@@ -1,0 +1,139 @@
+import ChainCore
+import ChainTransport
+import ChainWire
+import NIOCore
+
+/// A key with its value and version, as a scan returns it.
+public struct ScanEntry: Equatable, Sendable {
+    public var key: String
+    public var value: [UInt8]
+    public var version: UInt64
+}
+
+/// One page of a scan: entries in key order (UTF-8 bytes compared as unsigned), and where the
+/// next page starts (`after`), nil when the range is done.
+public struct ScanResult: Equatable, Sendable {
+    public var entries: [ScanEntry]
+    /// Pass as `after` to get the next page; nil: no key of the range is left.
+    public var next: String?
+}
+
+/// Range and prefix scans. Each chain's part of a page is its committed state at one point in
+/// its sequence order (read at its head like a get); a sharded cluster's page merges one part
+/// per chain, each read at that chain's own point, so a page is not one snapshot of the whole
+/// cluster (like etcd's `Range` across its members would be), but no committed key present
+/// through the whole scan is missed or repeated, and no uncommitted value is shown.
+extension ChainKVClient {
+    /// The most entries one call returns (`WireLimits.scanRowsMax`).
+    public static let scanLimitMax = WireLimits.scanRowsMax
+
+    /// Keys that start with `prefix` ("" for every key), after `after`, at most `limit`.
+    public func scan(prefix: String, after: String? = nil, limit: Int = 1000) async throws -> ScanResult {
+        guard prefix.utf8.count <= WireLimits.keySizeMax, !prefix.utf8.contains(0) else {
+            throw ChainKVError.invalidArgument("bad prefix: over \(WireLimits.keySizeMax) bytes or holds a NUL byte")
+        }
+        return try await scan(KeyRange(prefix: prefix), after: after, limit: limit)
+    }
+
+    /// Keys from `from` (inclusive; nil: the first) to `to` (exclusive; nil: the last), after
+    /// `after`, at most `limit`.
+    public func scan(from: String? = nil, to: String? = nil, after: String? = nil, limit: Int = 1000) async throws -> ScanResult {
+        for bound in [from, to].compactMap({ $0 }) { try check(bound) }
+        return try await scan(KeyRange(from: from, to: to), after: after, limit: limit)
+    }
+
+    /// Every entry of a prefix (or of `from`..<`to` when `prefix` is nil), page by page.
+    public func scanAll(prefix: String? = nil, from: String? = nil, to: String? = nil,
+                        pageSize: Int = 1000) -> AsyncThrowingStream<ScanEntry, Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var after: String?
+                    repeat {
+                        let page = prefix != nil
+                            ? try await scan(prefix: prefix!, after: after, limit: pageSize)
+                            : try await scan(from: from, to: to, after: after, limit: pageSize)
+                        for entry in page.entries { continuation.yield(entry) }
+                        after = page.next
+                    } while after != nil && !Task.isCancelled
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func scan(_ range: KeyRange, after: String?, limit: Int) async throws -> ScanResult {
+        guard (1...Self.scanLimitMax).contains(limit) else {
+            throw ChainKVError.invalidArgument("limit \(limit) outside 1...\(Self.scanLimitMax)")
+        }
+        if let after { try check(after) }
+        let resumed = after.map { range.resuming(after: $0) } ?? range
+        let page = try await scanPage(resumed, limit: limit)
+        return ScanResult(entries: page.rows.map { ScanEntry(key: $0.key, value: $0.value.value, version: $0.value.version) },
+                          next: page.next == nil ? nil : page.resumeAfter)
+    }
+
+    /// One page from every chain's head, merged; retried (a read) until the budget runs out.
+    private func scanPage(_ range: KeyRange, limit: Int) async throws -> RangePage {
+        let deadline = NIODeadline.now() + options.retryBudget
+        var backoff = TimeAmount.milliseconds(5)
+        while true {
+            let lastError: ChainKVError
+            do {
+                let routes = try await currentRoutes()
+                let chains = routes.map.counts.keys.sorted(by: Leader.chainOrder)
+                let pages = try await withThrowingTaskGroup(of: RangePage.self) { group in
+                    for chain in chains {
+                        group.addTask { try await self.scanChain(chain, routes: routes, range: range, limit: limit) }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                return RangePage.merge(pages, range: range, limit: limit)
+            } catch let notFound as HeadNotFound {
+                lastError = notFound.error
+            } catch let error as ChainKVError {
+                if error.isUnauthorized { throw error }
+                if case .server(let code, _) = error, !code.isTransient { throw error }
+                lastError = error
+            }
+            do {
+                try await pause(&backoff, until: deadline)
+            } catch {
+                throw lastError
+            }
+        }
+    }
+
+    /// One chain's page; throws a transient error (after asking for new routes) when the chain
+    /// has no reachable head, its head changed, or the slot map moved on.
+    private func scanChain(_ chain: String, routes: Routes, range: KeyRange, limit: Int) async throws -> RangePage {
+        guard let head = routes.chains[chain]?.head else {
+            invalidateRoutes()
+            throw HeadNotFound(error: .network("chain \(chain) has no head"), everyServerRefused: false)
+        }
+        let connection = try await connection(to: head)
+        let reply: Message
+        do {
+            reply = try await connection.request(.scan(chain: chain, mapVersion: routes.map.version, range: range, limit: UInt32(limit)),
+                                                 timeout: options.requestTimeout)
+        } catch let error as ChainKVError where !error.isUnauthorized {
+            invalidate(connection)
+            throw error
+        }
+        switch reply {
+        case .scanPage(let rows, let next):
+            return RangePage(rows: rows, next: next)
+        case .moved(_, let mapVersion):
+            invalidateRoutes()
+            throw ChainKVError.network("the slot map changed (the server's is version \(mapVersion)); asking for it again")
+        case .error(.notHead, _), .error(.unavailable, _):
+            invalidate(connection)
+            throw unexpected(reply)
+        default:
+            throw unexpected(reply)
+        }
+    }
+}
