@@ -50,6 +50,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "TLS certificate chain (PEM).") var tlsCertificateFile: String?
     @Option(help: "TLS private key (PEM).") var tlsPrivateKeyFile: String?
     @Option(help: "CA certificates (PEM) trusted for peer links.") var tlsCAFile: String?
+    @Option(help: "Keep keys in order on disk for scans (true, the default) or not (false: writes skip the index, scans are refused).")
+    var keyIndex: Bool?
 
     static func main() async {
         // At most two malloc arenas instead of glibc's 8 per core. Each thread that allocates
@@ -75,6 +77,7 @@ struct ServerCommand: AsyncParsableCommand {
             if let host { cfg.host = host }
             if let advertisedHost { cfg.advertisedHost = advertisedHost }
             if let metricsHost { cfg.metricsHost = metricsHost }
+            if let keyIndex { cfg.keyIndex = keyIndex }
             if let port { cfg.port = port }
             if let dataDir { cfg.dataDir = dataDir }
             if let zookeeper { cfg.zookeeper = zookeeper }
