@@ -84,8 +84,7 @@ extension ClusterLeader {
         let placed = Set(placements.flatMap { $0 })
         let healthy = live.keys.filter { !suspected.contains($0) && !decommissioned.contains($0) }
         guard let newcomer = healthy.filter({ !placed.contains($0) }).sorted(by: Leader.chainOrder).first else { return false }
-        var load: [NodeID: Int] = [:]
-        for node in placements.flatMap({ $0 }) { load[node, default: 0] += 1 }
+        let load = replicaLoad()
         let others = healthy.filter { placed.contains($0) }.sorted { a, b in
             let (la, lb) = (load[a] ?? 0, load[b] ?? 0)
             return la != lb ? la < lb : Leader.chainOrder(a, b)
@@ -101,11 +100,9 @@ extension ClusterLeader {
     /// it did. Works for any `chains` setting, and for a decommissioned server that is down.
     private mutating func evacuate(_ actions: inout [ClusterLeaderAction]) -> Bool {
         guard !decommissioned.isEmpty, config.sharded else { return false }
-        var load: [NodeID: Int] = [:], heads: [NodeID: Int] = [:]
-        for placement in chains.values.compactMap(\.placement) {
-            for node in placement { load[node, default: 0] += 1 }
-            if let head = placement.first { heads[head, default: 0] += 1 }
-        }
+        let load = replicaLoad()
+        var heads: [NodeID: Int] = [:]
+        for head in chains.values.compactMap({ $0.placement?.first }) { heads[head, default: 0] += 1 }
         let healthy = live.keys.filter { !suspected.contains($0) && !decommissioned.contains($0) }
         for id in chains.keys.sorted(by: Leader.chainOrder) {
             guard let placement = chains[id]?.placement, let index = placement.firstIndex(where: decommissioned.contains) else { continue }
@@ -127,8 +124,7 @@ extension ClusterLeader {
     @discardableResult
     private mutating func moveReplica(_ actions: inout [ClusterLeaderAction]) -> Bool {
         guard config.chains == 0 else { return false }
-        var load: [NodeID: Int] = [:]
-        for node in chains.values.compactMap(\.placement).joined() { load[node, default: 0] += 1 }
+        let load = replicaLoad()
         let healthy = load.keys.filter { live[$0] != nil && !suspected.contains($0) && !decommissioned.contains($0) }
         let byLoad = healthy.sorted { a, b in load[a]! != load[b]! ? load[a]! < load[b]! : Leader.chainOrder(a, b) }
         guard let least = byLoad.first, let most = byLoad.last, load[most]! - load[least]! > 1 else { return false }
@@ -141,6 +137,14 @@ extension ClusterLeader {
             return true
         }
         return false
+    }
+
+    /// How many replicas each server holds, by the chains' placements (the servers no placement
+    /// names are absent): what growth, evacuation and replica moves balance.
+    private func replicaLoad() -> [NodeID: Int] {
+        var load: [NodeID: Int] = [:]
+        for node in chains.values.compactMap(\.placement).joined() { load[node, default: 0] += 1 }
+        return load
     }
 
     /// The next move towards every chain owning its even share: from the chain furthest over its

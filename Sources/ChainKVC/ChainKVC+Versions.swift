@@ -9,20 +9,14 @@ public func chainkv_get_version(_ key: UnsafePointer<CChar>?, _ value: UnsafeMut
     guard let key, let value, let valueLen, let version else { return PaperClient.badArgument }
     let (status, v, found) = paper.getVersion(String(cString: key))
     version.pointee = found
-    if status == PaperClient.ok, let v {
-        guard let copy = copyOut(v) else { return PaperClient.networkError }
-        value.pointee = copy
-        valueLen.pointee = v.count
-    }
+    if status == PaperClient.ok, let v, !handOut(v, to: value, length: valueLen) { return PaperClient.networkError }
     return status
 }
 
 @_cdecl("chainkv_put_if")
 public func chainkv_put_if(_ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?, _ valueLen: Int,
                            _ ifVersion: UInt64, _ version: UnsafeMutablePointer<UInt64>?) -> Int32 {
-    guard let key, value != nil || valueLen == 0, valueLen >= 0 else { return PaperClient.badArgument }
-    let bytes: [UInt8] = valueLen == 0 ? [] :
-        Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(value!), count: valueLen))
+    guard let key, let bytes = valueIn(value, valueLen) else { return PaperClient.badArgument }
     let (status, v) = paper.put(String(cString: key), bytes, ifVersion: ifVersion)
     version?.pointee = v
     return status

@@ -30,26 +30,16 @@ public func chainkv_get(_ key: UnsafePointer<CChar>?, _ value: UnsafeMutablePoin
                         _ valueLen: UnsafeMutablePointer<Int>?) -> Int32 {
     guard let key, let value, let valueLen else { return PaperClient.badArgument }
     let (status, v) = paper.get(String(cString: key))
-    if status == PaperClient.ok, let v {
-        guard let copy = copyOut(v) else { return PaperClient.networkError }
-        value.pointee = copy
-        valueLen.pointee = v.count
-    }
+    if status == PaperClient.ok, let v, !handOut(v, to: value, length: valueLen) { return PaperClient.networkError }
     return status
 }
 
 @_cdecl("chainkv_put")
 public func chainkv_put(_ key: UnsafePointer<CChar>?, _ value: UnsafePointer<CChar>?, _ valueLen: Int,
                         _ oldValue: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ oldLen: UnsafeMutablePointer<Int>?) -> Int32 {
-    guard let key, value != nil || valueLen == 0, valueLen >= 0 else { return PaperClient.badArgument }
-    let bytes: [UInt8] = valueLen == 0 ? [] :
-        Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(value!), count: valueLen))
+    guard let key, let bytes = valueIn(value, valueLen) else { return PaperClient.badArgument }
     let (status, old) = paper.put(String(cString: key), bytes)
-    if status == PaperClient.ok, let old, let oldValue {
-        guard let copy = copyOut(old) else { return PaperClient.networkError }
-        oldValue.pointee = copy
-        oldLen?.pointee = old.count
-    }
+    if status == PaperClient.ok, let old, let oldValue, !handOut(old, to: oldValue, length: oldLen) { return PaperClient.networkError }
     return status
 }
 
@@ -75,6 +65,22 @@ public func chainkv_die(_ server: UnsafePointer<CChar>?, _ clean: Int32) -> Int3
 @_cdecl("chainkv_free")
 public func chainkv_free(_ p: UnsafeMutableRawPointer?) {
     free(p)
+}
+
+/// The bytes of a value argument (`value`, `valueLen`); nil, a bad argument, for a negative
+/// length or NULL with a length. NULL with length 0 is the empty value.
+func valueIn(_ value: UnsafePointer<CChar>?, _ valueLen: Int) -> [UInt8]? {
+    guard value != nil || valueLen == 0, valueLen >= 0 else { return nil }
+    return valueLen == 0 ? [] : Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(value!), count: valueLen))
+}
+
+/// Hands a value to the caller: a copy (`copyOut`) in `*out` and its length in `*length` (when
+/// given). False if malloc failed; nothing is written then.
+func handOut(_ bytes: [UInt8], to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, length: UnsafeMutablePointer<Int>?) -> Bool {
+    guard let copy = copyOut(bytes) else { return false }
+    out.pointee = copy
+    length?.pointee = bytes.count
+    return true
 }
 
 /// A malloc'd copy with a trailing NUL (not counted in the length), so text values can be used as

@@ -168,14 +168,9 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
                 return .written(version: try await coordinator.writeChain(config, expectedVersion: expectedVersion))
             } catch {
                 logger.warning("chain write failed", metadata: ["error": "\(error)", "chain": "\(chain)", "epoch": "\(config.epoch)"])
-                if let current = try? await (sharded ? coordinator.readChain(id: chain) : coordinator.readChain()) {
-                    return .conflict(current: current)
-                }
-                // Unreadable too (ZooKeeper unreachable, or the client closed at shutdown): the core
-                // will decide again from "no chain" and write at once; pause first, so that a
-                // client that stays unusable costs a write attempt a tenth of a second, not a spin.
-                try? await Task.sleep(nanoseconds: 100_000_000)
-                return .conflict(current: try? await (sharded ? coordinator.readChain(id: chain) : coordinator.readChain()))
+                return .conflict(current: await Self.afterFailedWrite {
+                    try await sharded ? coordinator.readChain(id: chain) : coordinator.readChain()
+                })
             }
         }
         return promise.futureResult
@@ -189,10 +184,21 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
                 return .written(version: try await coordinator.writeSlots(map, expectedVersion: expectedVersion))
             } catch {
                 logger.warning("slot map write failed", metadata: ["error": "\(error)", "mapVersion": "\(map.version)"])
-                return .conflict(current: try? await coordinator.readSlots())
+                return .conflict(current: await Self.afterFailedWrite { try await coordinator.readSlots() })
             }
         }
         return promise.futureResult
+    }
+
+    /// After a failed versioned write (`writeChain`, `writeSlots`): what the znode holds now, for
+    /// the core to decide again from. When it reads as nothing (ZooKeeper unreachable, or the
+    /// client closed at shutdown), the core decides again from "no znode" and tries to create it
+    /// at once, which fails again (ZooKeeper refuses, or is still unusable). Pausing before the
+    /// second read makes each round of that loop cost a tenth of a second, not a spin.
+    private static func afterFailedWrite<Znode>(_ read: () async throws -> Znode?) async -> Znode? {
+        if let current = try? await read() { return current }
+        try? await Task.sleep(nanoseconds: 100_000_000)
+        return try? await read()
     }
 
     /// Retried for up to about 15 s: ZooKeeper may be between leaders.

@@ -57,11 +57,16 @@ extension ServerNode {
 
     /// Closes chain `id`'s replica here, if it is open, and deletes its database (its replica
     /// moved to another server); the files go off the loop, once the committer has stopped.
+    /// Called for every configuration whose placement excludes this server: the file system is
+    /// looked at on the first only (`excludedChains`), an open replica is closed on any.
     func removeChain(_ id: String) {
         guard config.sharded, !removingChains.contains(id) else { return }
         let path = ChainDatabase.path(dataDir: config.dataDir, chain: id)
         let hosted = chains.removeValue(forKey: id)
-        guard hosted != nil || FileManager.default.fileExists(atPath: path) else { return }
+        // Once excluded, no file of the chain appears here without the chain being opened (then
+        // `hosted` is set): a file left from before a restart is found at the first sighting.
+        let firstSighting = excludedChains.insert(id).inserted
+        guard hosted != nil || (firstSighting && FileManager.default.fileExists(atPath: path)) else { return }
         hosted?.shell.close()
         hosted?.shell.revokeLease()
         removingChains.insert(id)

@@ -11,6 +11,8 @@ extension ServerNode {
         loop.preconditionInEventLoop()
         context.addresses.learn(chain)
         configs[id] = chain
+        // Placed here again: should a later placement exclude this server, its files go again.
+        if chain.placement?.contains(config.id) == true { excludedChains.remove(id) }
         // A configuration that names this server opens the chain here; one that does not only
         // concerns a replica this server already holds (it is being dropped).
         guard chain.members.contains(config.id) else {

@@ -15,6 +15,31 @@ extension ServerNode {
     /// the moving slots sequenced before it to commit.
     static let moveWait = TimeAmount.seconds(5)
 
+    /// One look, on the loop, at whether a slot move's step may start (`pollUntilReady`).
+    enum MoveReadiness<Value: Sendable>: Sendable {
+        case ready(Value)
+        /// Not yet; the reason is the error if the deadline passes first.
+        case wait(String)
+        /// Never: fails at once.
+        case refused(String)
+    }
+
+    /// Looks at `check` on the loop every `interval` until it is ready, refused, or `deadline`
+    /// passes. The moves' steps wait off the loop (SlotCopier, SlotPurge): what they wait for,
+    /// this server reading a map or a configuration and writes committing, happens on it.
+    func pollUntilReady<Value: Sendable>(until deadline: NIODeadline, every interval: TimeAmount,
+                                         _ check: @escaping @Sendable () -> MoveReadiness<Value>) async throws -> Value {
+        while true {
+            switch try await loop.submit(check).get() {
+            case .ready(let value): return value
+            case .refused(let reason): throw TransferError(reason)
+            case .wait(let reason):
+                guard NIODeadline.now() < deadline else { throw TransferError(reason) }
+                try await Task.sleep(nanoseconds: UInt64(interval.nanoseconds))
+            }
+        }
+    }
+
     /// `onChain(chain, message)` for the slot move messages and imported writes; false for others.
     func moveRequest(_ chain: String, _ message: Message, ref: ClientRef) -> Bool {
         switch message {

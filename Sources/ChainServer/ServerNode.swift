@@ -35,6 +35,10 @@ final class ServerNode: @unchecked Sendable {
     var chains: [String: HostedChain] = [:]
     /// Chains whose files are being deleted (`removeChain`): not opened again until that is done.
     var removingChains: Set<String> = []
+    /// Chains whose latest placement excludes this server and whose removal was already seen to
+    /// (`removeChain`): their later configurations do not look for files again, which each would
+    /// otherwise do for as long as the cluster runs. A placement naming this server clears it.
+    var excludedChains: Set<String> = []
     /// Sharded: the slot map as last read from ZooKeeper.
     var slots: SlotMap?
     /// Every chain's configuration as last read from ZooKeeper (`ClusterLeader.soleChain` unsharded).

@@ -26,12 +26,6 @@ struct SlotCopier: Sendable {
 
     static let requestTimeout = TimeAmount.seconds(10)
 
-    private enum Readiness: Sendable {
-        case wait
-        case ready(epoch: UInt64, coordination: CoordinationDriver?)
-        case refused(String)
-    }
-
     func run() async -> Message {
         let started = NIODeadline.now()
         do {
@@ -53,26 +47,18 @@ struct SlotCopier: Sendable {
     /// Waits for checks 1 and 2; returns the epoch this server heads the donor chain in.
     private func ready(until deadline: NIODeadline) async throws -> (UInt64, CoordinationDriver?) {
         let (node, move, mapVersion) = (self.node, self.move, self.mapVersion)
-        while true {
-            let state: Readiness = try await node.loop.submit {
-                guard let map = node.slots, map.version >= mapVersion else { return .wait }
-                guard map.version == mapVersion, map.moving == move else {
-                    return .refused("map version \(map.version) does not record this move (asked for \(mapVersion))")
-                }
-                guard let hosted = node.chains[move.from], hosted.shell.core.role.isHead else {
-                    return .refused("not the head of chain \(move.from)")
-                }
-                let core = hosted.shell.core
-                if core.hasPendingWrite(matching: { move.contains(SlotMap.slot(of: $0)) }) { return .wait }
-                return .ready(epoch: core.view.epoch, coordination: node.coordination)
-            }.get()
-            switch state {
-            case .ready(let epoch, let coordination): return (epoch, coordination)
-            case .refused(let reason): throw TransferError(reason)
-            case .wait:
-                guard NIODeadline.now() < deadline else { throw TransferError("the map or the slots' writes in flight took too long") }
-                try await Task.sleep(nanoseconds: 2_000_000)
+        return try await node.pollUntilReady(until: deadline, every: .milliseconds(2)) {
+            let slow = "the map or the slots' writes in flight took too long"
+            guard let map = node.slots, map.version >= mapVersion else { return .wait(slow) }
+            guard map.version == mapVersion, map.moving == move else {
+                return .refused("map version \(map.version) does not record this move (asked for \(mapVersion))")
             }
+            guard let hosted = node.chains[move.from], hosted.shell.core.role.isHead else {
+                return .refused("not the head of chain \(move.from)")
+            }
+            let core = hosted.shell.core
+            if core.hasPendingWrite(matching: { move.contains(SlotMap.slot(of: $0)) }) { return .wait(slow) }
+            return .ready((core.view.epoch, node.coordination))
         }
     }
 

@@ -41,21 +41,18 @@ struct SlotPurge: Sendable {
     /// new chain may not have read its configuration, or the map, when the leader asks.
     private func ready(until deadline: NIODeadline) async throws {
         let (node, chain, wanted, mapVersion) = (self.node, self.chain, self.wanted, self.mapVersion)
-        while true {
-            let refusal: String? = try await node.loop.submit {
-                guard node.mayPurge(chain, wanted, mapVersion: mapVersion) else {
-                    return "chain \(chain) may not drop these slots under this server's map (version \(node.slots?.version ?? 0), "
-                        + "asked for \(mapVersion))"
-                }
-                // Opened here if a configuration names this server (a new chain's first move).
-                guard node.named(in: chain), let hosted = node.hostedChain(chain), hosted.shell.core.role.isHead else {
-                    return "not the head of chain \(chain)"
-                }
-                return nil
-            }.get()
-            guard let refusal else { return }
-            guard NIODeadline.now() < deadline else { throw TransferError(refusal) }
-            try await Task.sleep(nanoseconds: 5_000_000)
+        // Every refusal may pass (a map or configuration not read yet): each waits, and the last
+        // one seen is the error if the deadline comes first.
+        try await node.pollUntilReady(until: deadline, every: .milliseconds(5)) { () -> ServerNode.MoveReadiness<Void> in
+            guard node.mayPurge(chain, wanted, mapVersion: mapVersion) else {
+                return .wait("chain \(chain) may not drop these slots under this server's map (version \(node.slots?.version ?? 0), "
+                    + "asked for \(mapVersion))")
+            }
+            // Opened here if a configuration names this server (a new chain's first move).
+            guard node.named(in: chain), let hosted = node.hostedChain(chain), hosted.shell.core.role.isHead else {
+                return .wait("not the head of chain \(chain)")
+            }
+            return .ready(())
         }
     }
 }
