@@ -52,6 +52,25 @@ int  chainkv_delete_if(const char *key, uint64_t if_version, uint64_t *version);
      /* As chainkv_put_if, for a delete (0: applied, also when the key was already absent and
         if_version was 0 or CHAINKV_ANY_VERSION). */
 
+/* Scans: keys in the order of their UTF-8 bytes. */
+typedef struct {
+    char *key;          /* NUL-terminated */
+    char *value;        /* value_len bytes, followed by a NUL not counted in value_len */
+    size_t value_len;
+    uint64_t version;   /* as chainkv_get_version's */
+} chainkv_entry;
+int  chainkv_scan(const char *prefix, const char *from, const char *to, const char *after, size_t limit,
+                  chainkv_entry **entries, size_t *count, char **next);
+     /* The keys that start with prefix ("" : every key), or with prefix NULL those from `from`
+        (inclusive; NULL: the first key) to `to` (exclusive; NULL: the last); after (NULL: none)
+        continues a scan just after that key. At most limit (1 to 10000) entries per call.
+        0: *entries holds *count entries (release with chainkv_free_entries, also when *count
+        is 0), *next the key to pass as `after` for the rest (release with chainkv_free) or NULL
+        when none is left; -1: network error; -3: bad argument (prefix with from or to, a bad
+        key, limit out of range). Each chain's part of a call is its committed state at one
+        point (README, "Scans"). */
+void chainkv_free_entries(chainkv_entry *entries, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -127,6 +127,16 @@ final class ScanTests: XCTestCase {
         XCTAssertEqual(r.status, 2, "a prefix and a range exclude each other")
     }
 
+    /// chainkv_scan from C (pages, ranges, bad arguments, freeing) against a sharded cluster.
+    func testTheCABIScansInPages() throws {
+        let cluster = try ClusterFixture(size: 3, chains: 3)
+        defer { cluster.stop() }
+        let exe = try TestEnvironment.compileC("scan_test")
+        let c = try TestEnvironment.run(exe, [cluster.servers.joined(separator: ",")])
+        XCTAssertEqual(c.status, 0, c.output)
+        XCTAssertTrue(c.output.contains("C ABI scans:") && c.output.contains(" 0 failed"), c.output)
+    }
+
     func testServersWithoutTheKeyIndexRefuseScans() throws {
         let cluster = try ClusterFixture(size: 3, serverArguments: ["--key-index", "false"])
         defer { cluster.stop() }

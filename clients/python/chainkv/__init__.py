@@ -95,6 +95,15 @@ _libraries = {}
 _libraries_lock = threading.Lock()
 
 
+class _Entry(ctypes.Structure):
+    """chainkv_entry of chainkv.h."""
+    _fields_ = [("key", ctypes.c_void_p), ("value", ctypes.c_void_p),
+                ("value_len", ctypes.c_size_t), ("version", ctypes.c_uint64)]
+
+
+MAX_SCAN_LIMIT = 10000
+
+
 def _load(path):
     """Loads the library once per path and declares the header's signatures."""
     path = os.path.abspath(path)
@@ -121,6 +130,11 @@ def _load(path):
             fn.restype = c.c_int
         lib.chainkv_free.argtypes = [c.c_void_p]
         lib.chainkv_free.restype = None
+        lib.chainkv_scan.argtypes = [c.c_char_p, c.c_char_p, c.c_char_p, c.c_char_p, c.c_size_t,
+                                     c.POINTER(c.POINTER(_Entry)), p_size, p_void]
+        lib.chainkv_scan.restype = c.c_int
+        lib.chainkv_free_entries.argtypes = [c.POINTER(_Entry), c.c_size_t]
+        lib.chainkv_free_entries.restype = None
         _libraries[path] = lib
         return lib
 
@@ -287,6 +301,49 @@ class Client:
         ver = ctypes.c_uint64()
         status = self._lib.chainkv_delete_if(k, _version(if_version), ctypes.byref(ver))
         return self._versioned(status, ver, k, if_version, "delete_if")
+
+    # Scans.
+
+    def scan(self, prefix=None, start=None, end=None, after=None, limit=1000):
+        """One page of keys in the order of their UTF-8 bytes: those that start with prefix, or
+        (prefix None) those from start (inclusive; None: the first) to end (exclusive; None: the
+        last), after the key `after`. Returns (entries, next): entries a list of
+        (key: str, value: bytes, version: int), next the key to pass as after for the rest, or
+        None when nothing is left. Every key when called with no argument."""
+        if prefix is not None and (start is not None or end is not None):
+            raise InvalidArgument("give a prefix or start/end, not both", -3)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_SCAN_LIMIT:
+            raise InvalidArgument(f"bad limit {limit!r}: 1 to {MAX_SCAN_LIMIT}", -3)
+        if prefix is None and start is None and end is None:
+            prefix = ""
+        p = None if prefix is None else (_key(prefix) if prefix != "" and prefix != b"" else b"")
+        s, e, a = (None if x is None else _key(x) for x in (start, end, after))
+        entries, count, nxt = ctypes.POINTER(_Entry)(), ctypes.c_size_t(), ctypes.c_void_p()
+        status = self._lib.chainkv_scan(p, s, e, a, limit, ctypes.byref(entries), ctypes.byref(count), ctypes.byref(nxt))
+        if status != 0:
+            _raise(status, "scan")
+        try:
+            page = [(ctypes.string_at(entries[i].key).decode("utf-8"),
+                     ctypes.string_at(entries[i].value, entries[i].value_len) if entries[i].value_len else b"",
+                     entries[i].version) for i in range(count.value)]
+        finally:
+            self._lib.chainkv_free_entries(entries, count.value)
+        after_key = None
+        if nxt.value:
+            try:
+                after_key = ctypes.string_at(nxt).decode("utf-8")
+            finally:
+                self._lib.chainkv_free(nxt)
+        return page, after_key
+
+    def scan_all(self, prefix=None, start=None, end=None, page_size=1000):
+        """Every (key, value, version) of a prefix or range, fetched page by page."""
+        after = None
+        while True:
+            page, after = self.scan(prefix, start, end, after=after, limit=page_size)
+            yield from page
+            if after is None:
+                return
 
     # Mapping conveniences.
 

@@ -195,6 +195,25 @@ class WithCluster(unittest.TestCase):
         self.assertGreater(self.kv.put_if(k, b"y", if_version=v), v)
         self.assertEqual(self.kv.put(k, b"z"), b"y")
 
+    def test_scans_in_pages(self):
+        keys = [key(f"scan/{i:03d}") for i in range(25)]
+        for i, k in enumerate(keys):
+            self.kv.put(k, f"v{i}".encode())
+        self.kv.put(key("scan0"), b"outside")
+        page, after = self.kv.scan(key("scan/"), limit=10)
+        self.assertEqual([k for k, _, _ in page], keys[:10])
+        self.assertEqual(after, keys[9])
+        self.assertEqual(page[3][1], b"v3")
+        self.assertEqual(page[3][2], self.kv.get_version(keys[3])[1])
+        self.assertEqual([k for k, _, _ in self.kv.scan_all(key("scan/"), page_size=7)], keys)
+        page, after = self.kv.scan(start=keys[5], end=keys[8])
+        self.assertEqual(([k for k, _, _ in page], after), (keys[5:8], None))
+        self.assertEqual(self.kv.scan(key("nothing/")), ([], None))
+        with self.assertRaises(chainkv.InvalidArgument):
+            self.kv.scan(key("scan/"), start="a")
+        with self.assertRaises(chainkv.InvalidArgument):
+            self.kv.scan(limit=0)
+
     def test_threads_share_the_client(self):
         errors = []
 
