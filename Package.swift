@@ -126,6 +126,11 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Compiles against `import ChainKV` alone, as a program that depends on the ChainKV product
+        // would: every type of the client's public API is nameable from it, members included
+        // (MemberImportVisibility), and nothing in it needs NIO or another chainkv module.
+        .testTarget(name: "ChainKVAPITests", dependencies: ["ChainKV"],
+                    swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination", "ChainCore", "ChainTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCore", "ChainCoordination", "ChainWire", "ChainStorage", "ChainTestSupport",
             "ChainVersion",

@@ -25,7 +25,7 @@ int  chainkv_put(const char *key, const char *value, size_t value_len,
      /* 0: key existed, its old value returned like get's (old_value may be NULL: not wanted);
         1: new key; -2: replication failed, safe to retry; -1: network error; -3: bad argument. */
 int  chainkv_delete(const char *key);      /* 0: deleted, 1: no such key, -1, -2, -3 as above */
-int  chainkv_shutdown(void);               /* 0; closes connections; init may be called again */
+int  chainkv_shutdown(void);               /* 0 once the connections are closed; init may be called again */
 int  chainkv_die(const char *server, int clean);
      /* server: "host:port" as in init. clean=1: it leaves the chain through the leader, then exits;
         clean=0: it exits at once, like a crash. 0: the server acknowledged; -1: unreachable. */

@@ -168,8 +168,8 @@ final class EventSink: Sendable {
 }
 
 /// The handle-level watcher. A global constant, not a closure in some isolated context: a `@convention(c)`
-/// literal written in `@MainActor` code inherits that isolation and crashes (SIGILL) when the C thread calls it
-/// (NOTES section 3). Its context is an `EventSink` retained by the client until after `zookeeper_close`.
+/// literal written in `@MainActor` code inherits that isolation and crashes (SIGILL,
+/// `_dispatch_assert_queue_fail`) when the C thread calls it. Its context is an `EventSink` retained by the client until after `zookeeper_close`.
 let sessionWatcher: watcher_fn = { _, type, state, path, context in
     guard let context else { return }
     let sink = Unmanaged<EventSink>.fromOpaque(context).takeUnretainedValue()

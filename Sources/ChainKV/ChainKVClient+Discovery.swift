@@ -1,7 +1,7 @@
-import ChainTransport
-import ChainWire
-import NIOConcurrencyHelpers
-import NIOCore
+internal import ChainTransport
+internal import ChainWire
+internal import NIOConcurrencyHelpers
+internal import NIOCore
 
 /// No head could be reached in one round of asking every known server.
 struct HeadNotFound: Error {
@@ -27,7 +27,7 @@ extension ChainKVClient {
     }
 
     /// After the first answer naming a head, how long to wait for answers with a newer epoch.
-    static let answerGrace = TimeAmount.milliseconds(30)
+    static let answerGrace = Duration.milliseconds(30)
 
     /// The discovery requests share (`State.discovery`), cleared when it ends.
     func discoverRoutes() async throws -> Routes {
@@ -74,7 +74,7 @@ extension ChainKVClient {
                 if !graceStarted, Routes.merge(answers)?.chains.values.contains(where: { $0.head != nil }) == true {
                     graceStarted = true
                     Task {
-                        try? await Task.sleep(nanoseconds: UInt64(Self.answerGrace.nanoseconds))
+                        try? await Task.sleep(for: Self.answerGrace)
                         sink.yield(.graceOver)
                     }
                 }
@@ -118,9 +118,7 @@ extension ChainKVClient {
     private func probe(host: String, port: Int) async -> ProbeResult {
         let connection: Connection
         do {
-            connection = try await Connection.connect(host: host, port: port, group: group,
-                                                      timeout: min(options.connectTimeout, options.probeTimeout * 2),
-                                                      security: options.security)
+            connection = try await dial(host: host, port: port, timeout: min(options.connectTimeout, options.probeTimeout * 2))
         } catch let error as ChainKVError where error.isUnauthorized {
             return .unauthorized(error)
         } catch {

@@ -1,5 +1,5 @@
-import ChainTransport
-import ChainWire
+internal import ChainTransport
+internal import ChainWire
 
 /// Operator calls that go to the cluster's leader.
 extension ChainKVClient {

@@ -1,9 +1,5 @@
-import ChainCore
-import ChainWire
-
-/// A key's committed value and its version (the sequence number of the write that last set it,
-/// in the key's chain).
-public typealias VersionedValue = ChainCore.VersionedValue
+public import ChainCore
+internal import ChainWire
 
 /// What a versioned put or delete did.
 public enum WriteResult: Equatable, Sendable {

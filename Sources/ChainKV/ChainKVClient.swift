@@ -1,9 +1,9 @@
-import ChainCore
-import ChainTransport
-import ChainWire
-import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
+internal import ChainCore
+public import ChainTransport
+public import ChainWire
+internal import NIOConcurrencyHelpers
+package import NIOCore
+internal import NIOPosix
 
 /// The async Swift client of a chainkv cluster.
 ///
@@ -14,21 +14,24 @@ import NIOPosix
 /// retried until `retryBudget` runs out: reads freely, writes under the same request id, which the
 /// head recognizes, so a retried write is never applied twice. A write that may have been applied
 /// when the budget ran out fails with `.chainFailure` (the paper's -2).
+///
+/// Call `await shutdown()` when done with it: it closes the connections and returns once they
+/// are closed.
 public final class ChainKVClient: Sendable {
     public struct Options: Sendable {
         /// How long one attempt of a request waits for its reply before it is retried (a write
         /// under the same request id). Short, so that a head that stopped answering without
         /// closing its connections (paused, cut off) costs one attempt, not the whole budget.
-        public var requestTimeout: TimeAmount = .seconds(1)
-        public var connectTimeout: TimeAmount = .seconds(2)
+        public var requestTimeout: Duration = .seconds(1)
+        public var connectTimeout: Duration = .seconds(2)
         /// How long a server asked where the head is may take to answer. Every known server is
         /// asked at once; one that does not answer within this is left out of that round.
-        public var probeTimeout: TimeAmount = .milliseconds(500)
+        public var probeTimeout: Duration = .milliseconds(500)
         /// How long a request keeps retrying while the chain has no reachable head.
-        public var retryBudget: TimeAmount = .seconds(10)
+        public var retryBudget: Duration = .seconds(10)
         /// A request gives up early when every server refused the connection (nothing listens:
         /// no server is running) for this long, instead of retrying for the whole budget.
-        public var refusedGiveUp: TimeAmount = .milliseconds(500)
+        public var refusedGiveUp: Duration = .milliseconds(500)
         /// Shared secret and TLS, as the servers are configured (`ConnectionSecurity.fromEnvironment()`
         /// reads them from CHAINKV_SECRET_FILE and CHAINKV_TLS_CA_FILE).
         public var security: ConnectionSecurity = .none
@@ -54,12 +57,23 @@ public final class ChainKVClient: Sendable {
         /// cluster and replacing each other's connections.
         var discovery: Task<Routes, Error>?
         var closed = false
+        /// Every connection this client opened that has not closed yet (those in `connections`,
+        /// those retired but still receiving replies, and probes'), by identity: `shutdown()`
+        /// closes them all and waits for each.
+        var open: [ObjectIdentifier: Connection] = [:]
+        /// Connection attempts under way, and the shutdowns waiting for them to end.
+        var dialing = 0
+        var dialsEnded: [CheckedContinuation<Void, Never>] = []
     }
 
     /// - Parameters:
     ///   - servers: "host" or "host:port" strings; `port` is used where none is given.
-    public init(servers: [String], port: Int = 7001, options: Options = Options(),
-                group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    public convenience init(servers: [String], port: Int = 7001, options: Options = Options()) throws {
+        try self.init(servers: servers, port: port, options: options, group: MultiThreadedEventLoopGroup.singleton)
+    }
+
+    /// As the public initializer, on the event loops of `group` (the package's tests and tools).
+    package init(servers: [String], port: Int = 7001, options: Options = Options(), group: EventLoopGroup) throws {
         var seeds: [(String, Int)] = []
         for s in servers {
             guard let parsed = Self.parse(s, defaultPort: port) else { throw ChainKVError.invalidArgument("bad server address \"\(s)\"") }
@@ -138,14 +152,47 @@ public final class ChainKVClient: Sendable {
         }
     }
 
-    /// Closes the connections. The client must not be used afterwards.
-    public func shutdown() {
-        let connections = state.withLockedValue { s -> [Connection] in
+    /// Closes every connection of the client and returns once they are closed (a connection
+    /// attempt under way is waited for, at most `connectTimeout`, and closed too). Requests in
+    /// flight fail; later calls fail with `ChainKVError.network("client is shut down")`. Calling
+    /// it again is harmless.
+    public func shutdown() async {
+        let dialing = state.withLockedValue { s -> Bool in
             s.closed = true
-            defer { s.connections = [:] }
-            return Array(s.connections.values)
+            s.connections = [:]
+            s.routes = nil
+            return s.dialing > 0
         }
-        for c in connections { c.close() }
+        if dialing {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let now = state.withLockedValue { s -> Bool in
+                    if s.dialing == 0 { return true }
+                    s.dialsEnded.append(done)
+                    return false
+                }
+                if now { done.resume() }
+            }
+        }
+        let open = state.withLockedValue { Array($0.open.values) }
+        for c in open { c.close() }
+        for c in open { await c.waitUntilClosed() }
+    }
+
+    /// Connections this client opened that are not closed yet (for the package's tests).
+    package var openConnections: Int {
+        state.withLockedValue { $0.open.count }
+    }
+
+    /// Starts closing every connection and returns at once, for code that cannot wait
+    /// (`defer`, synchronous callers such as `PaperClient`). The client must not be used afterwards.
+    public func beginShutdown() {
+        let open = state.withLockedValue { s -> [Connection] in
+            s.closed = true
+            s.connections = [:]
+            s.routes = nil
+            return Array(s.open.values)
+        }
+        for c in open { c.close() }
     }
 
     // MARK: Internals
@@ -166,7 +213,7 @@ public final class ChainKVClient: Sendable {
     /// Sends `message` to the head of `key`'s chain, retrying until the budget runs out. Retrying
     /// a write is safe because it carries the same request id each time.
     func execute(_ message: Message, key: String, idempotent: Bool) async throws -> Message {
-        let deadline = NIODeadline.now() + options.retryBudget
+        let deadline = NIODeadline.now() + TimeAmount(options.retryBudget)
         var backoff = TimeAmount.milliseconds(5)
         var lastError: ChainKVError = .network("no attempt made")
         /// The chain an attempt may have reached the head of: then a write's outcome is unknown.
@@ -220,7 +267,7 @@ public final class ChainKVClient: Sendable {
                 if notFound.everyServerRefused {
                     let since = refusedSince ?? .now()
                     refusedSince = since
-                    if NIODeadline.now() - since >= options.refusedGiveUp {
+                    if NIODeadline.now() - since >= TimeAmount(options.refusedGiveUp) {
                         throw !idempotent && maybeApplied ? lastError.asWriteFailure : lastError
                     }
                 } else {
@@ -259,7 +306,7 @@ public final class ChainKVClient: Sendable {
             if s.connections[key] === connection { s.connections[key] = nil }
             s.routes = nil
         }
-        connection.channel.eventLoop.scheduleTask(in: options.requestTimeout) { connection.close() }
+        connection.channel.eventLoop.scheduleTask(in: TimeAmount(options.requestTimeout)) { connection.close() }
     }
 
     /// The next request asks the servers for the slot map and heads again.
@@ -269,13 +316,47 @@ public final class ChainKVClient: Sendable {
 
     func connect(host: String, port: Int) async throws -> Connection {
         do {
-            return try await Connection.connect(host: host, port: port, group: group, timeout: options.connectTimeout,
-                                                security: options.security)
+            return try await dial(host: host, port: port, timeout: options.connectTimeout)
         } catch let error as ChainKVError where error.isUnauthorized {
             throw error
         } catch {
             throw ChainKVError.network("cannot connect to \(host):\(port): \(error)")
         }
+    }
+
+    /// Opens a connection and registers it in `State.open` until it closes, so that `shutdown()`
+    /// finds it. Fails at once when the client is shut down; a connection that completes after
+    /// the shutdown began is closed.
+    func dial(host: String, port: Int, timeout: Duration) async throws -> Connection {
+        try state.withLockedValue { s in
+            if s.closed { throw ChainKVError.network("client is shut down") }
+            s.dialing += 1
+        }
+        let result: Result<Connection, Error>
+        do {
+            result = .success(try await Connection.connect(host: host, port: port, group: group, timeout: TimeAmount(timeout),
+                                                           security: options.security))
+        } catch {
+            result = .failure(error)
+        }
+        let (closed, waiters) = state.withLockedValue { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+            if case .success(let c) = result { s.open[ObjectIdentifier(c)] = c }
+            s.dialing -= 1
+            guard s.dialing == 0 else { return (s.closed, []) }
+            defer { s.dialsEnded = [] }
+            return (s.closed, s.dialsEnded)
+        }
+        for w in waiters { w.resume() }
+        let connection = try result.get()
+        let state = self.state
+        connection.channel.closeFuture.whenComplete { _ in
+            state.withLockedValue { _ = $0.open.removeValue(forKey: ObjectIdentifier(connection)) }
+        }
+        if closed {
+            connection.close()
+            throw ChainKVError.network("client is shut down")
+        }
+        return connection
     }
 
     /// The connection to the head of `key`'s chain, the routes found through `getSlots` on every

@@ -1,7 +1,7 @@
-import ChainTransport
-import ChainWire
-import Foundation
-import NIOConcurrencyHelpers
+public import ChainTransport
+internal import ChainWire
+internal import Foundation
+internal import NIOConcurrencyHelpers
 
 /// The design paper's five calls with its status codes, as blocking calls. This is what the C
 /// ABI (include/chainkv.h) exports; Swift code may use it directly or the async `ChainKVClient`.
@@ -52,7 +52,7 @@ public final class PaperClient: @unchecked Sendable {
         // looks for the head again, so a process that initialised during an outage works as
         // soon as the cluster does, without calling init again.
         lock.withLock {
-            client?.shutdown()
+            client?.beginShutdown()
             client = c
         }
         return (try? blocking { try await c.chain() }) != nil ? Self.ok : Self.networkError
@@ -97,12 +97,14 @@ public final class PaperClient: @unchecked Sendable {
         }
     }
 
-    /// Closes the connections; `init` may be called again. Always 0.
+    /// Closes the connections and returns once they are closed; `init` may be called again.
+    /// Always 0. A blocking call like the others: not from inside Swift concurrency.
     public func shutdown() -> Int32 {
-        lock.withLock {
-            client?.shutdown()
-            client = nil
+        let closing = lock.withLock {
+            defer { client = nil }
+            return client
         }
+        if let closing { try? blocking { await closing.shutdown() } }
         return Self.ok
     }
 

@@ -1,5 +1,5 @@
-import ChainCore
-import ChainWire
+internal import ChainCore
+internal import ChainWire
 
 /// Where a client sends each key: the slot map and each chain's members, head first, merged from
 /// the servers' answers to `getSlots` (the newest slot map, and for each chain the answer with

@@ -1,4 +1,3 @@
-import ChainTransport
 import ChainKV
 #if canImport(Glibc)
 import Glibc

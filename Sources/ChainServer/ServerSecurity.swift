@@ -51,7 +51,7 @@ public struct ServerSecurity: Sendable {
                 throw ConfigError(field: "tlsCertificateFile", reason: "cannot use \(cert) with key \(key): \(error)")
             }
             do {
-                security.outbound.tls = try ConnectionSecurity.tlsContext(trusting: ca)
+                security.outbound.tls = try ConnectionSecurity.TLS(trusting: ca)
             } catch {
                 throw ConfigError(field: "tlsCAFile", reason: "\(error)")
             }

@@ -8,7 +8,7 @@ import Darwin
 /// SQLITE_TRANSIENT is a function-pointer-cast macro that Swift does not import. It tells SQLite
 /// to copy bound bytes before the bind call returns, which is required for Swift Strings and
 /// Arrays: their bridged pointers are only valid during the call (SQLITE_STATIC here was seen to
-/// cause a heap-use-after-free under ASan, see NOTES.md section 2).
+/// cause a heap-use-after-free in sqlite3VdbeExec under ASan).
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// One prepared statement, compiled once when the store opens and reused for every call.

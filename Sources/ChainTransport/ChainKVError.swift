@@ -1,4 +1,4 @@
-import ChainWire
+public import ChainWire
 
 /// Errors of the client library. Each says whether a write may have been applied.
 public enum ChainKVError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,5 +1,5 @@
-import ChainWire
-import NIOCore
+internal import ChainWire
+internal import NIOCore
 
 /// The connecting side of the shared-secret handshake (see `SharedSecret`): answers the server's
 /// challenge, checks the server's proof, and only then lets frames through to the handler after

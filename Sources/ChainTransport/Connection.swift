@@ -1,15 +1,15 @@
-import ChainWire
-import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
+package import ChainWire
+internal import NIOConcurrencyHelpers
+package import NIOCore
+internal import NIOPosix
 
 /// One TCP connection to a server with many requests in flight: replies are matched to requests
 /// by request id, so requests never wait for each other on the client side. Servers use it too,
 /// for the leader's control links and for streaming snapshots.
-public final class Connection: Sendable {
-    public let host: String
-    public let port: Int
-    public let channel: Channel
+package final class Connection: Sendable {
+    package let host: String
+    package let port: Int
+    package let channel: Channel
     private let handler: ResponseHandler
 
     private init(host: String, port: Int, channel: Channel, handler: ResponseHandler) {
@@ -22,7 +22,7 @@ public final class Connection: Sendable {
     /// Connects, and with `security` set completes TLS and the shared-secret handshake (within
     /// `timeout` as well) before it returns. A server that refuses our secret, or cannot prove its
     /// own, fails the call with `ChainKVError.server(.unauthorized, ...)`.
-    public static func connect(host: String, port: Int, group: EventLoopGroup, timeout: TimeAmount,
+    package static func connect(host: String, port: Int, group: EventLoopGroup, timeout: TimeAmount,
                                security: ConnectionSecurity = .none) async throws -> Connection {
         let handler = ResponseHandler()
         let slot = HandshakeSlot()
@@ -45,11 +45,11 @@ public final class Connection: Sendable {
         return Connection(host: host, port: port, channel: channel, handler: handler)
     }
 
-    public var isActive: Bool { channel.isActive }
-    public var address: String { "\(host):\(port)" }
+    package var isActive: Bool { channel.isActive }
+    package var address: String { "\(host):\(port)" }
 
     /// Sends `message` and waits for its reply, failing after `timeout`.
-    public func request(_ message: Message, timeout: TimeAmount) async throws -> Message {
+    package func request(_ message: Message, timeout: TimeAmount) async throws -> Message {
         let promise = channel.eventLoop.makePromise(of: Message.self)
         let handler = self.handler
         if channel.eventLoop.inEventLoop {
@@ -63,8 +63,18 @@ public final class Connection: Sendable {
         return try await promise.futureResult.get()
     }
 
-    public func close() {
+    /// As `request(_:timeout:)` with a `Duration` (the client library's options).
+    package func request(_ message: Message, timeout: Duration) async throws -> Message {
+        try await request(message, timeout: TimeAmount(timeout))
+    }
+
+    package func close() {
         channel.close(promise: nil)
+    }
+
+    /// Returns once the connection is closed (by either side).
+    package func waitUntilClosed() async {
+        try? await channel.closeFuture.get()
     }
 }
 

@@ -1,15 +1,15 @@
-import ChainWire
-import Logging
-import NIOCore
+package import ChainWire
+package import Logging
+package import NIOCore
 
 /// The server side of the shared-secret handshake (see `SharedSecret`). It sends a challenge as
 /// soon as a connection opens; until the answer proves the secret, nothing else is accepted: any
 /// other frame gets an `unauthorized` error (with that frame's request id) and the connection is
 /// closed, and so is a connection that does not answer within `authenticationTimeout`.
-public final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable {
-    public typealias InboundIn = RawFrame
-    public typealias InboundOut = RawFrame
-    public typealias OutboundOut = Frame
+package final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable {
+    package typealias InboundIn = RawFrame
+    package typealias InboundOut = RawFrame
+    package typealias OutboundOut = Frame
 
     /// Time to answer the challenge. One round trip is enough; the limit keeps connections that
     /// never authenticate from holding a connection slot for long.
@@ -26,12 +26,12 @@ public final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable
     private var refused = false
     private var timer: Scheduled<Void>?
 
-    public init(secret: SharedSecret, logger: Logger) {
+    package init(secret: SharedSecret, logger: Logger) {
         self.secret = secret
         self.logger = logger
     }
 
-    public func channelActive(context: ChannelHandlerContext) {
+    package func channelActive(context: ChannelHandlerContext) {
         context.writeAndFlush(wrapOutboundOut(Frame(requestID: 0, .authChallenge(nonce: serverNonce))), promise: nil)
         let channel = context.channel
         timer = context.eventLoop.scheduleTask(in: Self.authenticationTimeout) { [weak self] in
@@ -41,12 +41,12 @@ public final class ServerAuthHandler: ChannelInboundHandler, @unchecked Sendable
         context.fireChannelActive()
     }
 
-    public func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         context.fireChannelInactive()
     }
 
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if authenticated { return context.fireChannelRead(data) }
         if refused { return }
         let raw = unwrapInboundIn(data)

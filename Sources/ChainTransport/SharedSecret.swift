@@ -1,5 +1,5 @@
-import Crypto
-import Foundation
+internal import Crypto
+internal import Foundation
 
 /// The cluster's shared secret and the challenge–response proofs built from it.
 ///
@@ -46,23 +46,23 @@ public struct SharedSecret: Sendable {
     }
 
     /// A fresh random nonce (the system's cryptographic generator).
-    public static func nonce() -> [UInt8] {
+    package static func nonce() -> [UInt8] {
         var rng = SystemRandomNumberGenerator()
         return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
     }
 
     /// What the connecting side sends: proof that it holds the secret, bound to both nonces.
-    public func clientProof(serverNonce: [UInt8], clientNonce: [UInt8]) -> [UInt8] {
+    package func clientProof(serverNonce: [UInt8], clientNonce: [UInt8]) -> [UInt8] {
         mac(Array("chainkv-auth-v1 client".utf8) + serverNonce + clientNonce)
     }
 
     /// What the server sends back: its own proof, with the nonces the other way round.
-    public func serverProof(serverNonce: [UInt8], clientNonce: [UInt8]) -> [UInt8] {
+    package func serverProof(serverNonce: [UInt8], clientNonce: [UInt8]) -> [UInt8] {
         mac(Array("chainkv-auth-v1 server".utf8) + clientNonce + serverNonce)
     }
 
     /// Compares in constant time (no early exit that would leak how many bytes matched).
-    public static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    package static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var diff: UInt8 = 0
         for i in a.indices { diff |= a[i] ^ b[i] }

@@ -30,7 +30,7 @@ public struct ShardMap: Equatable, Sendable {
     /// `map`'s owners with each chain's members from `chain` (nil: not known yet, epoch 0), the
     /// chains in natural id order (c2 before c10): how a server, the client library and `chainkv
     /// status` each describe a sharded cluster.
-    public init(_ map: SlotMap, chain: (SlotMap.ChainID) -> ChainInfo?) {
+    package init(_ map: SlotMap, chain: (SlotMap.ChainID) -> ChainInfo?) {
         let ranges = map.ranges
         self.init(version: map.version, chains: ranges.keys.sorted(by: Leader.chainOrder).map { id in
             Shard(id: id, slots: ranges[id] ?? [], chain: chain(id) ?? ChainInfo(epoch: 0, members: []))
@@ -38,7 +38,7 @@ public struct ShardMap: Equatable, Sendable {
     }
 
     /// The slot map it describes; nil unless the ranges cover every slot exactly once.
-    public var slotMap: SlotMap? {
+    package var slotMap: SlotMap? {
         SlotMap(version: version, ranges: Dictionary(chains.map { ($0.id, $0.slots) }, uniquingKeysWith: { $0 + $1 }))
     }
 }

@@ -45,7 +45,7 @@ extension TortureRun {
     func waitForSpread(_ fleet: Fleet, timeout: TimeInterval) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         guard let kv = try? ChainKVClient(servers: fleet.addresses, options: Workload.options()) else { return false }
-        defer { kv.shutdown() }
+        defer { kv.beginShutdown() }
         while Date() < deadline {
             fleet.supervise()
             if let map = try? await kv.shards(), map.chains.count == fleet.active {

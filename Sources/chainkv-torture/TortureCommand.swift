@@ -174,7 +174,7 @@ struct TortureRun {
                     report.problems.append("final read of \(key) failed: \(error)")
                 }
             }
-            kv.shutdown()
+            await kv.shutdown()
         }
 
         var history = workload.history.sorted { $0.invoke < $1.invoke }

@@ -46,7 +46,7 @@ final class Workload: @unchecked Sendable {
 
     private func client(_ id: Int, keys: Int, servers: [String], seed: UInt64) async {
         guard let kv = try? ChainKVClient(servers: servers, options: Self.options()) else { return }
-        defer { kv.shutdown() }
+        defer { kv.beginShutdown() }
         var rng = SplitMix64(seed: seed)
         var n = 0
         while !stopped {

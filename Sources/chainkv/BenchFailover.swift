@@ -138,9 +138,9 @@ struct BenchFailover: AsyncParsableCommand {
         let settings = BenchFailoverFile.Settings(
             killsPerRole: kills, pausedKills: pausedKills, zookeeperKills: plan.zookeeperKills, chainSizes: sizes,
             roles: roles.map(\.rawValue), keys: keys, valueSize: valueSize, settleSeconds: settle, portBase: portBase,
-            nodeConfig: nodeSettings, clientRequestTimeoutMs: defaults.requestTimeout.nanoseconds / 1_000_000,
-            clientConnectTimeoutMs: defaults.connectTimeout.nanoseconds / 1_000_000,
-            clientRetryBudgetMs: defaults.retryBudget.nanoseconds / 1_000_000, reopenAfterSeconds: reopenAfter,
+            nodeConfig: nodeSettings, clientRequestTimeoutMs: defaults.requestTimeout.wholeMilliseconds,
+            clientConnectTimeoutMs: defaults.connectTimeout.wholeMilliseconds,
+            clientRetryBudgetMs: defaults.retryBudget.wholeMilliseconds, reopenAfterSeconds: reopenAfter,
             zookeeperConfig: ensemble?.timing ?? [:], zookeeperSessionTimeoutMs: BenchFailoverZooKeeperPhase.sessionTimeoutMs)
         let command = invocation ?? CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
         let recorder = BenchFailoverRecorder(
@@ -194,5 +194,12 @@ struct BenchFailover: AsyncParsableCommand {
     static func busyPort(_ ports: ClosedRange<Int>) async -> Int? {
         for p in ports where await BenchFailoverSocket.listening(port: p) { return p }
         return nil
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down (the client options in the failover file's settings).
+    fileprivate var wholeMilliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

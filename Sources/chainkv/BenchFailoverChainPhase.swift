@@ -110,7 +110,7 @@ final class BenchFailoverChainPhase {
 
     private func preload(_ c: BenchFailoverCluster) async throws {
         let client = try ChainKVClient(servers: c.addresses)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         let keys = plan.keySpace, values = plan.values
         for i in 0..<plan.keys {
             var attempt = 1

@@ -62,10 +62,10 @@ struct BenchTarget: Sendable {
         case .chainkv:
             let list = servers.split(separator: ",").map(String.init)
             guard let client = try? ChainKVClient(servers: list) else { return 0 }
-            defer { client.shutdown() }
             // Every server of every chain (one chain unsharded).
-            guard let map = try? await client.shards() else { return 0 }
-            return Set(map.chains.flatMap { $0.chain.members.map(\.id) }).count
+            let map = try? await client.shards()
+            await client.shutdown()
+            return Set((map?.chains ?? []).flatMap { $0.chain.members.map(\.id) }).count
         case .zookeeper:
             return servers.split(separator: ",").count
         }
@@ -98,7 +98,7 @@ struct BenchChainKVSession: BenchSession {
     }
 
     func close() async {
-        client.shutdown()
+        await client.shutdown()
     }
 }
 

@@ -107,7 +107,7 @@ struct ServerOptions: ParsableArguments {
         do {
             var security = ConnectionSecurity()
             if let path = pick(secretFile, "CHAINKV_SECRET_FILE", file.secretFile) { security.secret = try SharedSecret(file: path) }
-            if let path = pick(tlsCAFile, "CHAINKV_TLS_CA_FILE", file.tlsCAFile) { security.tls = try ConnectionSecurity.tlsContext(trusting: path) }
+            if let path = pick(tlsCAFile, "CHAINKV_TLS_CA_FILE", file.tlsCAFile) { security.tls = try ConnectionSecurity.TLS(trusting: path) }
             return security
         } catch {
             fail(error)
@@ -142,12 +142,16 @@ struct ServerOptions: ParsableArguments {
     /// status that matches it (`fail`).
     func withClient<T>(_ body: (ChainKVClient) async throws -> T) async throws -> T {
         let client = try client()
-        defer { client.shutdown() }
         do {
-            return try await body(client)
+            let result = try await body(client)
+            await client.shutdown()
+            return result
         } catch let e as ChainKVError {
-            client.shutdown()
+            await client.shutdown()
             await CLIFailure.diagnosing(e, servers: list, security: security).exit()
+        } catch {
+            await client.shutdown()
+            throw error
         }
     }
 }

@@ -31,13 +31,16 @@ struct Die: AsyncParsableCommand {
         } catch {
             fail(error)
         }
-        defer { client.shutdown() }
         do {
             try await client.die(server: target, clean: !unclean)
+            await client.shutdown()
             print("OK")
         } catch let e as ChainKVError {
-            client.shutdown()
+            await client.shutdown()
             await CLIFailure.diagnosing(e, servers: [target], security: security).exit()
+        } catch {
+            await client.shutdown()
+            throw error
         }
     }
 }

@@ -28,13 +28,13 @@ final class AuthTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3, serverArguments: ["--secret-file", right], clientSecurity: security)
         defer { cluster.stop() }
         let good = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { good.shutdown() }
+        defer { good.beginShutdown() }
         try blockingTest { try await good.put("k", Array("v".utf8)) }
 
         // No secret: refused at once (not after the retry budget), with the reason.
         let t0 = Date()
         let none = try ChainKVClient(servers: cluster.servers)
-        defer { none.shutdown() }
+        defer { none.beginShutdown() }
         XCTAssertThrowsError(try blockingTest { try await none.put("k", Array("evil".utf8)) }) {
             guard case .server(.unauthorized, let text)? = $0 as? ChainKVError else { return XCTFail("\($0)") }
             XCTAssertTrue(text.contains("requires authentication"), text)
@@ -44,7 +44,7 @@ final class AuthTests: XCTestCase {
         var wrongOptions = ChainKVClient.Options()
         wrongOptions.security = ConnectionSecurity(secret: try SharedSecret(file: wrong))
         let bad = try ChainKVClient(servers: cluster.servers, options: wrongOptions)
-        defer { bad.shutdown() }
+        defer { bad.beginShutdown() }
         XCTAssertThrowsError(try blockingTest { try await bad.delete("k") }) {
             guard case .server(.unauthorized, let text)? = $0 as? ChainKVError else { return XCTFail("\($0)") }
             XCTAssertTrue(text.contains("wrong shared secret"), text)
@@ -122,7 +122,7 @@ final class AuthTests: XCTestCase {
         let tail = info.members.last!
         let tailIndex = cluster.nodes.firstIndex { $0.id == tail.id }!
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         try blockingTest { try await client.put("real", [1]) }
 
         // Pretend to be the head: hello, then a forward, without authenticating.

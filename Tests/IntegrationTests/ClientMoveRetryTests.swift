@@ -14,7 +14,7 @@ final class ClientMoveRetryTests: XCTestCase {
         let server = try await ScriptedServer.start(chainAfterDrop: "c2")
         defer { server.stop() }
         let client = try ChainKVClient(servers: ["127.0.0.1:\(server.port)"])
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         do {
             try await client.put("k", Array("v".utf8))
             XCTFail("the put must not succeed: its retry would reach another chain")
@@ -28,7 +28,7 @@ final class ClientMoveRetryTests: XCTestCase {
         let server = try await ScriptedServer.start(chainAfterDrop: "c1")
         defer { server.stop() }
         let client = try ChainKVClient(servers: ["127.0.0.1:\(server.port)"])
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         let old = try await client.put("k", Array("v".utf8))
         XCTAssertNil(old)
         XCTAssertEqual(server.writes, 2, "the write was retried under its request id on the same chain")
@@ -38,7 +38,7 @@ final class ClientMoveRetryTests: XCTestCase {
         let server = try await ScriptedServer.start(chainAfterDrop: "c2")
         defer { server.stop() }
         let client = try ChainKVClient(servers: ["127.0.0.1:\(server.port)"])
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         let value = try await client.get("k")
         XCTAssertNil(value, "a read is retried wherever the key is")
     }

@@ -172,7 +172,7 @@ final class ClusterFixture: @unchecked Sendable {
     /// The slot map and every chain's members, as the client library learns them.
     func shards() throws -> ShardMap {
         let client = try ChainKVClient(servers: servers, options: clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         return try blockingTest { try await client.shards() }
     }
 
@@ -185,7 +185,7 @@ final class ClusterFixture: @unchecked Sendable {
 
     func chainInfo() throws -> ChainInfo {
         let client = try ChainKVClient(servers: servers, options: clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         return try blockingTest { try await client.chain() }
     }
 

@@ -40,7 +40,7 @@ final class ConditionalWriteTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         let created = try blockingTest { try await client.put("cas", Array("one".utf8), ifVersion: 0) }
         let v1 = try XCTUnwrap(created.version)
         XCTAssertEqual(try blockingTest { try await client.put("cas", Array("again".utf8), ifVersion: 0) }, .conditionFailed(current: v1))
@@ -67,7 +67,7 @@ final class ConditionalWriteTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         func members() -> [String] { (try? cluster.chainInfo().members.map(\.id)) ?? [] }
         for i in 0..<50 { _ = try blockingTest { try await client.put("before-\(i)", [UInt8(i)], ifVersion: nil) } }
         cluster.kill(1)

@@ -30,7 +30,7 @@ final class DistinctAddressTests: XCTestCase {
         }
 
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         for i in 0..<100 { _ = try blockingTest { try await client.put("addr\(i)", Array("value \(i)".utf8)) } }
         for i in 0..<100 { XCTAssertEqual(try blockingTest { try await client.get("addr\(i)") }, Array("value \(i)".utf8)) }
 
@@ -60,7 +60,7 @@ final class DistinctAddressTests: XCTestCase {
         try cluster.start(0)
         try cluster.waitForShards()
         let again = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { again.shutdown() }
+        defer { again.beginShutdown() }
         for i in 0..<100 { XCTAssertEqual(try blockingTest { try await again.get("addr\(i)") }, Array("value \(i)".utf8)) }
         for member in try cluster.shards().chains.flatMap(\.chain.members) where member.id == "n1" {
             XCTAssertEqual(member.host, "127.0.1.1")

@@ -23,7 +23,7 @@ final class FailureTests: XCTestCase {
         let cluster = try ClusterFixture(size: 5)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         var acked: [String: [UInt8]] = [:]
         for position in ["head", "middle", "tail"] {
             acked.merge(try writePairs(client, prefix: position, count: 1000)) { $1 }
@@ -42,7 +42,7 @@ final class FailureTests: XCTestCase {
         let cluster = try ClusterFixture(size: 5)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         var acked: [String: [UInt8]] = [:]
         for round in 0..<4 {
             acked.merge(try writePairs(client, prefix: "r\(round)", count: 1000)) { $1 }
@@ -66,7 +66,7 @@ final class FailureTests: XCTestCase {
         try waitFor("the chain to drop n5") { members(cluster) == ["n1", "n2", "n3", "n4"] }
         let client = try ChainKVClient(servers: cluster.servers)
         let acked = try writePairs(client, prefix: "d", count: 1000)
-        client.shutdown()
+        client.beginShutdown()
         // die every server, as the paper's test does (unclean: like a crash).
         let paper = PaperClient()
         for i in 0..<4 { XCTAssertEqual(paper.die(server: cluster.address(i), clean: false), 0, "die n\(i + 1)") }
@@ -77,14 +77,14 @@ final class FailureTests: XCTestCase {
         sleep(3)
         let stale = try ChainKVClient(servers: [cluster.address(4)], options: { var o = ChainKVClient.Options(); o.retryBudget = .seconds(2); return o }())
         XCTAssertThrowsError(try blockingTest { try await stale.get("d-1") }, "n5 alone must not serve")
-        stale.shutdown()
+        stale.beginShutdown()
 
         // One member of the last configuration restarts the chain; n5 then joins with its data.
         // n4 died last, so it is in the last configuration whatever the leader managed to write
         // while the others died (it drops a dead member within milliseconds).
         try cluster.start(3)
         let after = try ChainKVClient(servers: cluster.servers)
-        defer { after.shutdown() }
+        defer { after.beginShutdown() }
         try waitFor("n4 to restart the chain and n5 to join") { members(cluster) == ["n4", "n5"] }
         try assertReadBack(after, acked, "after restarting from n4")
         cluster.stop()
@@ -97,7 +97,7 @@ final class FailureTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         var acked = try writePairs(client, prefix: "before", count: 2000)
         cluster.kill(1)
         try waitFor("the chain to drop n2") { members(cluster) == ["n1", "n3"] }
@@ -142,7 +142,7 @@ final class FailureTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         for (round, position) in ["head", "middle", "tail"].enumerated() {
             let chain = members(cluster)
             let key = "parallel-\(round)"
@@ -185,7 +185,7 @@ final class FailureTests: XCTestCase {
         }
         let leader = try XCTUnwrap(try blockingTest { try await observer.leaderID() })
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         let writes = Task.detached { () -> [String: [UInt8]] in
             var acked: [String: [UInt8]] = [:]
             for i in 0..<300 {

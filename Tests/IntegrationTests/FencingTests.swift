@@ -22,7 +22,7 @@ final class FencingTests: XCTestCase {
         XCTAssertTrue(cluster.log(index).contains("the leader fenced this server"), cluster.log(index))
         // The rest of the chain carries on without it.
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         XCTAssertNil(try blockingTest { try await client.put("after", Array("fence".utf8)) })
         XCTAssertEqual(try blockingTest { try await client.get("after") }, Array("fence".utf8))
     }

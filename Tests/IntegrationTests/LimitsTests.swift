@@ -12,7 +12,7 @@ final class LimitsTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         let maxKey = String(repeating: "k", count: WireLimits.keySizeMax)
         let maxValue = [UInt8](repeating: 0x5a, count: WireLimits.valueSizeMax)
         try blockingTest { try await client.put(maxKey, maxValue) }
@@ -85,7 +85,7 @@ extension LimitsTests {
         let scrape = try TestEnvironment.run("/usr/bin/curl", ["-sf", "http://127.0.0.1:\(cluster.metricsPort(0))/metrics"], timeout: 10)
         XCTAssertTrue(scrape.output.contains("chainkv_framing_errors_total \(flood)"), "every connection counted")
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         XCTAssertNil(try blockingTest { try await client.put("after", [1]) }, "the server carries on")
     }
 }

@@ -9,7 +9,7 @@ final class OutageClientTests: XCTestCase {
     /// Writes `value-<prefix>-<i>` under `<prefix>-<i>` and returns what was acknowledged.
     func write(_ cluster: ClusterFixture, prefix: String, count: Int) throws -> [String: [UInt8]] {
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         return try blockingTest {
             var acked: [String: [UInt8]] = [:]
             for i in 0..<count {
@@ -37,7 +37,7 @@ final class OutageClientTests: XCTestCase {
         XCTAssertEqual(paper.`init`(servers: cluster.servers, port: 0), PaperClient.networkError, "no head while every server is down")
         XCTAssertEqual(paper.get("o-0").status, PaperClient.networkError, "a call during the outage fails (fast: every server refuses)")
         let async = try ChainKVClient(servers: cluster.servers)
-        defer { async.shutdown() }
+        defer { async.beginShutdown() }
 
         try cluster.start(0)
         let deadline = Date().addingTimeInterval(60)

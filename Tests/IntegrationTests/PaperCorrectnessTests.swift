@@ -73,9 +73,9 @@ final class PaperCorrectnessTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
         let writer = try ChainKVClient(servers: [cluster.address(0)])
-        defer { writer.shutdown() }
+        defer { writer.beginShutdown() }
         let readers = try (0..<4).map { _ in try ChainKVClient(servers: [cluster.address(1)]) }
-        defer { readers.forEach { $0.shutdown() } }
+        defer { readers.forEach { $0.beginShutdown() } }
         // 8 keys, each written by one task only: the value read right after an ack is that value.
         let stale = try blockingTest {
             try await withThrowingTaskGroup(of: [String].self) { group in
@@ -105,7 +105,7 @@ final class PaperCorrectnessTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: [cluster.address(2)])
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         // 200 puts to 10 keys in flight at once: each key's final value is its last write, and the
         // old values returned chain together exactly (each put saw the one sequenced before it).
         let olds = try blockingTest {

@@ -13,7 +13,7 @@ final class PeerIdentityTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         _ = try blockingTest { try await client.put("kept", Array("v".utf8)) }
         let info = try cluster.chainInfo()
         let tail = try XCTUnwrap(info.members.last), head = try XCTUnwrap(info.members.first)

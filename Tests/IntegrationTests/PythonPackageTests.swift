@@ -85,7 +85,7 @@ final class PythonPackageTests: XCTestCase {
         XCTAssertEqual(try run(dir.appendingPathComponent("missing").path), "bad secret file")
         XCTAssertEqual(try run(secret), "stored")
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         XCTAssertEqual(try blockingTest { try await client.get("py-secret") }, Array("v".utf8), "the package's write is there")
     }
 }

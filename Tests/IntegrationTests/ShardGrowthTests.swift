@@ -46,7 +46,7 @@ final class ShardGrowthTests: XCTestCase {
     func testASixthServerHeadsANewChainAndGetsItsShareOfTheSlotsUnderWriteLoad() throws {
         let cluster = try ClusterFixture(size: 5, chains: 0)
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         var expected = try writePairs(client, prefix: "before", count: 3000)
         // Versions from before the move, for a compare-and-set after it.
         let sample = Array(expected.keys.sorted().prefix(600))
@@ -154,7 +154,7 @@ final class ShardGrowthTests: XCTestCase {
     func testADecommissionedServerLeavesEveryChainAndEveryKeyStays() throws {
         let cluster = try ClusterFixture(size: 5, chains: 5)
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         var expected = try writePairs(client, prefix: "before", count: 2000)
         let (log, stop, writer) = startWriters(client)
         XCTAssertEqual(try blockingTest { try await client.decommission("n5") }, 1)

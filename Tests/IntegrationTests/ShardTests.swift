@@ -25,7 +25,7 @@ final class ShardTests: XCTestCase {
         XCTAssertEqual(owned, SlotMap.slotCount, "every slot has one owner")
 
         let client = try ChainKVClient(servers: [cluster.address(0)], options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         let written = try writePairs(client, prefix: "k", count: 1000)
         try assertReadBack(client, written, "5 chains")
 
@@ -60,7 +60,7 @@ final class ShardTests: XCTestCase {
         XCTAssertEqual(reply, .moved(slot: UInt16(SlotMap.slot(of: key)), mapVersion: slotMap.version))
         // The client follows the map to the owner; the outsider never stored the key.
         let client = try ChainKVClient(servers: [cluster.address(outsider)], options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         XCTAssertNil(try blockingTest { try await client.put(key, Array("v".utf8)) })
         XCTAssertEqual(try blockingTest { try await client.get(key) }, Array("v".utf8))
     }
@@ -71,7 +71,7 @@ final class ShardTests: XCTestCase {
     func testKillingAnyServerRepairsEveryChainItServed() throws {
         let cluster = try ClusterFixture(size: 5, chains: 5)
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         let before = try chainMembers(cluster)
         var written = try writePairs(client, prefix: "a", count: 1000)
         let victim = 2  // n3
@@ -118,7 +118,7 @@ final class ShardTests: XCTestCase {
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
         let acked = try writePairs(client, prefix: "d", count: 1000)
-        client.shutdown()
+        client.beginShutdown()
         // Every server crashes at once (the leader gets no time to narrow the chains).
         for i in 0..<5 { kill(cluster.pid(i), SIGKILL) }
         for i in 0..<5 { cluster.waitExit(i) }
@@ -137,7 +137,7 @@ final class ShardTests: XCTestCase {
         }
         for id in restart.sorted() { try cluster.start(Int(id.dropFirst())! - 1) }
         let after = try ChainKVClient(servers: restart.sorted().map { cluster.address(Int($0.dropFirst())! - 1) }, options: cluster.clientOptions)
-        defer { after.shutdown() }
+        defer { after.beginShutdown() }
         try waitFor("every chain restarted", timeout: 60) {
             guard let map = try? cluster.shards() else { return false }
             return map.chains.count == 5 && map.chains.allSatisfy { $0.chain.head.map { restart.contains($0.id) } ?? false }
@@ -151,7 +151,7 @@ final class ShardTests: XCTestCase {
         let cluster = try ClusterFixture(size: 5, chains: 5)
         defer { cluster.stop() }
         let clients = try (0..<4).map { i in try ChainKVClient(servers: [cluster.address(i)], options: cluster.clientOptions) }
-        defer { for c in clients { c.shutdown() } }
+        defer { for c in clients { c.beginShutdown() } }
         let written = try blockingTest {
             try await withThrowingTaskGroup(of: [String: [UInt8]].self) { group in
                 for (i, client) in clients.enumerated() {
@@ -181,7 +181,7 @@ final class ShardTests: XCTestCase {
         let lost = try XCTUnwrap(before.first { $0.value == ["n1", "n2", "n3"] }?.key, "a chain of n1, n2, n3: \(before)")
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
         let acked = try writePairs(client, prefix: "u", count: 500)
-        client.shutdown()
+        client.beginShutdown()
         let slotMap = try XCTUnwrap(try cluster.shards().slotMap)
         // n1 and n2 first, and n3 only once the leader has dropped both: the leader notices
         // deaths in its own order (a CI run under load dropped n3 before n2 when all three died
@@ -193,7 +193,7 @@ final class ShardTests: XCTestCase {
         var options = cluster.clientOptions
         options.retryBudget = .seconds(2)
         let survivor = try ChainKVClient(servers: [cluster.address(3), cluster.address(4)], options: options)
-        defer { survivor.shutdown() }
+        defer { survivor.beginShutdown() }
         try waitFor("the other chains repaired") {
             guard let map = try? cluster.shards() else { return false }
             return map.chains.filter { $0.id != lost }.allSatisfy { !$0.chain.members.contains { ["n1", "n2", "n3"].contains($0.id) } }

@@ -20,7 +20,7 @@ final class SlowClientTests: XCTestCase {
         ])
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         try blockingTest { try await client.put("warm", Array("up".utf8)) }
         let rssBefore = try Self.residentKiB(pid: cluster.pid(0))
 
@@ -121,7 +121,7 @@ final class SlowClientTests: XCTestCase {
         held.removeLast(5)
         usleep(300_000)
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         try blockingTest { try await client.put("a", [1]) }
         XCTAssertEqual(try blockingTest { try await client.get("a") }, [1])
         held.forEach { $0.close() }

@@ -19,7 +19,7 @@ final class StaleReadTests: XCTestCase {
         }
         defer { cluster.stop(); proxy?.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         try blockingTest { try await client.put("k", Array("v1".utf8)) }
         let old = try cluster.chainInfo().head!
         XCTAssertEqual(old.id, "n1")
@@ -36,12 +36,12 @@ final class StaleReadTests: XCTestCase {
         while Date() < deadline && !moved {
             let c = try ChainKVClient(servers: others)
             moved = (try? blockingTest { try await c.chain() })?.head.map { $0.id != "n1" } ?? false
-            c.shutdown()
+            c.beginShutdown()
             if !moved { usleep(200_000) }
         }
         XCTAssertTrue(moved, "the chain dropped the partitioned head")
         let rest = try ChainKVClient(servers: others)
-        defer { rest.shutdown() }
+        defer { rest.beginShutdown() }
         try blockingTest { try await rest.put("k", Array("v2".utf8)) }
 
         // The old head still runs and still believes it is the head of its last view.

@@ -22,13 +22,13 @@ final class TLSTests: XCTestCase {
         let secret = try AuthTests.secretFile(dir, "secret", "secret of the TLS test, 32 bytes!")
         // TLS and the shared secret together, on a chain of two: the successor link, the leader's
         // links and the clients all go through TLS.
-        let security = ConnectionSecurity(secret: try SharedSecret(file: secret), tls: try ConnectionSecurity.tlsContext(trusting: cert))
+        let security = ConnectionSecurity(secret: try SharedSecret(file: secret), tls: try ConnectionSecurity.TLS(trusting: cert))
         let cluster = try ClusterFixture(size: 2, serverArguments: [
             "--tls-certificate-file", cert, "--tls-private-key-file", key, "--tls-ca-file", cert, "--secret-file", secret,
         ], clientSecurity: security)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         for i in 0..<20 { try blockingTest { try await client.put("tls\(i)", Array("value \(i)".utf8)) } }
         for i in 0..<20 { XCTAssertEqual(try blockingTest { try await client.get("tls\(i)") }, Array("value \(i)".utf8)) }
         XCTAssertNil(try blockingTest { try await client.get("missing") })
@@ -51,15 +51,15 @@ final class TLSTests: XCTestCase {
         plainOptions.security = ConnectionSecurity(secret: try SharedSecret(file: secret))
         plainOptions.retryBudget = .seconds(2)
         let plain = try ChainKVClient(servers: cluster.servers, options: plainOptions)
-        defer { plain.shutdown() }
+        defer { plain.beginShutdown() }
         XCTAssertThrowsError(try blockingTest { try await plain.get("tls0") })
         // A client that trusts another CA refuses the server's certificate.
         let other = try Self.selfSigned(in: try TestEnvironment.temporaryDirectory("tls-other"))
         var wrongCA = cluster.clientOptions
-        wrongCA.security.tls = try ConnectionSecurity.tlsContext(trusting: other.cert)
+        wrongCA.security.tls = try ConnectionSecurity.TLS(trusting: other.cert)
         wrongCA.retryBudget = .seconds(2)
         let suspicious = try ChainKVClient(servers: cluster.servers, options: wrongCA)
-        defer { suspicious.shutdown() }
+        defer { suspicious.beginShutdown() }
         XCTAssertThrowsError(try blockingTest { try await suspicious.get("tls0") })
 
         // The CLI over TLS.

@@ -14,7 +14,7 @@ final class ZooKeeperACLTests: XCTestCase {
         let cluster = try ClusterFixture(size: 2, serverArguments: ["--zookeeper-digest-file", digestFile.path])
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         try blockingTest { try await client.put("k", [1]) }
         let paths = try ZnodePaths(cluster: cluster.cluster)
 

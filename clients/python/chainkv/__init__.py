@@ -259,7 +259,7 @@ class Client:
         _raise(status, "delete")
 
     def shutdown(self):
-        """Closes the connections; init may be called again."""
+        """Closes the connections and returns once they are closed; init may be called again."""
         status = self._lib.chainkv_shutdown()
         if status != 0:
             _raise(status, "shutdown")
