@@ -1,7 +1,7 @@
-import ChainCore
-import ChainTransport
-import ChainWire
-import NIOCore
+internal import ChainCore
+internal import ChainTransport
+internal import ChainWire
+internal import NIOCore
 
 /// A key with its value and version, as a scan returns it.
 public struct ScanEntry: Equatable, Sendable {
@@ -78,7 +78,7 @@ extension ChainKVClient {
 
     /// One page from every chain's head, merged; retried (a read) until the budget runs out.
     private func scanPage(_ range: KeyRange, limit: Int) async throws -> RangePage {
-        let deadline = NIODeadline.now() + options.retryBudget
+        let deadline = NIODeadline.now() + TimeAmount(options.retryBudget)
         var backoff = TimeAmount.milliseconds(5)
         while true {
             let lastError: ChainKVError

@@ -51,7 +51,7 @@ final class ScanTests: XCTestCase {
         let cluster = try ClusterFixture(size: 5, chains: 5)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         let written = try write(client, prefix: "k/", count: 100_000)
         _ = try write(client, prefix: "other/", count: 100)  // outside the prefix
         let entries = try scanAll(client, prefix: "k/", pageSize: 1000)
@@ -75,7 +75,7 @@ final class ScanTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         _ = try write(client, prefix: "s/", count: 2000)
         let stop = ManagedAtomicFlag()
         let writers = Task {
@@ -141,7 +141,7 @@ final class ScanTests: XCTestCase {
         let cluster = try ClusterFixture(size: 3, serverArguments: ["--key-index", "false"])
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
-        defer { client.shutdown() }
+        defer { client.beginShutdown() }
         _ = try blockingTest { try await client.put("k", [1]) }
         XCTAssertThrowsError(try blockingTest { try await client.scan(prefix: "") }) { error in
             guard case ChainKVError.server(.refused, let text) = error else { return XCTFail("\(error)") }
