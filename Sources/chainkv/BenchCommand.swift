@@ -23,7 +23,7 @@ struct Bench: AsyncParsableCommand {
         Exit codes: 0 done, 1 bench failover: a kill was not measured cleanly, 2 usage error,
         3 runtime error (target unreachable, a file unreadable).
         """,
-        subcommands: [BenchRun.self, BenchChart.self, BenchReport.self, BenchFailover.self],
+        subcommands: [BenchRun.self, BenchChart.self, BenchReport.self, BenchFailover.self, BenchAPI.self],
         defaultSubcommand: BenchRun.self
     )
 }
