@@ -40,7 +40,7 @@ public struct Replica: Sendable {
     /// Updates in (stable, received], oldest first.
     private var inflight = Ring<InflightEntry>()
     /// The most recent committed updates, for catching a successor up.
-    private var recent = Ring<Update>()
+    private(set) var recent = Ring<Update>()
     private var recentBytes = 0
     private(set) var pendingKeys: [String: PendingKey] = [:]
     /// The update each recent client request made, for answering retries without applying them

@@ -14,6 +14,8 @@ import NIOCore
 extension ReplicaShell {
     func perform(_ actions: [ReplicaAction]) {
         for action in actions { send(action) }
+        // New commits (or a new view) may answer watches waiting for a change.
+        if !watches.isEmpty, watches.needsWake(stable: core.stable, epoch: core.view.epoch) { wakeWatches() }
     }
 
     private func send(_ action: ReplicaAction) {

@@ -26,6 +26,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     /// Inbound peer links by the node id their hello named.
     var inbound: [NodeID: Channel] = [:]
     var writes = WriteTracker()
+    /// Watch requests waiting for a change (`ReplicaShell+Watch`).
+    var watches = ParkedWatches()
     /// Set when a new successor is connected: when it has caught up with what this node held at
     /// that moment, the time since is the pause writes saw during the splice.
     var splice: (node: NodeID, since: NIODeadline, target: UInt64)?
@@ -108,6 +110,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
 
     func connectionClosed(_ connection: UInt64) {
         writes.closed(connection: connection)
+        watches.closed(connection: connection)
     }
 
     func storageFailed(_ error: Error) -> Message {
@@ -233,6 +236,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     }
 
     func close() {
+        watches.cancelAll()
         successor?.close()
         successor = nil
         // Updates queued this turn reach the committer, which commits them before it stops.

@@ -126,6 +126,8 @@ final class ServerNode: @unchecked Sendable {
             route(key, "delete", ref)?.write(key, value: nil, request: request, ref: ref, versioned: true, ifVersion: ifVersion)
         case .scan(let chain, let mapVersion, let range, let limit):
             scan(chain: chain, mapVersion: mapVersion, range: range, limit: limit, ref: ref)
+        case .watch(let chain, let range, let after, let limit, let waitMs):
+            watch(chain: chain, range: range, after: after, limit: limit, waitMs: waitMs, ref: ref)
         case .ping(let n): reply(.pong(n), to: ref)
         case .getSlots: reply(.slots(shardMap()), to: ref)
         case .getHead:

@@ -176,6 +176,17 @@ public enum Message: Equatable, Sendable {
     case scan(chain: String, mapVersion: UInt64, range: KeyRange, limit: UInt32)
     /// The rows with their versions, and the rest of the range (nil: the range is done).
     case scanPage(rows: [RangeRow], next: KeyRange?)
+    // Watches (MessageCodec+Watch).
+    /// Client request to a member of `chain`: its committed changes of keys in `range` after
+    /// version `after` (nil: from now), at most `limit` (1...`scanRowsMax`). With none yet, the
+    /// answer waits until one commits or `waitMs` (at most `WireLimits.watchWaitMsMax`) passed.
+    case watch(chain: String, range: KeyRange, after: UInt64?, limit: UInt32, waitMs: UInt32)
+    /// The changes, oldest first, and the version every committed update up to was looked at
+    /// (the next `after`).
+    case changes(events: [Change], through: UInt64)
+    /// The history no longer reaches back to the `after` asked for; `oldest` is the oldest
+    /// version it can deliver changes from.
+    case compacted(oldest: UInt64)
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -185,7 +196,7 @@ public enum Message: Equatable, Sendable {
         case authChallenge = 48, authResponse, authOK
         case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots, decommission
         case getVersioned = 80, putVersioned, deleteVersioned, versionedValue, putVersionedResult, deleteVersionedResult, conditionFailed
-        case scan = 96, scanPage
+        case scan = 96, scanPage, watch, changes, compacted
     }
 
     public var kind: Kind {
@@ -233,6 +244,9 @@ public enum Message: Equatable, Sendable {
         case .conditionFailed: return .conditionFailed
         case .scan: return .scan
         case .scanPage: return .scanPage
+        case .watch: return .watch
+        case .changes: return .changes
+        case .compacted: return .compacted
         }
     }
 }

@@ -130,6 +130,8 @@ public enum MessageCodec {
             encodeVersionsBody(message, into: &b)
         case .scan, .scanPage:
             encodeRangeBody(message, into: &b)
+        case .watch, .changes, .compacted:
+            encodeWatchBody(message, into: &b)
         }
     }
 
@@ -296,6 +298,7 @@ public enum MessageCodec {
              .conditionFailed:
             message = try decodeVersionsBody(kind, &body)
         case .scan, .scanPage: message = try decodeRangeBody(kind, &body)
+        case .watch, .changes, .compacted: message = try decodeWatchBody(kind, &body)
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message

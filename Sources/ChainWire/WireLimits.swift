@@ -17,6 +17,8 @@ public enum WireLimits {
     /// Bytes of keys and values after which a scan page ends (at least one row is sent). With
     /// one maximal row past it and the rows' framing, a page stays under `frameSizeMax`.
     public static let scanPageBytesMax = 512 << 10
+    /// Longest a watch request may wait for a change before it is answered without one.
+    public static let watchWaitMsMax: UInt32 = 30_000
     /// A range bound is at most one byte longer than a key (`KeyRange.resuming(after:)`).
     public static let rangeBoundSizeMax = keySizeMax + 1
     /// Node ids, hosts and error messages are short; anything longer is malformed.

@@ -35,7 +35,7 @@ struct ChainKVCommand: AsyncParsableCommand {
         $CHAINKV_LOG_LEVEL (default warning) sets what the CLI logs to stderr.
         """,
         version: ChainVersion.line("chainkv"),
-        subcommands: [Get.self, Put.self, Delete.self, Scan.self, Status.self, Die.self, Decommission.self, Bench.self]
+        subcommands: [Get.self, Put.self, Delete.self, Scan.self, Watch.self, Status.self, Die.self, Decommission.self, Bench.self]
     )
 
     static func main() async {

@@ -20,6 +20,8 @@ enum ExitStatus: Int32 {
     case unhealthy = 5
     /// put/delete --if-version: the key's version was another; nothing was applied.
     case conditionFailed = 6
+    /// watch --after: the cursor is older than the history a chain still keeps.
+    case compacted = 7
 }
 
 /// A failure as the user sees it: a sentence, a stable code for scripts (`--json`), an exit status.

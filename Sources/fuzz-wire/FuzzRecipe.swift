@@ -150,6 +150,13 @@ struct Recipe {
         case .scanPage:
             let rows = (0..<(Int(u8()) % 8)).map { _ in RangeRow(key: key(), value: VersionedValue(value(), version: max(u64(), 1))) }
             return .scanPage(rows: rows, next: bool() ? range() : nil)
+        case .watch:
+            return .watch(chain: chainID(), range: range(), after: bool() ? u64() : nil,
+                          limit: UInt32(1 + Int(u16()) % WireLimits.scanRowsMax), waitMs: UInt32(u16()) % (WireLimits.watchWaitMsMax + 1))
+        case .changes:
+            let events = (0..<(Int(u8()) % 8)).map { _ in Change(key: key(), value: optionalValue(), version: max(u64(), 1)) }
+            return .changes(events: events, through: u64())
+        case .compacted: return .compacted(oldest: u64())
         }
     }
 
@@ -213,6 +220,9 @@ func payloadBytes(_ message: Message) -> Int {
     case .putVersionedResult(let old, _): return old?.count ?? 0
     case .deleteVersionedResult, .conditionFailed: return 0
     case .scan(let chain, _, let range, _): return chain.utf8.count + range.lower.count + (range.upper?.count ?? 0)
+    case .watch(let chain, let range, _, _, _): return chain.utf8.count + range.lower.count + (range.upper?.count ?? 0)
+    case .changes(let events, _): return events.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
+    case .compacted: return 0
     case .scanPage(let rows, let next):
         return rows.reduce(0) { $0 + $1.key.utf8.count + $1.value.value.count } + (next.map { $0.lower.count + ($0.upper?.count ?? 0) } ?? 0)
     case .getHead, .status, .die, .deleteResult, .dieAck, .ack, .setTail, .removeTail, .ping, .pong, .getSlots, .moved: return 0

@@ -1,0 +1,192 @@
+internal import ChainCore
+internal import ChainTransport
+internal import ChainWire
+internal import NIOConcurrencyHelpers
+internal import NIOCore
+
+/// One committed change a watch delivers.
+public struct WatchEvent: Equatable, Sendable {
+    public var key: String
+    /// The new value; nil: the key was deleted.
+    public var value: [UInt8]?
+    /// The version the change made (as `getVersioned` reports it).
+    public var version: UInt64
+    /// Where the watch stands just after this change: pass it as `after` to resume here.
+    public var cursor: WatchCursor
+}
+
+/// Where a watch stands in each chain: the last version of that chain it has seen. Opaque; its
+/// text form (`description`, "c0:1234,c3:77") can be stored and parsed back (`init?(_:)`).
+public struct WatchCursor: Equatable, Sendable, LosslessStringConvertible {
+    var positions: [String: UInt64]
+
+    public init() { positions = [:] }
+
+    public init?(_ description: String) {
+        var positions: [String: UInt64] = [:]
+        for part in description.split(separator: ",") {
+            let pair = part.split(separator: ":")
+            guard pair.count == 2, !pair[0].isEmpty, pair[0].utf8.count <= WireLimits.chainIDSizeMax,
+                  let version = UInt64(pair[1]) else { return nil }
+            positions[String(pair[0])] = version
+        }
+        self.positions = positions
+    }
+
+    public var description: String {
+        positions.keys.sorted(by: Leader.chainOrder).map { "\($0):\(positions[$0]!)" }.joined(separator: ",")
+    }
+}
+
+/// A watch asked to resume from a point its chain's history no longer holds.
+public struct WatchCompacted: Error, Equatable, CustomStringConvertible {
+    public var chain: String
+    /// The oldest version the chain can still deliver changes from.
+    public var oldest: UInt64
+    public var description: String {
+        "the changes of chain \(chain) before version \(oldest) are no longer kept; watch again from a newer point"
+    }
+}
+
+/// Watches, like etcd's `Watch` or ZooKeeper's watches: every committed change of a key, a prefix
+/// or a range, in each chain's sequence order, resumable from a cursor after a head change, a
+/// reconnect or a restart of the watcher, with no gap and no duplicate while the chain's history
+/// holds the point (the last `CoreLimits.recentMax` writes, at most 32 MiB); past it the stream
+/// ends with `WatchCompacted`. Each chain is long-polled at its head (`watchWait` at most per
+/// poll); changes of different chains interleave in no particular order.
+extension ChainKVClient {
+    /// How long one poll of a chain waits at the server for a change.
+    public static let watchWait: Duration = .seconds(10)
+
+    /// Changes of keys that start with `prefix` ("" for every key).
+    public func watch(prefix: String, after: WatchCursor? = nil) -> AsyncThrowingStream<WatchEvent, Error> {
+        watch(KeyRange(prefix: prefix), after: after)
+    }
+
+    /// Changes of one key.
+    public func watch(key: String, after: WatchCursor? = nil) -> AsyncThrowingStream<WatchEvent, Error> {
+        watch(KeyRange(lower: Array(key.utf8), upper: Array(key.utf8) + [0]), after: after)
+    }
+
+    /// Changes of keys from `from` (inclusive; nil: the first) to `to` (exclusive; nil: the last).
+    public func watch(from: String?, to: String?, after: WatchCursor? = nil) -> AsyncThrowingStream<WatchEvent, Error> {
+        watch(KeyRange(from: from, to: to), after: after)
+    }
+
+    private func watch(_ range: KeyRange, after: WatchCursor?) -> AsyncThrowingStream<WatchEvent, Error> {
+        AsyncThrowingStream { continuation in
+            let state = NIOLockedValueBox(after ?? WatchCursor())
+            let task = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    var polled = Set<String>()
+                    var started = false
+                    // Every chain of the map gets a poller (a key's slot may move to another
+                    // chain); a chain that appears later (growth) gets one when it is seen.
+                    while !Task.isCancelled {
+                        if let routes = try? await currentRoutes() {
+                            let chains = routes.map.counts.keys.filter { !polled.contains($0) }
+                            if !started {
+                                // Where "now" is in every chain the cursor does not name, before any
+                                // change is handed on: every event's cursor then names every chain.
+                                guard await establish(chains, routes: routes, state: state) else {
+                                    try? await Task.sleep(for: .milliseconds(200))
+                                    continue
+                                }
+                                started = true
+                            } else {
+                                // A chain that appeared during the watch: all of its history.
+                                state.withLockedValue { cursor in for chain in chains where cursor.positions[chain] == nil { cursor.positions[chain] = 0 } }
+                            }
+                            for chain in chains {
+                                polled.insert(chain)
+                                group.addTask { await self.poll(chain, range: range, state: state, continuation: continuation) }
+                            }
+                        }
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                    group.cancelAll()
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Asks each chain the cursor has no position for where it stands now (a watch that does
+    /// not wait); false unless every one answered.
+    private func establish(_ chains: [String], routes: Routes, state: NIOLockedValueBox<WatchCursor>) async -> Bool {
+        let missing = state.withLockedValue { cursor in chains.filter { cursor.positions[$0] == nil } }
+        return await withTaskGroup(of: (String, UInt64)?.self) { group in
+            for chain in missing {
+                group.addTask {
+                    guard let head = routes.chains[chain]?.head, let connection = try? await self.connection(to: head),
+                          case .changes(_, let through)? = try? await connection.request(
+                              .watch(chain: chain, range: KeyRange(), after: nil, limit: 1, waitMs: 0),
+                              timeout: TimeAmount(self.options.requestTimeout)) else { return nil }
+                    return (chain, through)
+                }
+            }
+            var all = true
+            for await answer in group {
+                guard let (chain, through) = answer else { all = false; continue }
+                state.withLockedValue { $0.positions[chain] = through }
+            }
+            if !all { invalidateRoutes() }
+            return all
+        }
+    }
+
+    /// Long-polls chain `chain` until cancelled or its history no longer holds the cursor.
+    private func poll(_ chain: String, range: KeyRange, state: NIOLockedValueBox<WatchCursor>,
+                      continuation: AsyncThrowingStream<WatchEvent, Error>.Continuation) async {
+        var backoff = TimeAmount.milliseconds(5)
+        let wait = TimeAmount(Self.watchWait)
+        while !Task.isCancelled {
+            do {
+                let routes = try await currentRoutes()
+                guard let head = routes.chains[chain]?.head else { throw ChainKVError.network("chain \(chain) has no head") }
+                let connection = try await connection(to: head)
+                let after = state.withLockedValue { $0.positions[chain] }
+                let request = Message.watch(chain: chain, range: range, after: after, limit: 1000,
+                                            waitMs: UInt32(wait.nanoseconds / 1_000_000))
+                let reply: Message
+                do {
+                    reply = try await connection.request(request, timeout: wait + TimeAmount(options.requestTimeout))
+                } catch {
+                    invalidate(connection)
+                    throw error
+                }
+                switch reply {
+                case .changes(let events, let through):
+                    // Under the lock: each event's cursor holds every chain's position at the
+                    // moment it is handed on, so resuming from it skips nothing handed on before.
+                    state.withLockedValue { cursor in
+                        for event in events {
+                            cursor.positions[chain] = event.version
+                            continuation.yield(WatchEvent(key: event.key, value: event.value, version: event.version, cursor: cursor))
+                        }
+                        cursor.positions[chain] = max(cursor.positions[chain] ?? 0, through)
+                    }
+                    backoff = .milliseconds(5)
+                    continue
+                case .compacted(let oldest):
+                    continuation.finish(throwing: WatchCompacted(chain: chain, oldest: oldest))
+                    return
+                case .error(.notHead, _), .error(.unavailable, _):
+                    invalidate(connection)
+                case .error(.overloaded, _):
+                    break
+                default:
+                    continuation.finish(throwing: unexpected(reply))
+                    return
+                }
+            } catch let error as ChainKVError where error.isUnauthorized {
+                continuation.finish(throwing: error)
+                return
+            } catch {
+                invalidateRoutes()
+            }
+            try? await Task.sleep(nanoseconds: UInt64(backoff.nanoseconds))
+            backoff = min(backoff * 2, .milliseconds(500))
+        }
+    }
+}

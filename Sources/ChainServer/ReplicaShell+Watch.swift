@@ -1,0 +1,71 @@
+import ChainCore
+import ChainWire
+import NIOCore
+
+/// Watches: a member answers from the core's history of committed updates, at once when it holds
+/// a matching change, else when one commits or the request's wait runs out (long polling). The
+/// watcher resumes after the `through` of each answer, so a reconnect or a new head loses nothing
+/// the history still holds, and it never gets a change twice.
+extension ReplicaShell {
+    func watch(_ range: KeyRange, after version: UInt64?, limit: Int, waitMs: UInt32, ref: ClientRef) {
+        var after: UInt64?
+        if let version {
+            // Another chain's version names no sequence number here (`PublicVersions`).
+            guard let seq = versions.seq(ofVersion: version) else {
+                return reply(.error(.badRequest, "version \(version) is not one of chain \(metricsChain)"), to: ref, type: "watch")
+            }
+            after = seq
+        }
+        if let answer = answer(range, after: after, limit: limit, final: waitMs == 0) { return reply(answer, to: ref, type: "watch") }
+        guard !watches.isFull else {
+            return reply(.error(.overloaded, "too many watches waiting on this chain (\(ParkedWatches.perChainMax)); retry"), to: ref, type: "watch")
+        }
+        // `answer` returned nil only with an empty change list, so `after` is where to go on from.
+        guard case .changes(_, let through) = core.committedChanges(after: after, matching: range.contains, limit: 1, byteLimit: 1) else {
+            preconditionFailure("answer() declined a read that was not an empty change list")
+        }
+        watches.park(.init(ref: ref, range: range, after: through, limit: limit), stable: core.stable, epoch: core.view.epoch)
+        let timer = context.loop.scheduleTask(in: .milliseconds(Int64(waitMs))) { [weak self] in
+            guard let self, let watch = self.watches.remove(ref, cancelTimer: false) else { return }
+            self.reply(self.answer(watch.range, after: watch.after, limit: watch.limit, final: true)!, to: ref, type: "watch")
+            self.context.outbox.flush()
+        }
+        watches.setTimer(ref, timer)
+    }
+
+    /// Looks at every waiting watch again (new commits, or a new view): answers those with a
+    /// change, a compaction or a refusal; the others wait on, resuming from the newest point.
+    func wakeWatches() {
+        for (ref, watch) in watches.waiting {
+            if let answer = answer(watch.range, after: watch.after, limit: watch.limit, final: false) {
+                _ = watches.remove(ref)
+                reply(answer, to: ref, type: "watch")
+            } else if case .changes(_, let through) = core.committedChanges(after: watch.after, matching: watch.range.contains,
+                                                                             limit: 1, byteLimit: 1) {
+                watches.update(ref, after: through)
+            }
+        }
+    }
+
+    /// The answer to a watch now; nil when it should wait (no change yet, and not `final`).
+    /// Only a head answers, as for reads: a server that stopped being head (it may no longer
+    /// learn of commits) sends its watchers to the new one.
+    private func answer(_ range: KeyRange, after: UInt64?, limit: Int, final: Bool) -> Message? {
+        guard core.role.isHead else {
+            return ReplyMessage.message(for: .error(.notHead(head: core.view.head)), addresses: context.addresses)
+        }
+        switch core.committedChanges(after: after, matching: range.contains, limit: limit, byteLimit: WireLimits.scanPageBytesMax) {
+        case .compacted(let oldest):
+            return .compacted(oldest: versions.version(ofSeq: oldest))
+        case .changes(let changes, let through):
+            guard !changes.isEmpty || final else { return nil }
+            return .changes(events: changes.map { Change(key: $0.key, value: $0.value, version: versions.version(ofSeq: $0.version)) },
+                            through: versions.version(ofSeq: through))
+        }
+    }
+
+    private func reply(_ message: Message, to ref: ClientRef, type: String) {
+        context.outbox.reply(message, to: ref)
+        context.metrics.request(type, status: ServerMetrics.status(message), chain: metricsChain)
+    }
+}
