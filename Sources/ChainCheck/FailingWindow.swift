@@ -75,7 +75,7 @@ public struct FailingWindow: Equatable, Sendable {
         let name: String, value: String
         switch op.kind {
         case .get(let read):
-            name = "get"
+            name = op.page.map { "scan page \($0)" } ?? "get"
             value = read.map(ValueText.describe) ?? "(absent)"
         case .put(let written, let old):
             name = "put"

@@ -3,7 +3,12 @@
 ///
 ///     {"id":7,"client":2,"key":"k1","op":"put","value":"7631","old":null,"existed":null,"ok":true,"invoke":1200,"complete":1350}
 ///
-/// - `op`: "get", "put" or "delete".
+/// - `op`: "get", "put", "delete", or "scan": one key's observation in a scan page, a get with one
+///   more member, `page`, the page's number (`Operation.page`), written only on these lines (so
+///   histories without scans read and write as before):
+///
+///     {"id":9,"client":1,"key":"k2","op":"scan","value":null,"old":null,"existed":null,"ok":true,"invoke":1400,"complete":1500,"page":3}
+///
 /// - `value`: for get, the value read; for put, the value written. `old`: for put, the old value
 ///   it reported. Values are lower-case hex (values are bytes; hex is the simplest exact text
 ///   form); null means absent. `existed`: for delete, whether the key existed.
@@ -44,7 +49,7 @@ public enum HistoryFile {
         let known = op.outcomeIsKnown
         switch op.kind {
         case .get(let read):
-            name = "get"
+            name = op.page == nil ? "get" : "scan"
             value = known ? read : nil
         case .put(let written, let reported):
             name = "put"
@@ -64,7 +69,8 @@ public enum HistoryFile {
         func json(_ flag: Bool?) -> String { flag.map { $0 ? "true" : "false" } ?? "null" }
         return "{\"id\":\(op.id),\"client\":\(op.client),\"key\":\(JSONLine.quote(op.key)),\"op\":\"\(name)\","
             + "\"value\":\(hex(value)),\"old\":\(hex(old)),\"existed\":\(json(existed)),\"ok\":\(json(ok)),"
-            + "\"invoke\":\(op.invoke),\"complete\":\(op.complete.map { String($0) } ?? "null")}"
+            + "\"invoke\":\(op.invoke),\"complete\":\(op.complete.map { String($0) } ?? "null")"
+            + (op.page.map { ",\"page\":\($0)" } ?? "") + "}"
     }
 
     /// A whole history, one line per operation, each ending in a newline.
@@ -137,7 +143,7 @@ public enum HistoryFile {
         } catch {
             throw LineError(error.message)
         }
-        let known: Set<String> = ["id", "client", "key", "op", "value", "old", "existed", "ok", "invoke", "complete"]
+        let known: Set<String> = ["id", "client", "key", "op", "value", "old", "existed", "ok", "invoke", "complete", "page"]
         if let unknown = members.first(where: { !known.contains($0.name) }) {
             throw LineError("unknown member \"\(unknown.name)\"")
         }
@@ -187,9 +193,11 @@ public enum HistoryFile {
         let client = try int("client")
         guard case .string(let key) = try required("key") else { throw LineError("\"key\" must be a string") }
         guard key.utf8.count <= limits.maxKeyBytes else { throw LineError("\"key\" longer than \(limits.maxKeyBytes) bytes") }
-        guard case .string(let name) = try required("op"), ["get", "put", "delete"].contains(name) else {
-            throw LineError("\"op\" must be \"get\", \"put\" or \"delete\"")
+        guard case .string(let name) = try required("op"), ["get", "put", "delete", "scan"].contains(name) else {
+            throw LineError("\"op\" must be \"get\", \"put\", \"delete\" or \"scan\"")
         }
+        let page: Int? = name == "scan" ? try int("page") : nil
+        if name != "scan" { try mustBeNull("page", "unless \"op\" is \"scan\"") }
         let ok: Bool?
         switch try required("ok") {
         case .bool(let flag): ok = flag
@@ -204,10 +212,10 @@ public enum HistoryFile {
         let noResult = "unless \"ok\" is true"
         let kind: Operation.Kind
         switch name {
-        case "get":
-            try mustBeNull("old", "for a get")
-            try mustBeNull("existed", "for a get")
-            if ok != true { try mustBeNull("value", "for a get " + noResult) }
+        case "get", "scan":
+            try mustBeNull("old", "for a \(name)")
+            try mustBeNull("existed", "for a \(name)")
+            if ok != true { try mustBeNull("value", "for a \(name) " + noResult) }
             kind = .get(value: try bytes("value"))
         case "put":
             try mustBeNull("existed", "for a put")
@@ -232,8 +240,9 @@ public enum HistoryFile {
             }
         }
         // A refused request had no effect, and a read of unknown outcome observed nothing.
-        if ok == false || (ok == nil && name == "get") { return Record(id: id, operation: nil) }
-        return Record(id: id, operation: Operation(id: id, client: client, key: key, kind: kind, invoke: invoke, complete: complete))
+        if ok == false || (ok == nil && (name == "get" || name == "scan")) { return Record(id: id, operation: nil) }
+        return Record(id: id, operation: Operation(id: id, client: client, key: key, kind: kind, invoke: invoke, complete: complete,
+                                                   page: page))
     }
 }
 

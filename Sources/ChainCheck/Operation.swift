@@ -22,15 +22,22 @@ public struct Operation: Equatable, Sendable {
     public var kind: Kind
     public var invoke: UInt64
     public var complete: UInt64?
+    /// For a `get` that is one key's observation in a scan page (`ScanPage`): the page's number,
+    /// shared by every key the page covered. The per-key check needs nothing more (a scan's key is
+    /// a read in the page's interval); the number lets `ScanSnapshots` find a page's other keys.
+    public var page: Int?
 
-    public init(id: Int, client: Int, key: String, kind: Kind, invoke: UInt64, complete: UInt64?) {
+    public init(id: Int, client: Int, key: String, kind: Kind, invoke: UInt64, complete: UInt64?, page: Int? = nil) {
         precondition(complete.map { $0 >= invoke } ?? true, "an operation completes after it is invoked")
+        precondition(page == nil || { if case .get = kind { return true } else { return false } }(),
+                     "only a read belongs to a scan page")
         self.id = id
         self.client = client
         self.key = key
         self.kind = kind
         self.invoke = invoke
         self.complete = complete
+        self.page = page
     }
 }
 

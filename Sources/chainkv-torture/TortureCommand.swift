@@ -68,6 +68,9 @@ struct RunReport {
     var lost = 0
     var converged = false
     var longestUnavailableMs = 0
+    var scanPages = 0
+    /// The cross-key check of scan pages: "n/a" on several chains (a page is not one snapshot there).
+    var snapshots = "not checked"
     var problems: [String] = []
     var details = ""
 
@@ -76,15 +79,16 @@ struct RunReport {
 
     var line: String {
         "seed \(seed): \(operations) ops (\(ok) ok, \(unknown) unknown), \(faultCount) faults, \(verdict), lost \(lost), "
-            + "replicas \(converged ? "converged" : "DIVERGED"), longest unavailability \(longestUnavailableMs) ms"
+            + "replicas \(converged ? "converged" : "DIVERGED"), longest unavailability \(longestUnavailableMs) ms, "
+            + "\(scanPages) scan pages, snapshots \(snapshots)"
             + (passed ? "  PASS" : "  FAIL: " + problems.joined(separator: "; "))
     }
 
     static func table(_ reports: [RunReport]) -> String {
-        var lines = ["| seed | ops | ok | unknown | faults | linearizable | acked lost | converged | longest unavailability |",
-                     "|---|---|---|---|---|---|---|---|---|"]
+        var lines = ["| seed | ops | ok | unknown | faults | linearizable | acked lost | converged | longest unavailability | scan pages | one-instant pages |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in reports {
-            lines.append("| \(r.seed) | \(r.operations) | \(r.ok) | \(r.unknown) | \(r.faultCount) | \(r.verdict) | \(r.lost) | \(r.converged ? "yes" : "no") | \(r.longestUnavailableMs) ms |")
+            lines.append("| \(r.seed) | \(r.operations) | \(r.ok) | \(r.unknown) | \(r.faultCount) | \(r.verdict) | \(r.lost) | \(r.converged ? "yes" : "no") | \(r.longestUnavailableMs) ms | \(r.scanPages) | \(r.snapshots) |")
         }
         var kinds: [String: Int] = [:]
         for r in reports { for (k, v) in r.faults { kinds[k, default: 0] += v } }
@@ -123,7 +127,7 @@ struct TortureRun {
             return report
         }
 
-        let workload = Workload()
+        let workload = Workload(keys: keys)
         let nemesis = Nemesis(fleet: fleet, ensemble: ensemble, seed: seed)
         let supervisor = Task {
             while !Task.isCancelled {
@@ -192,6 +196,9 @@ struct TortureRun {
             report.problems.append("history is \(result.verdict.rawValue)")
             report.details += result.describe() + "\n"
         }
+        checkScans(workload.scanPages, history: history, &report)
+        try? workload.scanPages.map(\.description).joined(separator: "\n")
+            .write(to: dir.appendingPathComponent("scans.txt"), atomically: true, encoding: .utf8)
         report.lost = LostWrites.count(history, finals: finals)
         if report.lost > 0 { report.problems.append("\(report.lost) acknowledged writes lost") }
         report.longestUnavailableMs = longestGap(history)

@@ -4,18 +4,24 @@ import ChainKV
 import Foundation
 import NIOCore
 
-/// Concurrent clients doing random gets, puts, deletes and conditional writes (compare-and-set on
-/// a version just read) over a few keys (so they collide), recording every operation with its
-/// invoke and complete times and outcome.
+/// Concurrent clients doing random gets, puts, deletes, conditional writes (compare-and-set on
+/// a version just read) and scans over a few keys (so they collide), recording every operation
+/// with its invoke and complete times and outcome, and every scan page (`WorkloadScan.swift`).
 final class Workload: @unchecked Sendable {
     let clock = ContinuousClock()
     let start: ContinuousClock.Instant
     private let lock = NSLock()
     private var ops: [HistoryOp] = []
     private var stopFlag = false
+    private var pages: [ScanPage] = []
     let versions = VersionBook()
+    /// The keys the clients use: what a scan page that covers one and does not return it saw absent.
+    let keys: [String]
 
-    init() { start = clock.now }
+    init(keys: Int) {
+        start = clock.now
+        self.keys = (0..<keys).map { "k\($0)" }
+    }
 
     var now: UInt64 {
         let d = clock.now - start
@@ -26,7 +32,13 @@ final class Workload: @unchecked Sendable {
     private var stopped: Bool { lock.withLock { stopFlag } }
 
     func record(_ op: HistoryOp) { lock.withLock { ops.append(op) } }
-    var history: [HistoryOp] { lock.withLock { ops } + versions.resolvedFailures }
+    /// `number` numbers the pages in the order they are recorded.
+    func record(_ page: (Int) -> ScanPage) { lock.withLock { pages.append(page(pages.count)) } }
+    var scanPages: [ScanPage] { lock.withLock { pages } }
+    /// Every operation, each scan page as one read per key it covers.
+    var history: [HistoryOp] {
+        lock.withLock { ops } + versions.resolvedFailures + scanPages.flatMap { $0.observations(keys: keys) }
+    }
 
     static func options() -> ChainKVClient.Options {
         var o = ChainKVClient.Options()
@@ -54,7 +66,9 @@ final class Workload: @unchecked Sendable {
             let key = "k\(Int.random(in: 0..<keys, using: &rng))"
             let roll = Int.random(in: 0..<100, using: &rng)
             let invoke = now
-            if roll >= 80 {
+            if roll < 5 {
+                await scan(kv, client: id, keyCount: keys, rng: &rng)
+            } else if roll >= 80 {
                 await conditional(kv, client: id, key: key, value: Array("c\(id)-\(n)".utf8), delete: roll >= 95)
             } else if roll < 40 {
                 do {
