@@ -13,6 +13,11 @@ final class RangeMessageTests: XCTestCase {
         .scanPage(rows: [RangeRow(key: "k", value: VersionedValue([], version: 1)),
                          RangeRow(key: "\u{E9}", value: VersionedValue([0xFF, 0], version: .max))],
                   next: KeyRange(prefix: "").resuming(after: "\u{E9}")),
+        .watch(chain: "c0", range: KeyRange(prefix: "w/"), after: nil, limit: 1000, waitMs: 10_000),
+        .watch(chain: "c3", range: KeyRange(from: "a", to: "b"), after: 77, limit: 1, waitMs: 0),
+        .changes(events: [], through: 0),
+        .changes(events: [Change(key: "k", value: [1], version: 9), Change(key: "k", value: nil, version: 10)], through: 12),
+        .compacted(oldest: 4096),
     ]
 
     func body(_ m: Message) -> ByteBuffer {
@@ -33,6 +38,15 @@ final class RangeMessageTests: XCTestCase {
             cut.moveWriterIndex(to: cut.writerIndex - 1)
             XCTAssertThrowsError(try decode(m.kind, cut), "\(m.kind) cut short")
         }
+    }
+
+    func testAWatchWaitsAtMostThirtySeconds() {
+        var b = body(.watch(chain: "c0", range: KeyRange(), after: nil, limit: 1, waitMs: 0))
+        b.setInteger(WireLimits.watchWaitMsMax + 1, at: b.writerIndex - 4)
+        XCTAssertThrowsError(try decode(.watch, b))
+        var zero = body(.changes(events: [Change(key: "k", value: nil, version: 1)], through: 1))
+        zero.setInteger(UInt64(0), at: 4 + 2 + 1 + 1)
+        XCTAssertThrowsError(try decode(.changes, zero), "a change's version is never 0")
     }
 
     func testTheLimitIsBounded() {

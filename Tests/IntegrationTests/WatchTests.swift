@@ -83,6 +83,7 @@ final class WatchTests: XCTestCase {
         defer { task.cancel() }
         usleep(1_500_000)  // the watch has established where "now" is
         let index = { (id: String) in Int(id.dropFirst())! - 1 }
+        let firstHead = try XCTUnwrap(cluster.chainInfo().head)
         let (acked, unknown) = try writeWhile(client, count: 600) { i in
             if i == 200, let head = try? cluster.chainInfo().head { cluster.kill(index(head.id)) }
             if i == 400, let members = try? cluster.chainInfo().members, members.count > 2 { cluster.kill(index(members[1].id)) }
@@ -90,6 +91,9 @@ final class WatchTests: XCTestCase {
         waitFor(received, versions: Set(acked.keys))
         XCTAssertNil(received.error)
         assertExact(received.all, acked: acked, unknown: unknown)
+        let now = try cluster.chainInfo()
+        XCTAssertNotEqual(now.head?.id, firstHead.id, "the head was killed")
+        XCTAssertEqual(now.members.count, 3, "and a middle server after it")
         XCTAssertGreaterThanOrEqual(acked.count, 590, "nearly every write was acknowledged")
     }
 
