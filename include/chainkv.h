@@ -71,6 +71,28 @@ int  chainkv_scan(const char *prefix, const char *from, const char *to, const ch
         point (README, "Scans"). */
 void chainkv_free_entries(chainkv_entry *entries, size_t count);
 
+/* Watches: every committed change of a key or of the keys with a prefix, in each chain's order. */
+typedef struct chainkv_watch chainkv_watch;   /* opaque */
+typedef struct {
+    char *key;          /* NUL-terminated */
+    char *value;        /* the new value (value_len bytes and a NUL), or NULL when deleted */
+    size_t value_len;
+    uint64_t version;   /* the version the change made; with status 3, the oldest version kept */
+    char *cursor;       /* pass as `after` to chainkv_watch_open to resume just after this change */
+    int deleted;        /* 1: the key was deleted */
+} chainkv_change;
+chainkv_watch *chainkv_watch_open(const char *key, const char *prefix, const char *after);
+     /* A watch of key, or (key NULL) of the keys that start with prefix, from now or just after
+        the cursor `after`. NULL: not initialised, or a bad argument (both or neither of key and
+        prefix, a bad key, a bad cursor). */
+int  chainkv_watch_next(chainkv_watch *watch, int timeout_ms, chainkv_change *change);
+     /* Waits up to timeout_ms for the next change. 0: *change holds it (release its strings
+        with chainkv_free_change); 1: none within the timeout; 3: the cursor is older than the
+        history a chain keeps (change->version: the oldest version kept; the watch is over);
+        -1: the watch ended (network, refused, or over 100,000 changes not taken); -3: NULL. */
+void chainkv_free_change(chainkv_change *change);
+void chainkv_watch_close(chainkv_watch *watch);   /* stops it and frees it */
+
 #ifdef __cplusplus
 }
 #endif

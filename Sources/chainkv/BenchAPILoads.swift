@@ -14,7 +14,7 @@ struct BenchAPIResult {
 }
 
 /// Counts the clients of a load share.
-private final class Counters: Sendable {
+final class Counters: Sendable {
     let attempts = Atomic<UInt64>(0)
     let wins = Atomic<UInt64>(0)
 }

@@ -122,6 +122,16 @@ final class WatchTests: XCTestCase {
         XCTAssertEqual(Set(again.all.map(\.version)), expected, "exactly the changes after the cursor")
     }
 
+    /// chainkv_watch_* from C against a sharded cluster: changes in order, deletes, a resume.
+    func testTheCABIWatches() throws {
+        let cluster = try ClusterFixture(size: 3, chains: 3)
+        defer { cluster.stop() }
+        let exe = try TestEnvironment.compileC("watch_test")
+        let c = try TestEnvironment.run(exe, [cluster.servers.joined(separator: ",")])
+        XCTAssertEqual(c.status, 0, c.output)
+        XCTAssertTrue(c.output.contains("C ABI watches:") && c.output.contains(" 0 failed"), c.output)
+    }
+
     func testTheCLIPrintsChangesAndACompactedCursorFails() throws {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }

@@ -95,6 +95,20 @@ _libraries = {}
 _libraries_lock = threading.Lock()
 
 
+class _Change(ctypes.Structure):
+    """chainkv_change of chainkv.h."""
+    _fields_ = [("key", ctypes.c_void_p), ("value", ctypes.c_void_p), ("value_len", ctypes.c_size_t),
+                ("version", ctypes.c_uint64), ("cursor", ctypes.c_void_p), ("deleted", ctypes.c_int)]
+
+
+class Compacted(ChainKVError):
+    """A watch's cursor is older than the history a chain keeps; .oldest is the oldest version kept."""
+
+    def __init__(self, message, oldest):
+        super().__init__(message, 3)
+        self.oldest = oldest
+
+
 class _Entry(ctypes.Structure):
     """chainkv_entry of chainkv.h."""
     _fields_ = [("key", ctypes.c_void_p), ("value", ctypes.c_void_p),
@@ -135,6 +149,14 @@ def _load(path):
         lib.chainkv_scan.restype = c.c_int
         lib.chainkv_free_entries.argtypes = [c.POINTER(_Entry), c.c_size_t]
         lib.chainkv_free_entries.restype = None
+        lib.chainkv_watch_open.argtypes = [c.c_char_p, c.c_char_p, c.c_char_p]
+        lib.chainkv_watch_open.restype = c.c_void_p
+        lib.chainkv_watch_next.argtypes = [c.c_void_p, c.c_int, c.POINTER(_Change)]
+        lib.chainkv_watch_next.restype = c.c_int
+        lib.chainkv_free_change.argtypes = [c.POINTER(_Change)]
+        lib.chainkv_free_change.restype = None
+        lib.chainkv_watch_close.argtypes = [c.c_void_p]
+        lib.chainkv_watch_close.restype = None
         _libraries[path] = lib
         return lib
 
@@ -345,6 +367,22 @@ class Client:
             if after is None:
                 return
 
+    # Watches.
+
+    def watch(self, key=None, prefix=None, after=None):
+        """A Watch of key, or of the keys that start with prefix, from now or just after the
+        cursor `after` (the .cursor of an earlier change). Iterate it for changes, or call
+        next_change(timeout); close it when done (or use it as a context manager)."""
+        if (key is None) == (prefix is None):
+            raise InvalidArgument("give a key or a prefix", -3)
+        k = None if key is None else _key(key)
+        p = None if prefix is None else (b"" if prefix in ("", b"") else _key(prefix))
+        a = None if after is None else str(after).encode("utf-8")
+        handle = self._lib.chainkv_watch_open(k, p, a)
+        if not handle:
+            raise InvalidArgument("watch: bad key, prefix or cursor (or the client is not initialised)", -3)
+        return Watch(self._lib, handle)
+
     # Mapping conveniences.
 
     def __getitem__(self, key):
@@ -380,6 +418,69 @@ class Client:
         if status == 2:
             raise ConditionFailed(f"{what} {_show(k)}: version is {ver.value}, not {if_version}", ver.value)
         _raise(status, what)
+
+
+class Change(tuple):
+    """One committed change: (key, value, version, cursor); value None for a delete."""
+    __slots__ = ()
+
+    def __new__(cls, key, value, version, cursor):
+        return super().__new__(cls, (key, value, version, cursor))
+
+    key = property(lambda self: self[0])
+    value = property(lambda self: self[1])
+    version = property(lambda self: self[2])
+    cursor = property(lambda self: self[3])
+
+
+class Watch:
+    """A running watch (see Client.watch): iterating yields Change tuples until closed."""
+
+    def __init__(self, lib, handle):
+        self._lib, self._handle = lib, handle
+
+    def next_change(self, timeout=None):
+        """The next Change, waiting up to timeout seconds (None: until one comes); None when
+        none came in time. Raises Compacted, or NetworkError when the watch ended."""
+        while True:
+            if self._handle is None:
+                raise ChainKVError("the watch is closed")
+            wait = 1000 if timeout is None else max(0, min(int(timeout * 1000), 2**31 - 1))
+            change = _Change()
+            status = self._lib.chainkv_watch_next(self._handle, wait, ctypes.byref(change))
+            if status == 0:
+                try:
+                    value = None if change.deleted else (ctypes.string_at(change.value, change.value_len) if change.value_len else b"")
+                    return Change(ctypes.string_at(change.key).decode("utf-8"), value, change.version,
+                                  ctypes.string_at(change.cursor).decode("utf-8"))
+                finally:
+                    self._lib.chainkv_free_change(ctypes.byref(change))
+            if status == 1:
+                if timeout is None:
+                    continue
+                return None
+            if status == 3:
+                raise Compacted(f"watch: the cursor is older than the history kept (oldest version {change.version})", change.version)
+            _raise(status, "watch")
+
+    def __iter__(self):
+        while True:
+            yield self.next_change()
+
+    def close(self):
+        if self._handle is not None:
+            self._lib.chainkv_watch_close(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        self.close()
 
 
 def connect(servers, port=7001, library=None, require_head=True):

@@ -214,6 +214,24 @@ class WithCluster(unittest.TestCase):
         with self.assertRaises(chainkv.InvalidArgument):
             self.kv.scan(limit=0)
 
+    def test_watch_sees_changes_in_order_and_resumes_from_a_cursor(self):
+        prefix = key("watch/")
+        with self.kv.watch(prefix=prefix) as w:
+            self.assertIsNone(w.next_change(timeout=1.5))
+            self.kv.put(prefix + "a", b"1")
+            self.kv.delete(prefix + "a")
+            self.kv.put(prefix + "b", "2")
+            first = w.next_change(timeout=10)
+            self.assertEqual((first.key, first.value), (prefix + "a", b"1"))
+            second = w.next_change(timeout=10)
+            self.assertEqual((second.key, second.value), (prefix + "a", None))
+            self.assertGreater(second.version, first.version)
+            self.assertEqual(w.next_change(timeout=10)[:2], (prefix + "b", b"2"))
+        with self.kv.watch(prefix=prefix, after=first.cursor) as again:
+            self.assertEqual(again.next_change(timeout=10).version, second.version)
+        with self.assertRaises(chainkv.InvalidArgument):
+            self.kv.watch(key="k", prefix="p")
+
     def test_threads_share_the_client(self):
         errors = []
 
