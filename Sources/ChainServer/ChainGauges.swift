@@ -26,9 +26,13 @@ struct ChainGauges {
     static let walBytesFamily = MetricFamily("chainkv_wal_bytes", "Size of the chain's SQLite write-ahead log (-wal file), by chain.")
     let walBytes: Gauge
 
+    static let watchesWaitingFamily = MetricFamily("chainkv_watches_waiting",
+        "Watch requests waiting at this server for a change of the chain (long polls), by chain.")
+    let watchesWaiting: Gauge
+
     static let families: [MetricFamily] = [
         epochFamily, uncommittedFamily, successorLagFamily, isHeadFamily, appliedFamily, committedFamily, databaseBytesFamily,
-        walBytesFamily,
+        walBytesFamily, watchesWaitingFamily,
     ]
 
     init(chain: String) {
@@ -41,9 +45,11 @@ struct ChainGauges {
         committed = Gauge(label: Self.committedFamily.name, dimensions: d)
         databaseBytes = Gauge(label: Self.databaseBytesFamily.name, dimensions: d)
         walBytes = Gauge(label: Self.walBytesFamily.name, dimensions: d)
+        watchesWaiting = Gauge(label: Self.watchesWaitingFamily.name, dimensions: d)
     }
 
-    func observe(_ replica: Replica) {
+    func observe(_ replica: Replica, watchesWaiting waiting: Int) {
+        watchesWaiting.record(Int64(waiting))
         epoch.record(Int64(replica.view.epoch))
         uncommitted.record(Int64(replica.received - replica.stable))
         successorLag.record(replica.view.successor(of: replica.id) == nil ? 0 : Int64(replica.received - min(replica.received, replica.successorAcked)))

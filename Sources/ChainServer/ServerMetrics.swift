@@ -100,14 +100,15 @@ final class ServerMetrics: @unchecked Sendable {
         switch reply {
         case .value(nil), .deleteResult(existed: false), .versionedValue(nil), .deleteVersionedResult(existed: false, _): return "missing"
         case .conditionFailed: return "condition_failed"
+        case .compacted: return "compacted"
         case .error(let code, _): return code.label
         default: return "ok"
         }
     }
 
     /// Every tick, for each chain this server serves.
-    func observe(_ replica: Replica, chain: String) {
-        gauges(chain).observe(replica)
+    func observe(_ replica: Replica, chain: String, watchesWaiting: Int) {
+        gauges(chain).observe(replica, watchesWaiting: watchesWaiting)
     }
 
     /// About once a second, for each chain this server serves: its database's file sizes.

@@ -206,7 +206,7 @@ final class ServerNode: @unchecked Sendable {
     /// Every tick: metrics (files, lags and the process every tenth), the replicas' refresh every tenth, the leader's clock.
     func tick() {
         metrics.isLeader.record(leader.isLeading ? 1 : 0)
-        for (id, hosted) in chains { metrics.observe(hosted.shell.core, chain: id) }
+        for (id, hosted) in chains { metrics.observe(hosted.shell.core, chain: id, watchesWaiting: hosted.shell.watches.waiting.count) }
         if context.ticks % 10 == 0 {
             for hosted in chains.values { hosted.shell.refresh() }
             for (id, hosted) in chains { metrics.observeFiles(databasePath: hosted.database.path, chain: id) }
