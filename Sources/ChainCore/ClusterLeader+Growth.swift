@@ -5,7 +5,9 @@
 /// servers holding the fewest, so heads stay one per server. Existing chains keep their members.
 ///
 /// **Replicas follow.** Once the slots are spread, while one server holds two replicas more
-/// than another, one replica moves from the most loaded to the least loaded server: the chain's
+/// than another (a live server no placement names holds none: with a fixed `chains` count that
+/// is how a new server gets replicas), one replica moves from the most loaded to the least
+/// loaded server: the chain's
 /// placement names the new server in its place, which joins by state transfer; the old one
 /// leaves once the new one holds every committed update (`Leader.dropUnplaced`). Heads stay.
 ///
@@ -123,8 +125,10 @@ extension ClusterLeader {
     /// chain the first serves but does not head and the second is not in; true if it did.
     @discardableResult
     private mutating func moveReplica(_ actions: inout [ClusterLeaderAction]) -> Bool {
-        guard config.chains == 0 else { return false }
-        let load = replicaLoad()
+        var load = replicaLoad()
+        // Live servers no placement names hold nothing yet: with `chains: 0` growth gave each a
+        // chain already; with a fixed count, this is where they get replicas.
+        for node in live.keys where load[node] == nil && !decommissioned.contains(node) { load[node] = 0 }
         let healthy = load.keys.filter { live[$0] != nil && !suspected.contains($0) && !decommissioned.contains($0) }
         let byLoad = healthy.sorted { a, b in load[a]! != load[b]! ? load[a]! < load[b]! : Leader.chainOrder(a, b) }
         guard let least = byLoad.first, let most = byLoad.last, load[most]! - load[least]! > 1 else { return false }

@@ -134,9 +134,12 @@ final class ClusterLeaderGrowthTests: XCTestCase {
         XCTAssertNil(c.slots?.moving)
         XCTAssertEqual(c.slots?.counts.count, 5, "slots stay with their chains")
         XCTAssertFalse(actions.contains { if case .startTransfer(_, _, "n3", _) = $0 { return true } else { return false } })
-        // Cancelled: n3 is a server like any other again, but no chain moves back by itself.
-        let after = settle(&c, c.on(.decommissioned([])))
-        XCTAssertFalse(after.contains { if case .writeChain = $0 { return true } else { return false } })
+        // Cancelled: n3 is a server like any other again, and replicas move back to it until no
+        // server holds two more than another.
+        settle(&c, c.on(.decommissioned([])))
+        var after: [NodeID: Int] = [:]
+        for core in c.chains.values { for node in core.chain?.members ?? [] { after[node, default: 0] += 1 } }
+        XCTAssertEqual(after.values.sorted(), [3, 3, 3, 3, 3], "15 replicas over 5 servers again")
     }
 
     func testAFailedCopyLeavesTheSlotsWithTheDonorAndIsTriedAgain() throws {
@@ -194,11 +197,22 @@ final class ClusterLeaderGrowthTests: XCTestCase {
         XCTAssertEqual(moving.ending(done: false).owners, even.owners, "the donor keeps the slots")
     }
 
-    func testAFixedChainCountFormsNoChainForANewServer() {
+    func testAFixedChainCountMovesReplicasToANewServerButFormsNoChain() throws {
         var c = formed(chains: 5)
+        let heads = Set(c.chains.values.compactMap { $0.chain?.head })
         let actions = settle(&c, c.on(.membersChanged(live(servers + ["n6"]))))
         XCTAssertEqual(c.chains.count, 5)
         XCTAssertFalse(actions.contains { if case .writeSlots = $0 { return true } else { return false } }, "no slot moves")
+        var load: [NodeID: Int] = [:]
+        for (id, core) in c.chains {
+            let members = try XCTUnwrap(core.chain?.members)
+            XCTAssertEqual(members, core.placement, "chain \(id) runs on its placement, in order")
+            XCTAssertEqual(members.count, 3)
+            for node in members { load[node, default: 0] += 1 }
+        }
+        XCTAssertEqual(load["n6"], 2, "15 replicas over 6 servers: the new one took 2")
+        XCTAssertLessThanOrEqual(load.values.max()! - load.values.min()!, 1, "no server holds two more than another")
+        XCTAssertEqual(Set(c.chains.values.compactMap { $0.chain?.head }), heads, "heads stayed")
     }
 
     func testSlotMoveRangesAndValidation() {

@@ -151,6 +151,39 @@ final class ShardGrowthTests: XCTestCase {
               + "writes during growth: \(writes)")
     }
 
+    /// With a fixed chain count a new server gets replicas of existing chains (no chain, no
+    /// slots of its own), under write load, and every key stays.
+    func testASixthServerGetsReplicasWhenTheChainCountIsFixed() throws {
+        let cluster = try ClusterFixture(size: 5, chains: 5)
+        defer { cluster.stop() }
+        let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        defer { client.beginShutdown() }
+        var expected = try writePairs(client, prefix: "before", count: 2000)
+        let (log, stop, writer) = startWriters(client)
+        try cluster.addServer()
+        let deadline = Date().addingTimeInterval(120)
+        var load: [String: Int] = [:]
+        var map = try cluster.shards()
+        while Date() < deadline {
+            map = try cluster.shards()
+            load = [:]
+            for chain in map.chains { for m in chain.chain.members { load[m.id, default: 0] += 1 } }
+            if load["n6"] == 2, map.chains.allSatisfy({ $0.chain.members.count == 3 }) { break }
+            usleep(200_000)
+        }
+        stop.withLockedValue { $0 = true }
+        _ = try blockingTest { await writer.value }
+        XCTAssertEqual(load["n6"], 2, "the new server holds 2 of the 15 replicas: \(load)")
+        XCTAssertLessThanOrEqual(load.values.max()! - load.values.min()!, 1, "\(load)")
+        XCTAssertEqual(map.chains.count, 5, "no new chain")
+        XCTAssertFalse(map.chains.contains { $0.chain.head?.id == "n6" }, "heads stay")
+        let (acked, failures, writes) = log.lock.withLock { (log.acked, log.failures, log.writes) }
+        XCTAssertEqual(failures, [])
+        XCTAssertGreaterThan(writes, 100)
+        expected.merge(acked) { $1 }
+        try assertReadBack(client, expected, "after the sixth server joined")
+    }
+
     func testADecommissionedServerLeavesEveryChainAndEveryKeyStays() throws {
         let cluster = try ClusterFixture(size: 5, chains: 5)
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
