@@ -38,6 +38,38 @@ public struct WatchCursor: Equatable, Sendable, LosslessStringConvertible {
     }
 }
 
+/// The changes of a watch, as an `AsyncSequence`. The client holds at most
+/// `ChainKVClient.watchBufferMax` changes the caller has not taken yet (plus one poll's page):
+/// a watcher slower than the writes makes the polls wait, not the memory grow.
+public struct WatchStream: AsyncSequence, Sendable {
+    public typealias Element = WatchEvent
+    let stream: AsyncThrowingStream<WatchEvent, Error>
+    let buffered: BufferedCount
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<WatchEvent, Error>.AsyncIterator
+        let buffered: BufferedCount
+
+        public mutating func next() async throws -> WatchEvent? {
+            let event = try await base.next()
+            if event != nil { buffered.taken() }
+            return event
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator(), buffered: buffered)
+    }
+}
+
+/// Changes handed to a watch's stream and not yet taken by its caller.
+final class BufferedCount: Sendable {
+    private let count = NIOLockedValueBox(0)
+    func added(_ n: Int) { count.withLockedValue { $0 += n } }
+    func taken() { count.withLockedValue { $0 -= 1 } }
+    var value: Int { count.withLockedValue { $0 } }
+}
+
 /// A watch asked to resume from a point its chain's history no longer holds.
 public struct WatchCompacted: Error, Equatable, CustomStringConvertible {
     public var chain: String
@@ -57,49 +89,71 @@ public struct WatchCompacted: Error, Equatable, CustomStringConvertible {
 extension ChainKVClient {
     /// How long one poll of a chain waits at the server for a change.
     public static let watchWait: Duration = .seconds(10)
+    /// Changes a watch holds for its caller before its polls wait for the caller to take some.
+    public static let watchBufferMax = 10_000
 
-    /// Changes of keys that start with `prefix` ("" for every key).
-    public func watch(prefix: String, after: WatchCursor? = nil) -> AsyncThrowingStream<WatchEvent, Error> {
-        watch(KeyRange(prefix: prefix), after: after)
+    /// Changes of keys that start with `prefix` ("" for every key). Returns once the watch knows
+    /// where "now" is in every chain: every change committed after it returns is delivered.
+    public func watch(prefix: String, after: WatchCursor? = nil) async throws -> WatchStream {
+        guard prefix.utf8.count <= WireLimits.keySizeMax, !prefix.utf8.contains(0) else {
+            throw ChainKVError.invalidArgument("bad prefix: over \(WireLimits.keySizeMax) bytes or holds a NUL byte")
+        }
+        return try await watch(KeyRange(prefix: prefix), after: after)
     }
 
     /// Changes of one key.
-    public func watch(key: String, after: WatchCursor? = nil) -> AsyncThrowingStream<WatchEvent, Error> {
-        watch(KeyRange(lower: Array(key.utf8), upper: Array(key.utf8) + [0]), after: after)
+    public func watch(key: String, after: WatchCursor? = nil) async throws -> WatchStream {
+        try check(key)
+        return try await watch(KeyRange(lower: Array(key.utf8), upper: Array(key.utf8) + [0]), after: after)
     }
 
     /// Changes of keys from `from` (inclusive; nil: the first) to `to` (exclusive; nil: the last).
-    public func watch(from: String?, to: String?, after: WatchCursor? = nil) -> AsyncThrowingStream<WatchEvent, Error> {
-        watch(KeyRange(from: from, to: to), after: after)
+    public func watch(from: String?, to: String?, after: WatchCursor? = nil) async throws -> WatchStream {
+        for bound in [from, to].compactMap({ $0 }) { try check(bound) }
+        return try await watch(KeyRange(from: from, to: to), after: after)
     }
 
-    private func watch(_ range: KeyRange, after: WatchCursor?) -> AsyncThrowingStream<WatchEvent, Error> {
-        AsyncThrowingStream { continuation in
-            let state = NIOLockedValueBox(after ?? WatchCursor())
+    /// Establishes the starting point (a fresh watch: "now" in every chain; a cursor: "now" in no
+    /// chain, since a chain it does not name appeared after it and is read from its beginning),
+    /// retrying until the budget runs out, then starts the polls.
+    private func watch(_ range: KeyRange, after: WatchCursor?) async throws -> WatchStream {
+        let state = NIOLockedValueBox(after ?? WatchCursor())
+        if after == nil {
+            let deadline = NIODeadline.now() + TimeAmount(options.retryBudget)
+            var backoff = TimeAmount.milliseconds(5)
+            while true {
+                do {
+                    let routes = try await currentRoutes()
+                    if await establish(Array(routes.map.counts.keys), routes: routes, state: state) { break }
+                } catch let error as ChainKVError where error.isUnauthorized {
+                    throw error
+                } catch {}
+                do {
+                    try await pause(&backoff, until: deadline)
+                } catch {
+                    throw ChainKVError.network("no head of every chain answered the watch in time")
+                }
+            }
+        }
+        return stream(range, state: state)
+    }
+
+    private func stream(_ range: KeyRange, state: NIOLockedValueBox<WatchCursor>) -> WatchStream {
+        let buffered = BufferedCount()
+        let stream = AsyncThrowingStream<WatchEvent, Error> { continuation in
             let task = Task {
                 await withTaskGroup(of: Void.self) { group in
                     var polled = Set<String>()
-                    var started = false
                     // Every chain of the map gets a poller (a key's slot may move to another
-                    // chain); a chain that appears later (growth) gets one when it is seen.
+                    // chain); a chain that appears later (growth) gets one when it is seen, from
+                    // its beginning: it did not exist when the watch's starting point was taken.
                     while !Task.isCancelled {
                         if let routes = try? await currentRoutes() {
                             let chains = routes.map.counts.keys.filter { !polled.contains($0) }
-                            if !started {
-                                // Where "now" is in every chain the cursor does not name, before any
-                                // change is handed on: every event's cursor then names every chain.
-                                guard await establish(chains, routes: routes, state: state) else {
-                                    try? await Task.sleep(for: .milliseconds(200))
-                                    continue
-                                }
-                                started = true
-                            } else {
-                                // A chain that appeared during the watch: all of its history.
-                                state.withLockedValue { cursor in for chain in chains where cursor.positions[chain] == nil { cursor.positions[chain] = 0 } }
-                            }
+                            state.withLockedValue { cursor in for chain in chains where cursor.positions[chain] == nil { cursor.positions[chain] = 0 } }
                             for chain in chains {
                                 polled.insert(chain)
-                                group.addTask { await self.poll(chain, range: range, state: state, continuation: continuation) }
+                                group.addTask { await self.poll(chain, range: range, state: state, buffered: buffered, continuation: continuation) }
                             }
                         }
                         try? await Task.sleep(for: .seconds(1))
@@ -109,6 +163,7 @@ extension ChainKVClient {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+        return WatchStream(stream: stream, buffered: buffered)
     }
 
     /// Asks each chain the cursor has no position for where it stands now (a watch that does
@@ -136,11 +191,13 @@ extension ChainKVClient {
     }
 
     /// Long-polls chain `chain` until cancelled or its history no longer holds the cursor.
-    private func poll(_ chain: String, range: KeyRange, state: NIOLockedValueBox<WatchCursor>,
+    private func poll(_ chain: String, range: KeyRange, state: NIOLockedValueBox<WatchCursor>, buffered: BufferedCount,
                       continuation: AsyncThrowingStream<WatchEvent, Error>.Continuation) async {
         var backoff = TimeAmount.milliseconds(5)
         let wait = TimeAmount(Self.watchWait)
         while !Task.isCancelled {
+            // The caller is behind: ask for more only once it took some.
+            while buffered.value >= Self.watchBufferMax, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
             do {
                 let routes = try await currentRoutes()
                 guard let head = routes.chains[chain]?.head else { throw ChainKVError.network("chain \(chain) has no head") }
@@ -160,6 +217,7 @@ extension ChainKVClient {
                     // Under the lock: each event's cursor holds every chain's position at the
                     // moment it is handed on, so resuming from it skips nothing handed on before.
                     state.withLockedValue { cursor in
+                        buffered.added(events.count)
                         for event in events {
                             cursor.positions[chain] = event.version
                             continuation.yield(WatchEvent(key: event.key, value: event.value, version: event.version, cursor: cursor))

@@ -25,7 +25,7 @@ public final class PaperWatch: @unchecked Sendable {
     private var end: Next?
     private var task: Task<Void, Never>?
 
-    init(_ stream: AsyncThrowingStream<WatchEvent, Error>) {
+    init(_ stream: WatchStream) {
         task = Task { [weak self] in
             do {
                 for try await event in stream {
@@ -89,7 +89,8 @@ public final class PaperWatch: @unchecked Sendable {
 
 extension PaperClient {
     /// A watch of `key`, or of `prefix` (exactly one), from now or just after `after` (a
-    /// `WatchCursor`'s text); nil with a status (-1 not initialised, -3 bad argument).
+    /// `WatchCursor`'s text); nil with a status (-1 not initialised or no chain's head answered,
+    /// -3 bad argument).
     public func watch(key: String?, prefix: String?, after: String?) -> (status: Int32, watch: PaperWatch?) {
         guard let c = current() else { return (Self.networkError, nil) }
         guard (key == nil) != (prefix == nil) else { return (Self.badArgument, nil) }
@@ -100,9 +101,22 @@ extension PaperClient {
         }
         if let key {
             guard !key.isEmpty, key.utf8.count <= 1024 else { return (Self.badArgument, nil) }
-            return (Self.ok, PaperWatch(c.watch(key: key, after: cursor)))
+        } else {
+            guard prefix!.utf8.count <= 1024 else { return (Self.badArgument, nil) }
         }
-        guard prefix!.utf8.count <= 1024 else { return (Self.badArgument, nil) }
-        return (Self.ok, PaperWatch(c.watch(prefix: prefix!, after: cursor)))
+        // Returns once the watch knows where "now" is in every chain, so every change committed
+        // after chainkv_watch_open returns is delivered.
+        let start = cursor
+        do {
+            let stream = try blocking {
+                if let key { return try await c.watch(key: key, after: start) }
+                return try await c.watch(prefix: prefix!, after: start)
+            }
+            return (Self.ok, PaperWatch(stream))
+        } catch let e as ChainKVError {
+            return (Self.readStatus(e), nil)
+        } catch {
+            return (Self.networkError, nil)
+        }
     }
 }

@@ -16,10 +16,10 @@ extension BenchAPILoads {
         let shared = WatchShared(watchers: watchers)
         var tasks: [Task<Void, Never>] = []
         for w in 0..<watchers {
-            let client = watchClients[w % watchClients.count]
+            let stream = try await watchClients[w % watchClients.count].watch(prefix: prefix)
             tasks.append(Task {
                 do {
-                    for try await change in client.watch(prefix: prefix) {
+                    for try await change in stream {
                         guard let value = change.value, value.count >= 8, shared.measuring.load(ordering: .relaxed) else { continue }
                         let sent = value.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                         let now = DispatchTime.now().uptimeNanoseconds
@@ -34,7 +34,6 @@ extension BenchAPILoads {
             })
         }
         defer { for t in tasks { t.cancel() } }
-        try await Task.sleep(for: .seconds(2))  // every watcher knows where "now" is
         shared.measuring.store(true, ordering: .relaxed)
         let (client, valueSize) = (self.client, self.valueSize)
         let keys = (0..<1000).map { key(prefix, $0) }

@@ -42,9 +42,14 @@ struct Watch: AsyncParsableCommand {
         var printed = 0
         do {
             try await server.withClient { client in
-                let stream = key.map { client.watch(key: $0, after: cursor) }
-                    ?? prefix.map { client.watch(prefix: $0, after: cursor) }
-                    ?? client.watch(from: from, to: to, after: cursor)
+                let stream: WatchStream
+                if let key {
+                    stream = try await client.watch(key: key, after: cursor)
+                } else if let prefix {
+                    stream = try await client.watch(prefix: prefix, after: cursor)
+                } else {
+                    stream = try await client.watch(from: from, to: to, after: cursor)
+                }
                 for try await event in stream {
                     printEvent(event)
                     printed += 1

@@ -16,7 +16,7 @@ final class WatchTests: XCTestCase {
         var error: Error? { lock.lock(); defer { lock.unlock() }; return failure }
     }
 
-    func start(_ stream: AsyncThrowingStream<WatchEvent, Error>) -> (Received, Task<Void, Never>) {
+    func start(_ stream: WatchStream) -> (Received, Task<Void, Never>) {
         let received = Received()
         let task = Task {
             do { for try await e in stream { received.append(e) } } catch { received.fail(error) }
@@ -79,9 +79,8 @@ final class WatchTests: XCTestCase {
         defer { client.beginShutdown() }
         let watcher = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
         defer { watcher.beginShutdown() }
-        let (received, task) = start(watcher.watch(prefix: "w/"))
+        let (received, task) = start(try blockingTest { try await watcher.watch(prefix: "w/") })
         defer { task.cancel() }
-        usleep(1_500_000)  // the watch has established where "now" is
         let index = { (id: String) in Int(id.dropFirst())! - 1 }
         let firstHead = try XCTUnwrap(cluster.chainInfo().head)
         let (acked, unknown) = try writeWhile(client, count: 600) { i in
@@ -102,8 +101,7 @@ final class WatchTests: XCTestCase {
         defer { cluster.stop() }
         let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
         defer { client.beginShutdown() }
-        let (received, task) = start(client.watch(prefix: "w/"))
-        usleep(1_500_000)
+        let (received, task) = start(try blockingTest { try await client.watch(prefix: "w/") })
         let first = try writeWhile(client, count: 100) { _ in }
         _ = try blockingTest { try await client.put("other", [1]) }  // outside the prefix
         waitFor(received, versions: Set(first.acked.keys))
@@ -115,7 +113,7 @@ final class WatchTests: XCTestCase {
         let resumedAt = Set(received.all.prefix(50).map(\.version))
         let parsed = try XCTUnwrap(WatchCursor(cursor.description))
         let second = try writeWhile(client, count: 20) { _ in }
-        let (again, task2) = start(client.watch(prefix: "w/", after: parsed))
+        let (again, task2) = start(try blockingTest { try await client.watch(prefix: "w/", after: parsed) })
         defer { task2.cancel() }
         let expected = Set(first.acked.keys).subtracting(resumedAt).union(second.acked.keys)
         waitFor(again, versions: expected)
