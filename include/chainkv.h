@@ -83,7 +83,9 @@ typedef struct {
 } chainkv_change;
 chainkv_watch *chainkv_watch_open(const char *key, const char *prefix, const char *after);
      /* A watch of key, or (key NULL) of the keys that start with prefix, from now or just after
-        the cursor `after`. NULL: not initialised, or a bad argument (both or neither of key and
+        the cursor `after`; it returns once the watch knows where "now" is in every chain, so
+        every change committed after it returns is delivered. NULL: not initialised, no head
+        answered within the retry budget (10 s), or a bad argument (both or neither of key and
         prefix, a bad key, a bad cursor). */
 int  chainkv_watch_next(chainkv_watch *watch, int timeout_ms, chainkv_change *change);
      /* Waits up to timeout_ms for the next change. 0: *change holds it (release its strings
