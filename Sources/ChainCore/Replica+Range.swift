@@ -56,17 +56,17 @@ extension Replica {
             return !KeyRange.less(coveredEnd, key)
         }
         var rows: [RangeRow] = []
-        var seen = Set<String>()
+        var seen = Set<ByteKey>()
         for row in stored where owns(row.key) {
-            seen.insert(row.key)
-            if let pending = pendingKeys[row.key] {
+            seen.insert(ByteKey(row.key))
+            if let pending = pendingKeys[ByteKey(row.key)] {
                 if let committed = pending.committed { rows.append(RangeRow(key: row.key, value: committed)) }
             } else {
                 rows.append(row)
             }
         }
-        for (key, pending) in pendingKeys where !seen.contains(key) && covered(key) && owns(key) {
-            if let committed = pending.committed { rows.append(RangeRow(key: key, value: committed)) }
+        for (byteKey, pending) in pendingKeys where !seen.contains(byteKey) && covered(byteKey.key) && owns(byteKey.key) {
+            if let committed = pending.committed { rows.append(RangeRow(key: byteKey.key, value: committed)) }
         }
         rows.sort { KeyRange.less($0.key, $1.key) }
         var bytes = 0

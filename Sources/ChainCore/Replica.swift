@@ -42,7 +42,7 @@ public struct Replica: Sendable {
     /// The most recent committed updates, for catching a successor up.
     private(set) var recent = Ring<Update>()
     private var recentBytes = 0
-    private(set) var pendingKeys: [String: PendingKey] = [:]
+    private(set) var pendingKeys: [ByteKey: PendingKey] = [:]
     /// The update each recent client request made, for answering retries without applying them
     /// twice: a retry of one in flight waits for it; a retry of a committed one is answered from
     /// the outcome storage keeps with the write (`replyStored`). Only the seq is kept in memory:
@@ -95,10 +95,10 @@ public struct Replica: Sendable {
 
     /// Whether an event about `key` needs the key's value from local storage. When a write to the
     /// key is in flight, storage may hold an uncommitted value and the core answers from memory.
-    public func needsStoredValue(for key: String) -> Bool { pendingKeys[key] == nil }
+    public func needsStoredValue(for key: String) -> Bool { pendingKeys[ByteKey(key)] == nil }
 
     /// Whether a write of a key `matching` is in flight (sequenced, not yet committed).
-    public func hasPendingWrite(matching: (String) -> Bool) -> Bool { pendingKeys.keys.contains(where: matching) }
+    public func hasPendingWrite(matching: (String) -> Bool) -> Bool { pendingKeys.keys.contains { matching($0.key) } }
 
     /// Serves a read at the head from committed state. `stored` is consulted only when
     /// `needsStoredValue(for:)` is true. Reads change no state, so they bypass `on(_:)`.
@@ -109,7 +109,7 @@ public struct Replica: Sendable {
     public func read(_ key: String, stored: VersionedValue?, now: UInt64) -> Reply {
         guard role.isHead else { return .error(.notHead(head: view.head)) }
         guard now < leaseUntil else { return .error(.noLease) }
-        if let pending = pendingKeys[key] { return .value(pending.committed) }
+        if let pending = pendingKeys[ByteKey(key)] { return .value(pending.committed) }
         return .value(stored)
     }
 
@@ -219,7 +219,7 @@ public struct Replica: Sendable {
             actions.append(.reply(client, .error(.handingOff(to: to))))
             return
         }
-        let pending = pendingKeys[key]
+        let pending = pendingKeys[ByteKey(key)]
         // A delete of a key that does not exist goes down the chain like any write. It used to be
         // answered at once ("changes nothing"), but that answer is a read, and it was given
         // without the read lease: a head cut off from ZooKeeper and already replaced went on
@@ -258,7 +258,7 @@ public struct Replica: Sendable {
             actions.append(.closeInbound(from))
             return
         }
-        accept(update, clients: [], old: pendingKeys[update.key].map { $0.latest } ?? stored, stored: stored, &actions)
+        accept(update, clients: [], old: pendingKeys[ByteKey(update.key)].map { $0.latest } ?? stored, stored: stored, &actions)
     }
 
     // MARK: - Pipeline
@@ -270,12 +270,12 @@ public struct Replica: Sendable {
         received = update.seq
         let after = update.changesKey ? update.value.map { VersionedValue($0, version: update.seq) } : old
         inflight.append(InflightEntry(update: update, clients: clients, old: old, after: after))
-        if var pending = pendingKeys[update.key] {
+        if var pending = pendingKeys[ByteKey(update.key)] {
             pending.latest = after
             pending.count += 1
-            pendingKeys[update.key] = pending
+            pendingKeys[ByteKey(update.key)] = pending
         } else {
-            pendingKeys[update.key] = PendingKey(committed: stored, latest: after, count: 1)
+            pendingKeys[ByteKey(update.key)] = PendingKey(committed: stored, latest: after, count: 1)
         }
         if let request = update.request { remember(request, seq: update.seq) } else { forgetOldRequests() }
         if let successor = view.successor(of: id), successorReady {
@@ -323,13 +323,13 @@ public struct Replica: Sendable {
 
     private mutating func commit(_ entry: InflightEntry, _ actions: inout [ReplicaAction]) {
         let key = entry.update.key
-        if var pending = pendingKeys[key] {
+        if var pending = pendingKeys[ByteKey(key)] {
             pending.count -= 1
             if pending.count == 0 {
-                pendingKeys[key] = nil
+                pendingKeys[ByteKey(key)] = nil
             } else {
                 pending.committed = entry.after
-                pendingKeys[key] = pending
+                pendingKeys[ByteKey(key)] = pending
             }
         }
         let reply = entry.reply

@@ -71,6 +71,22 @@ final class ReplicaRangeTests: XCTestCase {
         XCTAssertEqual(read(a, stored: Array(stored.prefix(2)), limit: 2)?.next, nil, "exactly the limit, nothing more: done")
     }
 
+    /// "\u{E9}" and "e\u{301}" are one string to Swift and two keys to the store: a write in
+    /// flight to one must not change what a read of the other returns.
+    func testCanonicallyEquivalentKeysAreTwoKeys() {
+        var a = head()
+        let nfc = "\u{E9}", nfd = "e\u{301}"
+        _ = a.on(.clientWrite(c(1), key: nfd, value: Array("new".utf8), stored: nil, request: nil, ifVersion: nil))
+        XCTAssertEqual(a.read(nfc, stored: vv("X", 3), now: 1), .value(vv("X", 3)), "a point read of the other key")
+        XCTAssertTrue(a.needsStoredValue(for: nfc))
+        let page = read(a, stored: [row(nfd, "new", 11), row(nfc, "X", 3)])
+        XCTAssertEqual(page?.rows, [row(nfc, "X", 3)], "the committed key stays; the one in flight is hidden")
+        // A delete of one in flight: the other is shown with its own value, the deleted one with its committed one.
+        var b = head()
+        _ = b.on(.clientWrite(c(2), key: nfc, value: nil, stored: vv("E", 4), request: nil, ifVersion: nil))
+        XCTAssertEqual(read(b, stored: [row(nfd, "D", 5)])?.rows, [row(nfd, "D", 5), row(nfc, "E", 4)])
+    }
+
     func testOnlyAHeadWithALeaseAnswers() {
         var b = Replica(id: "b", lastSeq: 0)
         _ = b.on(.viewChanged(view))
