@@ -32,7 +32,7 @@ public struct Replica: Sendable {
     /// its position would make it see a gap.
     public private(set) var successorReady = false
     /// Ticks up to which reads may be answered (see `read`).
-    private(set) var leaseUntil: UInt64 = 0
+    public private(set) var leaseUntil: UInt64 = 0
     /// Set when the server stops: no renewal may bring the lease back (see `leaseRevoked`).
     private var leaseRevoked = false
     /// Inbound peer links that are up: an ack can go to a new predecessor as soon as it is named.

@@ -89,6 +89,8 @@ public struct WatchCompacted: Error, Equatable, CustomStringConvertible {
 extension ChainKVClient {
     /// How long one poll of a chain waits at the server for a change.
     public static let watchWait: Duration = .seconds(10)
+    /// Rounds (of about a second) between a watch's fresh looks at the slot map, for new chains.
+    static let watchRoutesRefresh = 5
     /// Changes a watch holds for its caller before its polls wait for the caller to take some.
     public static let watchBufferMax = 10_000
 
@@ -144,16 +146,35 @@ extension ChainKVClient {
             let task = Task {
                 await withTaskGroup(of: Void.self) { group in
                     var polled = Set<String>()
+                    var rounds = 0
                     // Every chain of the map gets a poller (a key's slot may move to another
                     // chain); a chain that appears later (growth) gets one when it is seen, from
-                    // its beginning: it did not exist when the watch's starting point was taken.
+                    // the oldest change it keeps: it did not exist when the watch started. Polls
+                    // carry no map version, so nothing else would tell this client of a new
+                    // chain: every `routesRefresh` rounds it asks the servers again.
                     while !Task.isCancelled {
+                        if self.isClosed {
+                            continuation.finish(throwing: ChainKVError.network("client is shut down"))
+                            break
+                        }
+                        rounds += 1
+                        if rounds % Self.watchRoutesRefresh == 0 { invalidateRoutes() }
                         if let routes = try? await currentRoutes() {
                             let chains = routes.map.counts.keys.filter { !polled.contains($0) }
-                            state.withLockedValue { cursor in for chain in chains where cursor.positions[chain] == nil { cursor.positions[chain] = 0 } }
+                            let late = state.withLockedValue { cursor in
+                                let late = chains.filter { cursor.positions[$0] == nil }
+                                for chain in late { cursor.positions[chain] = 0 }
+                                return Set(late)
+                            }
+                            // An unsharded cluster's map has version 0; its versions are plain seqs.
+                            let sharded = routes.map.version > 0
                             for chain in chains {
                                 polled.insert(chain)
-                                group.addTask { await self.poll(chain, range: range, state: state, buffered: buffered, continuation: continuation) }
+                                let versions = PublicVersions(chain: sharded ? chain : nil)
+                                group.addTask {
+                                    await self.poll(chain, range: range, state: state, fromOldest: late.contains(chain) ? versions : nil,
+                                                    buffered: buffered, continuation: continuation)
+                                }
                             }
                         }
                         try? await Task.sleep(for: .seconds(1))
@@ -191,11 +212,17 @@ extension ChainKVClient {
     }
 
     /// Long-polls chain `chain` until cancelled or its history no longer holds the cursor.
-    private func poll(_ chain: String, range: KeyRange, state: NIOLockedValueBox<WatchCursor>, buffered: BufferedCount,
+    /// `fromOldest` (the chain's versions): a chain that appeared during the watch, read from the
+    /// oldest change it still keeps rather than failing when its beginning is gone.
+    private func poll(_ chain: String, range: KeyRange, state: NIOLockedValueBox<WatchCursor>, fromOldest: PublicVersions?, buffered: BufferedCount,
                       continuation: AsyncThrowingStream<WatchEvent, Error>.Continuation) async {
         var backoff = TimeAmount.milliseconds(5)
         let wait = TimeAmount(Self.watchWait)
         while !Task.isCancelled {
+            if isClosed {
+                continuation.finish(throwing: ChainKVError.network("client is shut down"))
+                return
+            }
             // The caller is behind: ask for more only once it took some.
             while buffered.value >= Self.watchBufferMax, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
             do {
@@ -227,6 +254,10 @@ extension ChainKVClient {
                     backoff = .milliseconds(5)
                     continue
                 case .compacted(let oldest):
+                    if let versions = fromOldest, let seq = versions.seq(ofVersion: oldest), seq > 0 {
+                        state.withLockedValue { $0.positions[chain] = max($0.positions[chain] ?? 0, versions.version(ofSeq: seq - 1)) }
+                        continue
+                    }
                     continuation.finish(throwing: WatchCompacted(chain: chain, oldest: oldest))
                     return
                 case .error(.notHead, _), .error(.unavailable, _):

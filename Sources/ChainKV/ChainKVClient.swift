@@ -309,6 +309,9 @@ public final class ChainKVClient: Sendable {
         connection.channel.eventLoop.scheduleTask(in: TimeAmount(options.requestTimeout)) { connection.close() }
     }
 
+    /// Whether `shutdown` (or `beginShutdown`) was called.
+    var isClosed: Bool { state.withLockedValue { $0.closed } }
+
     /// The next request asks the servers for the slot map and heads again.
     func invalidateRoutes() {
         state.withLockedValue { $0.routes = nil }

@@ -28,8 +28,18 @@ struct ParkedWatches {
     mutating func park(_ watch: Watch, stable: UInt64, epoch: UInt64) {
         precondition(!isFull, "parked past perChainMax")
         if waiting.isEmpty { lookedAt = (stable, epoch) }
-        waiting[watch.ref] = watch
+        // A client that reuses a request id replaces its waiting watch: the old timer must not
+        // answer the new one early.
+        waiting.updateValue(watch, forKey: watch.ref)?.timer?.cancel()
     }
+
+    /// Watches one connection has waiting: at most `perConnectionMax`, so one client cannot
+    /// take every place.
+    func count(connection: UInt64) -> Int {
+        waiting.keys.reduce(0) { $0 + ($1.connection == connection ? 1 : 0) }
+    }
+
+    static let perConnectionMax = 1024
 
     /// Removes a watch (answered now); cancels its timer unless it is the one firing.
     mutating func remove(_ ref: ClientRef, cancelTimer: Bool = true) -> Watch? {
@@ -56,9 +66,5 @@ struct ParkedWatches {
     /// The connection closed: its watches will never be answered.
     mutating func closed(connection: UInt64) {
         for ref in waiting.keys where ref.connection == connection { _ = remove(ref) }
-    }
-
-    mutating func cancelAll() {
-        for ref in waiting.keys { _ = remove(ref) }
     }
 }

@@ -17,8 +17,8 @@ extension ReplicaShell {
             after = seq
         }
         if let answer = answer(range, after: after, limit: limit, final: waitMs == 0) { return reply(answer, to: ref, type: "watch") }
-        guard !watches.isFull else {
-            return reply(.error(.overloaded, "too many watches waiting on this chain (\(ParkedWatches.perChainMax)); retry"), to: ref, type: "watch")
+        guard !watches.isFull, watches.count(connection: ref.connection) < ParkedWatches.perConnectionMax else {
+            return reply(.error(.overloaded, "too many watches waiting on this chain (\(ParkedWatches.perChainMax), or \(ParkedWatches.perConnectionMax) of one connection); retry"), to: ref, type: "watch")
         }
         // `answer` returned nil only with an empty change list, so `after` is where to go on from.
         guard case .changes(_, let through) = core.committedChanges(after: after, matching: range.contains, limit: 1, byteLimit: 1) else {
@@ -31,6 +31,16 @@ extension ReplicaShell {
             self.context.outbox.flush()
         }
         watches.setTimer(ref, timer)
+    }
+
+    /// Answers every waiting watch before the shell closes (the server stops, or the chain moved
+    /// away from it), so its watchers look for the chain's head at once.
+    func releaseWatches() {
+        for ref in watches.waiting.keys {
+            _ = watches.remove(ref)
+            reply(.error(.unavailable, "this server stopped serving the chain; watch at its head"), to: ref, type: "watch")
+        }
+        context.outbox.flush()
     }
 
     /// Looks at every waiting watch again (new commits, or a new view): answers those with a
@@ -53,6 +63,11 @@ extension ReplicaShell {
     private func answer(_ range: KeyRange, after: UInt64?, limit: Int, final: Bool) -> Message? {
         guard core.role.isHead else {
             return ReplyMessage.message(for: .error(.notHead(head: core.view.head)), addresses: context.addresses)
+        }
+        // A head whose lease lapsed may have been replaced without knowing it: its history would
+        // stop growing, and its watchers would wait on it. "unavailable" sends them to look again.
+        guard context.nowMs < core.leaseUntil else {
+            return ReplyMessage.message(for: .error(.noLease), addresses: context.addresses)
         }
         switch core.committedChanges(after: after, matching: range.contains, limit: limit, byteLimit: WireLimits.scanPageBytesMax) {
         case .compacted(let oldest):

@@ -236,7 +236,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     }
 
     func close() {
-        watches.cancelAll()
+        releaseWatches()
         successor?.close()
         successor = nil
         // Updates queued this turn reach the committer, which commits them before it stops.

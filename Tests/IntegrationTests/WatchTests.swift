@@ -120,6 +120,34 @@ final class WatchTests: XCTestCase {
         XCTAssertEqual(Set(again.all.map(\.version)), expected, "exactly the changes after the cursor")
     }
 
+    /// A chain added by growth is found by a watch that only watches (no request of its own
+    /// meets a `moved`), and its keys' changes are delivered.
+    func testAWatchFollowsKeysToAChainAddedByGrowth() throws {
+        let cluster = try ClusterFixture(size: 5, chains: 0)
+        defer { cluster.stop() }
+        let watcher = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        defer { watcher.beginShutdown() }
+        let (received, task) = start(try blockingTest { try await watcher.watch(prefix: "g/") })
+        defer { task.cancel() }
+        try cluster.addServer()
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            let map = try cluster.shards()
+            if map.chains.count == 6, map.slotMap?.moving == nil, (map.slotMap?.counts["c5"] ?? 0) > 600 { break }
+            usleep(200_000)
+        }
+        let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        defer { client.beginShutdown() }
+        var acked: [UInt64: (String, String)] = [:]
+        for i in 0..<300 {
+            let key = "g/\(i)", value = "v\(i)"
+            acked[try XCTUnwrap(try blockingTest { try await client.put(key, Array(value.utf8), ifVersion: nil) }.version)] = (key, value)
+        }
+        waitFor(received, versions: Set(acked.keys))
+        XCTAssertTrue(Set(acked.keys).isSubset(of: Set(received.all.map(\.version))), "every write after the growth was delivered")
+        XCTAssertTrue(acked.keys.contains { $0 & 0xFF == 5 }, "some keys went to the new chain c5")
+    }
+
     /// chainkv_watch_* from C against a sharded cluster: changes in order, deletes, a resume.
     func testTheCABIWatches() throws {
         let cluster = try ClusterFixture(size: 3, chains: 3)
