@@ -39,7 +39,8 @@ public struct Replica: Sendable {
     private var inboundPeers: Set<NodeID> = []
     /// Updates in (stable, received], oldest first.
     private var inflight = Ring<InflightEntry>()
-    /// The most recent committed updates, for catching a successor up.
+    /// The most recent committed updates, for catching a successor up; also the history watches
+    /// read (`committedChanges`). Consecutive sequence numbers, empty after a (re)start.
     private(set) var recent = Ring<Update>()
     private var recentBytes = 0
     private(set) var pendingKeys: [ByteKey: PendingKey] = [:]

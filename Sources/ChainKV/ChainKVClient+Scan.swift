@@ -72,8 +72,13 @@ extension ChainKVClient {
         if let after { try check(after) }
         let resumed = after.map { range.resuming(after: $0) } ?? range
         let page = try await scanPage(resumed, limit: limit)
+        // Every `next` a server or the merge makes starts just after a key; one that does not
+        // would end the scan early without a word.
+        guard page.next == nil || page.resumeAfter != nil else {
+            throw ChainKVError.network("a server answered a scan page with a continuation that is not just after a key")
+        }
         return ScanResult(entries: page.rows.map { ScanEntry(key: $0.key, value: $0.value.value, version: $0.value.version) },
-                          next: page.next == nil ? nil : page.resumeAfter)
+                          next: page.resumeAfter)
     }
 
     /// One page from every chain's head, merged; retried (a read) until the budget runs out.
