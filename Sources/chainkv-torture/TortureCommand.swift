@@ -144,7 +144,7 @@ struct TortureRun {
         // Watchers first, from version 0: their streams should hold every change the load makes.
         // Not in growth runs: a slot move shows as puts and deletes of the keys it moves (README, "Watches").
         let watchers = grow ? nil : Watchers(workload: workload, sharded: chains != 1)
-        if let watchers, !(await watchers.start(servers: fleet.addresses, timeout: 30)) {
+        if let watchers, !(await watchers.start(servers: fleet.addresses, chains: chains, timeout: 30)) {
             report.problems.append("the watchers could not start (no chain ids within 30 s)")
         }
         let load = Task { await workload.run(clients: clients, keys: keys, servers: fleet.addresses, seed: seed) }

@@ -36,13 +36,16 @@ final class Watchers: @unchecked Sendable {
 
     /// Starts every watcher from version 0 of each chain (asked from the cluster: its chain ids).
     /// false if the chains could not be learned within `timeout`.
-    func start(servers: [String], timeout: TimeInterval) async -> Bool {
+    /// `chains`: how many the cluster has (a server that has not read the slot map yet names none;
+    /// a cursor missing a chain would start that chain's watch from "now", not from 0).
+    func start(servers: [String], chains: Int, timeout: TimeInterval) async -> Bool {
         guard let kv = try? ChainKVClient(servers: servers, options: Workload.options()) else { return false }
         defer { kv.beginShutdown() }
         let deadline = Date().addingTimeInterval(timeout)
         var ids: [String]?
         while ids == nil && Date() < deadline {
             ids = (try? await kv.shards())?.chains.map(\.id)
+            if ids?.count != chains { ids = nil }
             if ids == nil { try? await Task.sleep(nanoseconds: 300_000_000) }
         }
         guard let ids, let origin = WatchCursor(ids.map { "\($0):0" }.joined(separator: ",")) else { return false }
@@ -71,14 +74,17 @@ final class Watchers: @unchecked Sendable {
                 // minus one: a sharded version keeps the chain in its low 8 bits).
                 let back: UInt64 = snapshot[i].sharded ? 256 : 1
                 let resumeAt = compacted.oldest >= back ? compacted.oldest - back : 0
+                var had = "?"
                 let text = cursor.description.split(separator: ",").map { part -> String in
-                    part.hasPrefix("\(compacted.chain):") ? "\(compacted.chain):\(resumeAt)" : String(part)
+                    guard part.hasPrefix("\(compacted.chain):") else { return String(part) }
+                    had = String(part.dropFirst(compacted.chain.count + 1))
+                    return "\(compacted.chain):\(resumeAt)"
                 }.joined(separator: ",")
                 cursor = WatchCursor(text) ?? cursor
                 let now = workload.now
                 lock.withLock {
                     streams[i].resumes.append(WatchStream.Resume(time: now, index: streams[i].events.count))
-                    notes.append("\(spec.name): compacted at \(now / 1_000_000) ms (\(compacted)); resumed after \(compacted.chain):\(resumeAt)")
+                    notes.append("\(spec.name): compacted at \(now / 1_000_000) ms (\(compacted)); it had seen \(compacted.chain) up to \(had) (as far as its events tell); resumed after \(compacted.chain):\(resumeAt)")
                 }
             } catch {
                 if Task.isCancelled || lock.withLock({ stopping }) { return }
