@@ -45,6 +45,7 @@ struct TortureCommand: AsyncParsableCommand {
             let report = await TortureRun(seed: s, dir: dir, binDir: binDir, duration: duration, clients: clients, keys: keys,
                                           minFaults: minFaults, chains: grow ? 0 : chains, grow: grow).execute()
             print(report.line)
+            for note in report.notes { print("  note: \(note)") }
             if !report.passed { print(report.details) }
             if report.passed && !keep { try? FileManager.default.removeItem(at: dir) }
             reports.append(report)
@@ -71,6 +72,11 @@ struct RunReport {
     var scanPages = 0
     /// The cross-key check of scan pages: "n/a" on several chains (a page is not one snapshot there).
     var snapshots = "not checked"
+    /// Events the watchers received, and how many watchers' streams were exact (`Watchers.swift`).
+    var watchEvents = 0
+    var watchersExact = "not checked"
+    /// Worth knowing, not a failure (a watcher resumed past a compaction).
+    var notes: [String] = []
     var problems: [String] = []
     var details = ""
 
@@ -80,15 +86,15 @@ struct RunReport {
     var line: String {
         "seed \(seed): \(operations) ops (\(ok) ok, \(unknown) unknown), \(faultCount) faults, \(verdict), lost \(lost), "
             + "replicas \(converged ? "converged" : "DIVERGED"), longest unavailability \(longestUnavailableMs) ms, "
-            + "\(scanPages) scan pages, snapshots \(snapshots)"
+            + "\(scanPages) scan pages, snapshots \(snapshots), \(watchEvents) watch events, watchers exact \(watchersExact)"
             + (passed ? "  PASS" : "  FAIL: " + problems.joined(separator: "; "))
     }
 
     static func table(_ reports: [RunReport]) -> String {
-        var lines = ["| seed | ops | ok | unknown | faults | linearizable | acked lost | converged | longest unavailability | scan pages | one-instant pages |",
-                     "|---|---|---|---|---|---|---|---|---|---|---|"]
+        var lines = ["| seed | ops | ok | unknown | faults | linearizable | acked lost | converged | longest unavailability | scan pages | one-instant pages | watch events | watchers exact |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in reports {
-            lines.append("| \(r.seed) | \(r.operations) | \(r.ok) | \(r.unknown) | \(r.faultCount) | \(r.verdict) | \(r.lost) | \(r.converged ? "yes" : "no") | \(r.longestUnavailableMs) ms | \(r.scanPages) | \(r.snapshots) |")
+            lines.append("| \(r.seed) | \(r.operations) | \(r.ok) | \(r.unknown) | \(r.faultCount) | \(r.verdict) | \(r.lost) | \(r.converged ? "yes" : "no") | \(r.longestUnavailableMs) ms | \(r.scanPages) | \(r.snapshots) | \(r.watchEvents) | \(r.watchersExact) |")
         }
         var kinds: [String: Int] = [:]
         for r in reports { for (k, v) in r.faults { kinds[k, default: 0] += v } }
@@ -134,6 +140,12 @@ struct TortureRun {
                 fleet.supervise()
                 try? await Task.sleep(nanoseconds: 300_000_000)
             }
+        }
+        // Watchers first, from version 0: their streams should hold every change the load makes.
+        // Not in growth runs: a slot move shows as puts and deletes of the keys it moves (README, "Watches").
+        let watchers = grow ? nil : Watchers(workload: workload, sharded: chains != 1)
+        if let watchers, !(await watchers.start(servers: fleet.addresses, chains: chains, timeout: 30)) {
+            report.problems.append("the watchers could not start (no chain ids within 30 s)")
         }
         let load = Task { await workload.run(clients: clients, keys: keys, servers: fleet.addresses, seed: seed) }
         let joining = grow ? Task {
@@ -201,6 +213,11 @@ struct TortureRun {
             .write(to: dir.appendingPathComponent("scans.txt"), atomically: true, encoding: .utf8)
         report.lost = LostWrites.count(history, finals: finals)
         if report.lost > 0 { report.problems.append("\(report.lost) acknowledged writes lost") }
+        if let watchers {
+            await checkWatches(watchers, history: history, finals: finals, &report)
+        } else {
+            report.watchersExact = "n/a (grow)"
+        }
         report.longestUnavailableMs = longestGap(history)
 
         // Replicas converge: once quiet, every member's SQLite file of each chain holds the same rows.
