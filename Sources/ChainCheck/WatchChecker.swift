@@ -5,7 +5,7 @@
 /// counted instead (each delete that commits, of a present key or not, makes exactly one change).
 ///
 /// Sound for writes with an unknown outcome: they may appear or not, at most once. A gap
-/// (`WatchStream.Resume`) excuses the writes invoked before the watcher resumed, since only those
+/// (`RecordedWatch.Resume`) excuses the writes invoked before the watcher resumed, since only those
 /// can have committed in it.
 public enum WatchChecker {
     public struct Defect: Equatable, Sendable, CustomStringConvertible {
@@ -31,7 +31,7 @@ public enum WatchChecker {
     }
 
     /// `finals`: the values read after the run, once the watcher caught up (nil: no such check).
-    public static func check(_ stream: WatchStream, history: [Operation], finals: [String: [UInt8]?]? = nil) -> [Defect] {
+    public static func check(_ stream: RecordedWatch, history: [Operation], finals: [String: [UInt8]?]? = nil) -> [Defect] {
         var defects: [Defect] = []
         func add(_ kind: Defect.Kind, _ detail: String) { defects.append(Defect(kind: kind, detail: "\(stream.name): \(detail)")) }
 
@@ -127,7 +127,7 @@ public enum WatchChecker {
     /// the value it replaced (its `old`) unless a gap lies between; and enough deletions lie
     /// before (after) it for the acknowledged deletes that completed before it was invoked
     /// (were invoked after it completed).
-    static func misordered(_ key: String, _ indices: [Int], _ stream: WatchStream, _ writes: Writes) -> [String] {
+    static func misordered(_ key: String, _ indices: [Int], _ stream: RecordedWatch, _ writes: Writes) -> [String] {
         var found: [String] = []
         let events = indices.map { stream.events[$0] }
         // The put each value event stands for (values are unique per write; with several, the widest window).

@@ -87,8 +87,10 @@ public struct WatchCompacted: Error, Equatable, CustomStringConvertible {
 /// ends with `WatchCompacted`. Each chain is long-polled at its head (`watchWait` at most per
 /// poll); changes of different chains interleave in no particular order.
 extension ChainKVClient {
-    /// How long one poll of a chain waits at the server for a change.
-    public static let watchWait: Duration = .seconds(10)
+    /// How long one poll of a chain waits at the server for a change. Each answer tells the
+    /// watcher how far it has seen, also without a change; a new head that joined the chain
+    /// recently has no history before it joined, so a watcher should not fall far behind.
+    public static let watchWait: Duration = .seconds(5)
     /// Rounds (of about a second) between a watch's fresh looks at the slot map, for new chains.
     static let watchRoutesRefresh = 5
     /// Changes a watch holds for its caller before its polls wait for the caller to take some.

@@ -56,11 +56,12 @@ struct ParkedWatches {
         waiting[ref]?.timer = timer
     }
 
-    /// Whether anything changed since the watches were last looked at; records the new state.
-    mutating func needsWake(stable: UInt64, epoch: UInt64) -> Bool {
-        guard (stable, epoch) != lookedAt else { return false }
-        lookedAt = (stable, epoch)
-        return true
+    /// nil when nothing changed since the watches were last looked at, else whether the epoch is
+    /// new (that matters on its own: see `ReplicaShell.wakeWatches`); records the new state.
+    mutating func needsWake(stable: UInt64, epoch: UInt64) -> Bool? {
+        guard (stable, epoch) != lookedAt else { return nil }
+        defer { lookedAt = (stable, epoch) }
+        return epoch != lookedAt.epoch
     }
 
     /// The connection closed: its watches will never be answered.

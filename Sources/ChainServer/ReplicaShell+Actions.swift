@@ -15,7 +15,7 @@ extension ReplicaShell {
     func perform(_ actions: [ReplicaAction]) {
         for action in actions { send(action) }
         // New commits (or a new view) may answer watches waiting for a change.
-        if !watches.isEmpty, watches.needsWake(stable: core.stable, epoch: core.view.epoch) { wakeWatches() }
+        if !watches.isEmpty, let newEpoch = watches.needsWake(stable: core.stable, epoch: core.view.epoch) { wakeWatches(newEpoch: newEpoch) }
     }
 
     private func send(_ action: ReplicaAction) {

@@ -45,9 +45,15 @@ extension ReplicaShell {
 
     /// Looks at every waiting watch again (new commits, or a new view): answers those with a
     /// change, a compaction or a refusal; the others wait on, resuming from the newest point.
-    func wakeWatches() {
+    ///
+    /// `newEpoch`: every waiting watch is answered, with no change if it has none, so that each
+    /// watcher learns how far it has seen. The chain's members changed: a server that joined has
+    /// no history from before it joined, and if it becomes head later, a watcher still holding
+    /// an older point would be told "compacted" although nothing it watches changed in between
+    /// (the fault runner's narrow watchers were, dozens of times a run).
+    func wakeWatches(newEpoch: Bool) {
         for (ref, watch) in watches.waiting {
-            if let answer = answer(watch.range, after: watch.after, limit: watch.limit, final: false) {
+            if let answer = answer(watch.range, after: watch.after, limit: watch.limit, final: newEpoch) {
                 _ = watches.remove(ref)
                 reply(answer, to: ref, type: "watch")
             } else if case .changes(_, let through) = core.committedChanges(after: watch.after, matching: watch.range.contains,

@@ -14,7 +14,7 @@ final class Watchers: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var streams: [WatchStream]
+    private var streams: [RecordedWatch]
     private(set) var failures: [String] = []
     private(set) var notes: [String] = []
     private var tasks: [Task<Void, Never>] = []
@@ -28,10 +28,10 @@ final class Watchers: @unchecked Sendable {
 
     init(workload: Workload, sharded: Bool) {
         self.workload = workload
-        streams = Self.specs.map { WatchStream(name: $0.name, prefix: $0.prefix, exact: $0.exact, sharded: sharded) }
+        streams = Self.specs.map { RecordedWatch(name: $0.name, prefix: $0.prefix, exact: $0.exact, sharded: sharded) }
     }
 
-    var snapshot: [WatchStream] { lock.withLock { streams } }
+    var snapshot: [RecordedWatch] { lock.withLock { streams } }
     var eventCount: Int { snapshot.reduce(0) { $0 + $1.events.count } }
 
     /// Starts every watcher from version 0 of each chain (asked from the cluster: its chain ids).
@@ -60,10 +60,11 @@ final class Watchers: @unchecked Sendable {
     private func watch(_ i: Int, _ spec: Spec, _ kv: ChainKVClient, from origin: WatchCursor) async {
         var cursor = origin
         while !Task.isCancelled {
-            let stream = spec.exact ? kv.watch(key: spec.prefix, after: cursor) : kv.watch(prefix: spec.prefix, after: cursor)
             do {
+                let stream = spec.exact ? try await kv.watch(key: spec.prefix, after: cursor)
+                    : try await kv.watch(prefix: spec.prefix, after: cursor)
                 for try await e in stream {
-                    let event = WatchStream.Event(key: e.key, value: e.value, version: e.version, time: workload.now)
+                    let event = RecordedWatch.Event(key: e.key, value: e.value, version: e.version, time: workload.now)
                     lock.withLock { streams[i].events.append(event) }
                     cursor = e.cursor
                 }
@@ -83,7 +84,7 @@ final class Watchers: @unchecked Sendable {
                 cursor = WatchCursor(text) ?? cursor
                 let now = workload.now
                 lock.withLock {
-                    streams[i].resumes.append(WatchStream.Resume(time: now, index: streams[i].events.count))
+                    streams[i].resumes.append(RecordedWatch.Resume(time: now, index: streams[i].events.count))
                     notes.append("\(spec.name): compacted at \(now / 1_000_000) ms (\(compacted)); it had seen \(compacted.chain) up to \(had) (as far as its events tell); resumed after \(compacted.chain):\(resumeAt)")
                 }
             } catch {

@@ -13,26 +13,26 @@ final class WatchCheckerTests: XCTestCase {
         return h
     }
 
-    func event(_ key: String, _ value: String?, _ version: UInt64) -> WatchStream.Event {
-        WatchStream.Event(key: key, value: value.map(bytes), version: version, time: version * 10)
+    func event(_ key: String, _ value: String?, _ version: UInt64) -> RecordedWatch.Event {
+        RecordedWatch.Event(key: key, value: value.map(bytes), version: version, time: version * 10)
     }
 
-    func stream(_ events: [WatchStream.Event], prefix: String = "", sharded: Bool = false) -> WatchStream {
-        WatchStream(name: "w", prefix: prefix, exact: false, sharded: sharded, events: events)
+    func stream(_ events: [RecordedWatch.Event], prefix: String = "", sharded: Bool = false) -> RecordedWatch {
+        RecordedWatch(name: "w", prefix: prefix, exact: false, sharded: sharded, events: events)
     }
 
-    var exact: [WatchStream.Event] {
+    var exact: [RecordedWatch.Event] {
         [event("k", "a", 1), event("j", "x", 2), event("k", "b", 3), event("k", nil, 4), event("k", "c", 5)]
     }
 
-    func kinds(_ s: WatchStream, _ h: HistoryBuilder, finals: [String: [UInt8]?]? = nil) -> [WatchChecker.Defect.Kind] {
+    func kinds(_ s: RecordedWatch, _ h: HistoryBuilder, finals: [String: [UInt8]?]? = nil) -> [WatchChecker.Defect.Kind] {
         WatchChecker.check(s, history: h.operations, finals: finals).map(\.kind)
     }
 
     func testTheExactStreamPasses() {
         XCTAssertEqual(kinds(stream(exact), history(), finals: ["k": bytes("c"), "j": bytes("x")]), [])
         // A watcher of one key sees only its changes; the others are not asked of it.
-        let onlyJ = WatchStream(name: "j", prefix: "j", exact: true, sharded: false, events: [event("j", "x", 2)])
+        let onlyJ = RecordedWatch(name: "j", prefix: "j", exact: true, sharded: false, events: [event("j", "x", 2)])
         XCTAssertEqual(kinds(onlyJ, history(), finals: ["k": bytes("c"), "j": bytes("x")]), [])
     }
 
@@ -102,9 +102,9 @@ final class WatchCheckerTests: XCTestCase {
     func testAGapExcusesTheWritesInvokedBeforeTheWatcherResumed() {
         var s = stream([event("j", "x", 2), event("k", "c", 5)])
         XCTAssertTrue(kinds(s, history()).contains(.missing))
-        s.resumes = [WatchStream.Resume(time: 55, index: 1)]
+        s.resumes = [RecordedWatch.Resume(time: 55, index: 1)]
         XCTAssertEqual(kinds(s, history()), [], "a, b and the delete were invoked before 55; c after, and it is there")
-        s.resumes = [WatchStream.Resume(time: 35, index: 1)]
+        s.resumes = [RecordedWatch.Resume(time: 35, index: 1)]
         XCTAssertTrue(kinds(s, history()).contains(.missing), "the delete was invoked after the watcher resumed")
     }
 

@@ -1,7 +1,7 @@
 /// What one watcher of a checked workload received: the events of its stream in the order they
 /// arrived, and the points where it had to resume past a gap (its chain's history no longer held
 /// its cursor: `WatchCompacted`). `WatchChecker` checks it against the history of the writes.
-public struct WatchStream: Equatable, Sendable {
+public struct RecordedWatch: Equatable, Sendable {
     public struct Event: Equatable, Sendable {
         public var key: String
         /// nil: the key was deleted.
