@@ -41,7 +41,7 @@ extension MessageCodec {
                 throw .invalidField("\(count) scan rows exceed scanRowsMax (\(WireLimits.scanRowsMax))")
             }
             var rows: [RangeRow] = []
-            rows.reserveCapacity(count)
+            rows.reserveCapacity(min(count, body.readableBytes / 15))  // a row takes at least 15 bytes: never reserve for rows not sent
             for _ in 0..<count {
                 let key = try readKey(&body)
                 let value = try readValue(&body)

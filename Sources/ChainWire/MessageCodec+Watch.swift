@@ -48,7 +48,7 @@ extension MessageCodec {
                 throw .invalidField("\(count) changes exceed scanRowsMax (\(WireLimits.scanRowsMax))")
             }
             var events: [Change] = []
-            events.reserveCapacity(count)
+            events.reserveCapacity(min(count, body.readableBytes / 12))  // a change takes at least 12 bytes: never reserve for changes not sent
             for _ in 0..<count {
                 let key = try readKey(&body)
                 let value = try readOptionalValue(&body)
