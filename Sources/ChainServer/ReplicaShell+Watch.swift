@@ -16,18 +16,21 @@ extension ReplicaShell {
             }
             after = seq
         }
-        if let answer = answer(range, after: after, limit: limit, final: waitMs == 0) { return reply(answer, to: ref, type: "watch") }
+        let through: UInt64
+        switch answer(range, after: after, limit: limit, final: waitMs == 0) {
+        case .reply(let message): return reply(message, to: ref, type: "watch")
+        case .wait(let point): through = point
+        }
         guard !watches.isFull, watches.count(connection: ref.connection) < ParkedWatches.perConnectionMax else {
             return reply(.error(.overloaded, "too many watches waiting on this chain (\(ParkedWatches.perChainMax), or \(ParkedWatches.perConnectionMax) of one connection); retry"), to: ref, type: "watch")
-        }
-        // `answer` returned nil only with an empty change list, so `after` is where to go on from.
-        guard case .changes(_, let through) = core.committedChanges(after: after, matching: range.contains, limit: 1, byteLimit: 1) else {
-            preconditionFailure("answer() declined a read that was not an empty change list")
         }
         watches.park(.init(ref: ref, range: range, after: through, limit: limit), stable: core.stable, epoch: core.view.epoch)
         let timer = context.loop.scheduleTask(in: .milliseconds(Int64(waitMs))) { [weak self] in
             guard let self, let watch = self.watches.remove(ref, cancelTimer: false) else { return }
-            self.reply(self.answer(watch.range, after: watch.after, limit: watch.limit, final: true)!, to: ref, type: "watch")
+            guard case .reply(let message) = self.answer(watch.range, after: watch.after, limit: watch.limit, final: true) else {
+                preconditionFailure("a final answer always replies")
+            }
+            self.reply(message, to: ref, type: "watch")
             self.context.outbox.flush()
         }
         watches.setTimer(ref, timer)
@@ -53,35 +56,43 @@ extension ReplicaShell {
     /// (the fault runner's narrow watchers were, dozens of times a run).
     func wakeWatches(newEpoch: Bool) {
         for (ref, watch) in watches.waiting {
-            if let answer = answer(watch.range, after: watch.after, limit: watch.limit, final: newEpoch) {
+            switch answer(watch.range, after: watch.after, limit: watch.limit, final: newEpoch) {
+            case .reply(let message):
                 _ = watches.remove(ref)
-                reply(answer, to: ref, type: "watch")
-            } else if case .changes(_, let through) = core.committedChanges(after: watch.after, matching: watch.range.contains,
-                                                                             limit: 1, byteLimit: 1) {
+                reply(message, to: ref, type: "watch")
+            case .wait(let through):
                 watches.update(ref, after: through)
             }
         }
     }
 
-    /// The answer to a watch now; nil when it should wait (no change yet, and not `final`).
-    /// Only a head answers, as for reads: a server that stopped being head (it may no longer
-    /// learn of commits) sends its watchers to the new one.
-    private func answer(_ range: KeyRange, after: UInt64?, limit: Int, final: Bool) -> Message? {
+    /// What a watch gets now.
+    private enum WatchAnswer {
+        case reply(Message)
+        /// No change yet (and not `final`): wait, resuming after `through` (sequence number),
+        /// past the updates already looked at.
+        case wait(through: UInt64)
+    }
+
+    /// The answer to a watch now, from one read of the history. Only a head answers, as for
+    /// reads: a server that stopped being head (it may no longer learn of commits) sends its
+    /// watchers to the new one.
+    private func answer(_ range: KeyRange, after: UInt64?, limit: Int, final: Bool) -> WatchAnswer {
         guard core.role.isHead else {
-            return ReplyMessage.message(for: .error(.notHead(head: core.view.head)), addresses: context.addresses)
+            return .reply(ReplyMessage.message(for: .error(.notHead(head: core.view.head)), addresses: context.addresses))
         }
         // A head whose lease lapsed may have been replaced without knowing it: its history would
         // stop growing, and its watchers would wait on it. "unavailable" sends them to look again.
         guard context.nowMs < core.leaseUntil else {
-            return ReplyMessage.message(for: .error(.noLease), addresses: context.addresses)
+            return .reply(ReplyMessage.message(for: .error(.noLease), addresses: context.addresses))
         }
         switch core.committedChanges(after: after, matching: range.contains, limit: limit, byteLimit: WireLimits.scanPageBytesMax) {
         case .compacted(let oldest):
-            return .compacted(oldest: versions.version(ofSeq: oldest))
+            return .reply(.compacted(oldest: versions.version(ofSeq: oldest)))
         case .changes(let changes, let through):
-            guard !changes.isEmpty || final else { return nil }
-            return .changes(events: changes.map { Change(key: $0.key, value: $0.value, version: versions.version(ofSeq: $0.version)) },
-                            through: versions.version(ofSeq: through))
+            guard !changes.isEmpty || final else { return .wait(through: through) }
+            return .reply(.changes(events: changes.map { Change(key: $0.key, value: $0.value, version: versions.version(ofSeq: $0.version)) },
+                                   through: versions.version(ofSeq: through)))
         }
     }
 
