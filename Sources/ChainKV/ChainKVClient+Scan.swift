@@ -29,9 +29,7 @@ extension ChainKVClient {
 
     /// Keys that start with `prefix` ("" for every key), after `after`, at most `limit`.
     public func scan(prefix: String, after: String? = nil, limit: Int = 1000) async throws -> ScanResult {
-        guard prefix.utf8.count <= WireLimits.keySizeMax, !prefix.utf8.contains(0) else {
-            throw ChainKVError.invalidArgument("bad prefix: over \(WireLimits.keySizeMax) bytes or holds a NUL byte")
-        }
+        try checkPrefix(prefix)
         return try await scan(KeyRange(prefix: prefix), after: after, limit: limit)
     }
 
@@ -62,6 +60,13 @@ extension ChainKVClient {
                 }
             }
             continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// A prefix is a key's bytes, or none: at most `keySizeMax` bytes, no NUL (empty is allowed).
+    func checkPrefix(_ prefix: String) throws {
+        guard prefix.utf8.count <= WireLimits.keySizeMax, !prefix.utf8.contains(0) else {
+            throw ChainKVError.invalidArgument("bad prefix: over \(WireLimits.keySizeMax) bytes or holds a NUL byte")
         }
     }
 

@@ -99,9 +99,7 @@ extension ChainKVClient {
     /// Changes of keys that start with `prefix` ("" for every key). Returns once the watch knows
     /// where "now" is in every chain: every change committed after it returns is delivered.
     public func watch(prefix: String, after: WatchCursor? = nil) async throws -> WatchStream {
-        guard prefix.utf8.count <= WireLimits.keySizeMax, !prefix.utf8.contains(0) else {
-            throw ChainKVError.invalidArgument("bad prefix: over \(WireLimits.keySizeMax) bytes or holds a NUL byte")
-        }
+        try checkPrefix(prefix)
         return try await watch(KeyRange(prefix: prefix), after: after)
     }
 
