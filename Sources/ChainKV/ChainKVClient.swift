@@ -361,58 +361,6 @@ public final class ChainKVClient: Sendable {
         }
         return connection
     }
-
-    /// The connection to the head of `key`'s chain, the routes found through `getSlots` on every
-    /// known server if needed, and the id of that chain. Throws `HeadNotFound` when no server
-    /// named a head that could be reached.
-    func headConnection(for key: String) async throws -> (Connection, chain: String) {
-        let routes = try await currentRoutes()
-        guard let head = routes.head(of: key) else {
-            invalidateRoutes()
-            throw HeadNotFound(error: .network("chain \(routes.map.chain(of: key)) has no head"), everyServerRefused: false)
-        }
-        return (try await connection(to: head), routes.map.chain(of: key))
-    }
-
-    /// The routes of the last discovery, or of a new one (shared by concurrent callers).
-    func currentRoutes() async throws -> Routes {
-        enum Next { case ready(Routes), wait(Task<Routes, Error>) }
-        let next = try state.withLockedValue { s -> Next in
-            if s.closed { throw ChainKVError.network("client is shut down") }
-            // The common case: no task and no suspension, just the current routes.
-            if let routes = s.routes { return .ready(routes) }
-            if let running = s.discovery { return .wait(running) }
-            let t = Task { try await self.discoverRoutes() }
-            s.discovery = t
-            return .wait(t)
-        }
-        switch next {
-        case .ready(let r): return r
-        case .wait(let task): return try await task.value
-        }
-    }
-
-    /// The connection to `server`, dialed if the client holds none.
-    func connection(to server: NodeAddress) async throws -> Connection {
-        let key = server.hostPort
-        if let open = state.withLockedValue({ $0.connections[key] }), open.isActive { return open }
-        let dialed: Connection
-        do {
-            dialed = try await connect(host: server.host, port: server.port)
-        } catch let error as ChainKVError where error.isUnauthorized {
-            throw error
-        } catch let error as ChainKVError {
-            invalidateRoutes()  // the head may be gone
-            throw HeadNotFound(error: error, everyServerRefused: false)
-        }
-        let kept = state.withLockedValue { s -> Connection in
-            if let other = s.connections[key], other.isActive { return other }  // dialed meanwhile
-            s.connections[key] = dialed
-            return dialed
-        }
-        if kept !== dialed { dialed.close() }
-        return kept
-    }
 }
 
 /// Thrown inside `execute` to end the retries with `error` as it is.
