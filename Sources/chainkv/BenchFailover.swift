@@ -168,11 +168,14 @@ struct BenchFailover: AsyncParsableCommand {
 
         let file = recorder.finish(duration: Double(benchNow() - started) / 1e9)
         try Data(BenchFailoverReport.summary(file).utf8).write(to: outDir.appendingPathComponent("summary.md"))
+        let chart = outDir.appendingPathComponent("failover.svg")
+        if let svg = BenchFailoverChart.svg(file) { try Data(svg.utf8).write(to: chart) }
         print(BenchFailoverReport.text(file.summary))
         if !file.problems.isEmpty {
             print("\nproblems:\n" + file.problems.map { "  - " + $0 }.joined(separator: "\n"))
         }
-        print("\nresults: \(outDir.appendingPathComponent("failover.json").path), \(outDir.appendingPathComponent("summary.md").path)")
+        let chartNote = FileManager.default.fileExists(atPath: chart.path) ? ", \(chart.path)" : ""
+        print("\nresults: \(outDir.appendingPathComponent("failover.json").path), \(outDir.appendingPathComponent("summary.md").path)\(chartNote)")
         if !file.problems.isEmpty || file.kills.isEmpty { throw ExitCode(1) }
     }
 

@@ -180,7 +180,7 @@ final class BenchFailoverChainPhase {
         let now = benchNow()
         let after = whole == nil ? await probe.view(cluster.paths, servers: cluster.servers) : whole
         let ms = BenchFailoverWait.ms
-        let record = BenchFailoverKill(
+        var record = BenchFailoverKill(
             system: "chainkv", servers: size, role: role.rawValue, n: n, victim: victim.id, victimPid: pid,
             signal: role.signalName, atSeconds: BenchFailoverLog.seconds(kill), cluster: cluster.name,
             victimPosition: view.positionName(of: victim.id) ?? "?", leaderBefore: view.leader,
@@ -195,9 +195,10 @@ final class BenchFailoverChainPhase {
                                     record.replacedAfterMs.map { String(format: "%.0f ms", $0) } ?? "never",
                                     record.wholeAfterMs.map { String(format: "%.0f ms", $0) } ?? "never",
                                     outcome.map { "; victim \($0)" } ?? ""))
+        let settleLeft = await record.addRates(kill: kill, writes: load.writes, reads: load.reads, settle: plan.settle)
         load.writes.discard(before: wholeAt)
         load.reads?.discard(before: wholeAt)
-        await BenchFailoverWait.sleep(plan.settle)
+        await BenchFailoverWait.sleep(settleLeft)
         return record
     }
 

@@ -66,7 +66,8 @@ enum BenchFailoverReport {
         \(String(format: "%g", s.reopenAfterSeconds)) s is reopened (\(file.kills.map(\.reopenedSessions).reduce(0, +)) times in this run).
         ZooKeeper: \(zk); session timeout \(s.zookeeperSessionTimeoutMs) ms.
 
-        Every kill, with its timings and error samples: failover.json.
+        Every kill, with its timings, error samples and throughput around it (50 ms buckets): failover.json.
+        failover.svg draws throughput over time across the median kill of the head roles and of ZooKeeper's leader.
 
         """
         if !file.problems.isEmpty {

@@ -65,6 +65,11 @@ final class BenchFailoverTimeline: Sendable {
         }
     }
 
+    /// The loop's throughput around `kill`, up to `now` (see BenchFailoverRate).
+    func rate(kill: UInt64, now: UInt64) -> BenchFailoverRate? {
+        state.withLock { BenchFailoverRate(completions: $0.completed, kill: kill, now: now) }
+    }
+
     /// Forgets what happened before `t`, keeping the last success before it (the start of the next gap).
     func discard(before t: UInt64) {
         state.withLock { s in
@@ -91,6 +96,8 @@ struct BenchFailoverGap: Codable, Sendable {
     /// Operations that failed (threw) in the window: client-observed errors.
     var errors: Int
     var errorSamples: [String]
+    /// Successful operations per second around the kill (the failover chart's line).
+    var rate: BenchFailoverRate?
 }
 
 extension Array where Element == UInt64 {

@@ -93,7 +93,7 @@ struct BenchFailoverZooKeeperPhase {
         let now = benchNow()
         let ms = BenchFailoverWait.ms
         let byName = modes.keys.sorted()
-        let record = BenchFailoverKill(
+        var record = BenchFailoverKill(
             system: "zookeeper", servers: ensemble.servers.count, role: "leader", n: n, victim: "zk\(leaderName)", victimPid: pid,
             signal: "SIGKILL", atSeconds: BenchFailoverLog.seconds(kill), cluster: nil, victimPosition: "leader",
             leaderBefore: "zk\(leaderName)", leaderPositionBefore: "leader", chainBefore: byName.map { "zk\($0) \(modes[$0]!)" },
@@ -104,13 +104,14 @@ struct BenchFailoverZooKeeperPhase {
             leaderAfter: after?.first { $0.value == "leader" }.map { "zk\($0.key)" },
             write: load.writes.gap(kill: kill, end: wholeAt, now: now), read: nil,
             reopenedSessions: load.reopenedSessions - reopenedBefore, victimOutcome: nil, notes: notes)
+        let settleLeft = await record.addRates(kill: kill, writes: load.writes, reads: nil, settle: plan.settle)
         recorder.add(record)
         BenchFailoverLog.say(String(format: "  write %.0f ms unavailable; errors %d; new leader after %@, whole %@",
                                     record.write.unavailableMs, record.write.errors,
                                     record.replacedAfterMs.map { String(format: "%.0f ms", $0) } ?? "never",
                                     record.wholeAfterMs.map { String(format: "%.0f ms", $0) } ?? "never"))
         load.writes.discard(before: wholeAt)
-        await BenchFailoverWait.sleep(plan.settle)
+        await BenchFailoverWait.sleep(settleLeft)
         guard after != nil else {
             recorder.problem("ZooKeeper: not all serving \(Int(plan.wholeTimeout)) s after restarting server \(leaderName); \(plan.zookeeperKills - n) kills skipped")
             return .stop
