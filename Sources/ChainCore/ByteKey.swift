@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A key compared and hashed by its UTF-8 bytes.
 ///
 /// Swift's `String` equality is canonical equivalence ("e\u{301}" == "\u{E9}"), but the wire,
@@ -9,8 +17,18 @@ public struct ByteKey: Hashable, Sendable {
 
     public init(_ key: String) { self.key = key }
 
+    /// One memcmp over the strings' contiguous UTF-8 (every native Swift string has it); the
+    /// UTF-8 view's element-by-element `elementsEqual` was 2 % of a replica's CPU in the write
+    /// profile (dictionary lookups of in-flight keys).
     public static func == (a: ByteKey, b: ByteKey) -> Bool {
-        a.key.utf8.elementsEqual(b.key.utf8)
+        let x = a.key.utf8, y = b.key.utf8
+        guard x.count == y.count else { return false }
+        let fast = x.withContiguousStorageIfAvailable { p in
+            y.withContiguousStorageIfAvailable { q in
+                p.isEmpty || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0
+            }
+        }
+        return (fast ?? nil) ?? x.elementsEqual(y)
     }
 
     public func hash(into hasher: inout Hasher) {
