@@ -6,8 +6,14 @@ import ChainWire
 /// server's own configuration). Shared by the shells of one server; confined to its loop.
 final class AddressBook: @unchecked Sendable {
     private var addresses: [NodeID: NodeAddress] = [:]
+    /// The members registered in ZooKeeper when last told (their member znodes), this server included.
+    private(set) var registered: Set<NodeID> = []
+
+    /// This server's id.
+    let own: NodeID
 
     init(own: NodeAddress) {
+        self.own = own.id
         addresses[own.id] = own
     }
 
@@ -20,8 +26,10 @@ final class AddressBook: @unchecked Sendable {
         }
     }
 
+    /// The registered members, all of them (a membership change or an election's live members).
     func learn(_ members: [MemberInfo]) {
         for m in members { addresses[m.id] = m.nodeAddress }
+        registered = Set(members.map(\.id))
     }
 
     /// The chain as clients see it: members in order with their addresses.

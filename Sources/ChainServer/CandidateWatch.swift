@@ -16,7 +16,7 @@ import NIOCore
 final class CandidateWatch: CandidateWatching, @unchecked Sendable {
     let candidate: ElectionPeer
     private let loop: EventLoop
-    private let onGone: @Sendable (ElectionPeer, _ why: String) -> Void
+    private let onGone: @Sendable (ElectionPeer, CandidateAbsence) -> Void
     private var probe: PeerProbe?
     /// Excuses the candidate for this server's own stalls.
     private var clock: BeatClock
@@ -25,7 +25,7 @@ final class CandidateWatch: CandidateWatching, @unchecked Sendable {
     private var closed = false
 
     init(candidate: ElectionPeer, address: NodeAddress, loop: EventLoop, group: EventLoopGroup, security: ConnectionSecurity,
-         interval: TimeAmount, limit: TimeAmount, onGone: @escaping @Sendable (ElectionPeer, _ why: String) -> Void) {
+         interval: TimeAmount, limit: TimeAmount, onGone: @escaping @Sendable (ElectionPeer, CandidateAbsence) -> Void) {
         self.candidate = candidate
         self.loop = loop
         self.onGone = onGone
@@ -35,7 +35,7 @@ final class CandidateWatch: CandidateWatching, @unchecked Sendable {
             // Closed before it started (the candidate below changed at once): nothing to watch.
             guard !self.closed else { return }
             let probe = PeerProbe(address: address, loop: loop, group: group, security: security, interval: interval,
-                                  onAnswer: { _ in }, onRefused: { [weak self] in self?.gone("its port refuses connections") })
+                                  onAnswer: { _ in }, onRefused: { [weak self] in self?.gone(.portRefused) })
             self.probe = probe
             probe.beat()
             self.timer = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in self?.beat() }
@@ -55,14 +55,30 @@ final class CandidateWatch: CandidateWatching, @unchecked Sendable {
         let now = loop.now
         probe.excuse(clock.beat(now: now))
         if now - probe.lastAnswer > limit {
-            return gone("answered no ping for \(limit.nanoseconds / 1_000_000) ms")
+            return gone(.silent(ms: limit.nanoseconds / 1_000_000))
         }
         probe.beat()
     }
 
-    private func gone(_ why: String) {
+    private func gone(_ why: CandidateAbsence) {
         guard probe != nil else { return }
         close()
         onGone(candidate, why)
+    }
+}
+
+/// Why a watched candidate counts as gone.
+enum CandidateAbsence: Sendable, Equatable, CustomStringConvertible {
+    /// A dial was refused: nothing listens on its port, its process is gone.
+    case portRefused
+    /// It answered no ping for `ms`: paused or stuck, or cut off from this server (which
+    /// `QuorumCheck` tells apart from this server being the one cut off).
+    case silent(ms: Int64)
+
+    var description: String {
+        switch self {
+        case .portRefused: "its port refuses connections"
+        case .silent(let ms): "answered no ping for \(ms) ms"
+        }
     }
 }

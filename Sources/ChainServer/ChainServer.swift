@@ -1,4 +1,5 @@
 import ChainCore
+import ChainServerConfig
 import ChainStorage
 import ChainTransport
 import ChainWire
@@ -58,6 +59,11 @@ public final class ChainServer: Service, @unchecked Sendable {
             "tls": "\(security.serverTLS != nil ? "on" : "off")",
             "zookeeperDigest": "\(security.zookeeperDigest.map { "user \($0.user)" } ?? "off")",
         ])
+        // Our own connections leave from the address we listen on when that is one specific IP
+        // (OutgoingSource): peers and packet filters then tell servers apart by address. A
+        // wildcard or a host name leaves the source to the kernel.
+        let source = HostName.isIPv4(config.host) || HostName.isIPv6(config.host) ? config.host : nil
+        try OutgoingSource.set(source.flatMap { HostName.isWildcard($0) ? nil : $0 })
         let (dataDir, config) = (self.config.dataDir, self.config)
         let node = try await loop.submit {
             try ServerNode(loop: loop, group: group, config: config, security: security, logger: logger) { chain in

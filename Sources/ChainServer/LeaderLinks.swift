@@ -20,6 +20,8 @@ final class LeaderLinks: MemberLinks, @unchecked Sendable {
     private var probes: [NodeID: PeerProbe] = [:]
     /// Members reported unresponsive and not yet heard from again.
     private var suspected: Set<NodeID> = []
+    /// This leader heard from fewer than a majority of the members at the last beat.
+    private var isolated = false
     private var timer: RepeatedTask?
     /// Excuses members for this server's own stalls.
     private var clock: BeatClock
@@ -86,9 +88,21 @@ final class LeaderLinks: MemberLinks, @unchecked Sendable {
     private func beat() {
         let now = context.loop.now
         let stall = clock.beat(now: now)
+        for probe in probes.values where stall > .zero { probe.excuse(stall) }
+        // The other members heard from within the limit. Unless they and this server are a
+        // majority, the silence is likely this server's own (cut off from its peers but not from
+        // ZooKeeper): it reports nobody, and the majority's next candidate removes it from the
+        // election instead (CandidateWatch, QuorumCheck).
+        let others = probes.filter { $0.key != context.addresses.own }
+        let heard = others.values.filter { now - $0.lastAnswer <= limit }.count
+        let majority = QuorumCheck.isMajority(answering: heard, others: others.count)
+        if !majority, !isolated {
+            let text = "leader hears from \(heard) of \(others.count) other members: reporting none unresponsive (this server may be the one cut off)"
+            context.logger.warning("\(text)")
+        }
+        isolated = !majority
         for (id, probe) in probes {
-            if stall > .zero { probe.excuse(stall) }
-            if !suspected.contains(id) && now - probe.lastAnswer > limit {
+            if majority, !suspected.contains(id) && now - probe.lastAnswer > limit {
                 suspected.insert(id)
                 context.logger.warning("member missed heartbeats; reporting it unresponsive",
                                        metadata: ["member": "\(id)", "silentMs": "\((now - probe.lastAnswer).nanoseconds / 1_000_000)"])

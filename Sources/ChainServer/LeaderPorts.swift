@@ -52,5 +52,8 @@ protocol CandidateWatching: AnyObject {
 struct LeaderDialer {
     var members: (_ report: @escaping (ClusterLeaderEvent) -> Void) -> MemberLinks
     var candidate: (_ candidate: ElectionPeer, _ address: NodeAddress,
-                    _ onGone: @escaping @Sendable (ElectionPeer, _ why: String) -> Void) -> CandidateWatching
+                    _ onGone: @escaping @Sendable (ElectionPeer, CandidateAbsence) -> Void) -> CandidateWatching
+    /// How many of these peers answer a status request now (`QuorumCheck`); nil: no check (a
+    /// test's leader shell that watches no candidate).
+    var answering: ((_ peers: [NodeAddress]) -> EventLoopFuture<Int>)? = nil
 }

@@ -23,6 +23,9 @@ final class LeaderShell: @unchecked Sendable {
     /// unresponsive at once if this server becomes leader next.
     var goneCandidate: NodeID?
     var candidateWatch: CandidateWatching?
+    /// Counts `watchCandidate` calls, so that a quorum check's late answer about an earlier
+    /// candidate is ignored.
+    var candidateGeneration = 0
     /// When each chain's head handoff started (its drain was written): the pause is logged when
     /// the reordered configuration is written.
     private var handoffSince: [String: NIODeadline] = [:]

@@ -80,7 +80,8 @@ final class ServerNode: @unchecked Sendable {
             candidate: { candidate, address, onGone in
                 CandidateWatch(candidate: candidate, address: address, loop: loop, group: group, security: outbound,
                                interval: interval, limit: limit, onGone: onGone)
-            })
+            },
+            answering: { peers in QuorumCheck.answering(peers, loop: loop, group: group, security: outbound) })
         let tickMs = ShellContext.tickMs
         let leaderConfig = Leader.Config(expectedMembers: config.expectedMembers,
                                          formationTicks: UInt64(config.formationTimeoutMs) / tickMs,

@@ -50,7 +50,9 @@ final class SuccessorLink: SuccessorChannel, @unchecked Sendable {
         }
         let security = self.security
         let slot = HandshakeSlot()
-        let bootstrap = ClientBootstrap(group: context.loop)
+        var bootstrap = ClientBootstrap(group: context.loop)
+        if let source = OutgoingSource.address { bootstrap = bootstrap.bind(to: source) }
+        bootstrap = bootstrap
             .connectTimeout(Self.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in

@@ -29,12 +29,12 @@ public enum HostName {
         return false
     }
 
-    static func isIPv4(_ text: String) -> Bool {
+    public static func isIPv4(_ text: String) -> Bool {
         var a = in_addr()
         return inet_pton(AF_INET, text, &a) == 1
     }
 
-    static func isIPv6(_ text: String) -> Bool {
+    public static func isIPv6(_ text: String) -> Bool {
         var a = in6_addr()
         return inet_pton(AF_INET6, text, &a) == 1
     }

@@ -26,7 +26,9 @@ package final class Connection: Sendable {
                                security: ConnectionSecurity = .none) async throws -> Connection {
         let handler = ResponseHandler()
         let slot = HandshakeSlot()
-        let channel = try await ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
+        if let source = OutgoingSource.address { bootstrap = bootstrap.bind(to: source) }
+        let channel = try await bootstrap
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in

@@ -1,0 +1,156 @@
+import ChainKV
+import ChainTestSupport
+import ChainWire
+import Foundation
+import Synchronization
+import XCTest
+
+/// Real partitions between servers (issue 20): a 3-server chain on 127.0.1.1–3, each server's
+/// own connections leaving from its address, links cut with nftables (`PacketFilter`) while a
+/// writer runs; then healed. Every write acknowledged before, during or after the cut reads back,
+/// the replicas end equal, and a server that stopped itself (fail-stop) is restarted, as an
+/// operator's supervisor would.
+final class PartitionTests: XCTestCase {
+    static let hosts: [Int: ClusterFixture.ServerHosts] = [
+        0: .init(listen: "127.0.1.1"), 1: .init(listen: "127.0.1.2"), 2: .init(listen: "127.0.1.3"),
+    ]
+    /// How long a cut lasts, and by when after it writes must flow again.
+    static let cutSeconds = 8.0
+    static let repairSecondsMax = 5.0
+
+    // Not here yet: the head cut from its successor only while a third server leads. Nobody
+    // with the leader's authority sees that link fail (the leader hears both), the chain stalls
+    // until the cut heals, and the two servers, each able to reach the leader, remove each
+    // other's election znode in turn (README "Partitions between servers"). When the head
+    // itself leads, it reports its silent successor and the chain is repaired around it.
+
+    func testALeaderCutFromEveryPeerButNotFromZooKeeperIsReplacedAndLosesNoWrite() throws {
+        try partition { cluster, filter, _ in
+            let leader = try XCTUnwrap(Self.leader(cluster), "a leader in the logs")
+            for other in 0..<3 where other != leader { try filter.cutBoth("127.0.1.\(leader + 1)", "127.0.1.\(other + 1)") }
+        }
+    }
+
+    func testAHeadCutFromItsClientsButNotItsPeersStaysHeadAndServesThemAgainAfterwards() throws {
+        let writes = try partition(mustWriteDuringCut: false) { cluster, filter, info in
+            // The clients (this process) connect from 127.0.0.1; ZooKeeper's traffic is 127.0.0.1 to itself.
+            try filter.cutBoth("127.0.0.1", info.members[0].host)
+        }
+        XCTAssertEqual(writes.epochAfter, writes.epochBefore, "a head its peers and ZooKeeper still reach keeps its chain")
+        XCTAssertEqual(writes.duringCut, 0, "no write reaches a head the client cannot reach")
+    }
+
+    struct Outcome {
+        var epochBefore: UInt64
+        var epochAfter: UInt64
+        var duringCut: Int
+    }
+
+    /// Starts the cluster and a writer, cuts with `cut` for `cutSeconds`, heals, restarts servers
+    /// that stopped, and checks every acknowledged write and the replicas' convergence.
+    @discardableResult
+    private func partition(mustWriteDuringCut: Bool = true,
+                           _ cut: (ClusterFixture, PacketFilter, ChainInfo) throws -> Void) throws -> Outcome {
+        XCTAssertNotNil(PacketFilter.nft, "nft missing: scripts/deps installs nftables")
+        let cluster = try ClusterFixture(size: 3, chains: 1, hosts: Self.hosts)
+        defer { cluster.stop() }
+        let filter = try PacketFilter()
+        defer { filter.remove() }
+        let writer = try Writer(servers: cluster.servers, options: cluster.clientOptions)
+        defer { writer.stop() }
+        Thread.sleep(forTimeInterval: 1)
+        let before = try cluster.chainInfo()
+        let cutAt = Date()
+        try cut(cluster, filter, before)
+        Thread.sleep(forTimeInterval: Self.cutSeconds)
+        let duringCut = writer.acknowledged(between: cutAt.addingTimeInterval(Self.repairSecondsMax), and: Date())
+        try filter.heal()
+        let healedAt = Date()
+        if mustWriteDuringCut {
+            XCTAssertGreaterThan(duringCut, 0, "writes flow again within \(Self.repairSecondsMax) s of the cut\n\(cluster.logs())")
+        }
+
+        // Fail-stop servers come back as a supervisor would bring them; the chain gets whole again.
+        for i in 0..<3 where !cluster.isRunning(i) { try cluster.start(i) }
+        try cluster.waitForChain(members: 3)
+        let deadline = Date().addingTimeInterval(30)
+        while writer.acknowledged(between: healedAt, and: Date()) == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        XCTAssertGreaterThan(writer.acknowledged(between: healedAt, and: Date()), 0, "writes after healing\n\(cluster.logs())")
+        let written = writer.stop()
+        XCTAssertGreaterThan(written.count, 20)
+
+        let reader = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+        defer { reader.beginShutdown() }
+        for (key, value) in written {
+            XCTAssertEqual(try blockingTest { try await reader.get(key) }, value, "acknowledged write of \(key)")
+        }
+        try cluster.waitForChain(members: 3)
+        let after = try cluster.chainInfo()
+        var rows: [[Row]] = []
+        let converged = Date().addingTimeInterval(20)
+        repeat {
+            rows = try (0..<3).map { try cluster.rows($0) }
+            if rows.allSatisfy({ $0 == rows[0] }) { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        } while Date() < converged
+        XCTAssertTrue(rows.allSatisfy { $0 == rows[0] }, "replicas converge: \(rows.map(\.count)) rows")
+        return Outcome(epochBefore: before.epoch, epochAfter: after.epoch, duringCut: duringCut)
+    }
+
+    /// The server whose log last says it became leader, among those running.
+    static func leader(_ cluster: ClusterFixture) -> Int? {
+        let last = (0..<3).filter { cluster.isRunning($0) }.compactMap { i -> (Int, String.Index)? in
+            cluster.log(i).range(of: "became leader", options: .backwards).map { (i, $0.lowerBound) }
+        }
+        // Logs are separate files: compare the lines' timestamps (ts=... first on each line).
+        return last.max { stamp(cluster.log($0.0), at: $0.1) < stamp(cluster.log($1.0), at: $1.1) }?.0
+    }
+
+    private static func stamp(_ log: String, at index: String.Index) -> String {
+        let lineStart = log[..<index].lastIndex(of: "\n").map { log.index(after: $0) } ?? log.startIndex
+        return String(log[lineStart...].prefix(40))
+    }
+
+    /// Puts distinct keys one after another from its own client, recording each acknowledged one
+    /// with when it was acknowledged; failed puts (outcome unknown) are not recorded.
+    final class Writer: @unchecked Sendable {
+        private let client: ChainKVClient
+        private let state = Mutex<(acked: [(key: String, value: [UInt8], at: Date)], stopped: Bool)>(([], false))
+        private let done = DispatchSemaphore(value: 0)
+        /// Bounds the test's load: a put at most every 2 ms, at most 200,000 in all.
+        static let pauseMicros: useconds_t = 2000
+        static let putsMax = 200_000
+
+        init(servers: [String], options: ChainKVClient.Options) throws {
+            client = try ChainKVClient(servers: servers, options: options)
+            Thread.detachNewThread { [self] in
+                var i = 0
+                let client = self.client
+                while !state.withLock({ $0.stopped }), i < Self.putsMax {
+                    let key = "part\(i)", value = Array("value \(i)".utf8)
+                    do {
+                        _ = try blockingTest { try await client.put(key, value) }
+                        state.withLock { $0.acked.append((key, value, Date())) }
+                    } catch {
+                        // Outcome unknown: neither counted nor checked.
+                    }
+                    i += 1
+                    usleep(Self.pauseMicros)
+                }
+                done.signal()
+            }
+        }
+
+        func acknowledged(between start: Date, and end: Date) -> Int {
+            state.withLock { $0.acked.filter { $0.at >= start && $0.at <= end }.count }
+        }
+
+        /// Stops the loop and returns every acknowledged write (idempotent).
+        @discardableResult
+        func stop() -> [String: [UInt8]] {
+            let first = state.withLock { s -> Bool in defer { s.stopped = true }; return !s.stopped }
+            if first { done.wait(); client.beginShutdown() }
+            return state.withLock { Dictionary($0.acked.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }) }
+        }
+    }
+}
