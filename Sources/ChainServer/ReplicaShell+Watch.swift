@@ -91,8 +91,12 @@ extension ReplicaShell {
             return .reply(.compacted(oldest: versions.version(ofSeq: oldest)))
         case .changes(let changes, let through):
             guard !changes.isEmpty || final else { return .wait(through: through) }
-            return .reply(.changes(events: changes.map { Change(key: $0.key, value: $0.value, version: versions.version(ofSeq: $0.version)) },
-                                   through: versions.version(ofSeq: through)))
+            let published = changes.map { change in
+                var change = change
+                change.version = versions.version(ofSeq: change.version)
+                return change
+            }
+            return .reply(.changes(events: published, through: versions.version(ofSeq: through)))
         }
     }
 
