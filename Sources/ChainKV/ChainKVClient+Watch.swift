@@ -39,7 +39,8 @@ public struct WatchCursor: Equatable, Sendable, LosslessStringConvertible {
 }
 
 /// The changes of a watch, as an `AsyncSequence`. The client holds at most
-/// `ChainKVClient.watchBufferMax` changes the caller has not taken yet (plus one poll's page):
+/// `ChainKVClient.watchBufferMax` changes the caller has not taken yet (plus one poll's page),
+/// and at most `watchHeldMax` held back behind slot moves' barriers (plus one page; `WatchOrder`):
 /// a watcher slower than the writes makes the polls wait, not the memory grow.
 public struct WatchStream: AsyncSequence, Sendable {
     public typealias Element = WatchEvent
