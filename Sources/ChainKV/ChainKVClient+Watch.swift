@@ -196,23 +196,29 @@ extension ChainKVClient {
     /// not wait); false unless every one answered.
     private func establish(_ chains: [String], routes: Routes, state: NIOLockedValueBox<WatchOrder>) async -> Bool {
         let missing = state.withLockedValue { order in chains.filter { order.cursor.positions[$0] == nil } }
-        return await withTaskGroup(of: (String, UInt64)?.self) { group in
+        return await withTaskGroup(of: (String, UInt64, [Change])?.self) { group in
             for chain in missing {
                 group.addTask {
                     guard let head = routes.chains[chain]?.head, let connection = try? await self.connection(to: head),
-                          case .changes(_, let through)? = try? await connection.request(
+                          case .changes(let barriers, let through)? = try? await connection.request(
                               .watch(chain: chain, range: KeyRange(), after: nil, limit: 1, waitMs: 0),
                               timeout: TimeAmount(self.options.requestTimeout)) else { return nil }
-                    return (chain, through)
+                    return (chain, through, barriers)
                 }
             }
-            var all = true
+            var answers: [String: (through: UInt64, barriers: [Change])] = [:]
             for await answer in group {
-                guard let (chain, through) = answer else { all = false; continue }
-                state.withLockedValue { _ = $0.start(chain, at: through) }
+                guard let (chain, through, barriers) = answer else { continue }
+                answers[chain] = (through, barriers)
             }
-            if !all { invalidateRoutes() }
-            return all
+            guard answers.count == missing.count else {
+                invalidateRoutes()
+                return false
+            }
+            // All at once: a chain's start depends on its donors' (a move ending just now).
+            let starts = WatchOrder.startPoints(answers)
+            state.withLockedValue { order in for (chain, at) in starts { _ = order.start(chain, at: at) } }
+            return true
         }
     }
 

@@ -45,6 +45,22 @@ struct WatchOrder {
         }
     }
 
+    /// Where each chain's watch starts, from every chain's answer to "now" (`through`, and the
+    /// newest move barriers before it). A chain whose "now" is past a barrier whose donor's "now"
+    /// is not yet at the barrier's version (a move ending while the watch starts) starts just
+    /// before the barrier instead: its stream then holds the barrier, and its changes after it
+    /// wait for the donor's before it. It may so deliver a few changes from just before the start.
+    /// A donor not among the answers (no longer in the map) is not waited for.
+    static func startPoints(_ answers: [String: (through: UInt64, barriers: [Change])]) -> [String: UInt64] {
+        answers.mapValues { answer in
+            answer.barriers.reduce(answer.through) { start, entry in
+                guard let barrier = entry.barrier, entry.version >= 1, let donor = answers[barrier.from],
+                      donor.through < barrier.after else { return start }
+                return min(start, entry.version - 1)
+            }
+        }
+    }
+
     /// Where chain `chain`'s next poll resumes (nil: from now).
     func resumePoint(_ chain: String) -> UInt64? { fetched[chain] ?? cursor.positions[chain] }
 

@@ -51,4 +51,17 @@ extension ReplicaWatchTests {
         XCTAssertFalse(Update(seq: 1, key: "k", value: nil, move: .purge).isUserChange)
         XCTAssertTrue(Update(seq: 1, key: "k", value: nil).isUserChange)
     }
+
+    func testTheNewestBarriersForAWatchFromNow() {
+        var a = head()
+        let barriers = (0..<4).map { MoveBarrier(slots: [$0...$0], from: "c1", after: UInt64($0)) }
+        for (i, b) in barriers.enumerated() {
+            write(&a, UInt64(2 * i + 1), "k", "v")
+            moveWrite(&a, UInt64(2 * i + 2), "", nil, .barrier(b))
+        }
+        XCTAssertEqual(a.recentBarriers(max: 2), [], "none committed yet")
+        commit(&a, through: 8)
+        XCTAssertEqual(a.recentBarriers(max: 2), [Change(barrier: barriers[2], version: 6), Change(barrier: barriers[3], version: 8)])
+        XCTAssertEqual(a.recentBarriers(max: 10).count, 4)
+    }
 }

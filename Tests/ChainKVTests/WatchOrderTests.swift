@@ -94,4 +94,14 @@ final class WatchOrderTests: XCTestCase {
         XCTAssertEqual(order.received("a", [], through: 1).map(\.version), [2])
         XCTAssertFalse(order.start("a", at: 5), "a position is set once")
     }
+
+    func testAWatchStartingAsAMoveEndsStartsTheRecipientBeforeItsBarrier() {
+        // b's "now" (9) is past a barrier (at 4) waiting for a at 20; a's "now" is 15: b starts at 3.
+        let starts = WatchOrder.startPoints(["a": (15, []), "b": (9, [barrier(from: "a", after: 12, at: 2), barrier(from: "a", after: 20, at: 4)]),
+                                             "c": (30, [barrier(from: "gone", after: 99, at: 7)])])
+        XCTAssertEqual(starts, ["a": 15, "b": 3, "c": 30], "an older barrier a has passed, and a donor that is gone, move nothing")
+        var order = start(starts)
+        XCTAssertEqual(order.received("b", [barrier(from: "a", after: 20, at: 4), change("k", 2, 6)], through: 9), [])
+        XCTAssertEqual(order.received("a", [change("k", 1, 18)], through: 20).map(\.value), [[1], [2]])
+    }
 }
