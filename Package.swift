@@ -126,6 +126,8 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The client's logic that needs no server (the order of a watch's changes across slot moves).
+        .testTarget(name: "ChainKVTests", dependencies: ["ChainKV", "ChainCore"]),
         // Compiles against `import ChainKV` alone, as a program that depends on the ChainKV product
         // would: every type of the client's public API is nameable from it, members included
         // (MemberImportVisibility), and nothing in it needs NIO or another chainkv module.

@@ -1,13 +1,26 @@
-/// One committed change of a key: its new value (nil: deleted) and the version it made.
+/// One committed change of a key: its new value (nil: deleted) and the version it made. Or, with
+/// `barrier` set, no change of a key but a slot move's barrier in the chain's history at
+/// `version` (`key` empty, `value` nil): the watcher orders the chain's later changes after the
+/// donor's (`MoveBarrier`).
 public struct Change: Equatable, Sendable {
     public var key: String
     public var value: [UInt8]?
     public var version: UInt64
+    public var barrier: MoveBarrier?
 
     public init(key: String, value: [UInt8]?, version: UInt64) {
         self.key = key
         self.value = value
         self.version = version
+        self.barrier = nil
+    }
+
+    /// A slot move's barrier at `version`.
+    public init(barrier: MoveBarrier, version: UInt64) {
+        self.key = ""
+        self.value = nil
+        self.version = version
+        self.barrier = barrier
     }
 }
 
@@ -29,7 +42,10 @@ public enum ChangeRead: Equatable, Sendable {
 extension Replica {
     /// Committed changes after `after` whose key `matches`, at most `limit` changes and about
     /// `byteLimit` bytes (at least one change if any is left). Updates that change nothing (a
-    /// failed condition) are skipped but still counted as looked at. `after` nil: from now.
+    /// failed condition) and a slot move's copies and purge deletes (`MoveMark`: not a user's
+    /// change) are skipped but still counted as looked at, so `through` passes them. A move's
+    /// barrier is returned to every watcher, whatever its keys (`Change(barrier:version:)`;
+    /// it counts as a change for `limit`). `after` nil: from now.
     public func committedChanges(after: UInt64?, matching: (String) -> Bool, limit: Int, byteLimit: Int) -> ChangeRead {
         precondition(limit > 0 && byteLimit > 0, "change page bounds must be positive")
         let after = after ?? stable
@@ -48,7 +64,11 @@ extension Replica {
         while offset < recent.count {
             let update = recent[offset: offset]
             assert(update.seq == first + UInt64(offset), "recent holds consecutive sequence numbers")
-            if update.changesKey && matching(update.key) {
+            if let barrier = update.barrier {
+                if changes.count == limit || (bytes >= byteLimit && !changes.isEmpty) { break }
+                changes.append(Change(barrier: barrier, version: update.seq))
+                bytes += barrier.size
+            } else if update.isUserChange && matching(update.key) {
                 if changes.count == limit || (bytes >= byteLimit && !changes.isEmpty) { break }
                 changes.append(Change(key: update.key, value: update.value, version: update.seq))
                 bytes += update.key.utf8.count + (update.value?.count ?? 0)
@@ -57,5 +77,19 @@ extension Replica {
             offset += 1
         }
         return .changes(changes, through: through)
+    }
+
+    /// The newest slot move barriers in the history, at most `max`, oldest first (versions are
+    /// sequence numbers): a watch that starts "now" learns of a move just before its point
+    /// (`ChainKVClient.watch`, `WatchOrder.startPoints`).
+    public func recentBarriers(max: Int) -> [Change] {
+        var found: [Change] = []
+        var offset = recent.count - 1
+        while offset >= 0, found.count < max {
+            let update = recent[offset: offset]
+            if let barrier = update.barrier { found.append(Change(barrier: barrier, version: update.seq)) }
+            offset -= 1
+        }
+        return found.reversed()
     }
 }

@@ -119,8 +119,8 @@ public struct Replica: Sendable {
         switch event {
         case .viewChanged(let newView):
             onViewChanged(newView, &actions)
-        case .clientWrite(let client, let key, let value, let stored, let request, let ifVersion):
-            onClientWrite(client, key: key, value: value, stored: stored, request: request, ifVersion: ifVersion, &actions)
+        case .clientWrite(let client, let key, let value, let stored, let request, let ifVersion, let move):
+            onClientWrite(client, key: key, value: value, stored: stored, request: request, ifVersion: ifVersion, move: move, &actions)
         case .forward(let from, let epoch, let update, let stored):
             onForward(from: from, epoch: epoch, update, stored: stored, &actions)
         case .ack(let from, let epoch, let seq):
@@ -197,7 +197,7 @@ public struct Replica: Sendable {
     }
 
     private mutating func onClientWrite(_ client: ClientRef, key: String, value: [UInt8]?, stored: VersionedValue?,
-                                        request: RequestID?, ifVersion: UInt64?, _ actions: inout [ReplicaAction]) {
+                                        request: RequestID?, ifVersion: UInt64?, move: MoveMark?, _ actions: inout [ReplicaAction]) {
         guard role.isHead else {
             actions.append(.reply(client, .error(.notHead(head: view.head))))
             return
@@ -240,7 +240,7 @@ public struct Replica: Sendable {
         if let ifVersion, old.version != ifVersion {
             update = Update(seq: received + 1, key: key, value: nil, request: request, conditionFailed: old.version)
         } else {
-            update = Update(seq: received + 1, key: key, value: value, request: request)
+            update = Update(seq: received + 1, key: key, value: value, request: request, move: move)
         }
         accept(update, clients: [client], old: old, stored: stored, &actions)
     }

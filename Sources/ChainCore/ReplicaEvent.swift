@@ -7,8 +7,10 @@ public enum ReplicaEvent: Equatable, Sendable {
     /// (nil: absent); the core uses it only when `needsStoredValue(for:)` says so (no write to the
     /// key is in flight). `request` identifies the write across client retries (nil: the client
     /// gave no id). `ifVersion` makes the write conditional: it applies only if the key's version,
-    /// in sequence order just before it, is that one (0: the key must be absent).
-    case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: VersionedValue?, request: RequestID?, ifVersion: UInt64? = nil)
+    /// in sequence order just before it, is that one (0: the key must be absent). `move`: the
+    /// write is a slot move's (`MoveMark`), not a client's; it is never conditional.
+    case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: VersionedValue?, request: RequestID?, ifVersion: UInt64? = nil,
+                     move: MoveMark? = nil)
     /// The predecessor forwarded an update. `stored` as for `clientWrite`.
     case forward(from: NodeID, epoch: UInt64, Update, stored: VersionedValue?)
     /// The successor acknowledges every update up to `seq`: it and every node after it have them on disk.

@@ -15,21 +15,41 @@ public struct Update: Equatable, Sendable {
     /// goes down the chain like any write, so that its answer is given in sequence order once
     /// committed (never from uncommitted state), and every replica keeps its outcome for retries.
     public var conditionFailed: UInt64?
+    /// Set for an update a slot move made, not a client (`MoveMark`): watches do not report it
+    /// as a change of its key. A barrier changes no key (its `key` is empty, `value` nil).
+    public var move: MoveMark?
 
-    public init(seq: UInt64, key: String, value: [UInt8]?, request: RequestID? = nil, conditionFailed: UInt64? = nil) {
+    public init(seq: UInt64, key: String, value: [UInt8]?, request: RequestID? = nil, conditionFailed: UInt64? = nil,
+                move: MoveMark? = nil) {
         precondition(conditionFailed == nil || value == nil, "an update whose condition failed sets no value")
+        precondition(conditionFailed == nil || move == nil, "a slot move's update has no condition")
+        if case .barrier = move { precondition(key.isEmpty && value == nil && request == nil, "a barrier changes no key") }
         self.seq = seq
         self.key = key
         self.value = value
         self.request = request
         self.conditionFailed = conditionFailed
+        self.move = move
     }
 
-    /// Whether applying the update changes the key (false only when its condition failed).
-    public var changesKey: Bool { conditionFailed == nil }
+    /// Whether applying the update changes the key (false when its condition failed, and for a
+    /// slot move's barrier).
+    public var changesKey: Bool {
+        if case .barrier = move { return false }
+        return conditionFailed == nil
+    }
+
+    /// Whether the update is a client's change of its key: what a watcher is told of.
+    public var isUserChange: Bool { changesKey && move == nil }
+
+    /// The barrier, for a slot move's barrier.
+    public var barrier: MoveBarrier? {
+        if case .barrier(let barrier) = move { return barrier }
+        return nil
+    }
 
     /// Memory an update holds, for the bounds on buffered updates.
-    public var size: Int { key.utf8.count + (value?.count ?? 0) + 64 }
+    public var size: Int { key.utf8.count + (value?.count ?? 0) + 64 + (barrier?.size ?? 0) }
 }
 
 /// Identifies one client write across retries: the client's random id and its own counter. The

@@ -39,7 +39,8 @@ public struct WatchCursor: Equatable, Sendable, LosslessStringConvertible {
 }
 
 /// The changes of a watch, as an `AsyncSequence`. The client holds at most
-/// `ChainKVClient.watchBufferMax` changes the caller has not taken yet (plus one poll's page):
+/// `ChainKVClient.watchBufferMax` changes the caller has not taken yet (plus one poll's page),
+/// and at most `watchHeldMax` held back behind slot moves' barriers (plus one page; `WatchOrder`):
 /// a watcher slower than the writes makes the polls wait, not the memory grow.
 public struct WatchStream: AsyncSequence, Sendable {
     public typealias Element = WatchEvent
@@ -85,7 +86,8 @@ public struct WatchCompacted: Error, Equatable, CustomStringConvertible {
 /// reconnect or a restart of the watcher, with no gap and no duplicate while the chain's history
 /// holds the point (the last `CoreLimits.recentMax` writes, at most 32 MiB); past it the stream
 /// ends with `WatchCompacted`. Each chain is long-polled at its head (`watchWait` at most per
-/// poll); changes of different chains interleave in no particular order.
+/// poll); changes of different chains interleave, except that across a slot move a key's changes
+/// stay in order (`WatchOrder`): the recipient's are handed on after the donor's.
 extension ChainKVClient {
     /// How long one poll of a chain waits at the server for a change. Each answer tells the
     /// watcher how far it has seen, also without a change; a new head that joined the chain
@@ -95,6 +97,9 @@ extension ChainKVClient {
     static let watchRoutesRefresh = 5
     /// Changes a watch holds for its caller before its polls wait for the caller to take some.
     public static let watchBufferMax = 10_000
+    /// Entries a watch holds back behind slot moves' barriers (`WatchOrder`) before the polls of
+    /// the chains they hold stop asking for more (the donors' polls go on, and release them).
+    static let watchHeldMax = 10_000
 
     /// Changes of keys that start with `prefix` ("" for every key). Returns once the watch knows
     /// where "now" is in every chain: every change committed after it returns is delivered.
@@ -119,7 +124,7 @@ extension ChainKVClient {
     /// chain, since a chain it does not name appeared after it and is read from its beginning),
     /// retrying until the budget runs out, then starts the polls.
     private func watch(_ range: KeyRange, after: WatchCursor?) async throws -> WatchStream {
-        let state = NIOLockedValueBox(after ?? WatchCursor())
+        let state = NIOLockedValueBox(WatchOrder(cursor: after ?? WatchCursor(), range: range))
         if after == nil {
             let deadline = NIODeadline.now() + TimeAmount(options.retryBudget)
             var backoff = TimeAmount.milliseconds(5)
@@ -140,7 +145,7 @@ extension ChainKVClient {
         return stream(range, state: state)
     }
 
-    private func stream(_ range: KeyRange, state: NIOLockedValueBox<WatchCursor>) -> WatchStream {
+    private func stream(_ range: KeyRange, state: NIOLockedValueBox<WatchOrder>) -> WatchStream {
         let buffered = BufferedCount()
         let stream = AsyncThrowingStream<WatchEvent, Error> { continuation in
             let task = Task {
@@ -161,10 +166,10 @@ extension ChainKVClient {
                         if rounds % Self.watchRoutesRefresh == 0 { invalidateRoutes() }
                         if let routes = try? await currentRoutes() {
                             let chains = routes.map.counts.keys.filter { !polled.contains($0) }
-                            let late = state.withLockedValue { cursor in
-                                let late = chains.filter { cursor.positions[$0] == nil }
-                                for chain in late { cursor.positions[chain] = 0 }
-                                return Set(late)
+                            let late = state.withLockedValue { order in
+                                // Sharded only: a donor that left the map releases its barriers.
+                                if routes.map.version > 0 { Self.hand(order.present(Set(routes.map.counts.keys)), buffered, continuation) }
+                                return Set(chains.filter { order.start($0, at: 0) })
                             }
                             // An unsharded cluster's map has version 0; its versions are plain seqs.
                             let sharded = routes.map.version > 0
@@ -189,32 +194,38 @@ extension ChainKVClient {
 
     /// Asks each chain the cursor has no position for where it stands now (a watch that does
     /// not wait); false unless every one answered.
-    private func establish(_ chains: [String], routes: Routes, state: NIOLockedValueBox<WatchCursor>) async -> Bool {
-        let missing = state.withLockedValue { cursor in chains.filter { cursor.positions[$0] == nil } }
-        return await withTaskGroup(of: (String, UInt64)?.self) { group in
+    private func establish(_ chains: [String], routes: Routes, state: NIOLockedValueBox<WatchOrder>) async -> Bool {
+        let missing = state.withLockedValue { order in chains.filter { order.cursor.positions[$0] == nil } }
+        return await withTaskGroup(of: (String, UInt64, [Change])?.self) { group in
             for chain in missing {
                 group.addTask {
                     guard let head = routes.chains[chain]?.head, let connection = try? await self.connection(to: head),
-                          case .changes(_, let through)? = try? await connection.request(
+                          case .changes(let barriers, let through)? = try? await connection.request(
                               .watch(chain: chain, range: KeyRange(), after: nil, limit: 1, waitMs: 0),
                               timeout: TimeAmount(self.options.requestTimeout)) else { return nil }
-                    return (chain, through)
+                    return (chain, through, barriers)
                 }
             }
-            var all = true
+            var answers: [String: (through: UInt64, barriers: [Change])] = [:]
             for await answer in group {
-                guard let (chain, through) = answer else { all = false; continue }
-                state.withLockedValue { $0.positions[chain] = through }
+                guard let (chain, through, barriers) = answer else { continue }
+                answers[chain] = (through, barriers)
             }
-            if !all { invalidateRoutes() }
-            return all
+            guard answers.count == missing.count else {
+                invalidateRoutes()
+                return false
+            }
+            // All at once: a chain's start depends on its donors' (a move ending just now).
+            let starts = WatchOrder.startPoints(answers)
+            state.withLockedValue { order in for (chain, at) in starts { _ = order.start(chain, at: at) } }
+            return true
         }
     }
 
     /// Long-polls chain `chain` until cancelled or its history no longer holds the cursor.
     /// `fromOldest` (the chain's versions): a chain that appeared during the watch, read from the
     /// oldest change it still keeps rather than failing when its beginning is gone.
-    private func poll(_ chain: String, range: KeyRange, state: NIOLockedValueBox<WatchCursor>, fromOldest: PublicVersions?, buffered: BufferedCount,
+    private func poll(_ chain: String, range: KeyRange, state: NIOLockedValueBox<WatchOrder>, fromOldest: PublicVersions?, buffered: BufferedCount,
                       continuation: AsyncThrowingStream<WatchEvent, Error>.Continuation) async {
         var backoff = TimeAmount.milliseconds(5)
         let wait = TimeAmount(Self.watchWait)
@@ -223,13 +234,17 @@ extension ChainKVClient {
                 continuation.finish(throwing: ChainKVError.network("client is shut down"))
                 return
             }
-            // The caller is behind: ask for more only once it took some.
-            while buffered.value >= Self.watchBufferMax, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
+            // The caller is behind, or this chain's changes wait behind a move's barrier and
+            // enough are held: ask for more only once some are taken, or released.
+            while buffered.value >= Self.watchBufferMax || state.withLockedValue({ $0.holds(chain) && $0.heldCount >= Self.watchHeldMax }),
+                  !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
             do {
                 let routes = try await currentRoutes()
                 guard let head = routes.chains[chain]?.head else { throw ChainKVError.network("chain \(chain) has no head") }
                 let connection = try await connection(to: head)
-                let after = state.withLockedValue { $0.positions[chain] }
+                let after = state.withLockedValue { $0.resumePoint(chain) }
                 let request = Message.watch(chain: chain, range: range, after: after, limit: 1000,
                                             waitMs: UInt32(wait.nanoseconds / 1_000_000))
                 let reply: Message
@@ -243,19 +258,14 @@ extension ChainKVClient {
                 case .changes(let events, let through):
                     // Under the lock: each event's cursor holds every chain's position at the
                     // moment it is handed on, so resuming from it skips nothing handed on before.
-                    state.withLockedValue { cursor in
-                        buffered.added(events.count)
-                        for event in events {
-                            cursor.positions[chain] = event.version
-                            continuation.yield(WatchEvent(key: event.key, value: event.value, version: event.version, cursor: cursor))
-                        }
-                        cursor.positions[chain] = max(cursor.positions[chain] ?? 0, through)
-                    }
+                    state.withLockedValue { order in Self.hand(order.received(chain, events, through: through), buffered, continuation) }
                     backoff = .milliseconds(5)
                     continue
                 case .compacted(let oldest):
                     if let versions = fromOldest, let seq = versions.seq(ofVersion: oldest), seq > 0 {
-                        state.withLockedValue { $0.positions[chain] = max($0.positions[chain] ?? 0, versions.version(ofSeq: seq - 1)) }
+                        state.withLockedValue { order in
+                            Self.hand(order.received(chain, [], through: versions.version(ofSeq: seq - 1)), buffered, continuation)
+                        }
                         continue
                     }
                     continuation.finish(throwing: WatchCompacted(chain: chain, oldest: oldest))
@@ -277,5 +287,11 @@ extension ChainKVClient {
             try? await Task.sleep(nanoseconds: UInt64(backoff.nanoseconds))
             backoff = min(backoff * 2, .milliseconds(500))
         }
+    }
+
+    /// Hands `events` to the caller's stream (under the watch's lock, so in `WatchOrder`'s order).
+    private static func hand(_ events: [WatchEvent], _ buffered: BufferedCount, _ continuation: AsyncThrowingStream<WatchEvent, Error>.Continuation) {
+        buffered.added(events.count)
+        for event in events { continuation.yield(event) }
     }
 }

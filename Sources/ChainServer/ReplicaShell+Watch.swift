@@ -7,6 +7,10 @@ import NIOCore
 /// watcher resumes after the `through` of each answer, so a reconnect or a new head loses nothing
 /// the history still holds, and it never gets a change twice.
 extension ReplicaShell {
+    /// The slot move barriers a watch from "now" is told of: the newest ones, those of the moves
+    /// that may still be ending (moves run one at a time).
+    static let startBarriersMax = 16
+
     func watch(_ range: KeyRange, after version: UInt64?, limit: Int, waitMs: UInt32, ref: ClientRef) {
         var after: UInt64?
         if let version {
@@ -18,6 +22,15 @@ extension ReplicaShell {
         }
         let through: UInt64
         switch answer(range, after: after, limit: limit, final: waitMs == 0) {
+        case .reply(.changes(let events, let through)) where version == nil && events.isEmpty:
+            // "Now": with the newest slot move barriers before it, so that a watcher starting
+            // here can keep a key's order across a move that is just ending (`WatchOrder`).
+            let barriers = core.recentBarriers(max: Self.startBarriersMax).filter { $0.version <= core.stable }.map { change in
+                var change = change
+                change.version = versions.version(ofSeq: change.version)
+                return change
+            }
+            return reply(.changes(events: barriers, through: through), to: ref, type: "watch")
         case .reply(let message): return reply(message, to: ref, type: "watch")
         case .wait(let point): through = point
         }
@@ -91,8 +104,12 @@ extension ReplicaShell {
             return .reply(.compacted(oldest: versions.version(ofSeq: oldest)))
         case .changes(let changes, let through):
             guard !changes.isEmpty || final else { return .wait(through: through) }
-            return .reply(.changes(events: changes.map { Change(key: $0.key, value: $0.value, version: versions.version(ofSeq: $0.version)) },
-                                   through: versions.version(ofSeq: through)))
+            let published = changes.map { change in
+                var change = change
+                change.version = versions.version(ofSeq: change.version)
+                return change
+            }
+            return .reply(.changes(events: published, through: versions.version(ofSeq: through)))
         }
     }
 

@@ -90,7 +90,9 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
 
     /// A put (`value` set) or delete (`value` nil), within the connection's write limit.
     /// `versioned`: the reply carries the version (the versioned kinds, the only ones with `ifVersion`).
-    func write(_ key: String, value: [UInt8]?, request: RequestID?, ref: ClientRef, versioned: Bool = false, ifVersion: UInt64? = nil) {
+    /// `move`: a slot move's write (`MoveMark`), not a client's.
+    func write(_ key: String, value: [UInt8]?, request: RequestID?, ref: ClientRef, versioned: Bool = false, ifVersion: UInt64? = nil,
+               move: MoveMark? = nil) {
         let type = value == nil ? "delete" : "put"
         guard writes.admit(ref, type: type, now: context.loop.now, versioned: versioned) else {
             context.outbox.reply(.error(.overloaded, "too many writes in flight on this connection "
@@ -101,7 +103,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
             let stored = try storedValue(key)
             // Another chain's version matches no key here (`PublicVersions`): no sequence number has it.
             let condition = ifVersion.map { versions.seq(ofVersion: $0) ?? UInt64.max }
-            perform(core.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request, ifVersion: condition)))
+            perform(core.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request, ifVersion: condition, move: move)))
         } catch {
             _ = writes.finish(ref)
             context.outbox.reply(storageFailed(error), to: ref)

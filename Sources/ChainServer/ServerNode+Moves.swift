@@ -4,7 +4,8 @@ import NIOCore
 
 /// Slot moves between chains, on the servers' side (the leader's: `ClusterLeader+Growth`):
 /// - the donor's head copies the moving slots' keys into the recipient (`moveSlots`,
-///   SlotCopier), which takes them as writes of its chain (`importWrite`);
+///   SlotCopier), which takes them as writes of its chain (`importWrite`, marked as copies),
+///   after a barrier that tells watchers where the donor's changes of them end (`moveIn`);
 /// - a chain's head deletes its rows of slots it does not own (`purgeSlots`, SlotPurge): the
 ///   recipient's before an import, the donor's after the move.
 /// Every request is checked against this server's slot map, never taken on trust: a copy only
@@ -46,6 +47,8 @@ extension ServerNode {
         case .put(let key, let value, let request): importWrite(chain, key: key, value: value, request: request, ref: ref)
         case .delete(let key, let request): importWrite(chain, key: key, value: nil, request: request, ref: ref)
         case .purgeSlots(let ranges, let mapVersion): purgeSlots(chain, Set(SlotMove.slots(of: ranges)), mapVersion: mapVersion, ref: ref)
+        case .moveIn(let ranges, let from, let after, let mapVersion):
+            moveIn(chain, MoveBarrier(slots: ranges, from: from, after: after), mapVersion: mapVersion, ref: ref)
         case .moveSlots(let ranges, let to, let target, let mapVersion):
             guard let move = SlotMove(slots: SlotMove.slots(of: ranges), from: chain, to: to) else {
                 reply(.error(.badRequest, "a move needs slots and two different chains"), to: ref)
@@ -64,7 +67,18 @@ extension ServerNode {
             return reply(.error(.unavailable, "slot \(slot) is not moving into chain \(chain) in this server's map "
                                 + "(version \(slots?.version ?? 0))"), to: ref)
         }
-        hosted.shell.write(key, value: value, request: request, ref: ref)
+        hosted.shell.write(key, value: value, request: request, ref: ref, move: .copy)
+    }
+
+    /// The barrier of a move into `chain` (`MoveBarrier`), from the donor's head before its first
+    /// copied row: only for the move this server's map `mapVersion` records.
+    private func moveIn(_ chain: String, _ barrier: MoveBarrier, mapVersion: UInt64, ref: ClientRef) {
+        guard let map = slots, map.version == mapVersion, let move = map.moving, move.to == chain, move.from == barrier.from,
+              move.ranges == barrier.slots, let hosted = chains[chain] else {
+            return reply(.error(.unavailable, "map version \(mapVersion) moving these slots from chain \(barrier.from) into chain "
+                                + "\(chain) is not this server's (version \(slots?.version ?? 0))"), to: ref)
+        }
+        hosted.shell.write("", value: nil, request: nil, ref: ref, move: .barrier(barrier))
     }
 
     /// Whether chain `chain` may drop its rows of `wanted` under the current map: it imports them
@@ -102,8 +116,8 @@ extension ServerNode {
         }
     }
 
-    /// Deletes `keys` of chain `chain` as writes of its head (through the chain, like a client's);
-    /// fails unless this server is the head and `allowed` still holds when they are issued.
+    /// Deletes `keys` of chain `chain` as writes of its head (through the chain, like a client's,
+    /// marked as a purge's so that watchers are not told of them); fails unless this server is the head and `allowed` still holds when they are issued.
     func deleteKeys(_ chain: String, _ keys: [String], allowed: @escaping () -> Bool) -> EventLoopFuture<Void> {
         loop.preconditionInEventLoop()
         guard allowed(), let hosted = chains[chain], hosted.shell.core.role.isHead else {
@@ -115,7 +129,7 @@ extension ServerNode {
         let connection = context.outbox.openedInternal { message, _ in batch.answered(message) }
         batch.connection = connection
         for (index, key) in keys.enumerated() {
-            hosted.shell.write(key, value: nil, request: nil, ref: ClientRef(connection: connection, request: UInt64(index)))
+            hosted.shell.write(key, value: nil, request: nil, ref: ClientRef(connection: connection, request: UInt64(index)), move: .purge)
         }
         hosted.shell.flush()
         // A delete the chain never answers (its head lost the role mid-way) must not hold the purge.

@@ -6,8 +6,11 @@ import Logging
 import NIOCore
 
 /// The donor side of a slot move: writes every key of the moving slots through the recipient
-/// chain's head, which takes them as writes of its chain (`onChain(to, put)`), committed on every
-/// recipient replica before the copy reports done.
+/// chain's head, which takes them as writes of its chain (`onChain(to, put)`, marked as copies:
+/// `MoveMark.copy`), committed on every recipient replica before the copy reports done. First
+/// it writes the move's barrier there (`moveIn`, `MoveBarrier`): the donor's committed version
+/// once checks 1 and 2 hold, at or after every change of the slots the donor ever made, so
+/// that a watcher delivers the recipient's later changes of them only after the donor's.
 ///
 /// The copy is complete only if nothing of those slots changes at the donor during or after it.
 /// Three checks before any row is read make it so:
@@ -29,11 +32,11 @@ struct SlotCopier: Sendable {
     func run() async -> Message {
         let started = NIODeadline.now()
         do {
-            let (epoch, coordination) = try await ready(until: started + ServerNode.moveWait)
+            let (epoch, coordination, after) = try await ready(until: started + ServerNode.moveWait)
             guard let coordination, await coordination.confirmsHead(of: move.from, node: node.config.id, epoch: epoch) else {
                 throw TransferError("ZooKeeper does not confirm this server as head of chain \(move.from) in epoch \(epoch)")
             }
-            let copied = try await copy()
+            let copied = try await copy(after: after)
             let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
             logger.notice("copied \(move.slots.count) slots to chain \(move.to)", metadata: [
                 "keys": "\(copied)", "to": "\(target)", "mapVersion": "\(mapVersion)", "ms": "\(ms)"])
@@ -44,8 +47,9 @@ struct SlotCopier: Sendable {
         }
     }
 
-    /// Waits for checks 1 and 2; returns the epoch this server heads the donor chain in.
-    private func ready(until deadline: NIODeadline) async throws -> (UInt64, CoordinationDriver?) {
+    /// Waits for checks 1 and 2; returns the epoch this server heads the donor chain in, and the
+    /// donor's committed version then (every write of the slots is at or before it).
+    private func ready(until deadline: NIODeadline) async throws -> (UInt64, CoordinationDriver?, UInt64) {
         let (node, move, mapVersion) = (self.node, self.move, self.mapVersion)
         return try await node.pollUntilReady(until: deadline, every: .milliseconds(2)) {
             let slow = "the map or the slots' writes in flight took too long"
@@ -58,15 +62,19 @@ struct SlotCopier: Sendable {
             }
             let core = hosted.shell.core
             if core.hasPendingWrite(matching: { move.contains(SlotMap.slot(of: $0)) }) { return .wait(slow) }
-            return .ready((core.view.epoch, node.coordination))
+            return .ready((core.view.epoch, node.coordination, hosted.shell.versions.version(ofSeq: core.stable)))
         }
     }
 
-    private func copy() async throws -> Int {
+    private func copy(after: UInt64) async throws -> Int {
         let connection = try await Connection.connect(host: target.host, port: target.port, group: node.group, timeout: .seconds(2),
                                                       security: node.security.outbound)
         defer { connection.close() }
         let (move, to) = (self.move, self.move.to)
+        let barrier = try await connection.request(.onChain(chain: to, .moveIn(slots: move.ranges, from: move.from, after: after,
+                                                                                mapVersion: mapVersion)),
+                                                   timeout: Self.requestTimeout)
+        guard case .deleteResult = barrier else { throw TransferError("chain \(to) refused the move's barrier: \(barrier)") }
         return try await SlotRows.forEachPage(path: path, slots: move.slots) { rows in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for row in rows {

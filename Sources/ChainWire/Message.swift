@@ -155,6 +155,11 @@ public enum Message: Equatable, Sendable {
     /// Operator request to the leader: move every replica off `server` for good (`cancel`: make
     /// it a server like any other again). Answered with `ack` (seq: servers decommissioned).
     case decommission(server: String, cancel: Bool)
+    /// From the donor chain's head to the recipient `chain`'s head, before the first copied row:
+    /// write the barrier "`slots` moved in from chain `from`, whose changes of them are at or
+    /// before its version `after`" into the recipient's history (`MoveBarrier`), once map
+    /// `mapVersion` records the move. Answered like a delete (`deleteResult`) once committed.
+    case moveIn(slots: [ClosedRange<Int>], from: String, after: UInt64, mapVersion: UInt64)
     // Versions and conditional writes (MessageCodec+Versions).
     /// Client request: the key's committed value with its version (reply `versionedValue`).
     case getVersioned(key: String)
@@ -194,7 +199,7 @@ public enum Message: Equatable, Sendable {
         case value = 16, putResult, deleteResult, chain, dieAck, error, statusReply
         case hello = 32, forward, ack, setSuccessor, setTail, removeTail, startTransfer, dataTransfer, ping, pong, outcomeTransfer
         case authChallenge = 48, authResponse, authOK
-        case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots, decommission
+        case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots, decommission, moveIn
         case getVersioned = 80, putVersioned, deleteVersioned, versionedValue, putVersionedResult, deleteVersionedResult, conditionFailed
         case scan = 96, scanPage, watch, changes, compacted
     }
@@ -235,6 +240,7 @@ public enum Message: Equatable, Sendable {
         case .purgeSlots: return .purgeSlots
         case .moveSlots: return .moveSlots
         case .decommission: return .decommission
+        case .moveIn: return .moveIn
         case .getVersioned: return .getVersioned
         case .putVersioned: return .putVersioned
         case .deleteVersioned: return .deleteVersioned

@@ -1,8 +1,8 @@
 import ChainCore
 import NIOCore
 
-/// The messages of a slot move between chains: `purgeSlots` and `moveSlots` (see `SlotMove`), and
-/// an operator's `decommission`.
+/// The messages of a slot move between chains: `purgeSlots`, `moveSlots` and `moveIn` (see
+/// `SlotMove`), and an operator's `decommission`.
 /// Their slot lists are at most `SlotMove.slotsMax` distinct slots, as ascending disjoint ranges.
 extension MessageCodec {
     static func encodeMoveBody(_ message: Message, into b: inout ByteBuffer) {
@@ -18,6 +18,11 @@ extension MessageCodec {
         case .decommission(let server, let cancel):
             writeShort(server, &b)
             writeBool(cancel, &b)
+        case .moveIn(let slots, let from, let after, let mapVersion):
+            writeSlotRanges(slots, &b)
+            writeShort(from, &b)
+            b.writeInteger(after)
+            b.writeInteger(mapVersion)
         default:
             preconditionFailure("\(message.kind) is not a slot move message")
         }
@@ -36,6 +41,11 @@ extension MessageCodec {
         case .decommission:
             let server = try readNodeID(&body)
             return .decommission(server: server, cancel: try readBool(&body, "cancel"))
+        case .moveIn:
+            let slots = try readSlotRanges(&body)
+            let from = try readChainID(&body)
+            let after = try readU64(&body, "donor version")
+            return .moveIn(slots: slots, from: from, after: after, mapVersion: try readU64(&body, "map version"))
         default:
             preconditionFailure("\(kind) is not a slot move message")
         }

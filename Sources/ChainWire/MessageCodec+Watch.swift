@@ -2,7 +2,7 @@ import ChainCore
 import NIOCore
 
 /// Watches: the request (a chain, a key range, where to resume, a limit, how long to wait) and
-/// its two answers.
+/// its two answers (a `changes` answer's slot move barriers: MessageCodec+MoveMarks).
 extension MessageCodec {
     static func encodeWatchBody(_ message: Message, into b: inout ByteBuffer) {
         switch message {
@@ -13,13 +13,7 @@ extension MessageCodec {
             b.writeInteger(limit)
             b.writeInteger(waitMs)
         case .changes(let events, let through):
-            b.writeInteger(UInt32(events.count))
-            for event in events {
-                writeKey(event.key, &b)
-                writeOptionalValue(event.value, &b)
-                b.writeInteger(event.version)
-            }
-            b.writeInteger(through)
+            writeChanges(events, through: through, &b)
         case .compacted(let oldest):
             b.writeInteger(oldest)
         default:
@@ -54,7 +48,9 @@ extension MessageCodec {
                 let value = try readOptionalValue(&body)
                 events.append(Change(key: key, value: value, version: try readVersion(&body, "change version")))
             }
-            return .changes(events: events, through: try readU64(&body, "changes through"))
+            let through = try readU64(&body, "changes through")
+            try readBarriers(into: &events, through: through, &body)
+            return .changes(events: events, through: through)
         case .compacted:
             return .compacted(oldest: try readU64(&body, "oldest version"))
         default:

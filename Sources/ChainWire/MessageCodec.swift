@@ -69,13 +69,9 @@ public enum MessageCodec {
             b.writeInteger(epoch)
         case .forward(let epoch, let update):
             b.writeInteger(epoch)
-            b.writeInteger(update.seq)
-            writeKey(update.key, &b)
-            writeOptionalValue(update.value, &b)
-            writeRequest(update.request, &b)
-            // Optional trailing field: only an update whose condition failed has it, so every
-            // other forward keeps its bytes.
-            if let current = update.conditionFailed { b.writeInteger(current) }
+            // Optional trailing fields: only an update whose condition failed, or a slot move's
+            // (MessageCodec+MoveMarks), has one, so every other forward keeps its bytes.
+            writeUpdate(update, &b)
         case .ack(let epoch, let seq):
             b.writeInteger(epoch)
             b.writeInteger(seq)
@@ -121,7 +117,7 @@ public enum MessageCodec {
             writeAuthField(nonce, &b)
         case .authOK(let proof):
             writeAuthField(proof, &b)
-        case .purgeSlots, .moveSlots, .decommission:
+        case .purgeSlots, .moveSlots, .decommission, .moveIn:
             encodeMoveBody(message, into: &b)
         case .getSlots, .slots, .moved, .onChain:
             encodeShardBody(message, into: &b)
@@ -237,12 +233,7 @@ public enum MessageCodec {
             message = .hello(node: node, epoch: try readU64(&body, "epoch"))
         case .forward:
             let epoch = try readU64(&body, "epoch")
-            let seq = try readU64(&body, "seq")
-            let key = try readKey(&body)
-            let value = try readOptionalValue(&body)
-            let request = try readRequest(&body)
-            let conditionFailed = try readConditionFailed(&body, value: value)
-            message = .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: request, conditionFailed: conditionFailed))
+            message = .forward(epoch: epoch, try readUpdate(&body))
         case .ack:
             message = .ack(epoch: try readU64(&body, "epoch"), seq: try readU64(&body, "seq"))
         case .setSuccessor:
@@ -293,7 +284,7 @@ public enum MessageCodec {
             message = .authResponse(proof: proof, nonce: try readAuthField(&body, "nonce"))
         case .authOK: message = .authOK(proof: try readAuthField(&body, "proof"))
         case .getSlots, .slots, .moved, .onChain: message = try decodeShardBody(kind, &body)
-        case .purgeSlots, .moveSlots, .decommission: message = try decodeMoveBody(kind, &body)
+        case .purgeSlots, .moveSlots, .decommission, .moveIn: message = try decodeMoveBody(kind, &body)
         case .getVersioned, .putVersioned, .deleteVersioned, .versionedValue, .putVersionedResult, .deleteVersionedResult,
              .conditionFailed:
             message = try decodeVersionsBody(kind, &body)

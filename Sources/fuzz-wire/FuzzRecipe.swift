@@ -79,7 +79,16 @@ struct Recipe {
             let epoch = u64(), seq = u64(), key = key(), value = optionalValue(), request = request()
             // Only an update that sets no value may carry a failed condition's version.
             let failed: UInt64? = value == nil && bool() ? u64() : nil
-            return .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: request, conditionFailed: failed))
+            // A slot move's mark (MoveMark): a copy or purge of the key, or a barrier (no key).
+            switch failed == nil ? u8() % 8 : 0 {
+            case 1: return .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: request, move: .copy))
+            case 2: return .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: request, move: .purge))
+            case 3:
+                let barrier = MoveBarrier(slots: slotRanges(), from: chainID(), after: u64())
+                return .forward(epoch: epoch, Update(seq: seq, key: "", value: nil, move: .barrier(barrier)))
+            default:
+                return .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: request, conditionFailed: failed))
+            }
         case .ack: return .ack(epoch: u64(), seq: u64())
         case .setSuccessor:
             let epoch = u64()
@@ -137,6 +146,7 @@ struct Recipe {
         case .purgeSlots: return .purgeSlots(slots: slotRanges(), mapVersion: u64())
         case .moveSlots: return .moveSlots(slots: slotRanges(), to: chainID(), target: address(), mapVersion: u64())
         case .decommission: return .decommission(server: string(1, WireLimits.nodeIDSizeMax), cancel: bool())
+        case .moveIn: return .moveIn(slots: slotRanges(), from: chainID(), after: u64(), mapVersion: u64())
         case .getVersioned: return .getVersioned(key: key())
         case .putVersioned: return .putVersioned(key: key(), value: value(), request: request(), ifVersion: bool() ? u64() : nil)
         case .deleteVersioned: return .deleteVersioned(key: key(), request: request(), ifVersion: bool() ? u64() : nil)
@@ -200,7 +210,7 @@ func payloadBytes(_ message: Message) -> Int {
     case .chain(let info): return info.members.reduce(0) { $0 + address($1) }
     case .error(_, let text): return text.utf8.count
     case .hello(let node, _): return node.utf8.count
-    case .forward(_, let u): return u.key.utf8.count + (u.value?.count ?? 0)
+    case .forward(_, let u): return u.key.utf8.count + (u.value?.count ?? 0) + (u.barrier.map { $0.from.utf8.count + $0.slots.count * 4 } ?? 0)
     case .setSuccessor(_, let successor): return successor.map(address) ?? 0
     case .startTransfer(_, let leader, let to): return leader.utf8.count + address(to)
     case .dataTransfer(_, let from, _, let rows, _): return from.utf8.count + rows.reduce(0) { $0 + 2 + $1.key.utf8.count + 4 + $1.value.count }
@@ -214,6 +224,7 @@ func payloadBytes(_ message: Message) -> Int {
     case .purgeSlots(let slots, _): return slots.count * 4
     case .moveSlots(let slots, let to, let target, _): return slots.count * 4 + to.utf8.count + address(target)
     case .decommission(let server, _): return server.utf8.count
+    case .moveIn(let slots, let from, _, _): return slots.count * 4 + from.utf8.count
     case .getVersioned(let key), .deleteVersioned(let key, _, _): return key.utf8.count
     case .putVersioned(let key, let value, _, _): return key.utf8.count + value.count
     case .versionedValue(let v): return v?.value.count ?? 0

@@ -27,9 +27,12 @@ final class VersionedMessageTests: XCTestCase {
     /// `m` without its optional trailing fields, when it has any: what a cut right before them decodes to.
     static func withoutTrailingFields(_ m: Message) -> Message? {
         switch m {
-        case .forward(let epoch, var update) where update.conditionFailed != nil:
+        case .forward(let epoch, var update) where update.conditionFailed != nil || (update.move != nil && update.barrier == nil):
             update.conditionFailed = nil
+            update.move = nil
             return .forward(epoch: epoch, update)
+        case .changes(let events, let through) where events.contains { $0.barrier != nil }:
+            return .changes(events: events.filter { $0.barrier == nil }, through: through)
         case .dataTransfer(let epoch, let from, let lastSeq, let rows, let done) where rows.contains { $0.version != nil }:
             return .dataTransfer(epoch: epoch, from: from, lastSeq: lastSeq, rows: rows.map { Row(key: $0.key, value: $0.value) }, done: done)
         default:
