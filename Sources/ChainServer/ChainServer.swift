@@ -59,9 +59,11 @@ public final class ChainServer: Service, @unchecked Sendable {
             "zookeeperDigest": "\(security.zookeeperDigest.map { "user \($0.user)" } ?? "off")",
         ])
         let (dataDir, config) = (self.config.dataDir, self.config)
+        let diskFaults = DiskFaultHandler(logger: logger)
         let node = try await loop.submit {
-            try ServerNode(loop: loop, group: group, config: config, security: security, logger: logger) { chain in
-                try ChainDatabase(path: ChainDatabase.path(dataDir: dataDir, chain: chain), keyIndex: config.keyIndex, loop: loop, logger: logger)
+            try ServerNode(loop: loop, group: group, config: config, security: security, logger: logger, diskFaults: diskFaults) { chain in
+                try ChainDatabase(path: ChainDatabase.path(dataDir: dataDir, chain: chain), keyIndex: config.keyIndex, loop: loop, logger: logger,
+                                  diskFaults: diskFaults)
             }
         }.get()
         self.node = node

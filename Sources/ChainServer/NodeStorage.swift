@@ -30,11 +30,13 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
     private let writer: Store
     private let reader: Store
     private let logger: Logger
+    private let diskFaults: DiskFaultHandler
     private var committer: GroupCommitter?
     private var readBatchOpen = false
     private var queue: [StoredUpdate] = []
 
-    init(writer: Store, reader: Store, loop: EventLoop, logger: Logger) {
+    init(writer: Store, reader: Store, loop: EventLoop, logger: Logger, diskFaults: DiskFaultHandler) {
+        self.diskFaults = diskFaults
         self.writer = writer
         self.reader = reader
         self.loop = loop
@@ -43,12 +45,15 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
 
     func start(onDurable: @escaping @Sendable (UInt64, Int, Duration) -> Void) {
         precondition(committer == nil, "storage starts once")
-        let logger = self.logger
+        let (logger, diskFaults) = (self.logger, self.diskFaults)
         committer = GroupCommitter(store: writer, onDurable: onDurable, onError: { error in
-            // A node that cannot write must not stay in the chain: exit like a crash, so the
-            // leader repairs the chain and nothing is acknowledged that is not on disk.
+            // The failed batch and everything after it are never reported durable. A disk fault
+            // fails stop or (full) makes the server leave its chains (DiskFaultHandler).
+            if diskFaults.failed(error, while: "committing updates") { return }
+            // Any other failure: a node that cannot write must not stay in the chain: exit like a
+            // crash, so the leader repairs the chain and nothing is acknowledged that is not on disk.
             logger.critical("storage commit failed; exiting", metadata: ["error": "\(error)"])
-            _exit(70)
+            _exit(DiskFaultHandler.failStopStatus)
         })
     }
 

@@ -54,12 +54,14 @@ final class ServerNode: @unchecked Sendable {
     var exitRequested: (@Sendable (_ clean: Bool) -> Void)?
 
     init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, security: ServerSecurity, logger: Logger,
+         diskFaults: DiskFaultHandler? = nil,
          openDatabase: @escaping (_ chain: String?) throws -> ChainDatabase) throws {
         // Storage must keep outcomes as long as the core remembers requests, or a retry the core
         // would have recognized before a restart is applied again after it.
         precondition(Store.outcomesKeptMax == UInt64(CoreLimits.requestsRememberedMax), "outcome windows differ")
         let own = NodeAddress(id: config.id, host: config.advertised, port: config.port)
-        let context = ShellContext(loop: loop, outbox: Outbox(), addresses: AddressBook(own: own), metrics: ServerMetrics(), logger: logger)
+        let context = ShellContext(loop: loop, outbox: Outbox(), addresses: AddressBook(own: own), metrics: ServerMetrics(), logger: logger,
+                                   diskFaults: diskFaults)
         let leaseTiming = LeaseTiming(leaseMs: UInt64(config.leaseMs))
         self.context = context
         self.config = config

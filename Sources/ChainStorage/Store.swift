@@ -133,4 +133,6 @@ public final class Store: @unchecked Sendable {
 enum MetaName: String {
     case lastSeq = "last_seq"
     case epoch = "epoch"
+    /// 1 in a database made to replace a damaged one, until a snapshot arrives (`reset`).
+    case needsTransfer = "needs_transfer"
 }
