@@ -61,9 +61,11 @@ final class ChainDatabase: @unchecked Sendable {
         storage = NodeStorage(writer: writer, reader: reader, loop: loop, logger: logger, diskFaults: diskFaults)
     }
 
-    /// Stops the committer (after it committed what it was handed) and the checkpointer.
+    /// Stops the committer (after it committed what it was handed) and the checkpointer, then
+    /// empties the WAL into the file and closes it.
     func stop() {
         storage.stop()
         checkpointer.stop()
+        storage.closeWriter()
     }
 }

@@ -106,6 +106,19 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
         reader.close()
     }
 
+    /// After `stop` and once no other connection is open (the checkpointer's): copies the whole WAL
+    /// into the database file and empties it, then closes the writer, so a stopped server's file
+    /// holds everything by itself (the start-up check then sees every page as the server will).
+    func closeWriter() {
+        do {
+            try writer.checkpointTruncate()
+        } catch {
+            diskFaults.failed(error, while: "checkpointing the WAL at stop")
+            logger.warning("final checkpoint failed; the WAL is kept", metadata: ["error": "\(error)"])
+        }
+        writer.close()
+    }
+
     /// The read connection, inside this turn's read transaction (opened here if needed).
     private func readStore() throws -> Store {
         loop.preconditionInEventLoop()
