@@ -67,6 +67,7 @@ public final class ChainServer: Service, @unchecked Sendable {
             }
         }.get()
         self.node = node
+        diskFaults.install(onFull: { reason in loop.execute { node.diskFilled(reason) } })
         node.exitRequested = { [weak self] clean in
             if clean {
                 Task { await self?.stop(); exit(0) }

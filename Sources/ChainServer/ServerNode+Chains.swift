@@ -128,13 +128,16 @@ extension ServerNode {
 
     /// The role reported for `shell`'s chain.
     private func reportedRole(_ shell: ReplicaShell) -> String {
-        shell.dataLost ? Self.dataLostRole : shell.core.role.rawValue
+        diskFull != nil ? Self.diskFullRole : shell.dataLost ? Self.dataLostRole : shell.core.role.rawValue
     }
+
+    /// The role a server reports while its disk is full (it left its chains).
+    static let diskFullRole = "disk full"
 
     func status() -> NodeStatus {
         let hosted = chains.keys.sorted(by: Leader.chainOrder).compactMap { chains[$0] }
         let first = hosted.first?.shell.core
-        var status = NodeStatus(id: config.id, epoch: first?.view.epoch ?? 0, role: hosted.first.map { reportedRole($0.shell) } ?? "outside",
+        var status = NodeStatus(id: config.id, epoch: first?.view.epoch ?? 0, role: hosted.first.map { reportedRole($0.shell) } ?? (diskFull != nil ? Self.diskFullRole : "outside"),
                                 received: first?.received ?? 0, durable: first?.durable ?? 0, stable: first?.stable ?? 0,
                                 uptimeMs: context.nowMs, isLeader: leader.isLeading, inflight: UInt32(first?.inflightCount ?? 0))
         if config.sharded {

@@ -52,6 +52,8 @@ final class ServerNode: @unchecked Sendable {
     /// Set once the member znode is created: lease renewals then also check it still exists.
     var registered = false
     var exitRequested: (@Sendable (_ clean: Bool) -> Void)?
+    /// Set when the disk filled (why): the server left its chains and waits for space (ServerNode+DiskFull).
+    var diskFull: String?
 
     init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, security: ServerSecurity, logger: Logger,
          diskFaults: DiskFaultHandler? = nil,
@@ -117,6 +119,14 @@ final class ServerNode: @unchecked Sendable {
 
     func request(_ message: Message, ref: ClientRef) {
         loop.preconditionInEventLoop()
+        if let diskFull {
+            switch message {
+            // The slot map as last known too, so that `chainkv status` finds its servers (this one
+            // answers `status` with role "disk full"); a client sent here by it is refused below.
+            case .ping, .status, .die, .getSlots: break
+            default: return reply(.error(.unavailable, "this server's disk is full; it left its chains: \(diskFull)"), to: ref)
+            }
+        }
         switch message {
         case .get(let key): route(key, "get", ref)?.get(key, ref: ref)
         case .put(let key, let value, let request): route(key, "put", ref)?.write(key, value: value, request: request, ref: ref)
@@ -189,6 +199,7 @@ final class ServerNode: @unchecked Sendable {
     /// A replication message on an inbound peer link of chain `chain` (after its `hello`).
     func peerMessage(from node: NodeID, chain: String, _ message: Message) {
         loop.preconditionInEventLoop()
+        guard diskFull == nil else { return }  // it acknowledges nothing more (ServerNode+DiskFull)
         guard case .forward(let epoch, let update) = message, let hosted = chains[chain] else {
             return logger.warning("unexpected peer message", metadata: ["peer": "\(node)", "chain": "\(chain)", "type": "\(message.kind)"])
         }
@@ -208,6 +219,7 @@ final class ServerNode: @unchecked Sendable {
     /// Every tick: metrics (files, lags and the process every tenth), the replicas' refresh every tenth, the leader's clock.
     func tick() {
         metrics.isLeader.record(leader.isLeading ? 1 : 0)
+        metrics.diskFull.record(diskFull != nil ? 1 : 0)
         for (id, hosted) in chains { metrics.observe(hosted.shell.core, chain: id, watchesWaiting: hosted.shell.watches.waiting.count) }
         if context.ticks % 10 == 0 {
             for hosted in chains.values { hosted.shell.refresh() }
@@ -216,6 +228,7 @@ final class ServerNode: @unchecked Sendable {
             metrics.operations.sampleProcess()
         }
         leader.tick()
+        checkDiskSpace()
     }
 
     private func die(clean: Bool, ref: ClientRef) {
