@@ -23,6 +23,9 @@ public enum IntegrityCheck {
 
     /// Problems quick_check reports at most (it stops after that many).
     public static let problemsReported = 10
+    /// SQLITE_IOERR_READ, SQLITE_IOERR_SHORT_READ and SQLITE_IOERR_CORRUPTFS (sqlite3.h defines
+    /// them as expressions, which Swift does not import).
+    static let unreadableCodes: Set<Int32> = [SQLITE_IOERR | (1 << 8), SQLITE_IOERR | (2 << 8), SQLITE_IOERR | (33 << 8)]
     /// Virtual machine instructions between two looks at the clock.
     static let progressInterval: Int32 = 10_000
 
@@ -61,12 +64,15 @@ public enum IntegrityCheck {
     }
 
     /// A failure while reading the file: damage if SQLite says its pages are wrong (SQLITE_CORRUPT,
-    /// SQLITE_NOTADB) or the disk could not read them (SQLITE_IOERR); anything else is thrown.
+    /// SQLITE_NOTADB) or the disk could not read them (SQLITE_IOERR_READ, _SHORT_READ, _CORRUPTFS).
+    /// Anything else is thrown, a failed write included: opening may write the WAL index, and a
+    /// full or failing disk there says nothing about the pages (torture seed 2003 moved a sound
+    /// file aside when the shim's ENOSPC failed that write).
     private static func verdict(_ error: any Error) throws -> Outcome {
-        switch DiskFault(error) {
-        case .corrupt?, .io?: return .damaged("\(error)")
-        case .full?, nil: throw error
-        }
+        let code = (error as? StorageError)?.code ?? 0
+        let unreadable = unreadableCodes.contains(code)
+        if DiskFault(error) == .corrupt || unreadable { return .damaged("\(error)") }
+        throw error
     }
 }
 

@@ -16,5 +16,10 @@ extension TortureRun {
         if chains == 1 && found < outcomes.damagedFiles {
             report.problems.append("\(outcomes.damagedFiles - found) damaged database files were not found at start")
         }
+        // More found than damaged: a sound file moved aside (the check must not mistake a failed
+        // write for damage).
+        if found > outcomes.damagedFiles + outcomes.damagedAfterKill {
+            report.problems.append("\(found - outcomes.damagedFiles - outcomes.damagedAfterKill) sound database files were taken for damaged")
+        }
     }
 }

@@ -12,10 +12,10 @@ final class Nemesis: @unchecked Sendable {
         case killHead = "kill head", killMiddle = "kill middle", killTail = "kill tail", killLeader = "kill leader"
         case pause = "pause (SIGSTOP)", killZooKeeper = "kill ZooKeeper server", bulkRestart = "restart all but one"
         case partition = "partition from ZooKeeper"
-        case diskEIO = "disk EIO", damagedFile = "damaged database file", slowDisk = "slow disk"
+        case diskEIO = "disk EIO", damagedFile = "damaged database file", slowDisk = "slow disk", diskFull = "disk full (ENOSPC)"
 
         /// Kinds that need the disk-fault shim in every server (`Fleet.diskFaults`).
-        var needsShim: Bool { self == .diskEIO || self == .damagedFile || self == .slowDisk }
+        var needsShim: Bool { [.diskEIO, .damagedFile, .slowDisk, .diskFull].contains(self) }
     }
 
     let fleet: Fleet
@@ -155,6 +155,7 @@ final class Nemesis: @unchecked Sendable {
         case .diskEIO: injectEIO()
         case .damagedFile: injectDamage()
         case .slowDisk: injectSlowDisk()
+        case .diskFull: injectDiskFull()
         case .partition:
             let i = Int.random(in: 0..<fleet.servers.count, using: &rng)
             let s = fleet.servers[i]

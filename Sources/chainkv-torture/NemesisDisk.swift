@@ -102,6 +102,26 @@ extension Nemesis {
         }
     }
 
+    /// Writes to one server's database files fail with ENOSPC for a few seconds, as on a full
+    /// file system: the server must leave its chains and come back by itself once writes succeed.
+    /// (The shim fills no file system, so the server's free-space check passes at once: it restarts
+    /// every second and leaves again at its first write until the fault ends. DiskFullTests fills
+    /// a real tmpfs.)
+    func injectDiskFull() {
+        let span = seconds(1.5...5.0)
+        guard let (i, s) = runningServer() else { return }
+        fleet.setDiskFault(i, "enospc")
+        note(.diskFull, "disk full: writes to \(s.name)'s database files fail with ENOSPC for \(span / 1_000_000) ms")
+        let log = fleet.dataDirs[i].appendingPathComponent("server.log")
+        later {
+            try? await Task.sleep(nanoseconds: span)
+            self.fleet.setDiskFault(i, nil)
+            let left = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "disk full: leaving every chain").count - 1
+            self.remark("disk full: \(s.name) ENOSPC ends (its log says it left its chains \(left) times so far)")
+            self.release([s.name])
+        }
+    }
+
     /// Overwrites the first bytes of pages `damagedPages` of each database file in `dir` that has
     /// them; returns the files' names.
     static func damageDatabases(in dir: URL) -> [String] {

@@ -97,3 +97,42 @@ final class DiskFaultTests: XCTestCase {
         try assertReadBack(client, acked, "after the restart")
     }
 }
+
+/// A slow disk: every fsync of one server's files delayed. The chain slows but keeps going, and
+/// the slow server shows in its commit-time histogram.
+final class SlowDiskTests: XCTestCase {
+    static let delayMs = 40
+
+    /// Mean group-commit time of server `i` in seconds, from its metrics.
+    func meanCommitSeconds(_ cluster: ClusterFixture, _ i: Int) throws -> Double {
+        let text = try TestEnvironment.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(cluster.metricsPort(i))/metrics"], timeout: 10).output
+        func value(_ name: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        let sum = try XCTUnwrap(value("chainkv_fsync_duration_seconds_sum"), text)
+        let count = try XCTUnwrap(value("chainkv_fsync_duration_seconds_count"), text)
+        return count > 0 ? sum / count : 0
+    }
+
+    func testSlowFsyncSlowsTheChainAndShowsInMetrics() throws {
+        let control = try TestEnvironment.temporaryDirectory("fault").appendingPathComponent("control")
+        try "delay-fsync \(Self.delayMs)".write(to: control, atomically: true, encoding: .utf8)
+        let shim = ["LD_PRELOAD": try TestEnvironment.diskFaultLibrary(), "DISKFAULT_PREFIX": "{dataDir}/chainkv",
+                    "DISKFAULT_CONTROL": control.path]
+        let cluster = try ClusterFixture(size: 3, environment: [1: shim])
+        defer { cluster.stop() }
+        let client = try ChainKVClient(servers: cluster.servers)
+        defer { client.beginShutdown() }
+        let started = Date()
+        let acked = try writePairs(client, prefix: "slow", count: 200)
+        let elapsed = Date().timeIntervalSince(started)
+        try assertReadBack(client, acked, "with n2's disk slow")
+        XCTAssertTrue(cluster.isRunning(1), "a slow disk is no failure")
+        XCTAssertEqual((try cluster.chainInfo()).members.map(\.id), ["n1", "n2", "n3"], "nobody was dropped")
+        let slow = try meanCommitSeconds(cluster, 1), fast = try meanCommitSeconds(cluster, 0)
+        XCTAssertGreaterThanOrEqual(slow, Double(Self.delayMs) / 1000, "n2's commits include the delay")
+        XCTAssertLessThan(fast, slow / 2, "n1's commits do not")
+        // 200 writes, 50 in flight: at least 4 batches through n2's delayed fsync.
+        XCTAssertGreaterThanOrEqual(elapsed, 4 * Double(Self.delayMs) / 1000)
+    }
+}
