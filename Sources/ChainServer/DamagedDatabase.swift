@@ -6,9 +6,10 @@ import Logging
 /// within `checkBudget`; a damaged file is renamed aside, never served, and the chain's replica
 /// starts from an empty file that rejoins by state transfer (`Store.markNeedsTransfer`).
 enum DamagedDatabase {
-    /// How long the check of one file may take at start. quick_check reads every page: measured
-    /// at 0.85 s for a 274 MB file of 200,000 1 KiB rows in the page cache (about 320 MB/s), so this
-    /// covers about 3 GB; a bigger file is checked only as far as the budget goes (logged).
+    /// How long the check of one file may take at start. quick_check reads every page: a 274 MB
+    /// file of 200,000 1 KiB rows took 0.26-0.85 s from the page cache and 4.3-9.3 s from disk
+    /// (README, "Disk faults"), so this covers a few hundred MB cold and about 3 GB warm; a bigger
+    /// file is checked only as far as the budget goes (logged at warning level).
     static let checkBudget: Duration = .seconds(10)
 
     /// Checks `path`; returns true if it was damaged and moved aside (the caller opens an empty
