@@ -41,7 +41,7 @@ extension ServerNode {
         guard let free = Self.freeBytes(config.dataDir), free >= UInt64(config.diskFullResumeMiB) << 20 else { return }
         logger.notice("disk space returned: restarting to rejoin the chains by state transfer",
                       metadata: ["freeMiB": "\(free >> 20)", "dataDir": "\(config.dataDir)"])
-        Self.restartProcess(logger: logger)
+        ProcessRestart.exec(logger: logger)
     }
 
     /// Bytes an unprivileged writer may still use in the file system of `path`.
@@ -49,19 +49,5 @@ extension ServerNode {
         var s = statvfs()
         guard statvfs(path, &s) == 0 else { return nil }
         return UInt64(s.f_bavail) * UInt64(s.f_frsize)
-    }
-
-    /// Replaces this process with a fresh run of the same program and arguments (same pid; a new
-    /// `startedAt`, so a new incarnation). Every descriptor but 0-2 closes on exec: the databases,
-    /// their locks and the sockets go with the old image. Exits with the fail-stop status if exec fails.
-    static func restartProcess(logger: Logger) -> Never {
-        if let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            for name in fds { if let fd = Int32(name), fd > 2 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } }
-        }
-        var arguments = CommandLine.arguments.map { strdup($0) }
-        arguments.append(nil)
-        execv("/proc/self/exe", &arguments)
-        logger.critical("cannot restart (exec failed); exiting", metadata: ["errno": "\(errno)"])
-        _exit(DiskFaultHandler.failStopStatus)
     }
 }

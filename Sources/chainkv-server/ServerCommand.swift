@@ -61,6 +61,9 @@ struct ServerCommand: AsyncParsableCommand {
         // arena of its own, each holding its own free memory; at 1,000,000 entries they held
         // about 200 MiB between them. Set first, before more threads allocate.
         HeapControl.limitArenas(2)
+        // Before anything opens a file: what the parent handed down stays open across the exec
+        // of a restart after a full disk (ProcessRestart).
+        ProcessRestart.recordInheritedDescriptors()
         await Self.main(nil)
     }
 

@@ -46,7 +46,13 @@ final class DiskFullTests: XCTestCase {
         try waitFor("writes through n2 again") { writer.count >= rejoined + 50 }
         let acked = try writer.stop()
         try assertReadBack(client, acked, "after n2's disk filled and emptied")
+        // The restart kept what the parent handed down: the fixture still sees n2 running, and
+        // still learns when its servers exit (Foundation's Process watches an inherited socket).
+        XCTAssertTrue(cluster.isRunning(1), "n2 restarted in place, same pid")
+        Foundation.kill(cluster.pid(2), SIGKILL)
+        try waitFor("the fixture to see n3 exit", timeout: 10) { !cluster.isRunning(2) }
         cluster.stop()
+        XCTAssertFalse(cluster.isRunning(1), "n2's exit after its restart is seen too")
         let store = try Store(path: mount.appendingPathComponent("chainkv.sqlite").path)
         defer { store.close() }
         let rows = Dictionary(try store.allRows(limit: 1_000_000).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
