@@ -87,11 +87,15 @@ public struct Leader: Sendable {
         /// Highest sequence number it holds, and the highest fsynced in an unbroken prefix.
         public var received: UInt64
         public var durable: UInt64
+        /// The member found its database damaged at start and moved it aside: it holds nothing
+        /// of the chain until a state transfer, so it never carries or restarts the chain.
+        public var dataLost: Bool
 
-        public init(epoch: UInt64, received: UInt64, durable: UInt64) {
+        public init(epoch: UInt64, received: UInt64, durable: UInt64, dataLost: Bool = false) {
             self.epoch = epoch
             self.received = received
             self.durable = durable
+            self.dataLost = dataLost
         }
     }
 
@@ -102,6 +106,11 @@ public struct Leader: Sendable {
     }
 
     /// Whether `node` may be a member of this chain.
+    /// Whether `node` answered this leader's heartbeats and did not lose its database.
+    private func holdsData(_ node: NodeID) -> Bool {
+        progress[node].map { !$0.dataLost } ?? false
+    }
+
     private func placed(_ node: NodeID) -> Bool {
         placement?.contains(node) ?? true
     }
@@ -117,6 +126,9 @@ public struct Leader: Sendable {
             self.electedAt = now
             self.isLeading = true
         case .membersChanged(let live):
+            // A new run of a member has said nothing yet: its previous run's position is not its own
+            // (a run that found its file damaged holds nothing).
+            for (node, run) in self.live where live[node] != run { progress[node] = nil }
             self.live = live
             suspected = suspected.filter { live[$0] != nil }
             let named = Set(live.values).union(chain?.incarnations.values ?? [:].values)
@@ -206,7 +218,7 @@ public struct Leader: Sendable {
                 // dead members' znodes until their sessions expire; dropping only the ones it has
                 // heard about would narrow the last configuration to dead members, and only they
                 // could then restart the chain (FailureTests, total failure).
-                guard survivors.contains(where: { !chain.syncing.contains($0) && progress[$0] != nil && fencing[$0] == nil }) else {
+                guard survivors.contains(where: { !chain.syncing.contains($0) && holdsData($0) && fencing[$0] == nil }) else {
                     return []
                 }
                 // Syncing members sit at the tail end (joins append), so the head of the
@@ -220,7 +232,7 @@ public struct Leader: Sendable {
             // comes back; a server dropped earlier may hold stale data, so it cannot either.
             // The first in chain order (the longest history) leads the restart; the others
             // rejoin with a state transfer.
-            guard let restarter = chain.synced.first(where: { live[$0] != nil && !suspected.contains($0) && progress[$0] != nil }) else {
+            guard let restarter = chain.synced.first(where: { live[$0] != nil && !suspected.contains($0) && holdsData($0) }) else {
                 return []
             }
             return write(ChainView(epoch: chain.epoch + 1, members: [restarter]), expected: chainVersion)

@@ -16,6 +16,9 @@ final class ChainDatabase: @unchecked Sendable {
     let lastSeq: UInt64
     let epoch: UInt64
     let requests: [(RequestID, seq: UInt64)]
+    /// The file replaced a damaged one (moved aside at this start or an earlier one) and holds
+    /// none of the chain's writes until a snapshot (`Store.needsTransfer`).
+    let needsTransfer: Bool
     private let checkpointer: Checkpointer
 
     /// The file of chain `chain` in `dataDir` (nil: the unsharded cluster's one chain).
@@ -24,7 +27,8 @@ final class ChainDatabase: @unchecked Sendable {
     }
 
     /// - Parameter keyIndex: keep the key index for range reads (`Store.setKeyIndex`).
-    init(path: String, keyIndex: Bool, loop: EventLoop, logger: Logger) throws {
+    init(path: String, keyIndex: Bool, loop: EventLoop, logger: Logger, diskFaults: DiskFaultHandler) throws {
+        let replaced = try DamagedDatabase.checkAtStart(path: path, logger: logger)
         // The reader keeps the default cache (gets at the head hit it); the writer's pages are
         // read back from the OS cache when missing, off the event loop.
         let writer = try Store(path: path, cacheKiB: 8 * 1024)
@@ -32,6 +36,8 @@ final class ChainDatabase: @unchecked Sendable {
         lastSeq = try writer.lastSeq()
         epoch = try writer.epoch()
         requests = try writer.requests()
+        if replaced { try writer.markNeedsTransfer() }
+        needsTransfer = try writer.needsTransfer()
         let rows = try writer.count()
         let started = NIODeadline.now()
         if try writer.setKeyIndex(keyIndex) {
@@ -40,7 +46,8 @@ final class ChainDatabase: @unchecked Sendable {
                 "path": "\(path)", "rows": "\(rows)", "ms": "\((NIODeadline.now() - started).nanoseconds / 1_000_000)"])
         }
         logger.info("storage opened", metadata: ["path": "\(path)", "lastSeq": "\(lastSeq)", "epoch": "\(epoch)",
-                                                 "rows": "\(rows)", "outcomes": "\(requests.count)"])
+                                                 "rows": "\(rows)", "outcomes": "\(requests.count)",
+                                                 "needsTransfer": "\(needsTransfer)"])
         // WAL checkpoints on their own thread, not inline in a group commit (see Checkpointer).
         // Every 30 s it also hands the heap's free pages back to the system: glibc keeps them
         // otherwise, and the resident size then shows the peak of a burst (a preload with
@@ -48,14 +55,17 @@ final class ChainDatabase: @unchecked Sendable {
         // 200,000-entry preload). Not more often: a trim holds the arenas' locks while it walks
         // them, and the pages it returns are faulted back in; every 5 s that showed in the
         // write p99.9 (38 and 67 ms against 24 and 21 ms without, back to back).
-        checkpointer = try Checkpointer(path: path, housekeeping: HeapControl.trim)
+        checkpointer = try Checkpointer(path: path, housekeeping: HeapControl.trim,
+                                        onDiskFault: { error in diskFaults.failed(error, while: "checkpointing the WAL into \(path)") })
         self.path = path
-        storage = NodeStorage(writer: writer, reader: reader, loop: loop, logger: logger)
+        storage = NodeStorage(writer: writer, reader: reader, loop: loop, logger: logger, diskFaults: diskFaults)
     }
 
-    /// Stops the committer (after it committed what it was handed) and the checkpointer.
+    /// Stops the committer (after it committed what it was handed) and the checkpointer, then
+    /// empties the WAL into the file and closes it.
     func stop() {
         storage.stop()
         checkpointer.stop()
+        storage.closeWriter()
     }
 }

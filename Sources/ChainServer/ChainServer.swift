@@ -65,12 +65,15 @@ public final class ChainServer: Service, @unchecked Sendable {
         let source = HostName.isIPv4(config.host) || HostName.isIPv6(config.host) ? config.host : nil
         try OutgoingSource.set(source.flatMap { HostName.isWildcard($0) ? nil : $0 })
         let (dataDir, config) = (self.config.dataDir, self.config)
+        let diskFaults = DiskFaultHandler(logger: logger)
         let node = try await loop.submit {
-            try ServerNode(loop: loop, group: group, config: config, security: security, logger: logger) { chain in
-                try ChainDatabase(path: ChainDatabase.path(dataDir: dataDir, chain: chain), keyIndex: config.keyIndex, loop: loop, logger: logger)
+            try ServerNode(loop: loop, group: group, config: config, security: security, logger: logger, diskFaults: diskFaults) { chain in
+                try ChainDatabase(path: ChainDatabase.path(dataDir: dataDir, chain: chain), keyIndex: config.keyIndex, loop: loop, logger: logger,
+                                  diskFaults: diskFaults)
             }
         }.get()
         self.node = node
+        diskFaults.install(onFull: { reason in loop.execute { node.diskFilled(reason) } })
         node.exitRequested = { [weak self] clean in
             if clean {
                 Task { await self?.stop(); exit(0) }

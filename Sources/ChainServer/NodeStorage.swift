@@ -30,11 +30,13 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
     private let writer: Store
     private let reader: Store
     private let logger: Logger
+    private let diskFaults: DiskFaultHandler
     private var committer: GroupCommitter?
     private var readBatchOpen = false
     private var queue: [StoredUpdate] = []
 
-    init(writer: Store, reader: Store, loop: EventLoop, logger: Logger) {
+    init(writer: Store, reader: Store, loop: EventLoop, logger: Logger, diskFaults: DiskFaultHandler) {
+        self.diskFaults = diskFaults
         self.writer = writer
         self.reader = reader
         self.loop = loop
@@ -43,12 +45,15 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
 
     func start(onDurable: @escaping @Sendable (UInt64, Int, Duration) -> Void) {
         precondition(committer == nil, "storage starts once")
-        let logger = self.logger
+        let (logger, diskFaults) = (self.logger, self.diskFaults)
         committer = GroupCommitter(store: writer, onDurable: onDurable, onError: { error in
-            // A node that cannot write must not stay in the chain: exit like a crash, so the
-            // leader repairs the chain and nothing is acknowledged that is not on disk.
+            // The failed batch and everything after it are never reported durable. A disk fault
+            // fails stop or (full) makes the server leave its chains (DiskFaultHandler).
+            if diskFaults.failed(error, while: "committing updates") { return }
+            // Any other failure: a node that cannot write must not stay in the chain: exit like a
+            // crash, so the leader repairs the chain and nothing is acknowledged that is not on disk.
             logger.critical("storage commit failed; exiting", metadata: ["error": "\(error)"])
-            _exit(70)
+            _exit(DiskFaultHandler.failStopStatus)
         })
     }
 
@@ -99,6 +104,19 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
     func stop() {
         committer?.stop()
         reader.close()
+    }
+
+    /// After `stop` and once no other connection is open (the checkpointer's): copies the whole WAL
+    /// into the database file and empties it, then closes the writer, so a stopped server's file
+    /// holds everything by itself (the start-up check then sees every page as the server will).
+    func closeWriter() {
+        do {
+            try writer.checkpointTruncate()
+        } catch {
+            diskFaults.failed(error, while: "checkpointing the WAL at stop")
+            logger.warning("final checkpoint failed; the WAL is kept", metadata: ["error": "\(error)"])
+        }
+        writer.close()
     }
 
     /// The read connection, inside this turn's read transaction (opened here if needed).

@@ -47,6 +47,7 @@ extension ServerNode {
     /// `Readiness.reason` for this server now; on the loop.
     func unreadiness() -> String? {
         loop.preconditionInEventLoop()
+        if let diskFull { return "disk full: \(diskFull)" }
         return Readiness.reason(id: config.id, incarnation: member.incarnation, sharded: config.sharded, stopping: leaving,
                                 slotMapRead: slots != nil, configs: configs,
                                 acting: chains.mapValues { $0.shell.core.view.epoch })

@@ -68,6 +68,7 @@ extension ReplicaShell {
                 try storage.recordEpoch(epoch)
                 durableEpoch = max(durableEpoch, epoch)
             } catch {
+                context.diskFaults.failed(error, while: "recording epoch \(epoch)")
                 logger.critical("cannot record the epoch; stopping", metadata: ["error": "\(error)"])
                 fail()
             }

@@ -33,6 +33,9 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     var splice: (node: NodeID, since: NIODeadline, target: UInt64)?
     /// The highest epoch stored durably: nothing of a later epoch may be sent (checked in `send`).
     var durableEpoch: UInt64
+    /// The chain's database replaced a damaged one and no snapshot has arrived since: the replica
+    /// holds none of the chain's writes (`ChainDatabase.needsTransfer`). Cleared by a snapshot.
+    var dataLost = false
     let leaseMs: UInt64
     /// Reads refused for a lapsed lease, logged at most once a second.
     private let leaseLapses = LogThrottle()
@@ -116,6 +119,9 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     }
 
     func storageFailed(_ error: Error) -> Message {
+        if context.diskFaults.failed(error, while: "reading a key") {
+            return .error(.unavailable, "this server's disk is full; it is leaving the chain")
+        }
         logger.error("storage read failed", metadata: ["error": "\(error)"])
         return .error(.internalError, "storage read failed: \(error)")
     }
@@ -149,6 +155,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         do {
             perform(core.on(.forward(from: node, epoch: epoch, update, stored: try storedValue(update.key))))
         } catch {
+            context.diskFaults.failed(error, while: "reading a key for a forwarded update")
             logger.error("storage read failed; dropping the link to resync", metadata: ["error": "\(error)"])
             inbound[node]?.close(promise: nil)
         }
@@ -225,6 +232,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
 
     /// After a snapshot: the core restarts from what storage now holds, in the same view.
     func restart(lastSeq: UInt64, requests: [(RequestID, seq: UInt64)]) {
+        dataLost = false
         core = Replica(id: core.id, lastSeq: lastSeq, view: core.view, requests: requests)
         // The new core must know which inbound links are up, or it would never send the
         // position ack a predecessor connected earlier is waiting for.

@@ -34,6 +34,10 @@ final class ServerMetrics: @unchecked Sendable {
     static let reconfigurationsFamily = MetricFamily("chainkv_reconfigurations_total", "Chain configurations this server adopted.")
     let reconfigurations = Counter(label: reconfigurationsFamily.name)
 
+    static let diskFullFamily = MetricFamily("chainkv_disk_full",
+        "1 while this server's disk is full: it left its chains and waits for space (then restarts and rejoins), else 0.")
+    let diskFull = Gauge(label: diskFullFamily.name)
+
     static let isLeaderFamily = MetricFamily("chainkv_is_leader", "1 while this server is the cluster's leader, else 0.")
     let isLeader = Gauge(label: isLeaderFamily.name)
 
@@ -62,7 +66,7 @@ final class ServerMetrics: @unchecked Sendable {
     static let families: [MetricFamily] = [
         requestsFamily, requestDurationFamily, bytesReceivedFamily, bytesSentFamily, fsyncBatchFamily, fsyncDurationFamily,
         reconfigurationsFamily, isLeaderFamily, chainWritesFamily, putPauseFamily, slotMovePauseFamily,
-        memberLagFamily,
+        memberLagFamily, diskFullFamily,
     ] + ChainGauges.families + OperationsMetrics.families
 
     /// Buckets of the latency histograms, 50 µs to 10 s: a loopback read takes tens of µs and an

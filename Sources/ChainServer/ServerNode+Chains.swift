@@ -28,6 +28,7 @@ extension ServerNode {
                                      SuccessorLink(node: node, context: context, security: outbound, delegate: shell)
                                  },
                                  fail: { exitLikeACrash() })
+        shell.dataLost = database.needsTransfer
         return HostedChain(id: id, shell: shell, snapshots: SnapshotReceiver(replica: shell), database: database)
     }
 
@@ -121,16 +122,28 @@ extension ServerNode {
         }
     }
 
+    /// The role a server reports for a chain whose damaged database it moved aside, until a
+    /// snapshot arrives: the leader never counts it as holding the chain's writes.
+    static let dataLostRole = "lost"
+
+    /// The role reported for `shell`'s chain.
+    private func reportedRole(_ shell: ReplicaShell) -> String {
+        diskFull != nil ? Self.diskFullRole : shell.dataLost ? Self.dataLostRole : shell.core.role.rawValue
+    }
+
+    /// The role a server reports while its disk is full (it left its chains).
+    static let diskFullRole = "disk full"
+
     func status() -> NodeStatus {
         let hosted = chains.keys.sorted(by: Leader.chainOrder).compactMap { chains[$0] }
         let first = hosted.first?.shell.core
-        var status = NodeStatus(id: config.id, epoch: first?.view.epoch ?? 0, role: first?.role.rawValue ?? "outside",
+        var status = NodeStatus(id: config.id, epoch: first?.view.epoch ?? 0, role: hosted.first.map { reportedRole($0.shell) } ?? (diskFull != nil ? Self.diskFullRole : "outside"),
                                 received: first?.received ?? 0, durable: first?.durable ?? 0, stable: first?.stable ?? 0,
                                 uptimeMs: context.nowMs, isLeader: leader.isLeading, inflight: UInt32(first?.inflightCount ?? 0))
         if config.sharded {
             status.chains = hosted.map { h in
                 let core = h.shell.core
-                return ChainStatus(chain: h.id, epoch: core.view.epoch, role: core.role.rawValue, received: core.received,
+                return ChainStatus(chain: h.id, epoch: core.view.epoch, role: reportedRole(h.shell), received: core.received,
                                    durable: core.durable, stable: core.stable, inflight: UInt32(core.inflightCount))
             }
         }

@@ -46,6 +46,12 @@ extension ServerNode {
             replica.logger.error("chain names this server without its run; waiting to be re-added", metadata: ["epoch": "\(view.epoch)"])
             return
         }
+        if replica.dataLost, view.members.contains(config.id) {
+            // Named without a state transfer while its database is a stand-in for a damaged one
+            // (the leader counted a previous report): serving it would serve an empty chain.
+            replica.logger.error("chain names this server, but its damaged database was moved aside and no snapshot has arrived; not acting on it, waiting to be re-added by state transfer", metadata: ["epoch": "\(view.epoch)"])
+            return
+        }
         if let named = chain.incarnations[config.id], named != member.incarnation {
             // The configuration means this server's previous run, whose disk may hold writes the
             // chain never committed. It waits until the leader re-adds this run by state transfer.

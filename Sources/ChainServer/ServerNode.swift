@@ -52,14 +52,18 @@ final class ServerNode: @unchecked Sendable {
     /// Set once the member znode is created: lease renewals then also check it still exists.
     var registered = false
     var exitRequested: (@Sendable (_ clean: Bool) -> Void)?
+    /// Set when the disk filled (why): the server left its chains and waits for space (ServerNode+DiskFull).
+    var diskFull: String?
 
     init(loop: EventLoop, group: EventLoopGroup, config: ServerConfig, security: ServerSecurity, logger: Logger,
+         diskFaults: DiskFaultHandler? = nil,
          openDatabase: @escaping (_ chain: String?) throws -> ChainDatabase) throws {
         // Storage must keep outcomes as long as the core remembers requests, or a retry the core
         // would have recognized before a restart is applied again after it.
         precondition(Store.outcomesKeptMax == UInt64(CoreLimits.requestsRememberedMax), "outcome windows differ")
         let own = NodeAddress(id: config.id, host: config.advertised, port: config.port)
-        let context = ShellContext(loop: loop, outbox: Outbox(), addresses: AddressBook(own: own), metrics: ServerMetrics(), logger: logger)
+        let context = ShellContext(loop: loop, outbox: Outbox(), addresses: AddressBook(own: own), metrics: ServerMetrics(), logger: logger,
+                                   diskFaults: diskFaults)
         let leaseTiming = LeaseTiming(leaseMs: UInt64(config.leaseMs))
         self.context = context
         self.config = config
@@ -116,6 +120,14 @@ final class ServerNode: @unchecked Sendable {
 
     func request(_ message: Message, ref: ClientRef) {
         loop.preconditionInEventLoop()
+        if let diskFull {
+            switch message {
+            // The slot map as last known too, so that `chainkv status` finds its servers (this one
+            // answers `status` with role "disk full"); a client sent here by it is refused below.
+            case .ping, .status, .die, .getSlots: break
+            default: return reply(.error(.unavailable, "this server's disk is full; it left its chains: \(diskFull)"), to: ref)
+            }
+        }
         switch message {
         case .get(let key): route(key, "get", ref)?.get(key, ref: ref)
         case .put(let key, let value, let request): route(key, "put", ref)?.write(key, value: value, request: request, ref: ref)
@@ -188,6 +200,7 @@ final class ServerNode: @unchecked Sendable {
     /// A replication message on an inbound peer link of chain `chain` (after its `hello`).
     func peerMessage(from node: NodeID, chain: String, _ message: Message) {
         loop.preconditionInEventLoop()
+        guard diskFull == nil else { return }  // it acknowledges nothing more (ServerNode+DiskFull)
         guard case .forward(let epoch, let update) = message, let hosted = chains[chain] else {
             return logger.warning("unexpected peer message", metadata: ["peer": "\(node)", "chain": "\(chain)", "type": "\(message.kind)"])
         }
@@ -207,6 +220,7 @@ final class ServerNode: @unchecked Sendable {
     /// Every tick: metrics (files, lags and the process every tenth), the replicas' refresh every tenth, the leader's clock.
     func tick() {
         metrics.isLeader.record(leader.isLeading ? 1 : 0)
+        metrics.diskFull.record(diskFull != nil ? 1 : 0)
         for (id, hosted) in chains { metrics.observe(hosted.shell.core, chain: id, watchesWaiting: hosted.shell.watches.waiting.count) }
         if context.ticks % 10 == 0 {
             for hosted in chains.values { hosted.shell.refresh() }
@@ -215,6 +229,7 @@ final class ServerNode: @unchecked Sendable {
             metrics.operations.sampleProcess()
         }
         leader.tick()
+        checkDiskSpace()
     }
 
     private func die(clean: Bool, ref: ClientRef) {

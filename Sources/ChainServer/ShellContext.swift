@@ -13,14 +13,18 @@ struct ShellContext {
     let addresses: AddressBook
     let metrics: ServerMetrics
     var logger: Logger
+    /// Where storage failures go: a disk fault fails stop, or (full) makes the server wait for space.
+    let diskFaults: DiskFaultHandler
     /// When the server started: ticks and lease times count from here.
     let startedAt: NIODeadline
 
     /// Period of the leader's tick (and of the replica's refresh, every tenth tick).
     static let tickInterval = TimeAmount.milliseconds(100)
 
-    init(loop: EventLoop, outbox: Outbox, addresses: AddressBook, metrics: ServerMetrics, logger: Logger) {
+    init(loop: EventLoop, outbox: Outbox, addresses: AddressBook, metrics: ServerMetrics, logger: Logger,
+         diskFaults: DiskFaultHandler? = nil) {
         self.loop = loop
+        self.diskFaults = diskFaults ?? DiskFaultHandler(logger: logger)
         self.outbox = outbox
         self.addresses = addresses
         self.metrics = metrics

@@ -46,6 +46,7 @@ final class SnapshotReceiver: @unchecked Sendable {
             try body()
             return .ack(epoch: epoch, seq: lastSeq)
         } catch {
+            replica.context.diskFaults.failed(error, while: "storing a snapshot")
             replica.context.logger.error("cannot store a snapshot chunk", metadata: ["error": "\(error)"])
             incoming = nil
             return .error(.internalError, "cannot store the snapshot: \(error)")

@@ -68,6 +68,9 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     /// Keep keys in order on disk (an index of each chain's file) for range and prefix scans.
     /// Off, writes skip its upkeep and scans are refused; turning it on builds it at start.
     public var keyIndex: Bool
+    /// After its disk filled, the server restarts and rejoins once this many MiB are free in its
+    /// data folder again (README, "Disk faults").
+    public var diskFullResumeMiB: Int
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
                 cluster: String = "local", sessionTimeoutMs: Int = 6000, leaseMs: Int = 300, expectedMembers: Int = 1,
@@ -76,7 +79,9 @@ public struct ServerConfig: Codable, Equatable, Sendable {
                 idleTimeoutMs: Int = 300_000, frameReadTimeoutMs: Int = 10_000, maxConnections: Int = 1024,
                 secretFile: String? = nil, zookeeperDigestFile: String? = nil,
                 tlsCertificateFile: String? = nil, tlsPrivateKeyFile: String? = nil, tlsCAFile: String? = nil,
-                advertisedHost: String? = nil, metricsHost: String? = nil, keyIndex: Bool = true) {
+                advertisedHost: String? = nil, metricsHost: String? = nil, keyIndex: Bool = true,
+                diskFullResumeMiB: Int = 64) {
+        self.diskFullResumeMiB = diskFullResumeMiB
         self.id = id
         self.host = host
         self.advertisedHost = advertisedHost
@@ -117,6 +122,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         case heartbeatIntervalMs, heartbeatTimeoutMs, metricsPort, chains, replicationFactor
         case idleTimeoutMs, frameReadTimeoutMs, maxConnections, secretFile, zookeeperDigestFile
         case tlsCertificateFile, tlsPrivateKeyFile, tlsCAFile, advertisedHost, metricsHost, keyIndex
+        case diskFullResumeMiB
     }
 
     /// Fields may be omitted where a default exists; unknown fields are an error (a typo must not
@@ -151,6 +157,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         tlsPrivateKeyFile = try c.decodeIfPresent(String.self, forKey: .tlsPrivateKeyFile)
         tlsCAFile = try c.decodeIfPresent(String.self, forKey: .tlsCAFile)
         keyIndex = try c.decodeIfPresent(Bool.self, forKey: .keyIndex) ?? d.keyIndex
+        diskFullResumeMiB = try c.decodeIfPresent(Int.self, forKey: .diskFullResumeMiB) ?? d.diskFullResumeMiB
         let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
             .filter { k in !CodingKeys.allCases.contains { $0.stringValue == k } }
         if let bad = unknown.first { throw ConfigError(field: bad, reason: "unknown field") }
@@ -201,6 +208,9 @@ public struct ServerConfig: Codable, Equatable, Sendable {
         // at most half the session timeout, the same clock-rate margin as before.
         guard (100...sessionTimeoutMs / 2).contains(leaseMs) else {
             throw fail(.leaseMs, "must be 100 ms to half of sessionTimeoutMs (\(sessionTimeoutMs / 2)), got \(leaseMs)")
+        }
+        guard (1...1_048_576).contains(diskFullResumeMiB) else {
+            throw fail(.diskFullResumeMiB, "must be 1–1048576, got \(diskFullResumeMiB)")
         }
         guard (1...64).contains(expectedMembers) else { throw fail(.expectedMembers, "must be 1–64, got \(expectedMembers)") }
         guard (0...Self.chainsMax).contains(chains) else {

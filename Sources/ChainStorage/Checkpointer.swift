@@ -32,13 +32,16 @@ public final class Checkpointer: Sendable {
     /// Opens a connection of its own to `path` and starts the thread. `housekeeping`, if given,
     /// runs on the same thread every `housekeepingRounds` rounds (30 s by default) (the server returns freed heap
     /// memory to the system there, off the event loop and the committer).
+    /// `onDiskFault` gets a checkpoint's I/O error or damaged page (`DiskFault` .io or .corrupt):
+    /// a failed fsync of the database file leaves it untrustworthy. Other failures (a full disk
+    /// included: the WAL still holds every committed page) are only logged.
     public init(path: String, interval: Duration = .milliseconds(500), housekeepingRounds: Int = 60,
-                housekeeping: (@Sendable () -> Void)? = nil) throws {
+                housekeeping: (@Sendable () -> Void)? = nil, onDiskFault: (@Sendable (any Error) -> Void)? = nil) throws {
         precondition(housekeepingRounds > 0, "housekeepingRounds must be positive")
         let store = try Store(path: path, cacheKiB: 256)
         state = CheckpointLoop(store: store, intervalNs: Int(interval.components.seconds) * 1_000_000_000
                                + Int(interval.components.attoseconds / 1_000_000_000),
-                               housekeepingRounds: housekeepingRounds, housekeeping: housekeeping)
+                               housekeepingRounds: housekeepingRounds, housekeeping: housekeeping, onDiskFault: onDiskFault)
         state.start()
     }
 
@@ -62,12 +65,15 @@ private final class CheckpointLoop: @unchecked Sendable {
     private let intervalNs: Int
     private let housekeepingRounds: Int
     private let housekeeping: (@Sendable () -> Void)?
+    private let onDiskFault: (@Sendable (any Error) -> Void)?
     private let monitor = Monitor()
     private var stopping = false
     private var started = false
     private var exited = false
 
-    init(store: Store, intervalNs: Int, housekeepingRounds: Int, housekeeping: (@Sendable () -> Void)?) {
+    init(store: Store, intervalNs: Int, housekeepingRounds: Int, housekeeping: (@Sendable () -> Void)?,
+         onDiskFault: (@Sendable (any Error) -> Void)?) {
+        self.onDiskFault = onDiskFault
         self.store = store
         self.intervalNs = intervalNs
         self.housekeepingRounds = housekeepingRounds
@@ -120,7 +126,10 @@ private final class CheckpointLoop: @unchecked Sendable {
             do {
                 try store.checkpointPassive()
             } catch {
-                // Not fatal: the writer's own auto-checkpoint still bounds the WAL.
+                if let fault = DiskFault(error), fault != .full, let onDiskFault {
+                    onDiskFault(error)
+                }
+                // Otherwise not fatal: the writer's own auto-checkpoint still bounds the WAL.
                 logger.warning("background checkpoint failed", metadata: ["error": "\(error)"])
             }
             round += 1

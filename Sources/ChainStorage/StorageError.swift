@@ -37,3 +37,27 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         StorageError(code: SQLITE_MISUSE, message: message)
     }
 }
+
+/// What a failed storage operation says about the disk, from its SQLite primary result code.
+public enum DiskFault: String, Sendable {
+    /// SQLITE_FULL: the file system (or a quota) ran out of space. The failed transaction was
+    /// rolled back; what was committed before is intact.
+    case full = "disk full"
+    /// SQLITE_IOERR_* (EIO from write, fsync, read, ...): after a failed fsync the kernel may
+    /// already have dropped the dirty pages, so nothing written since the last good fsync can be
+    /// trusted, including what a later fsync seems to confirm.
+    case io = "I/O error"
+    /// SQLITE_CORRUPT or SQLITE_NOTADB: the file's pages are not what SQLite wrote.
+    case corrupt = "database file damaged"
+
+    /// The fault `error` reports, or nil for any other failure (a constraint, misuse, busy).
+    public init?(_ error: any Error) {
+        guard let storageError = error as? StorageError else { return nil }
+        switch storageError.code & 0xFF {
+        case SQLITE_FULL: self = .full
+        case SQLITE_IOERR: self = .io
+        case SQLITE_CORRUPT, SQLITE_NOTADB: self = .corrupt
+        default: return nil
+        }
+    }
+}

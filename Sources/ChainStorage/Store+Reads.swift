@@ -71,6 +71,11 @@ extension Store {
         try readMeta(try live(), .epoch)
     }
 
+    /// Whether the database replaced a damaged one and no snapshot has arrived since (`markNeedsTransfer`).
+    public func needsTransfer() throws -> Bool {
+        try readMeta(try live(), .needsTransfer) != 0
+    }
+
     public func count() throws -> Int {
         let statement = try live()[.countRows]
         defer { statement.reset() }

@@ -46,6 +46,12 @@ extension Store {
         try writeMeta(try live(), .epoch, epoch)
     }
 
+    /// Marks this database as standing in for a damaged one (moved aside): the replica holds none
+    /// of the chain's writes until a snapshot, whatever its epoch says. `reset` clears the mark.
+    public func markNeedsTransfer() throws {
+        try writeMeta(try live(), .needsTransfer, 1)
+    }
+
     /// Deletes every row and sets `last_seq` (before receiving a snapshot), in one transaction.
     /// The epoch is kept.
     public func reset(lastSeq: UInt64) throws {
@@ -56,6 +62,7 @@ extension Store {
             try s[.deleteAllSpill].run()
             try s[.deleteAllOutcomes].run()
             try writeMeta(s, .lastSeq, lastSeq)
+            try writeMeta(s, .needsTransfer, 0)
         }
     }
 

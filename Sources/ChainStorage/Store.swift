@@ -87,6 +87,16 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    /// Copies the whole WAL into the database file and truncates the WAL to nothing
+    /// (`SQLITE_CHECKPOINT_TRUNCATE`): at a clean stop, once no other connection reads.
+    public func checkpointTruncate() throws {
+        _ = try live()
+        let rc = sqlite3_wal_checkpoint_v2(db!, nil, SQLITE_CHECKPOINT_TRUNCATE, nil, nil)
+        guard rc == SQLITE_OK else {
+            throw StorageError.sqlite(rc, db, "checkpointing the WAL (truncate)")
+        }
+    }
+
     // MARK: Helpers
 
     func live() throws -> Statements {
@@ -133,4 +143,6 @@ public final class Store: @unchecked Sendable {
 enum MetaName: String {
     case lastSeq = "last_seq"
     case epoch = "epoch"
+    /// 1 in a database made to replace a damaged one, until a snapshot arrives (`reset`).
+    case needsTransfer = "needs_transfer"
 }

@@ -52,6 +52,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "CA certificates (PEM) trusted for peer links.") var tlsCAFile: String?
     @Option(help: "Keep keys in order on disk for scans (true, the default) or not (false: writes skip the index, scans are refused).")
     var keyIndex: Bool?
+    @Option(help: "After the disk filled, restart and rejoin once this many MiB are free in the data folder (default 64).")
+    var diskFullResumeMb: Int?
 
     static func main() async {
         // At most two malloc arenas instead of glibc's 8 per core. Each thread that allocates
@@ -59,6 +61,9 @@ struct ServerCommand: AsyncParsableCommand {
         // arena of its own, each holding its own free memory; at 1,000,000 entries they held
         // about 200 MiB between them. Set first, before more threads allocate.
         HeapControl.limitArenas(2)
+        // Before anything opens a file: what the parent handed down stays open across the exec
+        // of a restart after a full disk (ProcessRestart).
+        ProcessRestart.recordInheritedDescriptors()
         await Self.main(nil)
     }
 
@@ -78,6 +83,7 @@ struct ServerCommand: AsyncParsableCommand {
             if let advertisedHost { cfg.advertisedHost = advertisedHost }
             if let metricsHost { cfg.metricsHost = metricsHost }
             if let keyIndex { cfg.keyIndex = keyIndex }
+            if let diskFullResumeMb { cfg.diskFullResumeMiB = diskFullResumeMb }
             if let port { cfg.port = port }
             if let dataDir { cfg.dataDir = dataDir }
             if let zookeeper { cfg.zookeeper = zookeeper }

@@ -5,7 +5,8 @@ import Foundation
 import NIOPosix
 
 /// Five chainkv servers. Each reaches ZooKeeper only through its own proxies (one per ZooKeeper
-/// server), so the nemesis can cut one server off from ZooKeeper while it keeps running.
+/// server), so the nemesis can cut one server off from ZooKeeper while it keeps running; with the
+/// disk-fault shim (scripts/diskfault.c), each preloads it, switched by a control file of its own.
 final class Fleet: @unchecked Sendable {
     let servers: [Child]
     let ports: [Int]
@@ -20,10 +21,18 @@ final class Fleet: @unchecked Sendable {
     /// Servers not started yet (the sixth of a growth run until it joins): never restarted.
     private(set) var reserved: Set<Int>
 
+    /// Whether every server preloads the disk-fault shim; `controls[i]` is server i's control file.
+    let diskFaults: Bool
+    private let controls: [URL]
+
     /// - Parameter later: how many of the `size` servers start only when `join` is called; the
     ///   cluster forms from the others (`--expected-members`).
-    init(base: URL, binDir: URL, ensemble: Ensemble, size: Int = 5, chains: Int = 1, later: Int = 0) throws {
+    init(base: URL, binDir: URL, ensemble: Ensemble, size: Int = 5, chains: Int = 1, later: Int = 0,
+         diskFaultLibrary: URL? = nil) throws {
         self.chains = chains
+        let controls = (1...size).map { base.appendingPathComponent("n\($0).diskfault") }
+        diskFaults = diskFaultLibrary != nil
+        self.controls = controls
         reserved = Set((size - later)..<size)
         var servers: [Child] = [], ports: [Int] = [], dirs: [URL] = [], proxies: [[TCPProxy]] = []
         for i in 1...size {
@@ -36,10 +45,17 @@ final class Fleet: @unchecked Sendable {
                         "--expected-members", "\(size - later)", "--chains", "\(chains)", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
                         "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500", "--log-level", "info"]
             let log = dir.appendingPathComponent("server.log")
+            var environment = ProcessInfo.processInfo.environment
+            if let diskFaultLibrary {
+                environment["LD_PRELOAD"] = diskFaultLibrary.path
+                environment["DISKFAULT_PREFIX"] = dir.appendingPathComponent("chainkv").path
+                environment["DISKFAULT_CONTROL"] = controls[i - 1].path
+            }
             servers.append(Child(name: "n\(i)") {
                 let p = Process()
                 p.executableURL = binDir.appendingPathComponent("chainkv-server")
                 p.arguments = args
+                p.environment = environment
                 let h = logFile(log)
                 p.standardOutput = h
                 p.standardError = h
@@ -68,6 +84,15 @@ final class Fleet: @unchecked Sendable {
     /// Servers started so far.
     var active: Int { servers.count - reserved.count }
 
+    /// Switches server i's disk fault (a mode of scripts/diskfault.c, e.g. "eio-fsync"; nil: off).
+    func setDiskFault(_ i: Int, _ mode: String?) {
+        if let mode {
+            try? mode.write(to: controls[i], atomically: true, encoding: .utf8)
+        } else {
+            try? FileManager.default.removeItem(at: controls[i])
+        }
+    }
+
     func partition(_ i: Int) { for p in proxies[i] { p.cutConnections() } }
     func heal(_ i: Int) { for p in proxies[i] { p.restore() } }
 
@@ -77,6 +102,7 @@ final class Fleet: @unchecked Sendable {
     }
 
     func stop() {
+        for i in servers.indices { setDiskFault(i, nil) }
         for s in servers { s.stop() }
         for group in proxies { for p in group { p.stop() } }
     }

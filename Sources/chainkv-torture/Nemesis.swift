@@ -4,29 +4,39 @@ import Foundation
 
 /// Injects faults on a seeded random schedule: SIGKILL and restart (head, middle, tail, leader or
 /// any), SIGSTOP past the session timeout, a ZooKeeper server killed, all servers but one
-/// restarted at once, and a server cut off from ZooKeeper (a network partition through its
-/// proxies). Faults overlap, but never two on the same process.
+/// restarted at once, a server cut off from ZooKeeper (a network partition through its
+/// proxies), and disk faults (NemesisDisk.swift: EIO, a damaged file, a slow disk) when the fleet
+/// preloads the disk-fault shim. Faults overlap, but never two on the same process.
 final class Nemesis: @unchecked Sendable {
     enum Kind: String, CaseIterable {
         case killHead = "kill head", killMiddle = "kill middle", killTail = "kill tail", killLeader = "kill leader"
         case pause = "pause (SIGSTOP)", killZooKeeper = "kill ZooKeeper server", bulkRestart = "restart all but one"
         case partition = "partition from ZooKeeper"
+        case diskEIO = "disk EIO", damagedFile = "damaged database file", slowDisk = "slow disk", diskFull = "disk full (ENOSPC)"
+
+        /// Kinds that need the disk-fault shim in every server (`Fleet.diskFaults`).
+        var needsShim: Bool { [.diskEIO, .damagedFile, .slowDisk, .diskFull].contains(self) }
     }
 
-    private let fleet: Fleet
+    let fleet: Fleet
     private let ensemble: Ensemble
-    private var rng: SplitMix64
-    private let lock = NSLock()
+    var rng: SplitMix64
+    let lock = NSLock()
     private var busy: Set<String> = []
     private(set) var counts: [Kind: Int] = [:]
     private(set) var log: [String] = []
     private var tasks: [Task<Void, Never>] = []
     let started = Date()
+    /// The kinds this run draws from: every kind, less the disk faults without the shim.
+    let kinds: [Kind]
+    /// Disk faults' outcomes, for the run's report (NemesisDisk.swift), under `lock`.
+    var disk = DiskOutcomes()
 
     init(fleet: Fleet, ensemble: Ensemble, seed: UInt64) {
         self.fleet = fleet
         self.ensemble = ensemble
         self.rng = SplitMix64(seed: seed ^ 0x5EED)
+        self.kinds = Kind.allCases.filter { fleet.diskFaults || !$0.needsShim }
     }
 
     var total: Int { lock.withLock { counts.values.reduce(0, +) } }
@@ -36,12 +46,12 @@ final class Nemesis: @unchecked Sendable {
             let gap = Double.random(in: 0.8...2.0, using: &rng)
             try? await Task.sleep(nanoseconds: UInt64(gap * 1e9))
             guard Date() < deadline else { break }
-            await inject(Kind.allCases.randomElement(using: &rng)!)
+            await inject(kinds.randomElement(using: &rng)!)
         }
         for t in lock.withLock({ tasks }) { await t.value }
     }
 
-    private func claim(_ names: [String]) -> Bool {
+    func claim(_ names: [String]) -> Bool {
         lock.withLock {
             guard busy.isDisjoint(with: names) else { return false }
             busy.formUnion(names)
@@ -49,9 +59,9 @@ final class Nemesis: @unchecked Sendable {
         }
     }
 
-    private func release(_ names: [String]) { lock.withLock { busy.subtract(names) } }
+    func release(_ names: [String]) { lock.withLock { busy.subtract(names) } }
 
-    private func note(_ kind: Kind, _ what: String) {
+    func note(_ kind: Kind, _ what: String) {
         lock.withLock {
             counts[kind, default: 0] += 1
             log.append(String(format: "%7.2fs  ", Date().timeIntervalSince(started)) + what)
@@ -63,12 +73,17 @@ final class Nemesis: @unchecked Sendable {
         lock.withLock { log.append(String(format: "%7.2fs  ", Date().timeIntervalSince(started)) + "grow: \(name) starts and joins") }
     }
 
-    private func later(_ body: @escaping @Sendable () async -> Void) {
+    /// Logs something that happened during a fault (not a fault of its own).
+    func remark(_ what: String) {
+        lock.withLock { log.append(String(format: "%7.2fs  ", Date().timeIntervalSince(started)) + what) }
+    }
+
+    func later(_ body: @escaping @Sendable () async -> Void) {
         let t = Task { await body() }
         lock.withLock { tasks.append(t) }
     }
 
-    private func seconds(_ r: ClosedRange<Double>) -> UInt64 { UInt64(Double.random(in: r, using: &rng) * 1e9) }
+    func seconds(_ r: ClosedRange<Double>) -> UInt64 { UInt64(Double.random(in: r, using: &rng) * 1e9) }
 
     private func inject(_ kind: Kind) async {
         let statuses = await fleet.statuses()
@@ -137,6 +152,10 @@ final class Nemesis: @unchecked Sendable {
                 for v in victims { v.heldDown = false; try? v.start() }
                 self.release(victims.map(\.name))
             }
+        case .diskEIO: injectEIO()
+        case .damagedFile: injectDamage()
+        case .slowDisk: injectSlowDisk()
+        case .diskFull: injectDiskFull()
         case .partition:
             let i = Int.random(in: 0..<fleet.servers.count, using: &rng)
             let s = fleet.servers[i]

@@ -30,11 +30,16 @@ struct TortureCommand: AsyncParsableCommand {
     @Option(help: "Folder of chainkv-server (default: next to this program).") var bin: String?
     @Option(help: "Folder for run data (default: a new temporary folder).") var base: String?
     @Flag(help: "Keep the data of passing runs too.") var keep = false
+    @Option(help: "The disk-fault shim (libdiskfault.so, from scripts/diskfault.c): with it, disk faults join the schedule (default: libdiskfault.so next to chainkv-server, if there).")
+    var diskfaultLib: String?
 
     func run() async throws {
         let binDir = bin.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let first = seed ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let root = URL(fileURLWithPath: base ?? NSTemporaryDirectory() + "chainkv-torture-\(first)")
+        let shim = diskfaultLib.map { URL(fileURLWithPath: $0) } ?? binDir.appendingPathComponent("libdiskfault.so")
+        let diskFaultLibrary = FileManager.default.fileExists(atPath: shim.path) ? shim : nil
+        if diskFaultLibrary == nil { print("no disk-fault shim at \(shim.path): disk faults are left out of the schedule") }
         var reports: [RunReport] = []
         for r in 0..<runs {
             let s = first + UInt64(r)
@@ -43,7 +48,8 @@ struct TortureCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             print("run \(r + 1)/\(runs): seed \(s), \(Int(duration)) s, data in \(dir.path)")
             let report = await TortureRun(seed: s, dir: dir, binDir: binDir, duration: duration, clients: clients, keys: keys,
-                                          minFaults: minFaults, chains: grow ? 0 : chains, grow: grow).execute()
+                                          minFaults: minFaults, chains: grow ? 0 : chains, grow: grow,
+                                          diskFaultLibrary: diskFaultLibrary).execute()
             print(report.line)
             for note in report.notes { print("  note: \(note)") }
             if !report.passed { print(report.details) }
@@ -114,6 +120,7 @@ struct TortureRun {
     let minFaults: Int
     let chains: Int
     let grow: Bool
+    let diskFaultLibrary: URL?
 
     func execute() async -> RunReport {
         var report = RunReport(seed: seed)
@@ -121,7 +128,8 @@ struct TortureRun {
         do {
             ensemble = try Ensemble(base: dir)
             try ensemble.start()
-            fleet = try Fleet(base: dir, binDir: binDir, ensemble: ensemble, size: grow ? 6 : 5, chains: chains, later: grow ? 1 : 0)
+            fleet = try Fleet(base: dir, binDir: binDir, ensemble: ensemble, size: grow ? 6 : 5, chains: chains, later: grow ? 1 : 0,
+                              diskFaultLibrary: diskFaultLibrary)
             try fleet.start()
         } catch {
             report.problems.append("setup: \(error)")
@@ -222,6 +230,7 @@ struct TortureRun {
         try? await Task.sleep(nanoseconds: 1_000_000_000)
         for s in fleet.servers { s.stop() }
         checkConvergence(fleet, finals: finals, owners: owners, &report)
+        checkDiskFaults(nemesis, fleet: fleet, &report)
         report.details += "faults:\n" + nemesis.log.joined(separator: "\n")
         return report
     }

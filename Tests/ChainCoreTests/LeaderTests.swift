@@ -73,8 +73,9 @@ final class LeaderTests: XCTestCase {
         let spliced = ChainView(epoch: 3, members: ["a", "j"], incarnations: live("a", "j"), syncing: ["j"])
         XCTAssertEqual(l.electedHearingFrom(chain: spliced, version: 5, live: live("a", "j"), now: 0), [])
         XCTAssertEqual(l.on(.membersChanged(live("j"))), [], "a was the only synced member: the chain waits for it")
-        XCTAssertEqual(l.on(.membersChanged(["j": "j.1", "a": "a.2"])),
-                       [.writeChain(ChainView(epoch: 4, members: ["a"], incarnations: ["a": "a.2"]), expectedVersion: 5)],
+        XCTAssertEqual(l.on(.membersChanged(["j": "j.1", "a": "a.2"])), [],
+                       "a's new run has not answered yet: its previous run's position is not its own")
+        XCTAssertEqual(l.heard("a"), [.writeChain(ChainView(epoch: 4, members: ["a"], incarnations: ["a": "a.2"]), expectedVersion: 5)],
                        "a restarts the chain; j rejoins with a snapshot")
     }
 
@@ -216,6 +217,20 @@ final class LeaderTests: XCTestCase {
         XCTAssertEqual(l.heard("c"), [.writeChain(ChainView(epoch: 10, members: ["c"], incarnations: ["c": "c.2"]), expectedVersion: 3)])
         XCTAssertEqual(l.on(.chainWritten(ChainView(epoch: 10, members: ["c"], incarnations: ["c": "c.2"]), version: 4)),
                        [.startTransfer(from: "c", to: "a", epoch: 10)], "a joins and receives the current data")
+    }
+
+    /// A member that moved its damaged database aside holds nothing of the chain: it never
+    /// restarts it, even as the only member of the last configuration that is back.
+    func testMemberThatLostItsDatabaseNeverRestartsTheChain() {
+        var l = Leader(config: config)
+        let last = view(9, ["b", "c"])
+        XCTAssertEqual(l.electedHearingFrom(chain: last, version: 3, live: [:], now: 0), [])
+        XCTAssertEqual(l.on(.membersChanged(["c": "c.2"])), [])
+        XCTAssertEqual(l.on(.progress("c", .init(epoch: 0, received: 0, durable: 0, dataLost: true))), [],
+                       "c's database was damaged: the chain waits for b")
+        XCTAssertEqual(l.on(.membersChanged(["b": "b.2", "c": "c.2"])), [])
+        XCTAssertEqual(l.heard("b"), [.writeChain(ChainView(epoch: 10, members: ["b"], incarnations: ["b": "b.2"]), expectedVersion: 3)],
+                       "b holds its data and restarts the chain")
     }
 
     func testLostWriteAdoptsCurrentChainAndDecidesAgain() {

@@ -37,6 +37,10 @@ final class ClusterFixture: @unchecked Sendable {
     private let zookeeperOverride: [Int: String]
     /// Extra `chainkv-server` flags for every server (limits, secret, TLS).
     let serverArguments: [String]
+    /// Extra environment of server `i` (the disk-fault shim's LD_PRELOAD), where it has any.
+    var serverEnvironment: [Int: [String: String]]
+    /// Extra flags of server `i` (after every other, so they override them), where it has any.
+    var argumentsFor: [Int: [String]]
     /// What the fixture's own clients use to reach servers configured with a secret or TLS.
     let clientSecurity: ConnectionSecurity
 
@@ -50,12 +54,15 @@ final class ClusterFixture: @unchecked Sendable {
     ///   - hosts: listen, advertised and metrics hosts of server `i`, where they are not 127.0.0.1.
     init(size: Int, chains: Int = 1, replicas: Int = 3, name: String = #function, serverArguments: [String] = [], formed: Bool = true,
          clientSecurity: ConnectionSecurity = .none, hosts: [Int: ServerHosts] = [:],
+         environment: [Int: [String: String]] = [:], argumentsFor: [Int: [String]] = [:],
          zookeeperFor override: (String) throws -> [Int: String] = { _ in [:] }) throws {
         self.chains = chains
         self.replicas = replicas
         zookeeper = try ZooKeeperFixture.shared.connectString()
         zookeeperOverride = try override(zookeeper)
         self.serverArguments = serverArguments
+        self.serverEnvironment = environment
+        self.argumentsFor = argumentsFor
         self.clientSecurity = clientSecurity
         let clean = name.filter { $0.isLetter || $0.isNumber }
         cluster = "t\(clean.prefix(40))\(UInt32.random(in: 0...UInt32.max))"
@@ -108,7 +115,12 @@ final class ClusterFixture: @unchecked Sendable {
         if let listen = n.hosts.listen { hostArguments += ["--host", listen] }
         if let advertised = n.hosts.advertised { hostArguments += ["--advertised-host", advertised] }
         if let metrics = n.hosts.metrics { hostArguments += ["--metrics-host", metrics] }
-        p.arguments! += hostArguments + serverArguments
+        p.arguments! += hostArguments + serverArguments + (argumentsFor[i] ?? [])
+        if let extra = serverEnvironment[i] {
+            // "{dataDir}" stands for the server's data folder, which is made here.
+            let values = extra.mapValues { $0.replacingOccurrences(of: "{dataDir}", with: n.dataDir.path) }
+            p.environment = ProcessInfo.processInfo.environment.merging(values) { $1 }
+        }
         if !FileManager.default.fileExists(atPath: n.log.path) { FileManager.default.createFile(atPath: n.log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: n.log)
         handle.seekToEndOfFile()

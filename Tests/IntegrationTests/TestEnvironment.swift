@@ -45,6 +45,19 @@ enum TestEnvironment {
         return (p.terminationStatus, text)
     }
 
+    /// The disk-fault shim (scripts/diskfault.c) compiled into a shared library, once per test run.
+    static func diskFaultLibrary() throws -> String {
+        try diskFaultLibraryPath.get()
+    }
+
+    private static let diskFaultLibraryPath = Result<String, Error> {
+        let library = try temporaryDirectory("diskfault").appendingPathComponent("libdiskfault.so").path
+        let source = repo.appendingPathComponent("scripts/diskfault.c").path
+        let cc = try run("/usr/bin/cc", ["-Wall", "-Werror", "-shared", "-fPIC", "-O2", "-o", library, source, "-ldl"])
+        guard cc.status == 0 else { throw FixtureError("cc diskfault.c failed: \(cc.output)") }
+        return library
+    }
+
     /// Compiles a C program of Tests/IntegrationTests/c against include/chainkv.h and
     /// libchainkvc.so (with -Wall -Werror) and returns the executable's path.
     static func compileC(_ name: String) throws -> String {
