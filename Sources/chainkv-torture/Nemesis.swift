@@ -153,7 +153,7 @@ final class Nemesis: @unchecked Sendable {
                 self.release(victims.map(\.name))
             }
         case .diskEIO: injectEIO()
-        case .damagedFile: injectDamage()
+        case .damagedFile: injectDamage(statuses)
         case .slowDisk: injectSlowDisk()
         case .diskFull: injectDiskFull()
         case .partition:

@@ -1,5 +1,6 @@
 import ChainStorage
 import ChainTestSupport
+import ChainWire
 import Foundation
 
 /// What the disk faults led to, for the run's report.
@@ -63,9 +64,18 @@ extension Nemesis {
 
     /// A clean stop, bytes overwritten in pages of every database file of the server, a restart:
     /// the server must find the damage, move the file aside and rejoin by state transfer.
-    func injectDamage() {
+    ///
+    /// Only a server whose every chain has at least `damageMembersMin` acting members in one
+    /// epoch: joins run one at a time, so at least one other member is synced and holds the data.
+    /// Damaging the last synced copy is outside the fault model (every replica of a chain lost):
+    /// the chain then stays unavailable, never stale, as designed, and the run could not heal
+    /// (seed 1904 drew it: chain [n3], n3's file damaged).
+    func injectDamage(_ statuses: [NodeStatus?]) {
         let down = seconds(0.3...1.5)
-        guard let (i, s) = runningServer() else { return }
+        guard let (i, s) = runningServer(), Self.othersHoldTheData(of: i, statuses) else {
+            remark("damaged file: skipped, the drawn server holds the only synced copy of a chain (or is down)")
+            return
+        }
         s.heldDown = true
         s.signal(SIGTERM)
         note(.damagedFile, "damaged file: SIGTERM \(s.name), then its database files damaged")
@@ -86,6 +96,24 @@ extension Nemesis {
             try? s.start()
             self.release([s.name])
         }
+    }
+
+    /// Acting members (any role but outside) a chain must have in one epoch before one of them
+    /// may have its file damaged.
+    static let damageMembersMin = 3
+
+    /// Whether every chain server `i` acts in has `damageMembersMin` acting members in its epoch.
+    static func othersHoldTheData(of i: Int, _ statuses: [NodeStatus?]) -> Bool {
+        guard i < statuses.count, let own = statuses[i] else { return false }
+        func acts(_ state: ChainStatus, in chain: ChainStatus) -> Bool {
+            state.chain == chain.chain && state.epoch == chain.epoch && state.role != "outside" && state.role != "lost"
+        }
+        for mine in own.chainStates where mine.role != "outside" {
+            var acting = 0
+            for case let status? in statuses where status.chainStates.contains(where: { acts($0, in: mine) }) { acting += 1 }
+            if acting < damageMembersMin { return false }
+        }
+        return true
     }
 
     /// Every fsync of one server's database files delayed for a few seconds: the chain slows.
