@@ -22,6 +22,9 @@ public struct Update: Equatable, Sendable {
     public init(seq: UInt64, key: String, value: [UInt8]?, request: RequestID? = nil, conditionFailed: UInt64? = nil,
                 move: MoveMark? = nil) {
         precondition(conditionFailed == nil || value == nil, "an update whose condition failed sets no value")
+        // A version is a sequence number, at most Int64.max (SQLite's INTEGER); the wire uses
+        // UInt64.max after a failed condition's place to say "none, a move mark follows".
+        precondition(conditionFailed.map { $0 <= UInt64(Int64.max) } ?? true, "a failed condition's version is a sequence number")
         precondition(conditionFailed == nil || move == nil, "a slot move's update has no condition")
         if case .barrier = move { precondition(key.isEmpty && value == nil && request == nil, "a barrier changes no key") }
         self.seq = seq

@@ -85,6 +85,10 @@ extension MessageCodec {
         guard b.readableBytes > 0 else { return nil }
         let current = try readU64(&b, "condition-failed version")
         guard value == nil else { throw .invalidField("an update whose condition failed carries a value") }
+        // A version is a sequence number (at most Int64.max); `noCondition` is left to the caller.
+        guard current <= UInt64(Int64.max) || current == noCondition else {
+            throw .invalidField("condition-failed version \(current) is not a sequence number")
+        }
         return current
     }
 

@@ -78,7 +78,8 @@ struct Recipe {
         case .forward:
             let epoch = u64(), seq = u64(), key = key(), value = optionalValue(), request = request()
             // Only an update that sets no value may carry a failed condition's version.
-            let failed: UInt64? = value == nil && bool() ? u64() : nil
+            // A version is a sequence number: at most Int64.max (Update's precondition).
+            let failed: UInt64? = value == nil && bool() ? u64() >> 1 : nil
             // A slot move's mark (MoveMark): a copy or purge of the key, or a barrier (no key).
             switch failed == nil ? u8() % 8 : 0 {
             case 1: return .forward(epoch: epoch, Update(seq: seq, key: key, value: value, request: request, move: .copy))

@@ -79,6 +79,20 @@ final class VersionedMessageTests: XCTestCase {
         XCTAssertThrowsError(try decode(.forward, short), "a truncated trailing version")
     }
 
+    /// A failed condition's version is a sequence number: one above Int64.max (which Update
+    /// refuses with a precondition) is refused as a bad field, never decoded into a crash. The
+    /// largest sequence number round-trips. (fuzz-wire in CI found UInt64.max, the "a move mark
+    /// follows" value, failing to round-trip.)
+    func testAFailedConditionsVersionIsASequenceNumber() throws {
+        let largest = Message.forward(epoch: 2, Update(seq: 78, key: "k", value: nil, conditionFailed: UInt64(Int64.max)))
+        XCTAssertEqual(try decode(.forward, body(largest)), largest)
+        for bad in [UInt64(Int64.max) + 1, UInt64.max - 1, UInt64.max] {
+            var b = body(.forward(epoch: 2, Update(seq: 78, key: "k", value: nil)))
+            b.writeInteger(bad)
+            XCTAssertThrowsError(try decode(.forward, b), "condition-failed version \(bad)")
+        }
+    }
+
     func testRowVersionsAreCheckedAgainstTheChunk() {
         let rows = [Row(key: "a", value: [1]), Row(key: "b", value: [2])]
         let plain = body(.dataTransfer(epoch: 1, from: "n", lastSeq: 10, rows: rows, done: false))
