@@ -62,8 +62,8 @@ public final class ChainServer: Service, @unchecked Sendable {
         // Our own connections leave from the address we listen on when that is one specific IP
         // (OutgoingSource): peers and packet filters then tell servers apart by address. A
         // wildcard or a host name leaves the source to the kernel.
-        let source = HostName.isIPv4(config.host) || HostName.isIPv6(config.host) ? config.host : nil
-        try OutgoingSource.set(source.flatMap { HostName.isWildcard($0) ? nil : $0 })
+        let oneAddress = (HostName.isIPv4(config.host) || HostName.isIPv6(config.host)) && !HostName.isWildcard(config.host)
+        try OutgoingSource.set(oneAddress ? config.host : nil)
         let (dataDir, config) = (self.config.dataDir, self.config)
         let diskFaults = DiskFaultHandler(logger: logger)
         let node = try await loop.submit {

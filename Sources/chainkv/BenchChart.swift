@@ -186,10 +186,7 @@ enum BenchSVG {
             s += "<line x1=\"\(px(i))\" y1=\"\(y0 + h)\" x2=\"\(px(i))\" y2=\"\(y0 + h + 5)\" stroke=\"black\"/>"
             s += "<text x=\"\(px(i))\" y=\"\(y0 + h + 18)\" text-anchor=\"middle\">\(escape(xv))</text>\n"
         }
-        s += "<line x1=\"\(x0)\" y1=\"\(y0 + h)\" x2=\"\(x0 + w)\" y2=\"\(y0 + h)\" stroke=\"black\"/>"
-        s += "<line x1=\"\(x0)\" y1=\"\(y0)\" x2=\"\(x0)\" y2=\"\(y0 + h)\" stroke=\"black\"/>\n"
-        s += "<text x=\"\(x0 + w / 2)\" y=\"\(y0 + h + 40)\" text-anchor=\"middle\">\(escape(xTitle))</text>\n"
-        s += "<text x=\"\(x0 - 60)\" y=\"\(y0 + h / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 \(x0 - 60) \(y0 + h / 2))\">\(escape(yTitle))</text>\n"
+        s += frame(x0: x0, y0: y0, w: w, h: h, xTitle: xTitle, yTitle: yTitle)
         for (color, dash, values) in lines {
             let pts = xs.enumerated().compactMap { i, xv in values[xv].map { (px(i), py($0)) } }
             guard !pts.isEmpty else { continue }
@@ -201,6 +198,15 @@ enum BenchSVG {
             }
             s += "\n"
         }
+        return s
+    }
+
+    /// A panel's x and y axis lines and their titles (the y title turned upright along the axis).
+    static func frame(x0: Double, y0: Double, w: Double, h: Double, xTitle: String, yTitle: String) -> String {
+        var s = "<line x1=\"\(x0)\" y1=\"\(y0 + h)\" x2=\"\(x0 + w)\" y2=\"\(y0 + h)\" stroke=\"black\"/>"
+        s += "<line x1=\"\(x0)\" y1=\"\(y0)\" x2=\"\(x0)\" y2=\"\(y0 + h)\" stroke=\"black\"/>\n"
+        s += "<text x=\"\(x0 + w / 2)\" y=\"\(y0 + h + 40)\" text-anchor=\"middle\">\(escape(xTitle))</text>\n"
+        s += "<text x=\"\(x0 - 60)\" y=\"\(y0 + h / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 \(x0 - 60) \(y0 + h / 2))\">\(escape(yTitle))</text>\n"
         return s
     }
 

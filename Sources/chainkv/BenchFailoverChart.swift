@@ -72,7 +72,7 @@ enum BenchFailoverChart {
         return svg
     }
 
-    /// A panel's grid, ticks every 500 ms, the kill's dashed line at 0 and the axis titles.
+    /// A panel's grid, ticks every 500 ms, the kill's dashed line at 0, and the frame (`BenchSVG.frame`).
     private static func axes(x0: Double, y0: Double, w: Double, h: Double, xMin: Double, xMax: Double,
                              yMax: Double, yTitle: String) -> String {
         var s = ""
@@ -91,10 +91,7 @@ enum BenchFailoverChart {
         let kx = x0 + (0 - xMin) / (xMax - xMin) * w
         s += "<line x1=\"\(kx)\" y1=\"\(y0)\" x2=\"\(kx)\" y2=\"\(y0 + h)\" stroke=\"#555\" stroke-dasharray=\"4,4\"/>"
         s += "<text x=\"\(kx + 4)\" y=\"\(y0 + 12)\" fill=\"#555\">kill</text>\n"
-        s += "<line x1=\"\(x0)\" y1=\"\(y0 + h)\" x2=\"\(x0 + w)\" y2=\"\(y0 + h)\" stroke=\"black\"/>"
-        s += "<line x1=\"\(x0)\" y1=\"\(y0)\" x2=\"\(x0)\" y2=\"\(y0 + h)\" stroke=\"black\"/>\n"
-        s += "<text x=\"\(x0 + w / 2)\" y=\"\(y0 + h + 40)\" text-anchor=\"middle\">seconds from the kill</text>\n"
-        s += "<text x=\"\(x0 - 60)\" y=\"\(y0 + h / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 \(x0 - 60) \(y0 + h / 2))\">\(BenchSVG.escape(yTitle))</text>\n"
+        s += BenchSVG.frame(x0: x0, y0: y0, w: w, h: h, xTitle: "seconds from the kill", yTitle: yTitle)
         return s
     }
 }
