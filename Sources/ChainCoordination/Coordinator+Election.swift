@@ -92,15 +92,28 @@ extension Coordinator {
     /// node's id: a candidate that stood again has a new znode. If the evidence was wrong (the
     /// process lives), that candidate stands again at the back and, if it led, stops leading;
     /// a deposed leader's chain writes fail their version check.
-    public func evictCandidate(_ candidate: ElectionPeer) async throws {
+    ///
+    /// `onlyIfLeading`: remove it only while it is the first candidate (the leader). A candidate
+    /// that is only silent, not gone, may be cut from this server alone; removing one that does
+    /// not lead gains nothing (the next leader is still found when the leader goes), and two
+    /// servers cut from each other but not from the rest would remove each other's znode in
+    /// turn for as long as the cut lasts (found by a partition test). Returns whether it removed it.
+    @discardableResult
+    public func evictCandidate(_ candidate: ElectionPeer, onlyIfLeading: Bool = false) async throws -> Bool {
         do {
+            if onlyIfLeading {
+                let ordered = ElectionOrder.sorted(try await withReconnect { try await self.client.children(self.paths.election) })
+                guard let first = ordered.first, candidate.path == "\(paths.election)/\(first.name)" else { return false }
+            }
             let (data, stat) = try await withReconnect { try await self.client.getDataAndStat(candidate.path) }
-            guard String(decoding: data, as: UTF8.self) == candidate.nodeID else { return }
+            guard String(decoding: data, as: UTF8.self) == candidate.nodeID else { return false }
             try await client.delete(candidate.path, version: stat.version)
             logger.notice("removed the election znode of a gone candidate", metadata: [
                 "candidate": "\(candidate.nodeID)", "path": "\(candidate.path)"])
+            return true
         } catch ZooKeeperError.noNode {
             // Gone already: its session ended, or another server removed it.
+            return false
         }
     }
 

@@ -17,13 +17,19 @@ public struct Leader: Sendable {
         /// drops a head whose znode is already gone: a previous leader may have deleted it to
         /// fence the head and ended before it had waited out the lease.
         public var fenceTicks: UInt64
+        /// Ticks a member may stay behind its predecessor without taking anything in, while both
+        /// answer heartbeats, before the leader takes the link between them for dead (`LinkWatch`).
+        public var linkStallTicks: UInt64
 
-        public init(expectedMembers: Int, formationTicks: UInt64, transferTicks: UInt64 = 600, fenceTicks: UInt64) {
+        public init(expectedMembers: Int, formationTicks: UInt64, transferTicks: UInt64 = 600, fenceTicks: UInt64,
+                    linkStallTicks: UInt64 = 30) {
             precondition(expectedMembers >= 1, "a chain needs a member")
+            precondition(linkStallTicks >= 1, "a stall lasts at least a tick")
             self.expectedMembers = expectedMembers
             self.formationTicks = formationTicks
             self.transferTicks = transferTicks
             self.fenceTicks = fenceTicks
+            self.linkStallTicks = linkStallTicks
         }
     }
 
@@ -64,6 +70,8 @@ public struct Leader: Sendable {
     /// joined (the head's `received`, reported in a configuration that already names it). Once
     /// the member's own durable prefix reaches it, it holds every committed update.
     private var syncTargets: [NodeID: UInt64] = [:]
+    /// Dead links between neighbours that both answer heartbeats.
+    private(set) var links = LinkWatch()
     private var electedAt: UInt64 = 0
     private var now: UInt64 = 0
     private var writing = false
@@ -128,7 +136,10 @@ public struct Leader: Sendable {
         case .membersChanged(let live):
             // A new run of a member has said nothing yet: its previous run's position is not its own
             // (a run that found its file damaged holds nothing).
-            for (node, run) in self.live where live[node] != run { progress[node] = nil }
+            for (node, run) in self.live where live[node] != run {
+                progress[node] = nil
+                links.forget(node)
+            }
             self.live = live
             suspected = suspected.filter { live[$0] != nil }
             let named = Set(live.values).union(chain?.incarnations.values ?? [:].values)
@@ -162,6 +173,7 @@ public struct Leader: Sendable {
             suspected.remove(node)
         case .progress(let node, let p):
             progress[node] = p
+            links.reported(node, at: now)
         case .placementChanged(let servers):
             precondition(placement != nil && !servers.isEmpty && Set(servers).count == servers.count, "a placement names distinct servers")
             placement = servers
@@ -237,6 +249,7 @@ public struct Leader: Sendable {
             }
             return write(ChainView(epoch: chain.epoch + 1, members: [restarter]), expected: chainVersion)
         }
+        if let cut = deadLink(chain) { return cut }
         if let (node, incarnation, source, sourceRun) = ready {
             ready = nil
             // The joiner catches up on what committed since its snapshot from its predecessor's
@@ -267,6 +280,32 @@ public struct Leader: Sendable {
         return [.startTransfer(from: tail, to: joiner, epoch: chain.epoch)]
     }
 
+    /// Drops one end of a link that carries nothing although both ends answer heartbeats
+    /// (`LinkWatch`): a successor leaves the chain at once (it holds a prefix of its predecessor's
+    /// updates, so nothing committed is lost) and rejoins by state transfer behind the tail; a
+    /// head is fenced first, like an unresponsive one, since it may still answer reads.
+    private mutating func deadLink(_ chain: ChainView) -> [LeaderAction]? {
+        guard let verdict = links.verdict(chain: chain, progress: progress, now: now, stallTicks: config.linkStallTicks,
+                                          excluded: Set(fencing.keys)) else { return nil }
+        links.dropped(verdict, at: now)
+        let leaving: NodeID
+        switch verdict {
+        case .dropSuccessor(let successor, _): leaving = successor
+        case .dropPredecessor(let predecessor, let successor):
+            // Never the last member holding every committed update (behind it only joiners).
+            let syncedRemain = chain.members.contains { $0 != predecessor && !chain.syncing.contains($0) }
+            leaving = syncedRemain ? predecessor : successor
+        }
+        if leaving == chain.head {
+            guard let run = chain.incarnations[leaving] ?? live[leaving] else { return nil }
+            fencing[leaving] = run
+            return [.fence(leaving)]
+        }
+        precondition(leaving != chain.head && chain.members.count >= 2, "only a member behind the head leaves at once")
+        return write(ChainView(epoch: chain.epoch + 1, members: chain.members.filter { $0 != leaving },
+                               syncing: chain.syncing.subtracting([leaving])), expected: chainVersion)
+    }
+
     /// A member the placement no longer names (its replica moved to another server) leaves once
     /// every placed server is a member holding every committed update. Never the head: a head
     /// serves reads under a lease, and one dropped while it runs could answer them after the next
@@ -288,7 +327,7 @@ public struct Leader: Sendable {
         guard let placement, let wanted = placement.first, Set(placement).isSubset(of: chain.members) else { return nil }
         // Members the placement no longer names stay, behind the placed ones, until `dropUnplaced`.
         let order = placement + chain.members.filter { !placement.contains($0) }
-        guard chain.members != order,
+        guard chain.members != order, !links.droppedRecently(now: now),
               chain.syncing.isEmpty, transfer == nil, ready == nil,
               chain.members.allSatisfy({ live[$0] != nil && !suspected.contains($0) && fencing[$0] == nil }) else { return nil }
         // Every member answered in this configuration: a drain only starts on a running chain.
@@ -358,39 +397,4 @@ public struct Leader: Sendable {
         let prefix = s.dropLast(digits)
         return (prefix, digits > 0 && digits < 18 ? Int(s.suffix(digits)) : nil)
     }
-}
-
-public enum LeaderEvent: Equatable, Sendable {
-    /// This server won the election. `chain` is the stored configuration (nil: none yet); `live`
-    /// maps each registered member to its incarnation.
-    case elected(chain: ChainView?, version: Int32?, live: [NodeID: String], now: UInt64)
-    /// The registered (live) members changed.
-    case membersChanged([NodeID: String])
-    case tick(UInt64)
-    case chainWritten(ChainView, version: Int32)
-    /// The conditional write lost: `current` is what the znode holds now.
-    case chainWriteFailed(current: ChainView?, version: Int32?)
-    /// A member missed heartbeats past the limit, or answers again.
-    case unresponsive(NodeID)
-    /// A head being fenced can no longer serve reads (its lease ran out after its znode was deleted).
-    case fenced(NodeID)
-    case responsive(NodeID)
-    /// A member's heartbeat reply: where it stands.
-    case progress(NodeID, Leader.Progress)
-    /// The joiner holds a complete snapshot and is ready to become the tail.
-    case transferDone(joiner: NodeID, from: NodeID)
-    /// The chain's replicas go to these servers from now on (head first).
-    case placementChanged([NodeID])
-    case transferFailed(joiner: NodeID, from: NodeID)
-    /// Another server leads now (our election znode or session is gone).
-    case deposed
-}
-
-public enum LeaderAction: Equatable, Sendable {
-    /// Write the chain znode if its version is still `expectedVersion` (nil: create it).
-    case writeChain(ChainView, expectedVersion: Int32?)
-    /// Ask `from` (the tail) to stream a snapshot to `to`; report `transferDone`/`transferFailed`.
-    case startTransfer(from: NodeID, to: NodeID, epoch: UInt64)
-    /// Delete this head's member znode and report `fenced` once its read lease has run out.
-    case fence(NodeID)
 }

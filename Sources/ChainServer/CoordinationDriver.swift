@@ -222,10 +222,10 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
 
     static let fenceAttemptsMax = 30
 
-    func evict(_ candidate: ElectionPeer, on loop: EventLoop) -> EventLoopFuture<Void> {
+    func evict(_ candidate: ElectionPeer, onlyIfLeading: Bool, on loop: EventLoop) -> EventLoopFuture<Bool> {
         let coordinator = self.coordinator
-        let promise = loop.makePromise(of: Void.self)
-        promise.completeWithTask { try await coordinator.evictCandidate(candidate) }
+        let promise = loop.makePromise(of: Bool.self)
+        promise.completeWithTask { try await coordinator.evictCandidate(candidate, onlyIfLeading: onlyIfLeading) }
         return promise.futureResult
     }
 

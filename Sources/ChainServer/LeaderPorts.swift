@@ -12,8 +12,9 @@ protocol LeaderCoordination: AnyObject, Sendable {
     func writeSlots(_ map: SlotMap, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<SlotsWriteResult>
     /// Deletes `member`'s member znode so its lease renewals fail; true if there was one to delete.
     func fence(member: NodeID, on loop: EventLoop) -> EventLoopFuture<Bool>
-    /// Removes a gone candidate's election znode.
-    func evict(_ candidate: ElectionPeer, on loop: EventLoop) -> EventLoopFuture<Void>
+    /// Removes a gone candidate's election znode (with `onlyIfLeading`, only while it leads);
+    /// true if it removed it.
+    func evict(_ candidate: ElectionPeer, onlyIfLeading: Bool, on loop: EventLoop) -> EventLoopFuture<Bool>
     /// Adds `server` to (or, with `cancel`, removes it from) the decommissioned servers stored in
     /// ZooKeeper; the whole set as written.
     func decommission(_ server: NodeID, cancel: Bool, on loop: EventLoop) -> EventLoopFuture<Set<NodeID>>

@@ -14,7 +14,7 @@ extension LeaderShell {
             // that process is gone, and nobody else watches its znode. Remove it now.
             logger.notice("the election candidate below this one is a previous run of this server; removing it",
                           metadata: ["path": "\(candidate.path)"])
-            evict(candidate, coordination)
+            evict(candidate, onlyIfLeading: false, coordination)
             return
         }
         guard let address = context.addresses[candidate.nodeID] else {
@@ -48,19 +48,34 @@ extension LeaderShell {
         }
     }
 
+    /// A refused dial means the process is gone: its znode goes. Silence may be a cut between
+    /// this server and the candidate alone: its znode goes only while it leads (see
+    /// `Coordinator.evictCandidate`); otherwise the watch goes on.
     private func remove(_ candidate: ElectionPeer, _ why: CandidateAbsence, _ coordination: LeaderCoordination) {
-        logger.warning("election candidate is gone; removing its election znode",
+        let silent: Bool
+        if case .silent = why { silent = true } else { silent = false }
+        logger.warning("election candidate is gone; removing its election znode\(silent ? " if it leads" : "")",
                        metadata: ["candidate": "\(candidate.nodeID)", "why": "\(why)"])
         goneCandidate = candidate.nodeID
-        evict(candidate, coordination)
+        let generation = candidateGeneration
+        evict(candidate, onlyIfLeading: silent, coordination).whenSuccess { [weak self] removed in
+            guard let self, !removed, self.candidateGeneration == generation else { return }
+            self.goneCandidate = nil
+            self.logger.info("silent election candidate does not lead: its election znode stays", metadata: [
+                "candidate": "\(candidate.nodeID)"])
+            self.watchCandidate(candidate)
+        }
     }
 
     /// Removes a gone candidate's election znode; if that fails, its session timeout will.
-    private func evict(_ candidate: ElectionPeer, _ coordination: LeaderCoordination) {
+    @discardableResult
+    private func evict(_ candidate: ElectionPeer, onlyIfLeading: Bool, _ coordination: LeaderCoordination) -> EventLoopFuture<Bool> {
         let logger = self.logger
-        coordination.evict(candidate, on: context.loop).whenFailure { error in
-            logger.warning("cannot remove a gone candidate's election znode; its session timeout will",
-                           metadata: ["candidate": "\(candidate.nodeID)", "error": "\(error)"])
+        return coordination.evict(candidate, onlyIfLeading: onlyIfLeading, on: context.loop).always { result in
+            if case .failure(let error) = result {
+                logger.warning("cannot remove a gone candidate's election znode; its session timeout will",
+                               metadata: ["candidate": "\(candidate.nodeID)", "error": "\(error)"])
+            }
         }
     }
 }

@@ -90,7 +90,10 @@ final class ServerNode: @unchecked Sendable {
         let leaderConfig = Leader.Config(expectedMembers: config.expectedMembers,
                                          formationTicks: UInt64(config.formationTimeoutMs) / tickMs,
                                          transferTicks: UInt64(LeaderShell.transferTimeout.nanoseconds / 1_000_000) / tickMs,
-                                         fenceTicks: leaseTiming.fenceTicks(tickMs: tickMs))
+                                         fenceTicks: leaseTiming.fenceTicks(tickMs: tickMs),
+                                         // Twice the heartbeat limit: a successor's link reconnects
+                                         // within it (a dial times out after 2 s, backoff ≤ 1 s).
+                                         linkStallTicks: max(UInt64(config.heartbeatTimeoutMs) * 2 / tickMs, 1))
         leader = LeaderShell(id: config.id,
                              config: .init(leader: leaderConfig, chains: config.chains, replicas: config.replicationFactor, sharded: sharded),
                              fenceWait: .milliseconds(Int64(leaseTiming.fenceWaitMs)), context: context, dialer: dialer)

@@ -120,9 +120,9 @@ final class FakeCoordination: LeaderCoordination, @unchecked Sendable {
         return promise.futureResult
     }
 
-    func evict(_ candidate: ElectionPeer, on loop: EventLoop) -> EventLoopFuture<Void> {
+    func evict(_ candidate: ElectionPeer, onlyIfLeading: Bool, on loop: EventLoop) -> EventLoopFuture<Bool> {
         evicted.append(candidate)
-        return loop.makeSucceededVoidFuture()
+        return loop.makeSucceededFuture(true)
     }
 
     var decommissioned: Set<NodeID> = []

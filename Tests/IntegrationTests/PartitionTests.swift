@@ -1,3 +1,4 @@
+import ChainCoordination
 import ChainKV
 import ChainTestSupport
 import ChainWire
@@ -18,11 +19,21 @@ final class PartitionTests: XCTestCase {
     static let cutSeconds = 8.0
     static let repairSecondsMax = 5.0
 
-    // Not here yet: the head cut from its successor only while a third server leads. Nobody
-    // with the leader's authority sees that link fail (the leader hears both), the chain stalls
-    // until the cut heals, and the two servers, each able to reach the leader, remove each
-    // other's election znode in turn (README "Partitions between servers"). When the head
-    // itself leads, it reports its silent successor and the chain is repaired around it.
+    /// The leader hears both ends, so no heartbeat fails: it sees the successor stay behind its
+    /// head without taking anything in (`LinkWatch`), drops it, and it rejoins behind the tail.
+    /// Without that, writes stalled until the cut healed.
+    func testAHeadCutFromItsSuccessorOnlyWhileAThirdServerLeadsIsRepairedAroundTheLink() throws {
+        let outcome = try partition(prepare: { cluster, info in
+            try Self.moveLeadership(cluster, awayFrom: [info.members[0].id, info.members[1].id])
+        }) { cluster, filter, info in
+            try filter.cutBoth(info.members[0].host, info.members[1].host)
+        }
+        XCTAssertGreaterThan(outcome.epochAfter, outcome.epochBefore, "the chain was reconfigured around the link")
+        // Each end hears a majority (through the third server), but the one it watches in the
+        // election does not lead: neither removes the other's candidacy (they did so in turn,
+        // every heartbeat limit, while the cut lasted).
+        XCTAssertEqual(outcome.candidaciesLost, 0, "no server lost its election znode during the cut")
+    }
 
     func testALeaderCutFromEveryPeerButNotFromZooKeeperIsReplacedAndLosesNoWrite() throws {
         try partition { cluster, filter, _ in
@@ -44,12 +55,14 @@ final class PartitionTests: XCTestCase {
         var epochBefore: UInt64
         var epochAfter: UInt64
         var duringCut: Int
+        /// Servers that found their election znode removed from the cut until after healing.
+        var candidaciesLost: Int
     }
 
     /// Starts the cluster and a writer, cuts with `cut` for `cutSeconds`, heals, restarts servers
     /// that stopped, and checks every acknowledged write and the replicas' convergence.
     @discardableResult
-    private func partition(mustWriteDuringCut: Bool = true,
+    private func partition(mustWriteDuringCut: Bool = true, prepare: ((ClusterFixture, ChainInfo) throws -> Void)? = nil,
                            _ cut: (ClusterFixture, PacketFilter, ChainInfo) throws -> Void) throws -> Outcome {
         XCTAssertNotNil(PacketFilter.nft, "nft missing: scripts/deps installs nftables")
         let cluster = try ClusterFixture(size: 3, chains: 1, hosts: Self.hosts)
@@ -59,7 +72,9 @@ final class PartitionTests: XCTestCase {
         let writer = try Writer(servers: cluster.servers, options: cluster.clientOptions)
         defer { writer.stop() }
         Thread.sleep(forTimeInterval: 1)
+        try prepare?(cluster, try cluster.chainInfo())
         let before = try cluster.chainInfo()
+        let lostBefore = Self.candidaciesLost(cluster)
         let cutAt = Date()
         try cut(cluster, filter, before)
         Thread.sleep(forTimeInterval: Self.cutSeconds)
@@ -94,7 +109,39 @@ final class PartitionTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.2)
         } while Date() < converged
         XCTAssertTrue(rows.allSatisfy { $0 == rows[0] }, "replicas converge: \(rows.map(\.count)) rows")
-        return Outcome(epochBefore: before.epoch, epochAfter: after.epoch, duringCut: duringCut)
+        return Outcome(epochBefore: before.epoch, epochAfter: after.epoch, duringCut: duringCut,
+                       candidaciesLost: Self.candidaciesLost(cluster) - lostBefore)
+    }
+
+    /// Removes the leading candidate's election znode (as an operator can with zkCli) until a
+    /// server outside `excluded` leads: the one removed stands again at the back of the line.
+    static func moveLeadership(_ cluster: ClusterFixture, awayFrom excluded: [String]) throws {
+        let paths = try ZnodePaths(cluster: cluster.cluster)
+        try blockingTest {
+            let zk = try ZooKeeperClient(connectString: cluster.zookeeper, sessionTimeout: .seconds(4))
+            defer { Task { await zk.close() } }
+            try await zk.waitConnected(timeout: .seconds(10))
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                let names = try await zk.children(paths.election).sorted()  // equal prefixes: the sequence orders them
+                guard let first = names.first else { continue }
+                let (data, version) = try await zk.getData(paths.election + "/" + first)
+                let id = String(decoding: data, as: UTF8.self)
+                if !excluded.contains(id) {
+                    // Its election won: wait until it says so, so that it leads before the cut.
+                    let index = Int(id.dropFirst())! - 1
+                    while ContinuousClock.now < deadline, Self.leader(cluster) != index { try await Task.sleep(for: .milliseconds(100)) }
+                    return
+                }
+                try await zk.delete(paths.election + "/" + first, version: version)
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            XCTFail("leadership did not move away from \(excluded)")
+        }
+    }
+
+    static func candidaciesLost(_ cluster: ClusterFixture) -> Int {
+        (0..<3).map { cluster.log($0).components(separatedBy: "own election znode disappeared").count - 1 }.reduce(0, +)
     }
 
     /// The server whose log last says it became leader, among those running.
