@@ -92,17 +92,21 @@ public struct Leader: Sendable {
     public struct Progress: Equatable, Sendable {
         /// The epoch of the configuration the member acts in.
         public var epoch: UInt64
-        /// Highest sequence number it holds, and the highest fsynced in an unbroken prefix.
+        /// Highest sequence number it holds, the highest fsynced in an unbroken prefix, and the
+        /// highest its successors acknowledged (committed from it to the tail).
         public var received: UInt64
         public var durable: UInt64
+        public var stable: UInt64
         /// The member found its database damaged at start and moved it aside: it holds nothing
         /// of the chain until a state transfer, so it never carries or restarts the chain.
         public var dataLost: Bool
 
-        public init(epoch: UInt64, received: UInt64, durable: UInt64, dataLost: Bool = false) {
+        /// `stable` nil: as far as `durable` (nothing waits for an ack).
+        public init(epoch: UInt64, received: UInt64, durable: UInt64, stable: UInt64? = nil, dataLost: Bool = false) {
             self.epoch = epoch
             self.received = received
             self.durable = durable
+            self.stable = stable ?? durable
             self.dataLost = dataLost
         }
     }

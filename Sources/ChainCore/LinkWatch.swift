@@ -5,10 +5,14 @@
 /// from its successor only, while a third server led, stalled writes until the cut healed).
 ///
 /// Pure: the leader feeds it every member's reported progress and asks it for a verdict.
-/// A stall counts only when both ends reported in the chain's epoch within `freshTicks`, the
-/// successor is behind its predecessor's `received`, and the successor has nothing of its own
-/// left to do (its `durable` equals its `received`): a slow disk, a paused process (no fresh
-/// report) or a successor still catching up (its `received` moves) is never a dead link.
+/// A stall counts only when both ends reported in the chain's epoch within `freshTicks`, and
+/// - forward: the successor is behind its predecessor's `received` with nothing of its own left
+///   to do (its `durable` equals its `received`), and its `received` does not move; or
+/// - back (acks; a one-way cut of the successor's packets): the successor committed more than its
+///   predecessor knows (`stable`), the predecessor waits only for that ack (its `durable` is
+///   ahead of its `stable`), and the predecessor's `stable` does not move.
+/// A slow disk, a paused process (no fresh report) or a successor still catching up (its
+/// `received` moves) is never a dead link.
 ///
 /// What to drop: the successor (a prefix of its predecessor: dropping it loses nothing, and it
 /// rejoins behind the tail by state transfer, where the cut link is no longer used). But when
@@ -16,11 +20,29 @@
 /// the one cut off (a head cut from every peer would otherwise drop each successor in turn and
 /// end up alone), and it goes instead.
 struct LinkWatch: Equatable, Sendable {
-    /// A successor seen behind `predecessor` with `received` unchanged since `since`.
+    /// A value that has not moved since `since`.
+    struct Still: Equatable, Sendable {
+        var value: UInt64
+        var since: UInt64
+
+        /// Still `value` while the link has `pending` work; nil when it has none.
+        static func update(_ still: Still?, pending: Bool, value: UInt64, now: UInt64) -> Still? {
+            guard pending else { return nil }
+            if let still, still.value == value { return still }
+            return Still(value: value, since: now)
+        }
+    }
+
+    /// The link from `predecessor` to a successor: the successor's `received` while updates wait
+    /// to cross it, and the predecessor's `stable` while acks wait to cross back.
     struct Stall: Equatable, Sendable {
         var predecessor: NodeID
-        var received: UInt64
-        var since: UInt64
+        var forward: Still?
+        var back: Still?
+
+        func dead(now: UInt64, after ticks: UInt64) -> Bool {
+            [forward, back].contains { $0.map { now >= $0.since + ticks } ?? false }
+        }
     }
 
     /// A link the leader dropped an end of, and when.
@@ -71,18 +93,19 @@ struct LinkWatch: Equatable, Sendable {
             guard let up = progress[predecessor], let down = progress[successor],
                   up.epoch == chain.epoch, down.epoch == chain.epoch,
                   let upAt = reportedAt[predecessor], let downAt = reportedAt[successor],
-                  now <= upAt + freshTicks, now <= downAt + freshTicks,
-                  down.received < up.received, down.durable == down.received else {
+                  now <= upAt + freshTicks, now <= downAt + freshTicks else {
                 stalls[successor] = nil
                 continue
             }
-            if let stall = stalls[successor], stall.predecessor == predecessor, stall.received == down.received {
-                if dead == nil, now >= stall.since + stallTicks,
-                   !excluded.contains(predecessor), !excluded.contains(successor) {
-                    dead = (predecessor, successor)
-                }
-            } else {
-                stalls[successor] = Stall(predecessor: predecessor, received: down.received, since: now)
+            let forwardPending = down.received < up.received && down.durable == down.received
+            let backPending = up.stable < min(up.durable, down.stable)
+            let last = stalls[successor].flatMap { $0.predecessor == predecessor ? $0 : nil }
+            let stall = Stall(predecessor: predecessor,
+                              forward: Still.update(last?.forward, pending: forwardPending, value: down.received, now: now),
+                              back: Still.update(last?.back, pending: backPending, value: up.stable, now: now))
+            stalls[successor] = stall.forward == nil && stall.back == nil ? nil : stall
+            if dead == nil, stall.dead(now: now, after: stallTicks), !excluded.contains(predecessor), !excluded.contains(successor) {
+                dead = (predecessor, successor)
             }
         }
         stalls = stalls.filter { seen.contains($0.key) }

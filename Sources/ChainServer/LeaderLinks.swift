@@ -129,11 +129,11 @@ final class LeaderLinks: MemberLinks, @unchecked Sendable {
     private func answered(_ id: NodeID, _ status: NodeStatus) {
         if sharded {
             report(.progress(id, Dictionary(status.chains.map { ($0.chain, Leader.Progress(epoch: $0.epoch, received: $0.received, durable: $0.durable,
-                                                                                              dataLost: $0.role == ServerNode.dataLostRole)) },
+                                                                                              stable: $0.stable, dataLost: $0.role == ServerNode.dataLostRole)) },
                                             uniquingKeysWith: { a, _ in a })))
         } else {
             report(.progress(id, [ClusterLeader.soleChain: .init(epoch: status.epoch, received: status.received, durable: status.durable,
-                                                                 dataLost: status.role == ServerNode.dataLostRole)]))
+                                                                 stable: status.stable, dataLost: status.role == ServerNode.dataLostRole)]))
         }
         if suspected.remove(id) != nil {
             context.logger.notice("member answers heartbeats again", metadata: ["member": "\(id)"])

@@ -57,6 +57,31 @@ final class LinkWatchTests: XCTestCase {
         XCTAssertEqual(l.on(.chainWritten(view(5, ["a", "c"]), version: 2)), [.startTransfer(from: "c", to: "b", epoch: 5)])
     }
 
+    /// Only the successor's packets to its head are lost: updates arrive, acks do not. The head's
+    /// `stable` stays behind what its successor committed.
+    func testAHeadThatGetsNoAckFromItsSuccessorDropsIt() {
+        var l = leader(view(4, ["a", "b", "c"]))
+        var found: (UInt64, [LeaderAction])?
+        for tick in stride(from: UInt64(1), through: 60, by: 3) {
+            var actions = l.on(.tick(tick))
+            actions += l.on(.progress("a", .init(epoch: 4, received: 80, durable: 80, stable: 50)))
+            actions += l.on(.progress("b", .init(epoch: 4, received: 80, durable: 80, stable: 80)))
+            actions += l.on(.progress("c", .init(epoch: 4, received: 80, durable: 80, stable: 80)))
+            if !actions.isEmpty { found = (tick, actions); break }
+        }
+        XCTAssertEqual(found?.1, [.writeChain(view(5, ["a", "c"]), expectedVersion: 1)])
+        XCTAssertGreaterThanOrEqual(found?.0 ?? 0, 31)
+        // A head whose own disk is behind waits for its disk, not for an ack: no verdict.
+        var m = leader(view(4, ["a", "b", "c"]))
+        for tick in stride(from: UInt64(1), through: 90, by: 3) {
+            var actions = m.on(.tick(tick))
+            actions += m.on(.progress("a", .init(epoch: 4, received: 80, durable: 50, stable: 50)))
+            actions += m.on(.progress("b", .init(epoch: 4, received: 80, durable: 80, stable: 80)))
+            actions += m.on(.progress("c", .init(epoch: 4, received: 80, durable: 80, stable: 80)))
+            XCTAssertEqual(actions, [], "tick \(tick)")
+        }
+    }
+
     func testAMovingSuccessorASlowDiskAndAPausedMemberAreNotDeadLinks() {
         var l = leader(view(4, ["a", "b", "c"]))
         // Behind, but taking updates in: a successor catching up.

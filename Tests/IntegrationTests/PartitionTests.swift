@@ -35,6 +35,36 @@ final class PartitionTests: XCTestCase {
         XCTAssertEqual(outcome.candidaciesLost, 0, "no server lost its election znode during the cut")
     }
 
+    /// One direction only: the successor's packets to its head are dropped (its TCP acks and its
+    /// position acks); the head's still arrive. The link stalls all the same and is repaired.
+    func testAOneWayCutFromTheSuccessorToItsHeadIsRepairedAroundTheLink() throws {
+        let outcome = try partition(prepare: { cluster, info in
+            try Self.moveLeadership(cluster, awayFrom: [info.members[0].id, info.members[1].id])
+        }) { cluster, filter, info in
+            try filter.cut(.init(from: info.members[1].host, to: info.members[0].host))
+        }
+        XCTAssertGreaterThan(outcome.epochAfter, outcome.epochBefore, "the chain was reconfigured around the link")
+    }
+
+    /// The link between head and successor fails and comes back every 300 ms while writes run:
+    /// whatever the leader makes of it, no acknowledged write is lost and replicas converge.
+    func testAFlappingLinkBetweenHeadAndSuccessorLosesNoWrite() throws {
+        try partition(mustWriteDuringCut: false, prepare: { cluster, info in
+            try Self.moveLeadership(cluster, awayFrom: [info.members[0].id, info.members[1].id])
+        }) { cluster, filter, info in
+            let (a, b) = (info.members[0].host, info.members[1].host)
+            Thread.detachNewThread {
+                let end = Date().addingTimeInterval(Self.cutSeconds - 1)
+                while Date() < end {
+                    try? filter.cutBoth(a, b)
+                    Thread.sleep(forTimeInterval: 0.3)
+                    try? filter.heal()
+                    Thread.sleep(forTimeInterval: 0.3)
+                }
+            }
+        }
+    }
+
     func testALeaderCutFromEveryPeerButNotFromZooKeeperIsReplacedAndLosesNoWrite() throws {
         try partition { cluster, filter, _ in
             let leader = try XCTUnwrap(Self.leader(cluster), "a leader in the logs")
