@@ -93,8 +93,13 @@ final class LeaderLinks: MemberLinks, @unchecked Sendable {
         // majority, the silence is likely this server's own (cut off from its peers but not from
         // ZooKeeper): it reports nobody, and the majority's next candidate removes it from the
         // election instead (CandidateWatch, QuorumCheck).
+        // "Heard" means recently, well inside the limit: members cut at the same moment fall
+        // silent within one interval of each other, and one just under the limit must not count
+        // as heard while another is reported (PartitionTests: a leader cut from both peers
+        // reported the head, counting the tail heard 1.5 s after its last answer).
         let others = probes.filter { $0.key != context.addresses.own }
-        let heard = others.values.filter { now - $0.lastAnswer <= limit }.count
+        let recent = TimeAmount.nanoseconds(max(interval.nanoseconds * 2, limit.nanoseconds / 2))
+        let heard = others.values.filter { now - $0.lastAnswer <= recent }.count
         let majority = QuorumCheck.isMajority(answering: heard, others: others.count)
         if !majority, !isolated {
             let text = "leader hears from \(heard) of \(others.count) other members: reporting none unresponsive (this server may be the one cut off)"
