@@ -7,8 +7,15 @@ import NIOPosix
 /// Five chainkv servers. Each reaches ZooKeeper only through its own proxies (one per ZooKeeper
 /// server), so the nemesis can cut one server off from ZooKeeper while it keeps running; with the
 /// disk-fault shim (scripts/diskfault.c), each preloads it, switched by a control file of its own.
+///
+/// Each server listens on a loopback address of its own (`hosts`, 127.0.1.x from the run's
+/// `HostBlock`), and its own connections to its peers leave from it (the server's
+/// `OutgoingSource`); the runner's clients leave from 127.0.0.1, and so do the servers'
+/// connections to their ZooKeeper proxies (127.0.0.1). So a packet filter rule on addresses cuts
+/// one link between servers, or a server from its clients, and nothing else (`NetworkCuts`).
 final class Fleet: @unchecked Sendable {
     let servers: [Child]
+    let hosts: [String]
     let ports: [Int]
     let dataDirs: [URL]
     private let proxies: [[TCPProxy]]
@@ -25,10 +32,17 @@ final class Fleet: @unchecked Sendable {
     let diskFaults: Bool
     private let controls: [URL]
 
+    /// Cuts between the servers' addresses (nil: no nft, or not allowed): the partition kinds.
+    let net: NetworkCuts?
+
     /// - Parameter later: how many of the `size` servers start only when `join` is called; the
     ///   cluster forms from the others (`--expected-members`).
-    init(base: URL, binDir: URL, ensemble: Ensemble, size: Int = 5, chains: Int = 1, later: Int = 0,
+    /// - Parameter hosts: each server's address (`size` of them).
+    init(base: URL, binDir: URL, ensemble: Ensemble, hosts: [String], net: NetworkCuts?, size: Int = 5, chains: Int = 1, later: Int = 0,
          diskFaultLibrary: URL? = nil) throws {
+        precondition(hosts.count == size)
+        self.hosts = hosts
+        self.net = net
         self.chains = chains
         let controls = (1...size).map { base.appendingPathComponent("n\($0).diskfault") }
         diskFaults = diskFaultLibrary != nil
@@ -38,10 +52,11 @@ final class Fleet: @unchecked Sendable {
         for i in 1...size {
             let dir = base.appendingPathComponent("n\(i)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let port = LoopbackPorts.free()
+            let host = hosts[i - 1]
+            let port = LoopbackPorts.free(on: host)
             let mine = try ensemble.clientPorts.map { try TCPProxy(forwardingTo: "127.0.0.1:\($0)") }
             let zk = mine.map(\.connectString).joined(separator: ",")
-            let args = ["--id", "n\(i)", "--port", "\(port)", "--data-dir", dir.path, "--zookeeper", zk, "--cluster", "torture",
+            let args = ["--id", "n\(i)", "--host", host, "--port", "\(port)", "--data-dir", dir.path, "--zookeeper", zk, "--cluster", "torture",
                         "--expected-members", "\(size - later)", "--chains", "\(chains)", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
                         "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500", "--log-level", "info"]
             let log = dir.appendingPathComponent("server.log")
@@ -71,7 +86,10 @@ final class Fleet: @unchecked Sendable {
         self.proxies = proxies
     }
 
-    var addresses: [String] { ports.map { "127.0.0.1:\($0)" } }
+    var addresses: [String] { zip(hosts, ports).map { "\($0):\($1)" } }
+
+    /// Index of the server named `id` (n1, n2, ...).
+    func index(of id: String) -> Int? { servers.firstIndex { $0.name == id } }
 
     func start() throws { for (i, s) in servers.enumerated() where !reserved.contains(i) { try s.start() } }
 
@@ -110,19 +128,41 @@ final class Fleet: @unchecked Sendable {
     /// What each running server says about itself (nil: no answer within a second).
     func statuses() async -> [NodeStatus?] {
         await withTaskGroup(of: (Int, NodeStatus?).self) { group in
-            for (i, address) in addresses.enumerated() {
+            for (i, (host, port)) in zip(hosts, ports).enumerated() {
                 group.addTask {
-                    let port = Int(address.split(separator: ":")[1])!
-                    guard let c = try? await Connection.connect(host: "127.0.0.1", port: port, group: MultiThreadedEventLoopGroup.singleton,
+                    guard let c = try? await Connection.connect(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton,
                                                                 timeout: .milliseconds(500)) else { return (i, nil) }
                     defer { c.close() }
                     guard case .statusReply(let s)? = try? await c.request(.status, timeout: .seconds(1)) else { return (i, nil) }
                     return (i, s)
                 }
             }
-            var out = [NodeStatus?](repeating: nil, count: addresses.count)
+            var out = [NodeStatus?](repeating: nil, count: hosts.count)
             for await (i, s) in group { out[i] = s }
             return out
+        }
+    }
+
+    /// Every chain's members, head first, as the servers that answer know them (for each chain,
+    /// the answer of the highest epoch); empty if none answers within a second.
+    func chainMembers() async -> [String: ChainInfo] {
+        await withTaskGroup(of: ShardMap?.self) { group in
+            for (host, port) in zip(hosts, ports) {
+                group.addTask {
+                    guard let c = try? await Connection.connect(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton,
+                                                                timeout: .milliseconds(500)) else { return nil }
+                    defer { c.close() }
+                    guard case .slots(let map)? = try? await c.request(.getSlots, timeout: .seconds(1)) else { return nil }
+                    return map
+                }
+            }
+            var chains: [String: ChainInfo] = [:]
+            for await map in group {
+                for shard in map?.chains ?? [] where shard.chain.epoch >= (chains[shard.id]?.epoch ?? 0) && !shard.chain.members.isEmpty {
+                    chains[shard.id] = shard.chain
+                }
+            }
+            return chains
         }
     }
 }

@@ -5,17 +5,23 @@ import Foundation
 /// Injects faults on a seeded random schedule: SIGKILL and restart (head, middle, tail, leader or
 /// any), SIGSTOP past the session timeout, a ZooKeeper server killed, all servers but one
 /// restarted at once, a server cut off from ZooKeeper (a network partition through its
-/// proxies), and disk faults (NemesisDisk.swift: EIO, a damaged file, a slow disk) when the fleet
-/// preloads the disk-fault shim. Faults overlap, but never two on the same process.
+/// proxies), disk faults (NemesisDisk.swift: EIO, a damaged file, a slow disk) when the fleet
+/// preloads the disk-fault shim, and partitions between servers (NemesisNetwork.swift: packet
+/// filter rules on the servers' own addresses) when nft is there. Faults overlap, but never two
+/// on the same process.
 final class Nemesis: @unchecked Sendable {
     enum Kind: String, CaseIterable {
         case killHead = "kill head", killMiddle = "kill middle", killTail = "kill tail", killLeader = "kill leader"
         case pause = "pause (SIGSTOP)", killZooKeeper = "kill ZooKeeper server", bulkRestart = "restart all but one"
         case partition = "partition from ZooKeeper"
         case diskEIO = "disk EIO", damagedFile = "damaged database file", slowDisk = "slow disk", diskFull = "disk full (ENOSPC)"
+        case cutPair = "cut two servers apart", cutOneWay = "one-way cut", cutHeadSuccessor = "head cut from its successor"
+        case isolateLeader = "leader cut from its peers", cutClients = "server cut from its clients", flapLink = "flapping link"
 
         /// Kinds that need the disk-fault shim in every server (`Fleet.diskFaults`).
         var needsShim: Bool { [.diskEIO, .damagedFile, .slowDisk, .diskFull].contains(self) }
+        /// Kinds that cut links with nft (`Fleet.net`).
+        var needsFilter: Bool { [.cutPair, .cutOneWay, .cutHeadSuccessor, .isolateLeader, .cutClients, .flapLink].contains(self) }
     }
 
     let fleet: Fleet
@@ -27,7 +33,8 @@ final class Nemesis: @unchecked Sendable {
     private(set) var log: [String] = []
     private var tasks: [Task<Void, Never>] = []
     let started = Date()
-    /// The kinds this run draws from: every kind, less the disk faults without the shim.
+    /// The kinds this run draws from: every kind, less the disk faults without the shim and the
+    /// partitions between servers without nft.
     let kinds: [Kind]
     /// Disk faults' outcomes, for the run's report (NemesisDisk.swift), under `lock`.
     var disk = DiskOutcomes()
@@ -36,7 +43,7 @@ final class Nemesis: @unchecked Sendable {
         self.fleet = fleet
         self.ensemble = ensemble
         self.rng = SplitMix64(seed: seed ^ 0x5EED)
-        self.kinds = Kind.allCases.filter { fleet.diskFaults || !$0.needsShim }
+        self.kinds = Kind.allCases.filter { (fleet.diskFaults || !$0.needsShim) && (fleet.net != nil || !$0.needsFilter) }
     }
 
     var total: Int { lock.withLock { counts.values.reduce(0, +) } }
@@ -156,6 +163,7 @@ final class Nemesis: @unchecked Sendable {
         case .damagedFile: injectDamage(statuses)
         case .slowDisk: injectSlowDisk()
         case .diskFull: injectDiskFull()
+        case .cutPair, .cutOneWay, .cutHeadSuccessor, .isolateLeader, .cutClients, .flapLink: await injectCut(kind, statuses)
         case .partition:
             let i = Int.random(in: 0..<fleet.servers.count, using: &rng)
             let s = fleet.servers[i]

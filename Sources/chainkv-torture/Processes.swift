@@ -12,6 +12,7 @@ final class Child: @unchecked Sendable {
     init(name: String, make: @escaping () -> Process) {
         self.name = name
         self.make = make
+        ExitCleanup.register(child: self)
     }
 
     var isRunning: Bool { process?.isRunning ?? false }

@@ -3,6 +3,7 @@ import ChainCheck
 import ChainCore
 import ChainKV
 import ChainStorage
+import ChainTestSupport
 import ChainWire
 import Foundation
 
@@ -40,6 +41,14 @@ struct TortureCommand: AsyncParsableCommand {
         let shim = diskfaultLib.map { URL(fileURLWithPath: $0) } ?? binDir.appendingPathComponent("libdiskfault.so")
         let diskFaultLibrary = FileManager.default.fileExists(atPath: shim.path) ? shim : nil
         if diskFaultLibrary == nil { print("no disk-fault shim at \(shim.path): disk faults are left out of the schedule") }
+        // Partitions between servers need nft (and root): without it those kinds are left out.
+        ExitCleanup.install()
+        if PacketFilter.nft == nil {
+            print("nft is not installed (scripts/deps installs nftables): partitions between servers are left out of the schedule")
+        } else {
+            let stale = NetworkCuts.removeStaleTables()
+            if !stale.isEmpty { print("removed nft tables of runners no longer running: \(stale.joined(separator: " "))") }
+        }
         var reports: [RunReport] = []
         for r in 0..<runs {
             let s = first + UInt64(r)
@@ -124,12 +133,34 @@ struct TortureRun {
 
     func execute() async -> RunReport {
         var report = RunReport(seed: seed)
+        let size = grow ? 6 : 5
+        // The servers' addresses: a block of 127.0.1.x of this run's own; its nft table (one per
+        // run), removed when the run ends, whatever way it ends.
+        let block: HostBlock
+        do {
+            block = try HostBlock.claim(start: Int(seed % UInt64(HostBlock.count)))
+        } catch {
+            report.problems.append("setup: \(error)")
+            return report
+        }
+        defer { block.release() }
+        var net: NetworkCuts?
+        if PacketFilter.nft != nil {
+            do {
+                net = try NetworkCuts(seed: seed)
+            } catch {
+                report.notes.append("partitions between servers left out: \(error)")
+            }
+        } else {
+            report.notes.append("partitions between servers left out: nft is not installed")
+        }
+        defer { net?.remove() }
         let ensemble: Ensemble, fleet: Fleet
         do {
             ensemble = try Ensemble(base: dir)
             try ensemble.start()
-            fleet = try Fleet(base: dir, binDir: binDir, ensemble: ensemble, size: grow ? 6 : 5, chains: chains, later: grow ? 1 : 0,
-                              diskFaultLibrary: diskFaultLibrary)
+            fleet = try Fleet(base: dir, binDir: binDir, ensemble: ensemble, hosts: (0..<size).map(block.host), net: net, size: size,
+                              chains: chains, later: grow ? 1 : 0, diskFaultLibrary: diskFaultLibrary)
             try fleet.start()
         } catch {
             report.problems.append("setup: \(error)")
@@ -171,6 +202,7 @@ struct TortureRun {
         // Heal: everything running again, the chain whole.
         for s in fleet.servers where s.stopped { s.signal(SIGCONT) }
         for i in fleet.servers.indices { fleet.heal(i) }
+        fleet.net?.healAll()
         for z in ensemble.servers where !z.isRunning { try? z.start() }
         let healed = await waitForChains(fleet, timeout: 90)
         // Wait for the supervisor to finish: a restart it has under way must not outlive the run.
@@ -231,7 +263,13 @@ struct TortureRun {
         for s in fleet.servers { s.stop() }
         checkConvergence(fleet, finals: finals, owners: owners, &report)
         checkDiskFaults(nemesis, fleet: fleet, &report)
+        if let net = fleet.net {
+            report.notes.append("servers on \(block.description), nft table \(net.table)")
+            for failure in net.failures { report.problems.append("nft: \(failure)") }
+        }
         report.details += "faults:\n" + nemesis.log.joined(separator: "\n")
+        // The schedule, for a passing run kept with --keep too (beside the servers' logs).
+        try? (nemesis.log.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("faults.txt"), atomically: true, encoding: .utf8)
         return report
     }
 
