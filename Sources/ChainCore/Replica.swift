@@ -11,7 +11,9 @@
 ///
 /// Reads at the head see committed state only: for a key with writes in flight, `pendingKeys`
 /// keeps the key's committed value, because local storage may already hold an uncommitted one.
-/// For any key not in `pendingKeys`, local storage holds exactly the committed value.
+/// For any key not in `pendingKeys`, local storage holds exactly the committed value; and for a
+/// key one of whose changes `recent` still holds, so does `historyValues`, so the shell reads
+/// storage only for a key neither knows (`needsStoredValue(for:)`).
 ///
 /// A fresh link to the successor carries nothing until the successor's first ack says how far it
 /// is; then everything after that point is resent from `recent` (committed) and `inflight`. This
@@ -44,6 +46,14 @@ public struct Replica: Sendable {
     private(set) var recent = Ring<Update>()
     private var recentBytes = 0
     private(set) var pendingKeys: [ByteKey: PendingKey] = [:]
+    /// For every key changed by an update `recent` holds, the newest such change: the key's
+    /// committed value, which is also what local storage holds for it while no write of it is in
+    /// flight (storage changes only by the updates the core hands it, committed in order). A
+    /// replica then answers `stored` from memory for any key written within the history window
+    /// (every forwarded write of a hot key) and reads storage only for the others. Kept exactly
+    /// as updates enter and leave `recent`; empty whenever `recent` is (a new core after a
+    /// restart or a snapshot), and emptied when storage is replaced (`storageReplaced()`).
+    private(set) var historyValues: [ByteKey: HistoryValue] = [:]
     /// The update each recent client request made, for answering retries without applying them
     /// twice: a retry of one in flight waits for it; a retry of a committed one is answered from
     /// the outcome storage keeps with the write (`replyStored`). Only the seq is kept in memory:
@@ -76,6 +86,16 @@ public struct Replica: Sendable {
         var count: Int
     }
 
+    /// The newest change of a key among the updates in `recent`.
+    struct HistoryValue: Sendable {
+        /// The update's seq: the version it gave the key, and how its leaving `recent` is recognized.
+        var seq: UInt64
+        /// The key's value after it (nil: deleted).
+        var value: [UInt8]?
+
+        var versioned: VersionedValue? { value.map { VersionedValue($0, version: seq) } }
+    }
+
     /// - Parameter lastSeq: the highest sequence number in local storage. Everything in storage
     ///   counts as committed at start: a node restarts with nothing in flight (a restarted server
     ///   re-enters a chain only through a snapshot, or as the sole restarter of a dead chain).
@@ -95,8 +115,20 @@ public struct Replica: Sendable {
     public var inflightCount: Int { inflight.count }
 
     /// Whether an event about `key` needs the key's value from local storage. When a write to the
-    /// key is in flight, storage may hold an uncommitted value and the core answers from memory.
-    public func needsStoredValue(for key: String) -> Bool { pendingKeys[ByteKey(key)] == nil }
+    /// key is in flight, storage may hold an uncommitted value and the core answers from memory;
+    /// when the history of committed updates (`recent`) holds a change of the key, the newest one
+    /// is the value storage holds, and the core answers from memory too (`historyValues`).
+    public func needsStoredValue(for key: String) -> Bool {
+        let key = ByteKey(key)
+        return pendingKeys[key] == nil && historyValues[key] == nil
+    }
+
+    /// The key's committed value: from the history when it holds a change of the key, else the
+    /// value the shell read from storage. Only for a key with no write in flight.
+    private func committedValue(_ key: ByteKey, stored: VersionedValue?) -> VersionedValue? {
+        if let known = historyValues[key] { return known.versioned }
+        return stored
+    }
 
     /// Whether a write of a key `matching` is in flight (sequenced, not yet committed).
     public func hasPendingWrite(matching: (String) -> Bool) -> Bool { pendingKeys.keys.contains { matching($0.key) } }
@@ -110,8 +142,16 @@ public struct Replica: Sendable {
     public func read(_ key: String, stored: VersionedValue?, now: UInt64) -> Reply {
         guard role.isHead else { return .error(.notHead(head: view.head)) }
         guard now < leaseUntil else { return .error(.noLease) }
-        if let pending = pendingKeys[ByteKey(key)] { return .value(pending.committed) }
-        return .value(stored)
+        let key = ByteKey(key)
+        if let pending = pendingKeys[key] { return .value(pending.committed) }
+        return .value(committedValue(key, stored: stored))
+    }
+
+    /// Local storage was emptied or replaced (a snapshot is being received): the history no
+    /// longer says what storage holds. A core is restarted after the snapshot anyway; this keeps
+    /// the one in between from answering from a history of the storage it replaced.
+    public mutating func storageReplaced() {
+        historyValues = [:]
     }
 
     public mutating func on(_ event: ReplicaEvent) -> [ReplicaAction] {
@@ -221,6 +261,7 @@ public struct Replica: Sendable {
             return
         }
         let pending = pendingKeys[ByteKey(key)]
+        let stored = pending == nil ? committedValue(ByteKey(key), stored: stored) : nil
         // A delete of a key that does not exist goes down the chain like any write. It used to be
         // answered at once ("changes nothing"), but that answer is a read, and it was given
         // without the read lease: a head cut off from ZooKeeper and already replaced went on
@@ -259,7 +300,13 @@ public struct Replica: Sendable {
             actions.append(.closeInbound(from))
             return
         }
-        accept(update, clients: [], old: pendingKeys[ByteKey(update.key)].map { $0.latest } ?? stored, stored: stored, &actions)
+        let key = ByteKey(update.key)
+        if let pending = pendingKeys[key] {
+            accept(update, clients: [], old: pending.latest, stored: nil, &actions)
+        } else {
+            let stored = committedValue(key, stored: stored)
+            accept(update, clients: [], old: stored, stored: stored, &actions)
+        }
     }
 
     // MARK: - Pipeline
@@ -337,8 +384,14 @@ public struct Replica: Sendable {
         for client in entry.clients { actions.append(.reply(client, reply)) }
         recent.append(entry.update)
         recentBytes += entry.update.size
+        if entry.update.changesKey {
+            historyValues[ByteKey(key)] = HistoryValue(seq: entry.update.seq, value: entry.update.value)
+        }
         while recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax {
-            recentBytes -= recent.removeFirst().size
+            let gone = recent.removeFirst()
+            recentBytes -= gone.size
+            // The key's newest change leaves the history: storage is where its value is now.
+            if gone.changesKey, historyValues[ByteKey(gone.key)]?.seq == gone.seq { historyValues[ByteKey(gone.key)] = nil }
         }
     }
 

@@ -230,6 +230,13 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         flush()
     }
 
+    /// Before a snapshot's rows: storage is emptied at `lastSeq`, and the core stops answering
+    /// stored values from its history of the storage that is gone (`Replica.storageReplaced`).
+    func resetStorage(lastSeq: UInt64) throws {
+        try storage.reset(lastSeq: lastSeq)
+        core.storageReplaced()
+    }
+
     /// After a snapshot: the core restarts from what storage now holds, in the same view.
     func restart(lastSeq: UInt64, requests: [(RequestID, seq: UInt64)]) {
         dataLost = false

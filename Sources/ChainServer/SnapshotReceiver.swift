@@ -67,7 +67,7 @@ final class SnapshotReceiver: @unchecked Sendable {
     /// A new transfer starts from an empty database, whatever an earlier one left.
     private func beginIfNew(epoch: UInt64, lastSeq: UInt64, connection: UInt64) throws {
         guard incoming?.lastSeq != lastSeq || incoming?.connection != connection else { return }
-        try replica.storage.reset(lastSeq: lastSeq)
+        try replica.resetStorage(lastSeq: lastSeq)
         incoming = (lastSeq, connection)
         replica.context.logger.notice("receiving a snapshot", metadata: ["lastSeq": "\(lastSeq)", "epoch": "\(epoch)"])
     }

@@ -112,7 +112,11 @@ final class ReplicaTests: XCTestCase {
         XCTAssertEqual(a.on(.ack(from: "b", epoch: 1, seq: 1)), [.reply(c(1), .put(old: bytes("old"), version: 1))])
         XCTAssertEqual(a.read("k", stored: nil, now: 1), .value(vv("new", 1)), "the first write is now committed")
         _ = a.on(.ack(from: "b", epoch: 1, seq: 2))
-        XCTAssertTrue(a.needsStoredValue(for: "k"))
+        // Committed: storage holds "newer", and so does the history of committed updates, which
+        // answers instead of storage (ReplicaHistoryValueTests).
+        XCTAssertFalse(a.needsStoredValue(for: "k"))
+        XCTAssertEqual(a.read("k", stored: nil, now: 1), .value(vv("newer", 2)))
+        XCTAssertTrue(a.needsStoredValue(for: "other"))
     }
 
     /// A delete reports whether the key existed, and goes down the chain even when it did not:
