@@ -241,7 +241,12 @@ public struct ClusterLeader: Sendable {
             case .startTransfer(let from, let to, let epoch):
                 actions.append(.startTransfer(id, from: from, to: to, epoch: epoch))
             case .fence(let node):
-                if fencing.insert(node).inserted { actions.append(.fence(node)) }
+                guard fencing.insert(node).inserted else { break }
+                actions.append(.fence(node))
+                // One chain found the server cut off (a dead link) while the others still hear
+                // it: a chain it heads must keep it until `fenced` too, not drop it when its
+                // znode goes, or a new head would take writes while it still answers reads.
+                for other in chains.keys.sorted(by: Leader.chainOrder) where other != id { one(other, .fencing(node), &actions) }
             }
         }
     }

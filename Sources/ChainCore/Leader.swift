@@ -170,6 +170,11 @@ public struct Leader: Sendable {
                 return [.fence(node)]
             }
             if fencing[node] == nil { suspected.insert(node) }
+        case .fencing(let node):
+            if let chain, chain.head == node, fencing[node] == nil, healthy(node, in: chain),
+               let run = chain.incarnations[node] ?? live[node] {
+                fencing[node] = run
+            }
         case .fenced(let node):
             guard let run = fencing.removeValue(forKey: node) else { return [] }
             fencedRuns.insert(run)
@@ -291,13 +296,16 @@ public struct Leader: Sendable {
     private mutating func deadLink(_ chain: ChainView) -> [LeaderAction]? {
         guard let verdict = links.verdict(chain: chain, progress: progress, now: now, stallTicks: config.linkStallTicks,
                                           excluded: Set(fencing.keys)) else { return nil }
-        links.dropped(verdict, at: now)
+        links.dropped(verdict, at: now, successorSyncing: chain.syncing)
         let leaving: NodeID
         switch verdict {
         case .dropSuccessor(let successor, _): leaving = successor
         case .dropPredecessor(let predecessor, let successor):
-            // Never the last member holding every committed update (behind it only joiners).
-            let syncedRemain = chain.members.contains { $0 != predecessor && !chain.syncing.contains($0) }
+            // Never the last member holding every committed update (behind it only joiners, or
+            // members on their way out).
+            let syncedRemain = chain.members.contains {
+                $0 != predecessor && !chain.syncing.contains($0) && fencing[$0] == nil && healthy($0, in: chain)
+            }
             leaving = syncedRemain ? predecessor : successor
         }
         if leaving == chain.head {

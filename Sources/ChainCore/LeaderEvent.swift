@@ -11,6 +11,9 @@ public enum LeaderEvent: Equatable, Sendable {
     case chainWriteFailed(current: ChainView?, version: Int32?)
     /// A member missed heartbeats past the limit, or answers again.
     case unresponsive(NodeID)
+    /// The cluster fences this server (another chain's core asked): a head of this chain keeps
+    /// its place until `fenced`, as if this core had asked.
+    case fencing(NodeID)
     /// A head being fenced can no longer serve reads (its lease ran out after its znode was deleted).
     case fenced(NodeID)
     case responsive(NodeID)

@@ -50,6 +50,11 @@ struct LinkWatch: Equatable, Sendable {
         var predecessor: NodeID
         var successor: NodeID
         var at: UInt64
+
+        /// The end of this link that is not `node` (nil: `node` is not an end).
+        func partner(of node: NodeID) -> NodeID? {
+            node == predecessor ? successor : node == successor ? predecessor : nil
+        }
     }
 
     enum Verdict: Equatable, Sendable {
@@ -110,19 +115,24 @@ struct LinkWatch: Equatable, Sendable {
         }
         stalls = stalls.filter { seen.contains($0.key) }
         guard let dead else { return nil }
-        let cutBefore = drops.contains { $0.predecessor == dead.predecessor || $0.successor == dead.predecessor }
+        // Evidence against the predecessor: a dead link with a *different* partner (the same
+        // successor failing again, a joiner that cannot catch up, says nothing of it).
+        let cutBefore = drops.contains { drop in drop.partner(of: dead.predecessor).map { $0 != dead.successor } ?? false }
         return cutBefore ? .dropPredecessor(dead.predecessor, successor: dead.successor)
                          : .dropSuccessor(dead.successor, predecessor: dead.predecessor)
     }
 
-    /// The leader acted on a verdict at `now`.
-    mutating func dropped(_ verdict: Verdict, at now: UInt64) {
+    /// The leader acted on a verdict at `now`. A link to a joiner (`syncing`) is not kept as
+    /// evidence: a joiner behind the updates its predecessor still holds stalls too
+    /// (`successorTooFarBehind`), through no fault of the predecessor's.
+    mutating func dropped(_ verdict: Verdict, at now: UInt64, successorSyncing syncing: Set<NodeID> = []) {
         let link: Drop
         switch verdict {
         case .dropSuccessor(let s, let p): link = Drop(predecessor: p, successor: s, at: now)
         case .dropPredecessor(let p, let s): link = Drop(predecessor: p, successor: s, at: now)
         }
         stalls[link.successor] = nil
+        guard !syncing.contains(link.successor) else { return }
         drops.append(link)
         if drops.count > Self.dropsMax { drops.removeFirst(drops.count - Self.dropsMax) }
     }

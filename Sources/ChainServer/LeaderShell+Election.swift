@@ -8,6 +8,7 @@ extension LeaderShell {
     func watchCandidate(_ candidate: ElectionPeer?) {
         candidateWatch?.close()
         candidateWatch = nil
+        candidateGeneration += 1  // a late answer about an earlier candidate is ignored
         guard let candidate, let coordination else { return }
         if candidate.nodeID == id {
             // A previous run of this server (crashed and restarted before its session expired):
@@ -23,7 +24,6 @@ extension LeaderShell {
             return
         }
         let loop = context.loop
-        candidateGeneration += 1
         let generation = candidateGeneration
         candidateWatch = dialer.candidate(candidate, address) { [weak self] candidate, why in
             // Reported on the loop, so the mark is set before the removal can make this server leader.
@@ -59,7 +59,8 @@ extension LeaderShell {
         goneCandidate = candidate.nodeID
         let generation = candidateGeneration
         evict(candidate, onlyIfLeading: silent, coordination).whenSuccess { [weak self] removed in
-            guard let self, !removed, self.candidateGeneration == generation else { return }
+            // Only a silent one is watched again (a refused dial's process is gone either way).
+            guard let self, silent, !removed, self.candidateGeneration == generation else { return }
             self.goneCandidate = nil
             self.logger.info("silent election candidate does not lead: its election znode stays", metadata: [
                 "candidate": "\(candidate.nodeID)"])

@@ -100,6 +100,45 @@ final class ClusterLeaderTests: XCTestCase {
         XCTAssertEqual(actions.filter { $0 == .fence("n2") }.count, 1)
     }
 
+    /// n1 heads c0 and c1. c0 finds n1 at both ends of dead links (its peers in c0 stop taking
+    /// anything in) and fences it: c1, which still hears n1 fine, must keep its head until the
+    /// fence completed too, not drop it when its znode goes (two heads answering).
+    func testAHeadFencedForADeadLinkInOneChainKeepsItsPlaceInTheOthersUntilFenced() {
+        var c = ClusterLeader(config: .init(leader: leader, chains: 2, replicas: 3, sharded: true))
+        let stored = ["c0": ClusterLeader.StoredChain(view: view(1, ["n1", "n2", "n3"]), version: 0, placement: ["n1", "n2", "n3"]),
+                      "c1": ClusterLeader.StoredChain(view: view(1, ["n1", "n4", "n5"]), version: 0, placement: ["n1", "n4", "n5"])]
+        _ = c.on(.elected(chains: stored, slots: .init(map: SlotMap.even(chains: ["c0", "c1"]), version: 0), live: live(servers), now: 0))
+        var c0 = view(1, ["n1", "n2", "n3"])
+        var fenced = false
+        for tick in stride(from: UInt64(1), through: 200, by: 3) {
+            var actions = c.on(.tick(tick))
+            let head = 100 + tick
+            let epoch = c0.epoch
+            for server in servers {
+                var p: [SlotMap.ChainID: Leader.Progress] = ["c1": .init(epoch: 1, received: head, durable: head)]
+                if c0.members.contains(server) {
+                    let behind = server != "n1"  // n1's peers in c0 hear nothing from it
+                    p["c0"] = .init(epoch: epoch, received: behind ? 50 : head, durable: behind ? 50 : head)
+                }
+                actions += c.on(.progress(server, p))
+            }
+            if let (view, _) = chainWrites(actions)["c0"] {
+                c0 = view
+                _ = c.on(.chainWritten("c0", view, version: Int32(view.epoch)))
+                _ = c.on(.transferFailed("c0", joiner: "n2", from: view.tail!))
+            }
+            XCTAssertNil(chainWrites(actions)["c1"], "c1 keeps its head")
+            if actions.contains(.fence("n1")) { fenced = true; break }
+        }
+        XCTAssertTrue(fenced, "c0 fences n1 after its second dead link")
+        XCTAssertEqual(c0.members, ["n1", "n3"])
+        let gone = c.on(.membersChanged(live(["n2", "n3", "n4", "n5"])))
+        XCTAssertNil(chainWrites(gone)["c1"], "n1's znode went with the fence; its lease may still run: c1 waits")
+        let after = c.on(.fenced("n1"))
+        XCTAssertEqual(chainWrites(after)["c1"]?.0.members, ["n4", "n5"])
+        XCTAssertEqual(chainWrites(after)["c0"]?.0.members, ["n3"])
+    }
+
     func testANewLeaderWritesTheSlotMapItsPredecessorDidNot() {
         var c = ClusterLeader(config: .init(leader: leader, chains: 2, replicas: 3, sharded: true))
         let stored = ["c0": ClusterLeader.StoredChain(view: view(1, ["n1", "n2", "n3"]), version: 0, placement: ["n1", "n2", "n3"]),

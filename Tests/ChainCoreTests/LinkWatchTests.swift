@@ -128,17 +128,14 @@ final class LinkWatchTests: XCTestCase {
     }
 
     func testAMiddleAtBothEndsLeavesWithoutAFence() {
-        var l = leader(view(4, ["a", "b", "c"]))
-        // b -> c dead: c leaves; then c is back behind... a chain a, b, c2 is not needed: the
-        // next dead link with b at its upstream end drops b itself.
-        let first = stall(&l, from: 1, to: 60, epoch: 4, behind: ["c": 50], members: ["a", "b", "c"])
-        XCTAssertEqual(first?.1, [.writeChain(view(5, ["a", "b"]), expectedVersion: 1)])
-        XCTAssertEqual(l.on(.chainWritten(view(5, ["a", "b"]), version: 2)), [.startTransfer(from: "b", to: "c", epoch: 5)])
-        XCTAssertEqual(l.on(.transferDone(joiner: "c", from: "b")),
-                       [.writeChain(view(6, ["a", "b", "c"], syncing: ["c"]), expectedVersion: 2)])
-        XCTAssertEqual(l.on(.chainWritten(view(6, ["a", "b", "c"], syncing: ["c"]), version: 3)), [])
-        let second = stall(&l, from: 63, to: 140, epoch: 6, behind: ["c": 60], members: ["a", "b", "c"])
-        XCTAssertEqual(second?.1, [.writeChain(view(7, ["a", "c"], syncing: ["c"]), expectedVersion: 3)], "b leaves; c keeps its mark")
+        // b -> c dead: c leaves; then b -> d dead as well: b, an end of both, leaves itself.
+        var l = Leader(config: config)
+        _ = l.on(.elected(chain: view(4, ["a", "b", "c", "d"]), version: 1, live: live("a", "b", "c", "d"), now: 0))
+        let first = stall(&l, from: 1, to: 60, epoch: 4, behind: ["c": 50, "d": 50], members: ["a", "b", "c", "d"])
+        XCTAssertEqual(first?.1, [.writeChain(view(5, ["a", "b", "d"]), expectedVersion: 1)])
+        XCTAssertEqual(l.on(.chainWritten(view(5, ["a", "b", "d"]), version: 2)), [.startTransfer(from: "d", to: "c", epoch: 5)])
+        let second = stall(&l, from: 63, to: 140, epoch: 5, behind: ["d": 60], members: ["a", "b", "d"])
+        XCTAssertEqual(second?.1, [.writeChain(view(6, ["a", "d"]), expectedVersion: 2)], "b leaves, no fence: it is no head")
     }
 
     func testTheLastSyncedMemberBehindTheHeadIsNotDroppedForItsJoiner() {
@@ -151,6 +148,36 @@ final class LinkWatchTests: XCTestCase {
         XCTAssertEqual(l.on(.chainWritten(view(5, ["a", "j"], syncing: ["j"]), version: 2)), [.startTransfer(from: "j", to: "b", epoch: 5)])
         let second = stall(&l, from: 63, to: 140, epoch: 5, behind: ["j": 50], members: ["a", "j"])
         XCTAssertEqual(second?.1, [.writeChain(view(6, ["a"]), expectedVersion: 2)])
+    }
+
+    /// The same successor failing again behind the same member (a joiner that cannot catch up,
+    /// `successorTooFarBehind`) says nothing against that member: the joiner goes again, the
+    /// healthy tail stays.
+    func testTheSameSuccessorFailingAgainIsDroppedAgainNotItsPredecessor() {
+        var l = leader(view(4, ["a", "b", "c"]))
+        let first = stall(&l, from: 1, to: 60, epoch: 4, behind: ["c": 50], members: ["a", "b", "c"])
+        XCTAssertEqual(first?.1, [.writeChain(view(5, ["a", "b"]), expectedVersion: 1)])
+        _ = l.on(.chainWritten(view(5, ["a", "b"]), version: 2))
+        _ = l.on(.transferDone(joiner: "c", from: "b"))
+        _ = l.on(.chainWritten(view(6, ["a", "b", "c"], syncing: ["c"]), version: 3))
+        let second = stall(&l, from: 63, to: 140, epoch: 6, behind: ["c": 60], members: ["a", "b", "c"])
+        XCTAssertEqual(second?.1, [.writeChain(view(7, ["a", "b"]), expectedVersion: 3)], "c again, not b")
+        XCTAssertEqual(l.links.drops.count, 1, "a joiner's link is not kept as evidence")
+    }
+
+    /// A member at both ends of dead links is not dropped when the only other synced member is
+    /// on its way out (being fenced): a joiner alone could not carry the chain.
+    func testAMemberIsNotDroppedWhenTheOnlyOtherSyncedMemberIsBeingFenced() {
+        var l = Leader(config: config)
+        _ = l.on(.elected(chain: view(4, ["a", "b", "c", "d"], syncing: ["d"]), version: 1, live: live("a", "b", "c", "d"), now: 0))
+        // b -> c dead first: c leaves.
+        let first = stall(&l, from: 1, to: 60, epoch: 4, behind: ["c": 50, "d": 50], members: ["a", "b", "c", "d"])
+        XCTAssertEqual(first?.1, [.writeChain(view(5, ["a", "b", "d"], syncing: ["d"]), expectedVersion: 1)])
+        _ = l.on(.chainWritten(view(5, ["a", "b", "d"], syncing: ["d"]), version: 2))
+        XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")], "the head is being fenced")
+        // b -> d dead too: b is an end of two dead links, but a is leaving and d is a joiner.
+        let second = stall(&l, from: 63, to: 140, epoch: 5, behind: ["d": 60], members: ["a", "b", "d"])
+        XCTAssertEqual(second?.1, [.writeChain(view(6, ["a", "b"]), expectedVersion: 2)], "d leaves, b stays")
     }
 
     func testAPlacedHeadIsNotHandedBackOverALinkDroppedMomentsAgo() {
