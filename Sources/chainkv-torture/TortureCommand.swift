@@ -214,6 +214,12 @@ struct TortureRun {
         if grow, !(await waitForSpread(fleet, timeout: 90)) {
             report.problems.append("the slots were not spread over \(fleet.active) chains within 90 s of healing")
         }
+        // Requests the clients gave up on while a cut dropped them may still be on their way
+        // (`ClientDrain`): quiet means nothing more can arrive.
+        let undelivered = await ClientDrain.wait(for: fleet.addresses)
+        if undelivered > 0 {
+            report.notes.append("\(undelivered) closed client sockets still retransmitting after \(Int(ClientDrain.waitMax)) s")
+        }
         if !(await waitForQuiet(fleet, timeout: 30)) { report.problems.append("writes still in flight 30 s after healing") }
 
         // Final reads, recorded in the history after everything else.
