@@ -113,7 +113,7 @@ let package = Package(
         // libFuzzer targets: only an entry point each (build with scripts/fuzz, see README.md, "Fuzzing").
         .executableTarget(name: "fuzz-wire", dependencies: ["ChainWire", "ChainCore", .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(name: "fuzz-json", dependencies: ["ChainCoordination", "ChainServerConfig"]),
-        .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore"]),
+        .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore", "ChainTestSupport"]),
         .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck", "ChainTestSupport"]),
         .testTarget(name: "ChainBenchTests", dependencies: ["ChainBench"]),
         .testTarget(name: "ChainWireTests", dependencies: ["ChainWire", "ChainCore"]),

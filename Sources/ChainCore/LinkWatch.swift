@@ -125,7 +125,7 @@ struct LinkWatch: Equatable, Sendable {
     /// The leader acted on a verdict at `now`. A link to a joiner (`syncing`) is not kept as
     /// evidence: a joiner behind the updates its predecessor still holds stalls too
     /// (`successorTooFarBehind`), through no fault of the predecessor's.
-    mutating func dropped(_ verdict: Verdict, at now: UInt64, successorSyncing syncing: Set<NodeID> = []) {
+    mutating func dropped(_ verdict: Verdict, at now: UInt64, successorSyncing syncing: Set<NodeID>) {
         let link: Drop
         switch verdict {
         case .dropSuccessor(let s, let p): link = Drop(predecessor: p, successor: s, at: now)

@@ -17,16 +17,11 @@ enum ClientDrain {
 
     /// Sockets from 127.0.0.1 to one of `servers` ("ip:port") that still have data to deliver.
     static func undelivered(to servers: [String]) -> Int {
-        let wanted = Set(servers.compactMap(hexAddress))
-        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return 0 }
-        var count = 0
-        for line in table.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard f.count > 4, f[1].hasPrefix("0100007F:"), wanted.contains(String(f[2])) else { continue }
-            let sendQueue = f[4].split(separator: ":").first.flatMap { Int($0, radix: 16) } ?? 0
-            if closingStates.contains(String(f[3])) || sendQueue > 0 { count += 1 }
-        }
-        return count
+        let wanted = Set(servers.compactMap(ProcNetTCP.hex))
+        let client = ProcNetTCP.hexIP("127.0.0.1")! + ":"
+        return ProcNetTCP.sockets().filter { s in
+            s.local.hasPrefix(client) && wanted.contains(s.remote) && (closingStates.contains(s.state) || s.sendQueue > 0)
+        }.count
     }
 
     /// Waits until `undelivered(to:)` is 0, at most `waitMax`; returns the count left.
@@ -38,15 +33,5 @@ enum ClientDrain {
             left = undelivered(to: servers)
         }
         return left
-    }
-
-    /// "127.0.1.40:28106" as /proc/net/tcp writes it: "2801007F:6DCA".
-    static func hexAddress(_ hostPort: String) -> String? {
-        let parts = hostPort.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else { return nil }
-        let octets = parts[0].split(separator: ".").compactMap { UInt8($0) }
-        guard octets.count == 4 else { return nil }
-        let ip = octets.reversed().map { String(format: "%02X", $0) }.joined()
-        return "\(ip):\(String(format: "%04X", port))"
     }
 }

@@ -62,16 +62,8 @@ final class HostBlock: @unchecked Sendable {
 
     /// Whether a TCP socket of the machine has one of 127.0.1.`last` as its local or remote address.
     private static func inUse(_ last: Range<Int>) -> Bool {
-        // /proc/net/tcp prints an IPv4 address as the 32-bit word in host order (little-endian
-        // here): 127.0.1.x is "xx01007F".
-        let words = Set(last.map { String(format: "%02X01007F", $0) })
-        guard let text = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
-        for line in text.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ")
-            guard fields.count > 2 else { continue }
-            for field in fields[1...2] where words.contains(String(field.prefix(8))) { return true }
-        }
-        return false
+        let words = Set(last.compactMap { ProcNetTCP.hexIP("127.0.1.\($0)") })
+        return ProcNetTCP.sockets().contains { words.contains(String($0.local.prefix(8))) || words.contains(String($0.remote.prefix(8))) }
     }
 }
 

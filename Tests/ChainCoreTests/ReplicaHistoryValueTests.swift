@@ -1,5 +1,6 @@
 import XCTest
 @testable import ChainCore
+import ChainTestSupport
 
 /// The history index (`Replica.historyValues`): a replica answers a key's stored value from the
 /// newest change of it among its committed updates in memory (`recent`) and asks the shell to read
@@ -195,7 +196,7 @@ final class ReplicaHistoryValueTests: XCTestCase {
     }
 
     private func randomRun(seed: UInt64) {
-        var rng = SplitMix(seed)
+        var rng = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15)  // the runs as first written
         var nodes: [NodeID: Node] = [:]
         for id in view.members { nodes[id] = Node(core: Replica(id: id, lastSeq: 0)) }
         var current = view
@@ -317,18 +318,5 @@ final class ReplicaHistoryValueTests: XCTestCase {
             state[u.key] = u.value.map { VersionedValue($0, version: u.seq) }
         }
         return (state, replies)
-    }
-}
-
-/// A small deterministic generator for the random runs.
-private struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
