@@ -20,9 +20,21 @@ public enum CoreLimits {
     /// this many sequence numbers (storage keeps their outcomes as long). A retry arrives within
     /// seconds; 65536 writes cover that at any throughput this server reaches.
     public static let requestsRememberedMax = 65536
-    /// Largest old value stored with a request's outcome. Every replica writes each put's outcome
-    /// to disk so that retries are recognized after restarts; keeping large old values would
-    /// double the bytes written for little gain (a retry after a restart is rare), and bounds
-    /// the outcome table at requestsRememberedMax × 4 KiB.
-    public static let outcomeValueKeptMax = 4096
+    /// Bytes of replaced values the history keeps beside its updates (`Replica.recentReplaced`),
+    /// for answering a retried put with its old value from memory. Most are the buffer of the
+    /// key's previous update, shared with the history itself; the bound holds when none is
+    /// (each old value read from storage), and trims the history like `recentBytesMax`.
+    public static let recentReplacedBytesMax = 32 << 20
+    /// Largest old value stored with a request's outcome on disk. Every replica writes each
+    /// put's outcome in the write's transaction so that retries are recognized after restarts,
+    /// and keeps the outcomes of the last `requestsRememberedMax` writes. With the old value
+    /// kept whatever its size, 1 KiB values made the outcome table 80 MB (beyond the page
+    /// cache) and every write paid for an old value's bytes twice: its insert, and its prune
+    /// 65,536 writes later (a read of a cold page): 29 µs of the 103 µs of server CPU per write
+    /// of a 3-server chain (scripts/bench-ab, 8 × 32 writes in flight, 2026-12-05). A retry whose
+    /// write the history still holds gets its old value from memory whatever its size
+    /// (`Replica.historyReply`); only a retry answered from disk (after a restart or a
+    /// snapshot, or more than the history's window later) gets `oldValueNotKept` for a put
+    /// whose old value was over this size: the put was applied once, its old value is unknown.
+    public static let outcomeValueKeptMax = 128
 }

@@ -43,8 +43,11 @@ public struct Replica: Sendable {
     private var inflight = Ring<InflightEntry>()
     /// The most recent committed updates, for catching a successor up; also the history watches
     /// read (`committedChanges`). Consecutive sequence numbers, empty after a (re)start.
-    private(set) var recent = Ring<Update>()
-    private var recentBytes = 0
+    internal(set) var recent = Ring<Update>()
+    /// Beside each update in `recent`, what it replaced (for a retry's reply: `historyReply`).
+    internal(set) var recentReplaced = Ring<Replaced>()
+    internal(set) var recentBytes = 0
+    internal(set) var recentReplacedBytes = 0
     private(set) var pendingKeys: [ByteKey: PendingKey] = [:]
     /// For every key changed by an update `recent` holds, the newest such change: the key's
     /// committed value, which is also what local storage holds for it while no write of it is in
@@ -53,11 +56,12 @@ public struct Replica: Sendable {
     /// (every forwarded write of a hot key) and reads storage only for the others. Kept exactly
     /// as updates enter and leave `recent`; empty whenever `recent` is (a new core after a
     /// restart or a snapshot), and emptied when storage is replaced (`storageReplaced()`).
-    private(set) var historyValues: [ByteKey: HistoryValue] = [:]
+    internal(set) var historyValues: [ByteKey: HistoryValue] = [:]
     /// The update each recent client request made, for answering retries without applying them
     /// twice: a retry of one in flight waits for it; a retry of a committed one is answered from
-    /// the outcome storage keeps with the write (`replyStored`). Only the seq is kept in memory:
-    /// old values up to 1 MiB for 65,536 requests would not fit any sane memory budget.
+    /// the history when it still holds the write (`historyReply`), else from the outcome storage
+    /// keeps with the write (`replyStored`). Only the seq is kept here: old values up to 1 MiB
+    /// for 65,536 requests would not fit any sane memory budget.
     private var requests: [RequestID: UInt64] = [:]
     private var requestOrder = Ring<(request: RequestID, seq: UInt64)>()
 
@@ -70,10 +74,7 @@ public struct Replica: Sendable {
         /// The key's value just after it.
         var after: VersionedValue?
 
-        var reply: Reply {
-            if let current = update.conditionFailed { return .conditionFailed(current: current) }
-            return update.value == nil ? .delete(existed: old != nil, version: update.seq) : .put(old: old?.value, version: update.seq)
-        }
+        var reply: Reply { Replica.reply(to: update, replaced: Replaced(old, update: update)) }
     }
 
     struct PendingKey: Sendable {
@@ -114,22 +115,6 @@ public struct Replica: Sendable {
     public var role: Role { view.role(of: id) }
     public var inflightCount: Int { inflight.count }
 
-    /// Whether an event about `key` needs the key's value from local storage. When a write to the
-    /// key is in flight, storage may hold an uncommitted value and the core answers from memory;
-    /// when the history of committed updates (`recent`) holds a change of the key, the newest one
-    /// is the value storage holds, and the core answers from memory too (`historyValues`).
-    public func needsStoredValue(for key: String) -> Bool {
-        let key = ByteKey(key)
-        return pendingKeys[key] == nil && historyValues[key] == nil
-    }
-
-    /// The key's committed value: from the history when it holds a change of the key, else the
-    /// value the shell read from storage. Only for a key with no write in flight.
-    private func committedValue(_ key: ByteKey, stored: VersionedValue?) -> VersionedValue? {
-        if let known = historyValues[key] { return known.versioned }
-        return stored
-    }
-
     /// Whether a write of a key `matching` is in flight (sequenced, not yet committed).
     public func hasPendingWrite(matching: (String) -> Bool) -> Bool { pendingKeys.keys.contains { matching($0.key) } }
 
@@ -145,13 +130,6 @@ public struct Replica: Sendable {
         let key = ByteKey(key)
         if let pending = pendingKeys[key] { return .value(pending.committed) }
         return .value(committedValue(key, stored: stored))
-    }
-
-    /// Local storage was emptied or replaced (a snapshot is being received): the history no
-    /// longer says what storage holds. A core is restarted after the snapshot anyway; this keeps
-    /// the one in between from answering from a history of the storage it replaced.
-    public mutating func storageReplaced() {
-        historyValues = [:]
     }
 
     public mutating func on(_ event: ReplicaEvent) -> [ReplicaAction] {
@@ -245,8 +223,13 @@ public struct Replica: Sendable {
         if let request, let seq = requests[request] {
             // A retry of a write this chain already took: never apply it twice.
             if seq <= stable {
-                // Committed, so on this node's disk with its outcome.
-                actions.append(.replyStored(client, seq: seq))
+                // Committed: answered from the history if it still holds the write, else from
+                // the outcome on this node's disk.
+                if let reply = historyReply(seq: seq) {
+                    actions.append(.reply(client, reply))
+                } else {
+                    actions.append(.replyStored(client, seq: seq))
+                }
             } else {
                 let index = Int(seq - stable - 1)
                 precondition(index >= 0 && index < inflight.count && inflight[offset: index].update.seq == seq,
@@ -382,17 +365,7 @@ public struct Replica: Sendable {
         }
         let reply = entry.reply
         for client in entry.clients { actions.append(.reply(client, reply)) }
-        recent.append(entry.update)
-        recentBytes += entry.update.size
-        if entry.update.changesKey {
-            historyValues[ByteKey(key)] = HistoryValue(seq: entry.update.seq, value: entry.update.value)
-        }
-        while recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax {
-            let gone = recent.removeFirst()
-            recentBytes -= gone.size
-            // The key's newest change leaves the history: storage is where its value is now.
-            if gone.changesKey, historyValues[ByteKey(gone.key)]?.seq == gone.seq { historyValues[ByteKey(gone.key)] = nil }
-        }
+        appendToHistory(entry.update, old: entry.old)
     }
 
     private mutating func remember(_ request: RequestID, seq: UInt64) {

@@ -24,9 +24,10 @@ public enum ChainError: Equatable, Sendable {
     /// The head cannot be sure it still is the head (its ZooKeeper lease lapsed), so it does not
     /// answer reads until the lease is renewed: a new head may already be serving writes.
     case noLease
-    /// A retry of a put applied before this node restarted (or before it got the write in a
-    /// snapshot), whose old value was too large to keep (`CoreLimits.outcomeValueKeptMax`): it
-    /// was applied once and is not applied again, but its old value cannot be returned.
+    /// A retry of a put that this node's in-memory history no longer holds (it restarted, got
+    /// the write in a snapshot, or the write is older than the history's window), whose old
+    /// value was too large to keep on disk (`CoreLimits.outcomeValueKeptMax`): it was applied
+    /// once and is not applied again, but its old value cannot be returned.
     case oldValueNotKept
     /// The head role is moving to `to` (`ChainView.handoff`): no new write is sequenced here
     /// meanwhile. Retry shortly; the chain is reordered within a few heartbeats.

@@ -25,7 +25,8 @@ enum ReplyMessage {
         case .error(.overloaded): return .error(.overloaded, "too many writes in flight (inflightMax \(CoreLimits.inflightMax)); retry")
         case .error(.oldValueNotKept):
             return .error(.oldValueNotKept, "this put was applied earlier and is not applied again; its old value (over "
-                          + "\(CoreLimits.outcomeValueKeptMax) bytes) was not kept across a restart")
+                          + "\(CoreLimits.outcomeValueKeptMax) bytes) is no longer kept (the write left this server's "
+                          + "in-memory history, or the server restarted since)")
         case .error(.noLease): return .error(.unavailable, "the head's ZooKeeper lease lapsed; it serves reads again once renewed")
         // Overloaded: the client backs off and retries on the same connection (the head role
         // moves within a few heartbeats; then this server answers "not the head").

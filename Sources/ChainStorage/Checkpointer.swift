@@ -116,6 +116,7 @@ private final class CheckpointLoop: @unchecked Sendable {
     }
 
     private func run() {
+        ThreadName.set("ckv-checkpoint")
         var round = 0
         while true {
             let stop = monitor.withLock { () -> Bool in

@@ -217,6 +217,7 @@ private final class CommitLoop: @unchecked Sendable {
     }
 
     fileprivate func run() {
+        ThreadName.set("ckv-commit")
         monitor.withLock { committerThread = pthread_self() }
         loop: while true {
             switch nextWork() {

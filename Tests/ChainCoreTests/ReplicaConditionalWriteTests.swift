@@ -86,7 +86,7 @@ final class ReplicaConditionalWriteTests: XCTestCase {
                        "a retry joins the write in flight")
         XCTAssertEqual(commit(&a, through: 1), [.reply(c(1), .conditionFailed(current: 0)), .reply(c(2), .conditionFailed(current: 0))])
         XCTAssertEqual(a.on(.clientWrite(c(3), key: "k", value: bytes("v"), stored: nil, request: r, ifVersion: 5)),
-                       [.replyStored(c(3), seq: 1)], "after commit, from the stored outcome")
+                       [.reply(c(3), .conditionFailed(current: 0))], "after commit, from the history")
     }
 
     /// Downstream replicas keep what the head decided: the same outcome, and no change to the key.

@@ -21,10 +21,13 @@ final class RetryTests: XCTestCase {
         let head = try cluster.chainInfo().head!
         let c = try blockingTest { try await Connection.connect(host: head.host, port: head.port, group: group, timeout: .seconds(2)) }
         let id = RequestID(client: 0xC0FFEE, seq: 1)
-        XCTAssertEqual(try put(c, "k", "first", id), .putResult(old: nil))
+        // 1 KiB: over what the outcome on disk keeps (outcomeValueKeptMax), so the retries below
+        // are answered from the servers' in-memory history.
+        let first = String(repeating: "f", count: 1024)
+        XCTAssertEqual(try put(c, "k", first, id), .putResult(old: nil))
         // The same request again (a retry after a lost reply): the original outcome, not a second write.
-        XCTAssertEqual(try put(c, "k", "first", id), .putResult(old: nil))
-        XCTAssertEqual(try put(c, "k", "second", RequestID(client: 0xC0FFEE, seq: 2)), .putResult(old: Array("first".utf8)))
+        XCTAssertEqual(try put(c, "k", first, id), .putResult(old: nil))
+        XCTAssertEqual(try put(c, "k", "second", RequestID(client: 0xC0FFEE, seq: 2)), .putResult(old: Array(first.utf8)))
         c.close()
 
         // The head dies; the retry of request 2 goes to the new head, which learned of it by replication.
@@ -38,8 +41,8 @@ final class RetryTests: XCTestCase {
         let h = try XCTUnwrap(newHead, "a new head was named")
         let c2 = try blockingTest { try await Connection.connect(host: h.host, port: h.port, group: group, timeout: .seconds(2)) }
         defer { c2.close() }
-        XCTAssertEqual(try put(c2, "k", "second", RequestID(client: 0xC0FFEE, seq: 2)), .putResult(old: Array("first".utf8)),
-                       "the new head answers the retry with the original outcome")
+        XCTAssertEqual(try put(c2, "k", "second", RequestID(client: 0xC0FFEE, seq: 2)), .putResult(old: Array(first.utf8)),
+                       "the new head answers the retry with the original outcome, its 1 KiB old value included")
         XCTAssertEqual(try put(c2, "k", "third", RequestID(client: 0xC0FFEE, seq: 3)), .putResult(old: Array("second".utf8)),
                        "the retry was not applied a second time")
     }
@@ -61,7 +64,7 @@ final class RetryTests: XCTestCase {
             let h = try XCTUnwrap(head, "a head other than \(than ?? "none") was named")
             return (try blockingTest { try await Connection.connect(host: h.host, port: h.port, group: group, timeout: .seconds(2)) }, h.id)
         }
-        let large = [UInt8](repeating: 0x61, count: 8192)  // over outcomeValueKeptMax (4096)
+        let large = [UInt8](repeating: 0x61, count: 1024)  // over outcomeValueKeptMax (128)
         let first = RequestID(client: 0xBEEF, seq: 1), second = RequestID(client: 0xBEEF, seq: 2)
         let bigOld = RequestID(client: 0xBEEF, seq: 4)
         var (c, _) = try connectToHead()
@@ -70,6 +73,8 @@ final class RetryTests: XCTestCase {
         XCTAssertEqual(try blockingTest { [c] in try await c.request(.put(key: "big", value: large, request: RequestID(client: 0xBEEF, seq: 3)),
                                                                     timeout: .seconds(10)) }, .putResult(old: nil))
         XCTAssertEqual(try put(c, "big", "small", bigOld), .putResult(old: large))
+        XCTAssertEqual(try put(c, "big", "small", bigOld), .putResult(old: large),
+                       "before the restart, a retry gets the 1 KiB old value from the head's history")
         c.close()
 
         // Every server crashes, then all restart: the restarter serves the retries from its disk.

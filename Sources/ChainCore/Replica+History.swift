@@ -1,0 +1,101 @@
+/// The replica's history of committed updates (`recent`), and what the core answers from it
+/// without reading storage:
+///
+/// - a key's committed value (`historyValues`: its newest change in the history), so a replica
+///   reads storage for a forwarded write only when the key was not written within the window;
+/// - the reply of a retried write that committed within the window (`replaced`: what each
+///   update replaced), so a retry gets its first answer, old value included, without a storage
+///   read and whatever the old value's size.
+///
+/// Outside the window a retry is answered from the outcome storage keeps with each write, which
+/// holds an old value only up to `CoreLimits.outcomeValueKeptMax` bytes (see there for why).
+extension Replica {
+    /// What a committed update replaced: as much as a retry's reply needs.
+    enum Replaced: Sendable, Equatable {
+        /// The key did not exist.
+        case nothing
+        /// The key's value just before the update (a put: its reply carries it).
+        case value([UInt8])
+        /// The key existed (a delete's reply says only that; a failed condition needs nothing).
+        case something
+
+        init(_ old: VersionedValue?, update: Update) {
+            guard let old else { self = .nothing; return }
+            self = update.value != nil && update.conditionFailed == nil && update.changesKey ? .value(old.value) : .something
+        }
+
+        /// Bytes of a value this keeps alive beyond the update itself (counted against
+        /// `CoreLimits.recentReplacedBytesMax`; often a buffer shared with the update before it).
+        var bytes: Int {
+            if case .value(let bytes) = self { return bytes.count }
+            return 0
+        }
+    }
+
+    /// The reply `update` got, given what it replaced.
+    static func reply(to update: Update, replaced: Replaced) -> Reply {
+        if let current = update.conditionFailed { return .conditionFailed(current: current) }
+        switch (update.value, replaced) {
+        case (nil, .nothing): return .delete(existed: false, version: update.seq)
+        case (nil, _): return .delete(existed: true, version: update.seq)
+        case (_?, .nothing): return .put(old: nil, version: update.seq)
+        case (_?, .value(let old)): return .put(old: old, version: update.seq)
+        case (_?, .something):
+            preconditionFailure("a put's history entry keeps the value it replaced")
+        }
+    }
+
+    /// The first reply of the committed write `seq`, if the history still holds it.
+    func historyReply(seq: UInt64) -> Reply? {
+        guard let first = recent.first?.seq, seq >= first, seq <= stable else { return nil }
+        let offset = Int(seq - first)
+        guard offset < recent.count else { return nil }
+        let update = recent[offset: offset]
+        assert(update.seq == seq, "recent holds consecutive sequence numbers")
+        return Self.reply(to: update, replaced: recentReplaced[offset: offset])
+    }
+
+    /// Whether an event about `key` needs the key's value from local storage. When a write to the
+    /// key is in flight, storage may hold an uncommitted value and the core answers from memory;
+    /// when the history of committed updates (`recent`) holds a change of the key, the newest one
+    /// is the value storage holds, and the core answers from memory too (`historyValues`).
+    public func needsStoredValue(for key: String) -> Bool {
+        let key = ByteKey(key)
+        return pendingKeys[key] == nil && historyValues[key] == nil
+    }
+
+    /// The key's committed value: from the history when it holds a change of the key, else the
+    /// value the shell read from storage. Only for a key with no write in flight.
+    func committedValue(_ key: ByteKey, stored: VersionedValue?) -> VersionedValue? {
+        if let known = historyValues[key] { return known.versioned }
+        return stored
+    }
+
+    /// Local storage was emptied or replaced (a snapshot is being received): the history no
+    /// longer says what storage holds. A core is restarted after the snapshot anyway; this keeps
+    /// the one in between from answering from a history of the storage it replaced.
+    public mutating func storageReplaced() {
+        historyValues = [:]
+    }
+
+    /// Adds a committed update to the history, then trims the oldest past the limits.
+    mutating func appendToHistory(_ update: Update, old: VersionedValue?) {
+        let replaced = Replaced(old, update: update)
+        recent.append(update)
+        recentReplaced.append(replaced)
+        recentBytes += update.size
+        recentReplacedBytes += replaced.bytes
+        if update.changesKey {
+            historyValues[ByteKey(update.key)] = HistoryValue(seq: update.seq, value: update.value)
+        }
+        while recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax
+            || recentReplacedBytes > CoreLimits.recentReplacedBytesMax {
+            let gone = recent.removeFirst()
+            recentBytes -= gone.size
+            recentReplacedBytes -= recentReplaced.removeFirst().bytes
+            // The key's newest change leaves the history: storage is where its value is now.
+            if gone.changesKey, historyValues[ByteKey(gone.key)]?.seq == gone.seq { historyValues[ByteKey(gone.key)] = nil }
+        }
+        assert(recent.count == recentReplaced.count, "every update in the history has what it replaced beside it")
+    }
+}
