@@ -14,13 +14,26 @@ import Darwin
 /// scans change found it). Every collection of user keys in the core is keyed by `ByteKey`.
 public struct ByteKey: Hashable, Sendable {
     public let key: String
+    /// The key's bytes hashed once, with Swift's per-process seeded hasher (so no client can
+    /// choose colliding keys): a dictionary lookup then hashes this one word, and a comparison
+    /// of two different keys almost always stops at it. Hashing a 128 B key's bytes on every
+    /// lookup (about ten per write per replica) was 12 % of a replica's event loop in the write
+    /// profile (issue 18, cut 4). Build a `ByteKey` once per key per event and pass it along.
+    private let digest: Int
 
-    public init(_ key: String) { self.key = key }
+    public init(_ key: String) {
+        var key = key  // `withUTF8` is mutating: it makes a (rare) non-contiguous string contiguous
+        var hasher = Hasher()
+        key.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        self.digest = hasher.finalize()
+        self.key = key
+    }
 
-    /// One memcmp over the strings' contiguous UTF-8 (every native Swift string has it); the
-    /// UTF-8 view's element-by-element `elementsEqual` was 2 % of a replica's CPU in the write
-    /// profile (dictionary lookups of in-flight keys).
+    /// The digests first, then one memcmp over the strings' contiguous UTF-8 (every native Swift
+    /// string has it); the UTF-8 view's element-by-element `elementsEqual` was 2 % of a
+    /// replica's CPU in the write profile (dictionary lookups of in-flight keys).
     public static func == (a: ByteKey, b: ByteKey) -> Bool {
+        guard a.digest == b.digest else { return false }
         let x = a.key.utf8, y = b.key.utf8
         guard x.count == y.count else { return false }
         let fast = x.withContiguousStorageIfAvailable { p in
@@ -32,7 +45,6 @@ public struct ByteKey: Hashable, Sendable {
     }
 
     public func hash(into hasher: inout Hasher) {
-        var key = self.key
-        key.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        hasher.combine(digest)
     }
 }

@@ -32,6 +32,13 @@ extension Replica {
         }
     }
 
+    /// What the history keeps beside each of its updates.
+    struct HistoryEntry: Sendable {
+        /// The update's key, hashed once (for `historyValues` as the update leaves).
+        var key: ByteKey
+        var replaced: Replaced
+    }
+
     /// The reply `update` got, given what it replaced.
     static func reply(to update: Update, replaced: Replaced) -> Reply {
         if let current = update.conditionFailed { return .conditionFailed(current: current) }
@@ -52,7 +59,7 @@ extension Replica {
         guard offset < recent.count else { return nil }
         let update = recent[offset: offset]
         assert(update.seq == seq, "recent holds consecutive sequence numbers")
-        return Self.reply(to: update, replaced: recentReplaced[offset: offset])
+        return Self.reply(to: update, replaced: recentEntries[offset: offset].replaced)
     }
 
     /// Whether an event about `key` needs the key's value from local storage. When a write to the
@@ -79,23 +86,27 @@ extension Replica {
     }
 
     /// Adds a committed update to the history, then trims the oldest past the limits.
-    mutating func appendToHistory(_ update: Update, old: VersionedValue?) {
+    mutating func appendToHistory(_ update: Update, key: ByteKey, old: VersionedValue?) {
+        assert(key.key == update.key, "the hashed key is the update's")
         let replaced = Replaced(old, update: update)
         recent.append(update)
-        recentReplaced.append(replaced)
+        recentEntries.append(HistoryEntry(key: key, replaced: replaced))
         recentBytes += update.size
         recentReplacedBytes += replaced.bytes
         if update.changesKey {
-            historyValues[ByteKey(update.key)] = HistoryValue(seq: update.seq, value: update.value)
+            historyValues[key] = HistoryValue(seq: update.seq, value: update.value)
         }
         while recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax
             || recentReplacedBytes > CoreLimits.recentReplacedBytesMax {
             let gone = recent.removeFirst()
+            let entry = recentEntries.removeFirst()
             recentBytes -= gone.size
-            recentReplacedBytes -= recentReplaced.removeFirst().bytes
+            recentReplacedBytes -= entry.replaced.bytes
             // The key's newest change leaves the history: storage is where its value is now.
-            if gone.changesKey, historyValues[ByteKey(gone.key)]?.seq == gone.seq { historyValues[ByteKey(gone.key)] = nil }
+            if gone.changesKey, let index = historyValues.index(forKey: entry.key), historyValues.values[index].seq == gone.seq {
+                historyValues.remove(at: index)
+            }
         }
-        assert(recent.count == recentReplaced.count, "every update in the history has what it replaced beside it")
+        assert(recent.count == recentEntries.count, "every update in the history has its entry beside it")
     }
 }

@@ -58,8 +58,9 @@ extension Replica {
         var rows: [RangeRow] = []
         var seen = Set<ByteKey>()
         for row in stored where owns(row.key) {
-            seen.insert(ByteKey(row.key))
-            if let pending = pendingKeys[ByteKey(row.key)] {
+            let key = ByteKey(row.key)
+            seen.insert(key)
+            if let pending = pendingKeys[key] {
                 if let committed = pending.committed { rows.append(RangeRow(key: row.key, value: committed)) }
             } else {
                 rows.append(row)

@@ -44,8 +44,9 @@ public struct Replica: Sendable {
     /// The most recent committed updates, for catching a successor up; also the history watches
     /// read (`committedChanges`). Consecutive sequence numbers, empty after a (re)start.
     internal(set) var recent = Ring<Update>()
-    /// Beside each update in `recent`, what it replaced (for a retry's reply: `historyReply`).
-    internal(set) var recentReplaced = Ring<Replaced>()
+    /// Beside each update in `recent`, its key hashed and what it replaced (for a retry's reply:
+    /// `historyReply`).
+    internal(set) var recentEntries = Ring<HistoryEntry>()
     internal(set) var recentBytes = 0
     internal(set) var recentReplacedBytes = 0
     private(set) var pendingKeys: [ByteKey: PendingKey] = [:]
@@ -67,6 +68,8 @@ public struct Replica: Sendable {
 
     struct InflightEntry: Sendable {
         var update: Update
+        /// `update.key`, hashed once.
+        var key: ByteKey
         /// Clients waiting for this write (the original request and its retries). Only at a head.
         var clients: [ClientRef]
         /// The key's value just before this update in sequence order.
@@ -243,8 +246,9 @@ public struct Replica: Sendable {
             actions.append(.reply(client, .error(.handingOff(to: to))))
             return
         }
-        let pending = pendingKeys[ByteKey(key)]
-        let stored = pending == nil ? committedValue(ByteKey(key), stored: stored) : nil
+        let byteKey = ByteKey(key)
+        let pending = pendingKeys[byteKey]
+        let stored = pending == nil ? committedValue(byteKey, stored: stored) : nil
         // A delete of a key that does not exist goes down the chain like any write. It used to be
         // answered at once ("changes nothing"), but that answer is a read, and it was given
         // without the read lease: a head cut off from ZooKeeper and already replaced went on
@@ -266,7 +270,7 @@ public struct Replica: Sendable {
         } else {
             update = Update(seq: received + 1, key: key, value: value, request: request, move: move)
         }
-        accept(update, clients: [client], old: old, stored: stored, &actions)
+        accept(update, key: byteKey, clients: [client], old: old, stored: stored, &actions)
     }
 
     private mutating func onForward(from: NodeID, epoch: UInt64, _ update: Update, stored: VersionedValue?,
@@ -285,29 +289,29 @@ public struct Replica: Sendable {
         }
         let key = ByteKey(update.key)
         if let pending = pendingKeys[key] {
-            accept(update, clients: [], old: pending.latest, stored: nil, &actions)
+            accept(update, key: key, clients: [], old: pending.latest, stored: nil, &actions)
         } else {
             let stored = committedValue(key, stored: stored)
-            accept(update, clients: [], old: stored, stored: stored, &actions)
+            accept(update, key: key, clients: [], old: stored, stored: stored, &actions)
         }
     }
 
     // MARK: - Pipeline
 
     /// Takes `update` into the in-flight list, forwards it and hands it to storage.
-    private mutating func accept(_ update: Update, clients: [ClientRef], old: VersionedValue?, stored: VersionedValue?,
-                                 _ actions: inout [ReplicaAction]) {
+    private mutating func accept(_ update: Update, key: ByteKey, clients: [ClientRef], old: VersionedValue?,
+                                 stored: VersionedValue?, _ actions: inout [ReplicaAction]) {
         precondition(update.seq == received + 1, "updates are accepted in sequence order without gaps")
+        assert(key.key == update.key, "the hashed key is the update's")
         received = update.seq
         let after = update.changesKey ? update.value.map { VersionedValue($0, version: update.seq) } : old
-        inflight.append(InflightEntry(update: update, clients: clients, old: old, after: after))
-        if var pending = pendingKeys[ByteKey(update.key)] {
+        inflight.append(InflightEntry(update: update, key: key, clients: clients, old: old, after: after))
+        // One hash lookup: the entry is created (with the committed value) or updated in place.
+        func add(_ pending: inout PendingKey) {
             pending.latest = after
             pending.count += 1
-            pendingKeys[ByteKey(update.key)] = pending
-        } else {
-            pendingKeys[ByteKey(update.key)] = PendingKey(committed: stored, latest: after, count: 1)
         }
+        add(&pendingKeys[key, default: PendingKey(committed: stored, latest: after, count: 0)])
         if let request = update.request { remember(request, seq: update.seq) } else { forgetOldRequests() }
         if let successor = view.successor(of: id), successorReady {
             actions.append(.forward(to: successor, epoch: view.epoch, update))
@@ -353,19 +357,17 @@ public struct Replica: Sendable {
     }
 
     private mutating func commit(_ entry: InflightEntry, _ actions: inout [ReplicaAction]) {
-        let key = entry.update.key
-        if var pending = pendingKeys[ByteKey(key)] {
-            pending.count -= 1
-            if pending.count == 0 {
-                pendingKeys[ByteKey(key)] = nil
+        if let index = pendingKeys.index(forKey: entry.key) {
+            if pendingKeys.values[index].count == 1 {
+                pendingKeys.remove(at: index)
             } else {
-                pending.committed = entry.after
-                pendingKeys[ByteKey(key)] = pending
+                pendingKeys.values[index].count -= 1
+                pendingKeys.values[index].committed = entry.after
             }
         }
         let reply = entry.reply
         for client in entry.clients { actions.append(.reply(client, reply)) }
-        appendToHistory(entry.update, old: entry.old)
+        appendToHistory(entry.update, key: entry.key, old: entry.old)
     }
 
     private mutating func remember(_ request: RequestID, seq: UInt64) {

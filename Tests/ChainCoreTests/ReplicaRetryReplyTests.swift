@@ -103,7 +103,7 @@ final class ReplicaRetryReplyTests: XCTestCase {
             let stored = VersionedValue([UInt8](repeating: UInt8(i), count: quarter), version: 0)
             _ = write(&a, c(UInt64(i)), "key\(i)", bytes("v"), request: RequestID(client: 2, seq: UInt64(i)), stored: stored)
             XCTAssertLessThanOrEqual(a.recentReplacedBytes, CoreLimits.recentReplacedBytesMax)
-            XCTAssertEqual(a.recent.count, a.recentReplaced.count)
+            XCTAssertEqual(a.recent.count, a.recentEntries.count)
         }
         XCTAssertEqual(a.recent.count, 4, "four quarter-size old values fill the bound")
         XCTAssertEqual(a.historyReply(seq: 8), .put(old: [UInt8](repeating: 8, count: quarter), version: 8))
