@@ -1,19 +1,35 @@
 /// A FIFO queue on a growable array with a moving start, so removing from the front is O(1)
 /// amortized. The core may import only the standard library, hence no Deque.
+///
+/// Elements are read in place (`subscript(offset:)` and `first` yield a borrow: reading
+/// `ring.first?.update.seq` copies one integer, not the element with its retains) and moved out
+/// by `removeFirst` (the slot is left empty, so no reference is retained twice and released
+/// later at compaction). Copies of in-flight entries (seven references each) showed in the
+/// write profile's `swift_retain` (issue 18).
 struct Ring<Element> {
-    private var storage: [Element] = []
+    private var storage: [Element?] = []
     private var start = 0
 
     var isEmpty: Bool { start == storage.count }
     var count: Int { storage.count - start }
-    var first: Element? { isEmpty ? nil : storage[start] }
-    var last: Element? { isEmpty ? nil : storage[storage.count - 1] }
+
+    var first: Element? {
+        _read {
+            if isEmpty { yield nil } else { yield storage[start] }
+        }
+    }
+
+    var last: Element? {
+        _read {
+            if isEmpty { yield nil } else { yield storage[storage.count - 1] }
+        }
+    }
 
     mutating func append(_ e: Element) { storage.append(e) }
 
     mutating func removeFirst() -> Element {
         precondition(!isEmpty, "removeFirst on an empty ring")
-        let e = storage[start]
+        let e = storage[start].take()!
         start += 1
         // Compact once the dead prefix dominates, keeping the amortized cost O(1) per element.
         if start >= 1024 && start * 2 >= storage.count {
@@ -25,12 +41,17 @@ struct Ring<Element> {
 
     /// The element `offset` places after the first.
     subscript(offset offset: Int) -> Element {
-        get { storage[start + offset] }
-        set { storage[start + offset] = newValue }
+        _read { yield storage[start + offset]! }
+        _modify {
+            precondition(offset >= 0 && offset < count, "ring offset \(offset) outside 0..<\(count)")
+            var e = storage[start + offset].take()!
+            defer { storage[start + offset] = e }
+            yield &e
+        }
     }
 
     func forEach(_ body: (Element) throws -> Void) rethrows {
-        for i in start..<storage.count { try body(storage[i]) }
+        for i in start..<storage.count { try body(storage[i]!) }
     }
 
     mutating func removeAll() {
