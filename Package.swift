@@ -38,8 +38,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
+        // A VFS shim that hands a transaction's WAL frames to the OS in one write (walbuffer.c).
+        .target(name: "CSQLiteWALBuffer", dependencies: ["CSQLite"]),
         .target(name: "ChainStorage", dependencies: [
-            "ChainCore", "CSQLite",
+            "ChainCore", "CSQLite", "CSQLiteWALBuffer",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .systemLibrary(name: "CZooKeeper"),

@@ -24,7 +24,8 @@ extension Store {
         var handle: OpaquePointer?
         // NOMUTEX: SQLite's own per-connection mutex is redundant, since one thread at a time uses the store.
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        try WALBuffer.register()
+        let rc = sqlite3_open_v2(path, &handle, flags, WALBuffer.vfsName)
         guard rc == SQLITE_OK, let db = handle else {
             let error = StorageError.sqlite(rc, handle, "opening \(path)")
             sqlite3_close_v2(handle)
