@@ -11,8 +11,14 @@
 // then published them in the wal-index (synchronous=FULL syncs every commit, and the store
 // requires it), so no reader can ask for bytes still in this buffer. The writer's own reads of
 // its WAL, a truncation, a size query and a file control all write the buffer out first. A
-// write error surfaces at the next of those calls (the sync of the commit, at the latest), so
-// the transaction fails exactly as it would have: nothing is acknowledged before its fsync.
+// write error surfaces at the next of those calls (the sync of the commit, at the latest) and
+// the bytes not yet written are dropped with it: the commit fails, SQLite never publishes its
+// frames, and nothing is acknowledged. That relies on SQLite writing nothing of a commit after
+// its sync, which holds when the file is power-safe to overwrite (SQLITE_IOCAP_POWERSAFE_OVERWRITE,
+// SQLite's default); without it SQLite pads the commit to a sector boundary after the sync, so
+// such a file is written through, unbuffered. It also assumes one writing process per database
+// (the server's): frames of a rolled-back transaction may reach the file later, past the
+// published end, where only this connection's next frames overwrite them.
 // Only WAL files are wrapped; the database, journal and shared-memory files are SQLite's own.
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -32,6 +38,7 @@ typedef struct WalBufferFile {
     unsigned char *buffer;       // WAL_BUFFER_CAPACITY bytes, allocated at the first write
     sqlite3_int64 bufferOffset;  // file offset of buffer[0]
     int bufferLength;            // bytes pending in buffer
+    int writeThrough;            // not power-safe to overwrite: every write goes straight through
 } WalBufferFile;
 
 static sqlite3_vfs *realVfs;
@@ -70,6 +77,10 @@ static int wbRead(sqlite3_file *file, void *out, int amount, sqlite3_int64 offse
 static int wbWrite(sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset) {
     WalBufferFile *f = (WalBufferFile *)file;
     atomic_fetch_add(&sqliteWrites, 1);
+    if (f->writeThrough) {
+        atomic_fetch_add(&osWrites, 1);
+        return f->real->pMethods->xWrite(f->real, data, amount, offset);
+    }
     // The common case: the next bytes of the frames being appended.
     if (f->bufferLength > 0 && offset == f->bufferOffset + f->bufferLength
         && amount <= WAL_BUFFER_CAPACITY - f->bufferLength) {
@@ -165,6 +176,10 @@ static int wbOpen(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, i
     int rc = realVfs->xOpen(realVfs, name, f->real, flags, outFlags);
     // SQLite calls xClose on a file whose pMethods is set, even when xOpen failed.
     f->base.pMethods = (rc == SQLITE_OK && f->real->pMethods != NULL) ? &walBufferMethods : NULL;
+    if (f->base.pMethods != NULL) {
+        int characteristics = f->real->pMethods->xDeviceCharacteristics(f->real);
+        f->writeThrough = (characteristics & SQLITE_IOCAP_POWERSAFE_OVERWRITE) == 0;
+    }
     return rc;
 }
 

@@ -20,17 +20,19 @@ public enum CoreLimits {
     /// this many sequence numbers (storage keeps their outcomes as long). A retry arrives within
     /// seconds; 65536 writes cover that at any throughput this server reaches.
     public static let requestsRememberedMax = 65536
-    /// Bytes of replaced values the history keeps beside its updates (`Replica.recentReplaced`),
+    /// Bytes of replaced values the history keeps beside its updates (`Replica.recentEntries`),
     /// for answering a retried put with its old value from memory. Most are the buffer of the
-    /// key's previous update, shared with the history itself; the bound holds when none is
-    /// (each old value read from storage), and trims the history like `recentBytesMax`.
+    /// key's previous update, itself in the history (no extra memory while it stays there); the
+    /// bound holds when none is (old values read from storage, or rewritten keys whose previous
+    /// update left the history). Past it the oldest replaced values are dropped (those retries
+    /// are answered from disk); the history's length is not affected.
     public static let recentReplacedBytesMax = 32 << 20
     /// Largest old value stored with a request's outcome on disk. Every replica writes each
     /// put's outcome in the write's transaction so that retries are recognized after restarts,
     /// and keeps the outcomes of the last `requestsRememberedMax` writes. With the old value
     /// kept whatever its size, 1 KiB values made the outcome table 80 MB (beyond the page
     /// cache) and every write paid for an old value's bytes twice: its insert, and its prune
-    /// 65,536 writes later (a read of a cold page): 29 µs of the 103 µs of server CPU per write
+    /// 65,536 writes later (a read of a cold page): 24 µs of the 99 µs of server CPU per write
     /// of a 3-server chain (scripts/bench-ab, 8 × 32 writes in flight, 2026-12-05). A retry whose
     /// write the history still holds gets its old value from memory whatever its size
     /// (`Replica.historyReply`); only a retry answered from disk (after a restart or a

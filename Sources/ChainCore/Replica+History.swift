@@ -18,6 +18,9 @@ extension Replica {
         case value([UInt8])
         /// The key existed (a delete's reply says only that; a failed condition needs nothing).
         case something
+        /// A put's old value, dropped from memory to keep `recentReplacedBytesMax`: a retry of
+        /// the put is answered from disk (`replyStored`).
+        case dropped
 
         init(_ old: VersionedValue?, update: Update) {
             guard let old else { self = .nothing; return }
@@ -39,14 +42,15 @@ extension Replica {
         var replaced: Replaced
     }
 
-    /// The reply `update` got, given what it replaced.
-    static func reply(to update: Update, replaced: Replaced) -> Reply {
+    /// The reply `update` got, given what it replaced; nil when that is no longer in memory.
+    static func reply(to update: Update, replaced: Replaced) -> Reply? {
         if let current = update.conditionFailed { return .conditionFailed(current: current) }
         switch (update.value, replaced) {
         case (nil, .nothing): return .delete(existed: false, version: update.seq)
         case (nil, _): return .delete(existed: true, version: update.seq)
         case (_?, .nothing): return .put(old: nil, version: update.seq)
         case (_?, .value(let old)): return .put(old: old, version: update.seq)
+        case (_?, .dropped): return nil
         case (_?, .something):
             preconditionFailure("a put's history entry keeps the value it replaced")
         }
@@ -96,8 +100,7 @@ extension Replica {
         if update.changesKey {
             historyValues[key] = HistoryValue(seq: update.seq, value: update.value)
         }
-        while recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax
-            || recentReplacedBytes > CoreLimits.recentReplacedBytesMax {
+        while recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax {
             let gone = recent.removeFirst()
             let entry = recentEntries.removeFirst()
             recentBytes -= gone.size
@@ -107,6 +110,27 @@ extension Replica {
                 historyValues.remove(at: index)
             }
         }
+        dropReplacedValuesOverTheBound()
         assert(recent.count == recentEntries.count, "every update in the history has its entry beside it")
+        assert(recentReplacedBytes <= CoreLimits.recentReplacedBytesMax, "replaced values within their bound")
+    }
+
+    /// Past `recentReplacedBytesMax`, the oldest replaced values are dropped (their retries are
+    /// answered from disk); the history itself stays, for catch-up and watches. Each entry is
+    /// passed over once (`replacedKeptFrom` only moves forward).
+    private mutating func dropReplacedValuesOverTheBound() {
+        guard recentReplacedBytes > CoreLimits.recentReplacedBytesMax, let first = recent.first?.seq else { return }
+        var seq = max(replacedKeptFrom, first)
+        while recentReplacedBytes > CoreLimits.recentReplacedBytesMax {
+            let offset = Int(seq - first)
+            precondition(offset < recentEntries.count, "replaced bytes are counted only for entries in the history")
+            let bytes = recentEntries[offset: offset].replaced.bytes
+            if bytes > 0 {
+                recentEntries[offset: offset].replaced = .dropped
+                recentReplacedBytes -= bytes
+            }
+            seq += 1
+        }
+        replacedKeptFrom = seq
     }
 }

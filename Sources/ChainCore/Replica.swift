@@ -49,6 +49,8 @@ public struct Replica: Sendable {
     internal(set) var recentEntries = Ring<HistoryEntry>()
     internal(set) var recentBytes = 0
     internal(set) var recentReplacedBytes = 0
+    /// Entries before this seq have had their replaced values dropped (`recentReplacedBytesMax`).
+    internal(set) var replacedKeptFrom: UInt64 = 0
     private(set) var pendingKeys: [ByteKey: PendingKey] = [:]
     /// For every key changed by an update `recent` holds, the newest such change: the key's
     /// committed value, which is also what local storage holds for it while no write of it is in
@@ -77,7 +79,8 @@ public struct Replica: Sendable {
         /// The key's value just after it.
         var after: VersionedValue?
 
-        var reply: Reply { Replica.reply(to: update, replaced: Replaced(old, update: update)) }
+        /// Always known: an in-flight entry holds what it replaced (only the history drops it).
+        var reply: Reply { Replica.reply(to: update, replaced: Replaced(old, update: update))! }
     }
 
     struct PendingKey: Sendable {

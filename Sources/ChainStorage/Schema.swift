@@ -8,7 +8,9 @@ extension Store {
     /// overflow page, so each such put adds one 2 KiB frame to the WAL, where 4 KiB pages wrote
     /// 4 KiB: scripts/bench-ab measured 78 → 71 µs of server CPU per write (3-server chain,
     /// 8 × 32 in flight; 163 → 160 with 32 closed-loop writers). Rows over about 2,000 bytes
-    /// take overflow pages (a 4 KiB value: 3 frames, where 4 KiB pages took 2). An existing
+    /// take overflow pages (a 4 KiB value: 3 frames, where 4 KiB pages took 2), and so do index
+    /// entries of keys over about 480 bytes (`kv_spill`'s and the key index's; about 1,000 with
+    /// 4 KiB pages): correct, one more page per such key. An existing
     /// file keeps the page size it was created with (WAL mode cannot change it).
     public static let newPageSize = 2048
     /// Default page cache of one connection, in KiB (SQLite's own default is 2,000 KiB).
@@ -16,7 +18,7 @@ extension Store {
     /// Pages the WAL may hold before a commit checkpoints it into the database file itself.
     /// SQLite's default (1,000) checkpointed every few hundred puts, each time copying and
     /// fsyncing on the committer thread. The server runs a `Checkpointer` beside the writer, so
-    /// this is only the bound on the WAL: 16,000 pages, 64 MiB of 4 KiB pages.
+    /// this is only the bound on the WAL: 16,000 pages, 32 MiB of 2 KiB pages.
     public static let walAutocheckpointPages = 16000
 
     /// Opens the connection, sets its pragmas and creates the tables that are missing.

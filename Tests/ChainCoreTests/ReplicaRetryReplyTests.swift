@@ -95,8 +95,9 @@ final class ReplicaRetryReplyTests: XCTestCase {
     }
 
     /// Old values read from storage are buffers of their own: the history keeps at most
-    /// `recentReplacedBytesMax` of them, trimming its oldest updates past that.
-    func testReplacedValuesAreBoundedInBytes() {
+    /// `recentReplacedBytesMax` of them, dropping the oldest past that (their retries are then
+    /// answered from disk) while it keeps every update for catch-up and watches.
+    func testReplacedValuesAreBoundedInBytesWithoutShorteningTheHistory() {
         var a = replica("a")
         let quarter = CoreLimits.recentReplacedBytesMax / 4
         for i in 1...8 {
@@ -105,9 +106,19 @@ final class ReplicaRetryReplyTests: XCTestCase {
             XCTAssertLessThanOrEqual(a.recentReplacedBytes, CoreLimits.recentReplacedBytesMax)
             XCTAssertEqual(a.recent.count, a.recentEntries.count)
         }
-        XCTAssertEqual(a.recent.count, 4, "four quarter-size old values fill the bound")
+        XCTAssertEqual(a.recent.count, 8, "the history keeps every update")
         XCTAssertEqual(a.historyReply(seq: 8), .put(old: [UInt8](repeating: 8, count: quarter), version: 8))
-        XCTAssertNil(a.historyReply(seq: 4))
+        XCTAssertEqual(a.historyReply(seq: 5), .put(old: [UInt8](repeating: 5, count: quarter), version: 5))
+        XCTAssertNil(a.historyReply(seq: 4), "the oldest old values were dropped: answered from disk")
+        XCTAssertEqual(a.on(.clientWrite(c(20), key: "key1", value: bytes("v"), stored: nil, request: RequestID(client: 2, seq: 1))),
+                       [.replyStored(c(20), seq: 1)])
+        XCTAssertEqual(a.committedChanges(after: 0, matching: { _ in true }, limit: 100, byteLimit: 1 << 20),
+                       .changes((1...8).map { Change(key: "key\($0)", value: bytes("v"), version: UInt64($0)) }, through: 8),
+                       "a watcher still reads every change")
+        // A delete of a key whose value came from storage keeps no bytes: nothing to drop.
+        _ = write(&a, c(30), "key9", nil, request: RequestID(client: 2, seq: 9), stored: VersionedValue([UInt8](repeating: 9, count: quarter), version: 0))
+        XCTAssertEqual(a.historyReply(seq: 9), .delete(existed: true, version: 9))
+        XCTAssertEqual(a.historyReply(seq: 5), .put(old: [UInt8](repeating: 5, count: quarter), version: 5))
     }
 
     /// After a restart the history is empty: every retry is answered from disk.

@@ -44,6 +44,50 @@ final class WALBufferTests: XCTestCase {
         XCTAssertEqual(try reopened.get("key-42"), pseudoRandomBytes(count: 1024, seed: 42))
     }
 
+    /// A transaction larger than the buffer (a 3 MiB value: about 1,500 frames) is written out as
+    /// the buffer fills and reads back whole, from another connection and after a reopen.
+    func testATransactionLargerThanTheBufferIsWrittenWhole() throws {
+        let path = directory.appendingPathComponent("big.db").path
+        let store = try Store(path: path)
+        let big = pseudoRandomBytes(count: 3 << 20, seed: 7)
+        try store.apply([StoredUpdate(seq: 1, key: "big", value: big), StoredUpdate(seq: 2, key: "small", value: [2])])
+        let other = try Store(path: path)
+        XCTAssertEqual(try other.get("big"), big)
+        other.close()
+        store.close()
+        let reopened = try Store(path: path)
+        defer { reopened.close() }
+        XCTAssertEqual(try reopened.get("big"), big)
+        XCTAssertEqual(try reopened.get("small"), [2])
+    }
+
+    /// After a checkpoint emptied the WAL, the next commit starts it again at offset 0 (a new WAL
+    /// header): its frames are found by another connection, by a checkpoint and after a reopen.
+    func testCommitsAfterACheckpointRestartTheWALCorrectly() throws {
+        let path = directory.appendingPathComponent("restart.db").path
+        let store = try Store(path: path)
+        var seq: UInt64 = 0
+        for round in 0..<3 {
+            let updates = (0..<50).map { i -> StoredUpdate in
+                seq += 1
+                return StoredUpdate(seq: seq, key: "key-\(i)", value: pseudoRandomBytes(count: 1024, seed: UInt64(round * 100 + i)))
+            }
+            try store.apply(updates)
+            let other = try Store(path: path)
+            XCTAssertEqual(try other.get("key-49"), pseudoRandomBytes(count: 1024, seed: UInt64(round * 100 + 49)))
+            XCTAssertEqual(try other.lastSeq(), seq)
+            other.close()
+            try store.checkpointTruncate()
+        }
+        store.close()
+        let reopened = try Store(path: path)
+        defer { reopened.close() }
+        XCTAssertEqual(try reopened.lastSeq(), 150)
+        for i in [0, 25, 49] {
+            XCTAssertEqual(try reopened.get("key-\(i)"), pseudoRandomBytes(count: 1024, seed: UInt64(200 + i)))
+        }
+    }
+
     private func walSize(_ path: String) throws -> Int64 {
         let attributes = try FileManager.default.attributesOfItem(atPath: path + "-wal")
         return (attributes[.size] as? NSNumber)?.int64Value ?? 0
