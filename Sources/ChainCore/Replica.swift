@@ -65,8 +65,8 @@ public struct Replica: Sendable {
     /// the history when it still holds the write (`historyReply`), else from the outcome storage
     /// keeps with the write (`replyStored`). Only the seq is kept here: old values up to 1 MiB
     /// for 65,536 requests would not fit any sane memory budget.
-    private var requests: [RequestID: UInt64] = [:]
-    private var requestOrder = Ring<(request: RequestID, seq: UInt64)>()
+    var requests: [RequestID: UInt64] = [:]
+    var requestOrder = Ring<(request: RequestID, seq: UInt64)>()
 
     struct InflightEntry: Sendable {
         var update: Update
@@ -371,22 +371,6 @@ public struct Replica: Sendable {
         let reply = entry.reply
         for client in entry.clients { actions.append(.reply(client, reply)) }
         appendToHistory(entry.update, key: entry.key, old: entry.old)
-    }
-
-    private mutating func remember(_ request: RequestID, seq: UInt64) {
-        if requests.updateValue(seq, forKey: request) == nil { requestOrder.append((request, seq)) }
-        forgetOldRequests()
-    }
-
-    /// Keeps the requests of the last `requestsRememberedMax` sequence numbers up to `received`.
-    /// Storage keeps outcomes for the same window up to its `last_seq` (≤ received), a superset,
-    /// so `replyStored` always finds its row.
-    private mutating func forgetOldRequests() {
-        let window = UInt64(CoreLimits.requestsRememberedMax)
-        while let oldest = requestOrder.first, oldest.seq + window <= received {
-            requestOrder.removeFirst()
-            if requests[oldest.request] == oldest.seq { requests[oldest.request] = nil }
-        }
     }
 
     private func actionsContainAck(_ actions: [ReplicaAction]) -> Bool {
