@@ -78,6 +78,11 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
                     // head it can no longer reach, and waits out the lease before naming another.
                     if try await node.loop.submit({ node.registered }).get() {
                         guard try await coordinator.holdsMemberZnode() else {
+                            // Our own shutdown removes the znode too (after `leave()`, which sets
+                            // `leaving` first): that is no fence, and the shutdown goes on to close
+                            // the databases cleanly. Ending here like a crash left the WAL in place
+                            // (CI: DamagedDatabaseTests' clean stop did not checkpoint its file).
+                            if try await node.loop.submit({ node.leaving }).get() { return }
                             self?.logger.critical("member znode deleted: the leader fenced this server; exiting")
                             node.loop.execute { node.exitRequested?(false) }
                             return
