@@ -24,7 +24,8 @@ extension Replica {
 
         init(_ old: VersionedValue?, update: Update) {
             guard let old else { self = .nothing; return }
-            self = update.value != nil && update.conditionFailed == nil && update.changesKey ? .value(old.value) : .something
+            // `changesKey` is false for a failed condition and a barrier: neither replies with a value.
+            self = update.value != nil && update.changesKey ? .value(old.value) : .something
         }
 
         /// Bytes of a value this keeps alive beyond the update itself (counted against

@@ -349,7 +349,9 @@ public struct Replica: Sendable {
         let target = role.isTail ? durable : min(durable, successorAcked)
         guard target > stable else { return }
         precondition(target <= durable, "nothing is committed before it is on this node's disk")
-        while let first = inflight.first, first.update.seq <= target {
+        // Only the oldest entry's seq is read (`Ring.first` yields a borrow): binding the entry
+        // itself would copy it, seven references retained and released per write.
+        while let seq = inflight.first?.update.seq, seq <= target {
             commit(inflight.removeFirst(), &actions)
         }
         stable = target
