@@ -130,6 +130,11 @@ let package = Package(
         ]),
         // The client's logic that needs no server (the order of a watch's changes across slot moves).
         .testTarget(name: "ChainKVTests", dependencies: ["ChainKV", "ChainCore"]),
+        // The client connection against a scripted NIO server on loopback: pipelining, timeouts, writes per turn.
+        .testTarget(name: "ChainTransportTests", dependencies: ["ChainTransport", "ChainWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // Compiles against `import ChainKV` alone, as a program that depends on the ChainKV product
         // would: every type of the client's public API is nameable from it, members included
         // (MemberImportVisibility), and nothing in it needs NIO or another chainkv module.
