@@ -5,34 +5,6 @@
 /// it keeps at most one write outstanding, deciding the next from the result. Repairs come before
 /// joins; one join (state transfer) runs at a time.
 public struct Leader: Sendable {
-    public struct Config: Equatable, Sendable {
-        /// Members to wait for before the first chain is formed.
-        public var expectedMembers: Int
-        /// Ticks to wait for them before forming a chain of whoever is there.
-        public var formationTicks: UInt64
-        /// Ticks a state transfer may take before the leader gives up on it and tries again.
-        public var transferTicks: UInt64
-        /// Ticks a head may go on serving reads after its member znode was deleted
-        /// (`LeaseTiming.fenceTicks`). A new leader waits this long after its election before it
-        /// drops a head whose znode is already gone: a previous leader may have deleted it to
-        /// fence the head and ended before it had waited out the lease.
-        public var fenceTicks: UInt64
-        /// Ticks a member may stay behind its predecessor without taking anything in, while both
-        /// answer heartbeats, before the leader takes the link between them for dead (`LinkWatch`).
-        public var linkStallTicks: UInt64
-
-        public init(expectedMembers: Int, formationTicks: UInt64, transferTicks: UInt64 = 600, fenceTicks: UInt64,
-                    linkStallTicks: UInt64 = 30) {
-            precondition(expectedMembers >= 1, "a chain needs a member")
-            precondition(linkStallTicks >= 1, "a stall lasts at least a tick")
-            self.expectedMembers = expectedMembers
-            self.formationTicks = formationTicks
-            self.transferTicks = transferTicks
-            self.fenceTicks = fenceTicks
-            self.linkStallTicks = linkStallTicks
-        }
-    }
-
     public let config: Config
     /// The servers this chain is placed on, head first (`Placement`), in a cluster of several
     /// chains: only they form it and only they join it. nil: every live server (one chain).
@@ -395,18 +367,4 @@ public struct Leader: Sendable {
 
     /// Pause before retrying a failed transfer.
     public static let transferRetryTicks: UInt64 = 5
-
-    /// Node ids in "natural" order, so that n2 comes before n10.
-    public static func chainOrder(_ a: NodeID, _ b: NodeID) -> Bool {
-        let (pa, na) = split(a), (pb, nb) = split(b)
-        if pa != pb { return pa < pb }
-        if na != nb { return (na ?? -1) < (nb ?? -1) }
-        return a < b
-    }
-
-    private static func split(_ s: NodeID) -> (Substring, Int?) {
-        let digits = s.reversed().prefix(while: { $0.isASCII && $0.isNumber }).count
-        let prefix = s.dropLast(digits)
-        return (prefix, digits > 0 && digits < 18 ? Int(s.suffix(digits)) : nil)
-    }
 }
