@@ -76,7 +76,11 @@ package final class Connection: Sendable {
         try await request(message, timeout: TimeAmount(timeout))
     }
 
+    /// Closes the connection once what was sent has been handed to the socket: a request is
+    /// written with its flush queued behind it on the loop (`ResponseHandler`), and a close drops
+    /// writes not yet flushed. (A request sent and then closed at once must still go out.)
     package func close() {
+        channel.flush()
         channel.close(promise: nil)
     }
 
