@@ -32,10 +32,13 @@ public final class Checkpointer: Sendable {
     /// Opens a connection of its own to `path` and starts the thread. `housekeeping`, if given,
     /// runs on the same thread every `housekeepingRounds` rounds (30 s by default) (the server returns freed heap
     /// memory to the system there, off the event loop and the committer).
+    /// `interval` is 2 s, not less: each checkpoint copies every page changed since the last
+    /// one, and a busy database's hot pages change again within milliseconds, so more frequent
+    /// checkpoints copy the same pages more often (see `Store.walAutocheckpointPages`).
     /// `onDiskFault` gets a checkpoint's I/O error or damaged page (`DiskFault` .io or .corrupt):
     /// a failed fsync of the database file leaves it untrustworthy. Other failures (a full disk
     /// included: the WAL still holds every committed page) are only logged.
-    public init(path: String, interval: Duration = .milliseconds(500), housekeepingRounds: Int = 60,
+    public init(path: String, interval: Duration = .milliseconds(2000), housekeepingRounds: Int = 15,
                 housekeeping: (@Sendable () -> Void)? = nil, onDiskFault: (@Sendable (any Error) -> Void)? = nil) throws {
         precondition(housekeepingRounds > 0, "housekeepingRounds must be positive")
         let store = try Store(path: path, cacheKiB: 256)
