@@ -69,7 +69,9 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     /// Off, writes skip its upkeep and scans are refused; turning it on builds it at start.
     public var keyIndex: Bool
     /// After its disk filled, the server restarts and rejoins once this many MiB are free in its
-    /// data folder again (README, "Disk faults").
+    /// data folder again (README, "Disk faults"). 256 by default: a busy database's WAL alone
+    /// grows to 128 MiB (`Store.walAutocheckpointPages`), so resuming with less would fill the
+    /// disk again at the first burst of writes.
     public var diskFullResumeMiB: Int
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",
@@ -80,7 +82,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
                 secretFile: String? = nil, zookeeperDigestFile: String? = nil,
                 tlsCertificateFile: String? = nil, tlsPrivateKeyFile: String? = nil, tlsCAFile: String? = nil,
                 advertisedHost: String? = nil, metricsHost: String? = nil, keyIndex: Bool = true,
-                diskFullResumeMiB: Int = 64) {
+                diskFullResumeMiB: Int = 256) {
         self.diskFullResumeMiB = diskFullResumeMiB
         self.id = id
         self.host = host

@@ -52,7 +52,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "CA certificates (PEM) trusted for peer links.") var tlsCAFile: String?
     @Option(help: "Keep keys in order on disk for scans (true, the default) or not (false: writes skip the index, scans are refused).")
     var keyIndex: Bool?
-    @Option(help: "After the disk filled, restart and rejoin once this many MiB are free in the data folder (default 64).")
+    @Option(help: "After the disk filled, restart and rejoin once this many MiB are free in the data folder (default 256).")
     var diskFullResumeMb: Int?
 
     static func main() async {
