@@ -69,9 +69,10 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     /// Off, writes skip its upkeep and scans are refused; turning it on builds it at start.
     public var keyIndex: Bool
     /// After its disk filled, the server restarts and rejoins once this many MiB are free in its
-    /// data folder again (README, "Disk faults"). 256 by default: a busy database's WAL alone
-    /// grows to 128 MiB (`Store.walAutocheckpointPages`), so resuming with less would fill the
-    /// disk again at the first burst of writes.
+    /// data folder again (README, "Disk faults"). 256 by default: the WAL of each chain's
+    /// database grows to 128 MiB under writes (`Store.walBudgetBytes`), so resuming with less
+    /// would fill the disk again at the first burst; a server in several busy chains may want
+    /// 128 MiB more for each.
     public var diskFullResumeMiB: Int
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",

@@ -19,10 +19,12 @@ import Darwin
 ///
 /// Here a second connection runs a PASSIVE checkpoint every `interval`: it never blocks the writer
 /// or readers, and copies only frames that are committed. The writer's own auto-checkpoint stays
-/// on as the bound on the WAL's size (`Store.walAutocheckpointPages`): a writer restarts the WAL
-/// from its beginning only when a checkpoint has copied all of it, which a checkpoint running
-/// beside a busy writer rarely finishes; when the WAL reaches that bound, the commit's own
-/// checkpoint finds almost everything copied already and is cheap.
+/// on as the bound on the WAL's size (`Store.walBudgetBytes`): a writer restarts the WAL from its
+/// beginning only when a checkpoint has copied all of it, which a checkpoint running beside a busy
+/// writer rarely finishes; when the WAL reaches that bound, the commit's own checkpoint copies
+/// what changed since this thread's last round. Under a writer at full speed that is about half
+/// the copying (the bound fills in about 2.7 s, this runs every 2 s: bench/2026-12-05-checkpoint),
+/// on the commit path; at ordinary rates the bound takes minutes to fill and this does nearly all.
 ///
 /// Durability is unchanged: a checkpoint only copies pages that are already durable in the WAL,
 /// and fsyncs the database file before it marks them copied.
@@ -34,7 +36,7 @@ public final class Checkpointer: Sendable {
     /// memory to the system there, off the event loop and the committer).
     /// `interval` is 2 s, not less: each checkpoint copies every page changed since the last
     /// one, and a busy database's hot pages change again within milliseconds, so more frequent
-    /// checkpoints copy the same pages more often (see `Store.walAutocheckpointPages`).
+    /// checkpoints copy the same pages more often (see `Store.walBudgetBytes`).
     /// `onDiskFault` gets a checkpoint's I/O error or damaged page (`DiskFault` .io or .corrupt):
     /// a failed fsync of the database file leaves it untrustworthy. Other failures (a full disk
     /// included: the WAL still holds every committed page) are only logged.

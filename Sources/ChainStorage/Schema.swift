@@ -15,20 +15,33 @@ extension Store {
     public static let newPageSize = 2048
     /// Default page cache of one connection, in KiB (SQLite's own default is 2,000 KiB).
     public static let defaultCacheKiB = 16 * 1024
-    /// Pages the WAL may hold before a commit checkpoints it into the database file itself.
-    /// SQLite's default (1,000) checkpointed every few hundred puts, each time copying and
-    /// fsyncing on the committer thread. The server runs a `Checkpointer` beside the writer, so
-    /// this is only the bound on the WAL: 64,000 pages, 128 MiB of 2 KiB pages on disk.
+    /// Bytes of pages the WAL may hold before a commit checkpoints it into the database file
+    /// itself: 128 MiB, 65,536 pages of 2 KiB. SQLite's default (1,000 pages) checkpointed every
+    /// few hundred puts, each time copying and fsyncing on the committer thread. The server runs a
+    /// `Checkpointer` beside the writer, so this is only the bound on the WAL.
     ///
     /// A checkpoint copies each page changed since the last one once, however often it changed,
-    /// so a small hot set of pages (4,000 keys of 1 KiB: about 2,800 pages) costs a whole copy
-    /// per checkpoint. At 16,000 pages the WAL of a busy writer (about 24,000 frames a second)
-    /// filled in under a second, and with the checkpointer's own runs every 500 ms a middle
-    /// server copied 0.40 pages per write (pread + pwrite); at 64,000 pages with checkpoints
-    /// every 2 s it copies 0.16, and server CPU per write fell from 70 to 63 µs
-    /// (bench/2026-12-05-checkpoint). The price: up to 128 MiB of WAL per database on disk,
-    /// read once to rebuild its index when a crashed server reopens it.
-    public static let walAutocheckpointPages = 64000
+    /// so a small hot set of pages (4,000 keys of 1 KiB: about 4,000 leaf pages, one row each)
+    /// costs a whole copy per checkpoint. With 16,000 pages the WAL of a busy writer (about
+    /// 24,000 frames a second) filled in under a second, and with the checkpointer's runs every
+    /// 500 ms a middle server copied 0.40 pages per write (pread + pwrite); with 64,000 pages and
+    /// checkpoints every 2 s it copied 0.16, and server CPU per write fell from 70 to 63 µs
+    /// (bench/2026-12-05-checkpoint). The price: after a busy period each database's WAL file
+    /// stays about this size (`journal_size_limit`) until a clean stop, it grows past it while a
+    /// snapshot is being sent (a reader holds the WAL), and a crashed server reads it once to
+    /// rebuild its index when it reopens the file (inside the start's integrity check).
+    public static let walBudgetBytes = 128 << 20
+
+    /// The WAL bound in pages for a file's page size: a budget in bytes, since an older file
+    /// keeps the 4 or 8 KiB pages it was created with.
+    public static func walAutocheckpointPages(pageSize: Int) -> Int {
+        precondition(pageSize >= 512 && pageSize <= 65536, "SQLite page sizes are 512 to 65536 bytes")
+        return walBudgetBytes / pageSize
+    }
+
+    /// Size of a WAL file holding `frames` pages of `pageSize` bytes: a 32-byte header, then a
+    /// 24-byte header before each page.
+    public static func walFileBytes(frames: Int, pageSize: Int) -> Int { 32 + frames * (pageSize + 24) }
 
     /// Opens the connection, sets its pragmas and creates the tables that are missing.
     static func openConnection(path: String, cacheKiB: Int) throws -> OpaquePointer {
@@ -64,11 +77,13 @@ extension Store {
             guard synchronous == "2" else {
                 throw StorageError.misuse("\(path): synchronous is \(synchronous), FULL (2) is required")
             }
-            _ = try queryText(db, "PRAGMA wal_autocheckpoint=\(walAutocheckpointPages)")
-            // After a checkpoint has emptied the WAL, the next writer truncates the file to this
-            // size instead of leaving it at its largest.
             let pageSize = Int(try queryText(db, "PRAGMA page_size")) ?? newPageSize
-            _ = try queryText(db, "PRAGMA journal_size_limit=\(walAutocheckpointPages * pageSize)")
+            let walPages = walAutocheckpointPages(pageSize: pageSize)
+            _ = try queryText(db, "PRAGMA wal_autocheckpoint=\(walPages)")
+            // After a checkpoint has emptied the WAL, the next writer truncates the file to this
+            // size instead of leaving it at its largest: the bound's own size, frame headers
+            // included, so that a busy WAL is not cut and regrown at every restart.
+            _ = try queryText(db, "PRAGMA journal_size_limit=\(walFileBytes(frames: walPages, pageSize: pageSize))")
             // Creating a table that exists takes no write lock, so opening a second connection
             // (a reader) on a live database does not contend with the writer.
             try execute(db, """

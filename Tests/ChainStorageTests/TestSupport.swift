@@ -12,6 +12,12 @@ func makeTemporaryDirectory(_ testCase: XCTestCase) throws -> URL {
     return url
 }
 
+/// Size of the WAL file of the database at `path`.
+func walFileSize(_ path: String) throws -> Int64 {
+    let attributes = try FileManager.default.attributesOfItem(atPath: path + "-wal")
+    return (attributes[.size] as? NSNumber)?.int64Value ?? 0
+}
+
 /// A value shared between test threads and callbacks.
 final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()

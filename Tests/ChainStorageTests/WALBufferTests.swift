@@ -15,7 +15,7 @@ final class WALBufferTests: XCTestCase {
         let path = directory.appendingPathComponent("wal.db").path
         let store = try Store(path: path)
         try store.apply([StoredUpdate(seq: 1, key: "warm", value: [1])])
-        let walBefore = try walSize(path)
+        let walBefore = try walFileSize(path)
         let before = WALBuffer.writes
         let updates = (0..<100).map { i in
             StoredUpdate(seq: UInt64(2 + i), key: "key-\(i)", value: pseudoRandomBytes(count: 1024, seed: UInt64(i)))
@@ -26,7 +26,7 @@ final class WALBufferTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(sqliteWrites, 200, "SQLite writes a header and a page per frame, 100 rows or more")
         // 100 frames of 2 KiB pages with their headers: about 207 KiB, written 64 KiB at a time.
         XCTAssertLessThanOrEqual(osWrites, 5, "the transaction's frames in a few large writes")
-        XCTAssertGreaterThanOrEqual(try walSize(path) - walBefore, 100 * 1024, "the frames are in the file when apply returns")
+        XCTAssertGreaterThanOrEqual(try walFileSize(path) - walBefore, 100 * 1024, "the frames are in the file when apply returns")
 
         // Another connection (a second store on the file) sees every row at once.
         let other = try Store(path: path)
@@ -86,10 +86,5 @@ final class WALBufferTests: XCTestCase {
         for i in [0, 25, 49] {
             XCTAssertEqual(try reopened.get("key-\(i)"), pseudoRandomBytes(count: 1024, seed: UInt64(200 + i)))
         }
-    }
-
-    private func walSize(_ path: String) throws -> Int64 {
-        let attributes = try FileManager.default.attributesOfItem(atPath: path + "-wal")
-        return (attributes[.size] as? NSNumber)?.int64Value ?? 0
     }
 }
