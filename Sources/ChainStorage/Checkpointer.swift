@@ -32,18 +32,21 @@ public final class Checkpointer: Sendable {
     private let state: CheckpointLoop
 
     /// Opens a connection of its own to `path` and starts the thread. `housekeeping`, if given,
-    /// runs on the same thread every `housekeepingRounds` rounds (30 s by default) (the server returns freed heap
-    /// memory to the system there, off the event loop and the committer).
+    /// runs on the same thread about every `housekeepingEvery` (a whole number of rounds, at least
+    /// one; the server returns freed heap memory to the system there, off the event loop and the
+    /// committer).
     /// `interval` is 2 s, not less: each checkpoint copies every page changed since the last
     /// one, and a busy database's hot pages change again within milliseconds, so more frequent
     /// checkpoints copy the same pages more often (see `Store.walBudgetBytes`).
     /// `onDiskFault` gets a checkpoint's I/O error or damaged page (`DiskFault` .io or .corrupt):
     /// a failed fsync of the database file leaves it untrustworthy. Other failures (a full disk
     /// included: the WAL still holds every committed page) are only logged.
-    public init(path: String, interval: Duration = .milliseconds(2000), housekeepingRounds: Int = 15,
+    public init(path: String, interval: Duration = .milliseconds(2000), housekeepingEvery: Duration = .seconds(30),
                 housekeeping: (@Sendable () -> Void)? = nil, onDiskFault: (@Sendable (any Error) -> Void)? = nil) throws {
-        precondition(housekeepingRounds > 0, "housekeepingRounds must be positive")
+        precondition(interval > .zero, "interval must be positive")
         let store = try Store(path: path, cacheKiB: 256)
+        // Derived from the two durations, so that a new interval keeps housekeeping's period.
+        let housekeepingRounds = max(1, Int(housekeepingEvery / interval))
         state = CheckpointLoop(store: store, intervalNs: Int(interval.components.seconds) * 1_000_000_000
                                + Int(interval.components.attoseconds / 1_000_000_000),
                                housekeepingRounds: housekeepingRounds, housekeeping: housekeeping, onDiskFault: onDiskFault)
