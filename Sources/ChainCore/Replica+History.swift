@@ -1,8 +1,9 @@
 /// The replica's history of committed updates (`recent`), and what the core answers from it
 /// without reading storage:
 ///
-/// - a key's committed value (`historyValues`: its newest change in the history), so a replica
-///   reads storage for a forwarded write only when the key was not written within the window;
+/// - a key's committed value (`historyValues`: its newest committed change, kept for recently
+///   written keys within its own bound), so a replica reads storage for a forwarded write only
+///   when the key was not written lately;
 /// - the reply of a retried write that committed within the window (`replaced`: what each
 ///   update replaced), so a retry gets its first answer, old value included, without a storage
 ///   read and whatever the old value's size.
@@ -38,8 +39,6 @@ extension Replica {
 
     /// What the history keeps beside each of its updates.
     struct HistoryEntry: Sendable {
-        /// The update's key, hashed once (for `historyValues` as the update leaves).
-        var key: ByteKey
         var replaced: Replaced
     }
 
@@ -70,14 +69,15 @@ extension Replica {
     /// Whether an event about `key` needs the key's value from local storage. When a write to the
     /// key is in flight, storage may hold an uncommitted value and the core answers from memory;
     /// when the history of committed updates (`recent`) holds a change of the key, the newest one
-    /// is the value storage holds, and the core answers from memory too (`historyValues`).
+    /// is the value storage holds, and the core answers from memory too (`historyValues`, which
+    /// also keeps recent values whose update left the history).
     public func needsStoredValue(for key: String) -> Bool {
         let key = ByteKey(key)
         return pendingKeys[key] == nil && historyValues[key] == nil
     }
 
-    /// The key's committed value: from the history when it holds a change of the key, else the
-    /// value the shell read from storage. Only for a key with no write in flight.
+    /// The key's committed value: from `historyValues` when it holds the key, else the value the
+    /// shell read from storage. Only for a key with no write in flight.
     func committedValue(_ key: ByteKey, stored: VersionedValue?) -> VersionedValue? {
         if let known = historyValues[key] { return known.versioned }
         return stored
@@ -88,6 +88,32 @@ extension Replica {
     /// the one in between from answering from a history of the storage it replaced.
     public mutating func storageReplaced() {
         historyValues = [:]
+        valueOrder.removeAll()
+        valueBytes = 0
+    }
+
+    /// Keeps every update after the committed point in the history, past `recentBytesMax` and
+    /// `recentMax` up to `recentPinnedBytesMax` and `recentPinnedMax`: this node is about to send
+    /// a snapshot, which holds at least what is committed now (at a tail, committed is durable,
+    /// and the snapshot is read from storage after this), and its joiner catches up from the
+    /// snapshot's point (`catchUp`) as long as the pinned bounds hold what was written meanwhile.
+    /// One pin at a time: a new one replaces the last (a transfer the leader gave up on). Released
+    /// once a catch-up from it is acknowledged, when a catch-up finds it was not enough, or by
+    /// `unpinHistory` (the transfer failed, or its joiner never came). Returns the pin's token.
+    public mutating func pinHistory() -> UInt64 {
+        let token = nextPinToken
+        nextPinToken += 1
+        historyPin = HistoryPin(token: token, from: stable + 1)
+        return token
+    }
+
+    /// Releases the pin `token` if it is still the pin, and trims the history back to its bounds.
+    public mutating func unpinHistory(_ token: UInt64) {
+        guard historyPin?.token == token else { return }
+        historyPin = nil
+        trimHistory()
+        recent.shrink()
+        recentEntries.shrink()
     }
 
     /// Adds a committed update to the history, then trims the oldest past the limits.
@@ -95,25 +121,60 @@ extension Replica {
         assert(key.key == update.key, "the hashed key is the update's")
         let replaced = Replaced(old, update: update)
         recent.append(update)
-        recentEntries.append(HistoryEntry(key: key, replaced: replaced))
+        recentEntries.append(HistoryEntry(replaced: replaced))
         recentBytes += update.size
         recentReplacedBytes += replaced.bytes
-        if update.changesKey {
-            historyValues[key] = HistoryValue(seq: update.seq, value: update.value)
-        }
-        while recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax {
+        if update.changesKey { cacheValue(of: update, key: key) }
+        trimHistory()
+        dropReplacedValuesOverTheBound()
+        assert(recent.count == recentEntries.count, "every update in the history has its entry beside it")
+        assert(recentReplacedBytes <= CoreLimits.recentReplacedBytesMax, "replaced values within their bound")
+    }
+
+    /// Drops the oldest updates past the history's bounds: the pinned ones for updates at or
+    /// after the pin, the ordinary ones for the others.
+    private mutating func trimHistory() {
+        while let first = recent.first?.seq {
+            let pinned = historyPin.map { first >= $0.from } ?? false
+            let over = pinned
+                ? recent.count > CoreLimits.recentPinnedMax || recentBytes > CoreLimits.recentPinnedBytesMax
+                : recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax
+            guard over else { break }
             let gone = recent.removeFirst()
             let entry = recentEntries.removeFirst()
             recentBytes -= gone.size
             recentReplacedBytes -= entry.replaced.bytes
-            // The key's newest change leaves the history: storage is where its value is now.
-            if gone.changesKey, let index = historyValues.index(forKey: entry.key), historyValues.values[index].seq == gone.seq {
-                historyValues.remove(at: index)
-            }
         }
-        dropReplacedValuesOverTheBound()
-        assert(recent.count == recentEntries.count, "every update in the history has its entry beside it")
-        assert(recentReplacedBytes <= CoreLimits.recentReplacedBytesMax, "replaced values within their bound")
+    }
+
+    /// Bytes a value kept in `historyValues` counts for: its key and value, and the entry.
+    static func cachedBytes(_ key: ByteKey, _ value: [UInt8]?) -> Int { key.key.utf8.count + (value?.count ?? 0) + 64 }
+
+    /// Makes `update` its key's newest committed change in `historyValues`, then drops the oldest
+    /// changes past the cache's bounds (their keys are read from storage again).
+    private mutating func cacheValue(of update: Update, key: ByteKey) {
+        let value = HistoryValue(seq: update.seq, value: update.value)
+        // The record names the key by the dictionary's own copy of it: each update's key is a
+        // string of its own, and 65,536 records holding them kept 11 MB of 128-byte keys alive.
+        let recorded: ByteKey
+        if let index = historyValues.index(forKey: key) {
+            valueBytes -= Self.cachedBytes(key, historyValues.values[index].value)
+            historyValues.values[index] = value
+            recorded = historyValues.keys[index]
+        } else {
+            historyValues[key] = value
+            recorded = key
+        }
+        valueBytes += Self.cachedBytes(key, update.value)
+        valueOrder.append((key: recorded, seq: update.seq))
+        while valueOrder.count > CoreLimits.recentMax || valueBytes > CoreLimits.valueCacheBytesMax {
+            let (oldKey, seq) = valueOrder.removeFirst()
+            // Stale unless it is still the key's newest change.
+            guard let index = historyValues.index(forKey: oldKey), historyValues.values[index].seq == seq else { continue }
+            valueBytes -= Self.cachedBytes(oldKey, historyValues.values[index].value)
+            historyValues.remove(at: index)
+        }
+        assert(valueBytes >= 0 && historyValues.count <= valueOrder.count, "every cached value has its record")
     }
 
     /// Past `recentReplacedBytesMax`, the oldest replaced values are dropped (their retries are

@@ -36,7 +36,8 @@ public enum ChangeRead: Equatable, Sendable {
 }
 
 /// Watches: a replica's `recent` updates (kept for catching up a successor, committed, in
-/// sequence order, bounded by `CoreLimits.recentMax` and `recentBytesMax`) are also the history
+/// sequence order, bounded by `CoreLimits.recentMax` and `recentBytesMax`, more while pinned for
+/// a joiner: `recentPinnedMax`, `recentPinnedBytesMax`) are also the history
 /// a watcher reads. No extra copy is kept, and a watcher holds nothing on the server between
 /// reads: it asks again after the last sequence number it was told about.
 extension Replica {

@@ -12,8 +12,8 @@
 /// Reads at the head see committed state only: for a key with writes in flight, `pendingKeys`
 /// keeps the key's committed value, because local storage may already hold an uncommitted one.
 /// For any key not in `pendingKeys`, local storage holds exactly the committed value; and for a
-/// key one of whose changes `recent` still holds, so does `historyValues`, so the shell reads
-/// storage only for a key neither knows (`needsStoredValue(for:)`).
+/// key written lately, so does `historyValues`, so the shell reads storage only for a key
+/// neither knows (`needsStoredValue(for:)`).
 ///
 /// A fresh link to the successor carries nothing until the successor's first ack says how far it
 /// is; then everything after that point is resent from `recent` (committed) and `inflight`. This
@@ -44,22 +44,43 @@ public struct Replica: Sendable {
     /// The most recent committed updates, for catching a successor up; also the history watches
     /// read (`committedChanges`). Consecutive sequence numbers, empty after a (re)start.
     internal(set) var recent = Ring<Update>()
-    /// Beside each update in `recent`, its key hashed and what it replaced (for a retry's reply:
-    /// `historyReply`).
+    /// Beside each update in `recent`, what it replaced (for a retry's reply: `historyReply`).
     internal(set) var recentEntries = Ring<HistoryEntry>()
     internal(set) var recentBytes = 0
     internal(set) var recentReplacedBytes = 0
     /// Entries before this seq have had their replaced values dropped (`recentReplacedBytesMax`).
     internal(set) var replacedKeptFrom: UInt64 = 0
     private(set) var pendingKeys: [ByteKey: PendingKey] = [:]
-    /// For every key changed by an update `recent` holds, the newest such change: the key's
-    /// committed value, which is also what local storage holds for it while no write of it is in
-    /// flight (storage changes only by the updates the core hands it, committed in order). A
-    /// replica then answers `stored` from memory for any key written within the history window
-    /// (every forwarded write of a hot key) and reads storage only for the others. Kept exactly
-    /// as updates enter and leave `recent`; empty whenever `recent` is (a new core after a
-    /// restart or a snapshot), and emptied when storage is replaced (`storageReplaced()`).
+    /// For recently written keys, the newest committed change: the key's committed value, which
+    /// is also what local storage holds for it while no write of it is in flight (storage changes
+    /// only by the updates the core hands it, committed in order). A replica then answers
+    /// `stored` from memory for a key written lately (every forwarded write of a hot key) and
+    /// reads storage only for the others. Bounded on its own (`CoreLimits.valueCacheBytesMax`,
+    /// and the last `recentMax` commits), oldest change first out, through `valueOrder`; empty
+    /// after a restart or a snapshot (a new core), and emptied when storage is replaced
+    /// (`storageReplaced()`).
     internal(set) var historyValues: [ByteKey: HistoryValue] = [:]
+    /// Each committed change of a key, oldest first: the eviction order of `historyValues`. A
+    /// record whose key was written again since is stale and skipped when it leaves.
+    internal(set) var valueOrder = Ring<(key: ByteKey, seq: UInt64)>()
+    /// Bytes of the values in `historyValues` (`Replica.cachedBytes`).
+    internal(set) var valueBytes = 0
+    /// Set while a snapshot sent from this node may still need the history (`pinHistory`).
+    internal(set) var historyPin: HistoryPin?
+    /// The token of the next pin: each pin has its own, so a late release of an older transfer's
+    /// pin never releases a newer one (two pins can have the same seq when nothing committed
+    /// between them).
+    internal(set) var nextPinToken: UInt64 = 1
+
+    /// Updates from `from` on stay in `recent` up to the pinned bounds: a snapshot is being sent
+    /// from this node, and its joiner catches up from there.
+    struct HistoryPin: Sendable, Equatable {
+        var token: UInt64
+        var from: UInt64
+        /// Once a catch-up from the pin started: the last seq it forwarded. The pin is released
+        /// when the successor acknowledges it (a link reset before that resends from `recent`).
+        var releaseAt: UInt64?
+    }
     /// The update each recent client request made, for answering retries without applying them
     /// twice: a retry of one in flight waits for it; a retry of a committed one is answered from
     /// the history when it still holds the write (`historyReply`), else from the outcome storage
@@ -93,9 +114,9 @@ public struct Replica: Sendable {
         var count: Int
     }
 
-    /// The newest change of a key among the updates in `recent`.
+    /// The newest committed change of a key (`historyValues`).
     struct HistoryValue: Sendable {
-        /// The update's seq: the version it gave the key, and how its leaving `recent` is recognized.
+        /// The update's seq: the version it gave the key, and how a stale `valueOrder` record is recognized.
         var seq: UInt64
         /// The key's value after it (nil: deleted).
         var value: [UInt8]?
@@ -156,6 +177,8 @@ public struct Replica: Sendable {
             // goes. Requiring our epoch lost the one position ack of a link when the view changed
             // again with the same successor, and the link then stalled forever (torture, seed 2).
             if !successorReady { catchUp(successor, from: seq, &actions) }
+            // The joiner holds everything the catch-up from the pin sent: the pin has done its job.
+            if let pin = historyPin, let releaseAt = pin.releaseAt, seq >= releaseAt { unpinHistory(pin.token) }
             // As a commit it counts only within one configuration: "durable downstream" means the
             // downstream nodes of our view.
             guard epoch == view.epoch else { break }
@@ -329,6 +352,9 @@ public struct Replica: Sendable {
         if position < received {
             let oldestHeld = recent.first?.seq ?? inflight.first?.update.seq ?? received + 1
             guard oldestHeld <= position + 1 else {
+                // A pin at or before this position could not keep it: the joiner needs a new
+                // snapshot, which pins anew.
+                if let pin = historyPin, pin.from <= position + 1 { unpinHistory(pin.token) }
                 actions.append(.successorTooFarBehind(successor, position: position))
                 return
             }
@@ -339,6 +365,9 @@ public struct Replica: Sendable {
                 if e.update.seq > position { actions.append(.forward(to: successor, epoch: view.epoch, e.update)) }
             }
         }
+        // A successor catching up from the pinned point (the joiner of the snapshot sent): the pin
+        // goes when it acknowledges what was just sent (see `.ack`).
+        if let pin = historyPin, position + 1 >= pin.from { historyPin?.releaseAt = received }
         successorReady = true
     }
 

@@ -12,6 +12,8 @@ struct Ring<Element> {
 
     var isEmpty: Bool { start == storage.count }
     var count: Int { storage.count - start }
+    /// Slots the storage holds, used or not (what `shrink` gives back).
+    var capacity: Int { storage.capacity }
 
     var first: Element? {
         _read {
@@ -52,6 +54,18 @@ struct Ring<Element> {
 
     func forEach(_ body: (Element) throws -> Void) rethrows {
         for i in start..<storage.count { try body(storage[i]!) }
+    }
+
+    /// Gives back storage beyond twice what the elements need: after a burst (a history pinned for
+    /// a joiner), the array otherwise keeps its largest capacity for the life of the process.
+    mutating func shrink() {
+        guard storage.capacity > 2 * Swift.max(count, 1024) else { return }
+        // A new buffer: `Array(storage[start...])` may keep the old one when the slice is all of it.
+        var smaller: [Element?] = []
+        smaller.reserveCapacity(count)
+        smaller.append(contentsOf: storage[start...])
+        storage = smaller
+        start = 0
     }
 
     mutating func removeAll() {

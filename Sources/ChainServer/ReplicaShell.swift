@@ -237,6 +237,12 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         core.storageReplaced()
     }
 
+    /// A snapshot of this chain is about to be sent from here: the core keeps the updates its
+    /// joiner will need to catch up (`Replica.pinHistory`). Returns the pin, for `unpinHistory`.
+    func pinHistory() -> UInt64 { core.pinHistory() }
+
+    func unpinHistory(_ pin: UInt64) { core.unpinHistory(pin) }
+
     /// After a snapshot: the core restarts from what storage now holds, in the same view.
     func restart(lastSeq: UInt64, requests: [(RequestID, seq: UInt64)]) {
         dataLost = false

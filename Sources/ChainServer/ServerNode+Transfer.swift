@@ -36,6 +36,9 @@ extension ServerNode {
                   to: ref)
             return
         }
+        // Pinned before the snapshot is read, so the history holds everything after its point.
+        let shell = hosted.shell
+        let pin = shell.pinHistory()  // the pin's token
         let (path, group, logger, loop, id, coordination) = (hosted.database.path, self.group, hosted.shell.logger, self.loop, config.id,
                                                              self.coordination)
         let scope = config.sharded ? chain : nil
@@ -65,11 +68,23 @@ extension ServerNode {
                 }
             }
             loop.execute {
+                if case .ack = answer {
+                    // The joiner's catch-up releases the pin; this releases it if the joiner never comes.
+                    loop.scheduleTask(in: Self.pinKeptAfterTransfer) { shell.unpinHistory(pin) }
+                } else {
+                    shell.unpinHistory(pin)
+                }
                 self.reply(answer, to: ref)
                 self.flush()
             }
         }
     }
+
+    /// How long a sent snapshot's pin outlives the transfer without its joiner's catch-up: the
+    /// leader splices a joiner in within a ZooKeeper write of the transfer's end; past this it
+    /// is not coming, and the pinned history (up to `CoreLimits.recentPinnedBytesMax` of keys and
+    /// values) goes back to its ordinary bound.
+    static let pinKeptAfterTransfer: TimeAmount = .seconds(30)
 
     private static func nanoseconds(_ d: Duration) -> Int64 {
         let (seconds, attoseconds) = d.components

@@ -2,10 +2,11 @@ import XCTest
 @testable import ChainCore
 import ChainTestSupport
 
-/// The history index (`Replica.historyValues`): a replica answers a key's stored value from the
-/// newest change of it among its committed updates in memory (`recent`) and asks the shell to read
-/// storage only for other keys. These tests fail if the index goes stale: a key evicted from the
-/// history, rewritten, deleted, after a snapshot's reset or a restart. The shell passes `stored`
+/// The value index (`Replica.historyValues`): a replica answers a key's stored value from the
+/// newest committed change of a recently written key, kept within the index's own bounds
+/// (`valueCacheBytesMax`, the last `recentMax` key changes), and asks the shell to read storage
+/// only for other keys. These tests fail if the index goes stale: a key evicted from it,
+/// rewritten, deleted, after a snapshot's reset or a restart. The shell passes `stored`
 /// only when `needsStoredValue(for:)` says so; here it passes a wrong value otherwise (`junk`), so
 /// a core that used it would show.
 final class ReplicaHistoryValueTests: XCTestCase {
@@ -66,12 +67,12 @@ final class ReplicaHistoryValueTests: XCTestCase {
         XCTAssertEqual(commit(&c, put(2, "e\u{301}", bytes("B")), storage: nil)?.reply, .put(old: nil, version: 2))
     }
 
-    /// Key `k` written once, pushed out of the history by other writes (by bytes), then written
-    /// again: while out, its value comes from storage; once rewritten, from the history again.
-    func testAKeyEvictedFromTheHistoryIsReadFromStorageUntilRewritten() {
+    /// Key `k` written once, pushed out of the value cache by other writes (by bytes), then written
+    /// again: while out, its value comes from storage; once rewritten, from memory again.
+    func testAKeyEvictedFromTheIndexIsReadFromStorageUntilRewritten() {
         var c = tail()
         commit(&c, put(1, "k", bytes("A")))
-        let big = [UInt8](repeating: 7, count: CoreLimits.recentBytesMax / 4)
+        let big = [UInt8](repeating: 7, count: CoreLimits.valueCacheBytesMax / 4)
         var seq: UInt64 = 1
         while c.historyValues[ByteKey("k")] != nil, seq < 10 {
             seq += 1
@@ -84,6 +85,21 @@ final class ReplicaHistoryValueTests: XCTestCase {
         XCTAssertFalse(c.needsStoredValue(for: "k"))
         seq += 1
         XCTAssertEqual(commit(&c, put(seq, "k", bytes("C")))?.reply, .put(old: bytes("B"), version: seq))
+    }
+
+    /// The values outlive the history: a key whose only update left the history (by bytes) is
+    /// still answered from memory while the value cache holds it; the history no longer answers a
+    /// retry of that write (it goes to disk), but the value needs no storage read.
+    func testTheValueCacheOutlivesTheHistory() {
+        var c = tail()
+        commit(&c, put(1, "k", bytes("A")))
+        let filler = [UInt8](repeating: 7, count: CoreLimits.recentBytesMax / 4)
+        for seq in UInt64(2)...6 { commit(&c, put(seq, "f\(seq)", filler)) }
+        XCTAssertGreaterThan(c.recent.first!.seq, 1, "k's update left the history")
+        XCTAssertNil(c.historyReply(seq: 1))
+        XCTAssertLessThan(c.valueBytes, CoreLimits.valueCacheBytesMax)
+        XCTAssertFalse(c.needsStoredValue(for: "k"), "its value is still kept")
+        XCTAssertEqual(commit(&c, put(7, "k", bytes("B")))?.reply, .put(old: bytes("A"), version: 7))
     }
 
     /// Evicting an older change of a key must not drop the newer one still in the history.
