@@ -84,7 +84,7 @@ public struct WatchCompacted: Error, Equatable, CustomStringConvertible {
 /// Watches, like etcd's `Watch` or ZooKeeper's watches: every committed change of a key, a prefix
 /// or a range, in each chain's sequence order, resumable from a cursor after a head change, a
 /// reconnect or a restart of the watcher, with no gap and no duplicate while the chain's history
-/// holds the point (the last `CoreLimits.recentMax` writes, at most 8 MiB); past it the stream
+/// holds the point (the last `CoreLimits.recentMax` writes, at most 32 MiB); past it the stream
 /// ends with `WatchCompacted`. Each chain is long-polled at its head (`watchWait` at most per
 /// poll); changes of different chains interleave, except that across a slot move a key's changes
 /// stay in order (`WatchOrder`): the recipient's are handed on after the donor's.

@@ -34,8 +34,8 @@ final class ReplicaHistoryPinTests: XCTestCase {
     }
 
     let quarterMiB = [UInt8](repeating: 1, count: 256 << 10)
-    /// Three times the history's ordinary byte bound, in 256 KiB updates.
-    var threeBounds: Int { 3 * CoreLimits.recentBytesMax / (256 << 10) }
+    /// Between the history's ordinary and pinned byte bounds, in 256 KiB updates.
+    var threeBounds: Int { (CoreLimits.recentBytesMax + CoreLimits.recentPinnedBytesMax) / 2 / (256 << 10) }
 
     func forwarded(_ actions: [ReplicaAction]) -> [UInt64] {
         actions.compactMap { action -> UInt64? in

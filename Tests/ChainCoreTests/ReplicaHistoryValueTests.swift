@@ -93,13 +93,17 @@ final class ReplicaHistoryValueTests: XCTestCase {
     func testTheValueCacheOutlivesTheHistory() {
         var c = tail()
         commit(&c, put(1, "k", bytes("A")))
-        let filler = [UInt8](repeating: 7, count: CoreLimits.recentBytesMax / 4)
-        for seq in UInt64(2)...6 { commit(&c, put(seq, "f\(seq)", filler)) }
+        // Failed conditions fill the history by count but change no key: k stays the cache's.
+        let n = UInt64(CoreLimits.recentMax) + 1
+        for seq in 2...n {
+            _ = c.on(.forward(from: "b", epoch: 1, Update(seq: seq, key: "f", value: nil, conditionFailed: 0), stored: nil))
+        }
+        _ = c.on(.persisted(through: n))
         XCTAssertGreaterThan(c.recent.first!.seq, 1, "k's update left the history")
         XCTAssertNil(c.historyReply(seq: 1))
         XCTAssertLessThan(c.valueBytes, CoreLimits.valueCacheBytesMax)
         XCTAssertFalse(c.needsStoredValue(for: "k"), "its value is still kept")
-        XCTAssertEqual(commit(&c, put(7, "k", bytes("B")))?.reply, .put(old: bytes("A"), version: 7))
+        XCTAssertEqual(commit(&c, put(n + 1, "k", bytes("B")))?.reply, .put(old: bytes("A"), version: n + 1))
     }
 
     /// Evicting an older change of a key must not drop the newer one still in the history.
