@@ -37,6 +37,16 @@ extension Replica {
         }
     }
 
+    /// Updates from `from` on stay in `recent` up to the pinned bounds: a snapshot is being sent
+    /// from this node, and its joiner catches up from there.
+    struct HistoryPin: Sendable, Equatable {
+        var token: UInt64
+        var from: UInt64
+        /// Once a catch-up from the pin started: the last seq it forwarded. The pin is released
+        /// when the successor acknowledges it (a link reset before that resends from `recent`).
+        var releaseAt: UInt64?
+    }
+
     /// What the history keeps beside each of its updates.
     struct HistoryEntry: Sendable {
         var replaced: Replaced

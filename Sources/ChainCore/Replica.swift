@@ -56,7 +56,7 @@ public struct Replica: Sendable {
     /// only by the updates the core hands it, committed in order). A replica then answers
     /// `stored` from memory for a key written lately (every forwarded write of a hot key) and
     /// reads storage only for the others. Bounded on its own (`CoreLimits.valueCacheBytesMax`,
-    /// and the last `recentMax` commits), oldest change first out, through `valueOrder`; empty
+    /// and the keys of the last `recentMax` key changes), oldest change first out, through `valueOrder`; empty
     /// after a restart or a snapshot (a new core), and emptied when storage is replaced
     /// (`storageReplaced()`).
     internal(set) var historyValues: [ByteKey: HistoryValue] = [:]
@@ -71,16 +71,6 @@ public struct Replica: Sendable {
     /// pin never releases a newer one (two pins can have the same seq when nothing committed
     /// between them).
     internal(set) var nextPinToken: UInt64 = 1
-
-    /// Updates from `from` on stay in `recent` up to the pinned bounds: a snapshot is being sent
-    /// from this node, and its joiner catches up from there.
-    struct HistoryPin: Sendable, Equatable {
-        var token: UInt64
-        var from: UInt64
-        /// Once a catch-up from the pin started: the last seq it forwarded. The pin is released
-        /// when the successor acknowledges it (a link reset before that resends from `recent`).
-        var releaseAt: UInt64?
-    }
     /// The update each recent client request made, for answering retries without applying them
     /// twice: a retry of one in flight waits for it; a retry of a committed one is answered from
     /// the history when it still holds the write (`historyReply`), else from the outcome storage
