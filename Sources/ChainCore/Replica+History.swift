@@ -135,6 +135,10 @@ extension Replica {
         recentBytes += update.size
         recentReplacedBytes += replaced.bytes
         if update.changesKey { cacheValue(of: update, key: key) }
+        if let barrier = update.barrier {
+            barrierLog.append(Change(barrier: barrier, version: update.seq))
+            if barrierLog.count > CoreLimits.barriersKeptMax { barrierLog.removeFirst() }
+        }
         trimHistory()
         dropReplacedValuesOverTheBound()
         assert(recent.count == recentEntries.count, "every update in the history has its entry beside it")

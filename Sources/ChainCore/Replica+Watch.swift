@@ -80,17 +80,11 @@ extension Replica {
         return .changes(changes, through: through)
     }
 
-    /// The newest slot move barriers in the history, at most `max`, oldest first (versions are
-    /// sequence numbers): a watch that starts "now" learns of a move just before its point
-    /// (`ChainKVClient.watch`, `WatchOrder.startPoints`).
+    /// The newest slot move barriers committed here, at most `max`, oldest first (versions are
+    /// sequence numbers), also those the history no longer holds (`barrierLog`). A watch that
+    /// starts "now" learns of a move just before its point, and one that resumes from a cursor
+    /// moved past a compaction of a move it skipped (`ChainKVClient.watch`, `WatchOrder`).
     public func recentBarriers(max: Int) -> [Change] {
-        var found: [Change] = []
-        var offset = recent.count - 1
-        while offset >= 0, found.count < max {
-            let update = recent[offset: offset]
-            if let barrier = update.barrier { found.append(Change(barrier: barrier, version: update.seq)) }
-            offset -= 1
-        }
-        return found.reversed()
+        Array(barrierLog.suffix(max))
     }
 }

@@ -65,6 +65,10 @@ public struct Replica: Sendable {
     internal(set) var valueOrder = Ring<(key: ByteKey, seq: UInt64)>()
     /// Bytes of the values in `historyValues` (`Replica.cachedBytes`).
     internal(set) var valueBytes = 0
+    /// The newest slot move barriers committed here, oldest first (versions are sequence
+    /// numbers), at most `CoreLimits.barriersKeptMax`: kept after the history drops them, so a
+    /// watcher resuming past a compaction still learns of a move it skipped (`recentBarriers`).
+    internal(set) var barrierLog: [Change] = []
     /// Set while a snapshot sent from this node may still need the history (`pinHistory`).
     internal(set) var historyPin: HistoryPin?
     /// The token of the next pin: each pin has its own, so a late release of an older transfer's
@@ -78,41 +82,6 @@ public struct Replica: Sendable {
     /// for 65,536 requests would not fit any sane memory budget.
     var requests: [RequestID: UInt64] = [:]
     var requestOrder = Ring<(request: RequestID, seq: UInt64)>()
-
-    struct InflightEntry: Sendable {
-        var update: Update
-        /// `update.key`, hashed once.
-        var key: ByteKey
-        /// Clients waiting for this write (the original request and its retries). Only at a head.
-        var clients: [ClientRef]
-        /// The key's value just before this update in sequence order.
-        var old: VersionedValue?
-        /// The key's value just after it.
-        var after: VersionedValue?
-
-        /// Always known: an in-flight entry holds what it replaced (only the history drops it).
-        var reply: Reply { Replica.reply(to: update, replaced: Replaced(old, update: update))! }
-    }
-
-    struct PendingKey: Sendable {
-        /// The value after every committed update: what a read returns.
-        var committed: VersionedValue?
-        /// The value after every update held: what the next write reports as old, and what a
-        /// conditional write is checked against.
-        var latest: VersionedValue?
-        /// Updates to this key in flight.
-        var count: Int
-    }
-
-    /// The newest committed change of a key (`historyValues`).
-    struct HistoryValue: Sendable {
-        /// The update's seq: the version it gave the key, and how a stale `valueOrder` record is recognized.
-        var seq: UInt64
-        /// The key's value after it (nil: deleted).
-        var value: [UInt8]?
-
-        var versioned: VersionedValue? { value.map { VersionedValue($0, version: seq) } }
-    }
 
     /// - Parameter lastSeq: the highest sequence number in local storage. Everything in storage
     ///   counts as committed at start: a node restarts with nothing in flight (a restarted server

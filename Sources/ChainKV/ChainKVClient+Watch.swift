@@ -84,7 +84,7 @@ public struct WatchCompacted: Error, Equatable, CustomStringConvertible {
 /// Watches, like etcd's `Watch` or ZooKeeper's watches: every committed change of a key, a prefix
 /// or a range, in each chain's sequence order, resumable from a cursor after a head change, a
 /// reconnect or a restart of the watcher, with no gap and no duplicate while the chain's history
-/// holds the point (the last `CoreLimits.recentMax` writes, at most 32 MiB); past it the stream
+/// holds the point (the last `CoreLimits.recentMax` writes, at most 8 MiB); past it the stream
 /// ends with `WatchCompacted`. Each chain is long-polled at its head (`watchWait` at most per
 /// poll); changes of different chains interleave, except that across a slot move a key's changes
 /// stay in order (`WatchOrder`): the recipient's are handed on after the donor's.
@@ -142,10 +142,12 @@ extension ChainKVClient {
                 }
             }
         }
-        return stream(range, state: state)
+        return stream(range, state: state, resumed: after != nil)
     }
 
-    private func stream(_ range: KeyRange, state: NIOLockedValueBox<WatchOrder>) -> WatchStream {
+    /// `resumed`: the watch started from a cursor, which may have been moved past a compaction;
+    /// each chain it names is first asked for the slot move barriers it keeps (`WatchOrder.resumed`).
+    private func stream(_ range: KeyRange, state: NIOLockedValueBox<WatchOrder>, resumed: Bool) -> WatchStream {
         let buffered = BufferedCount()
         let stream = AsyncThrowingStream<WatchEvent, Error> { continuation in
             let task = Task {
@@ -169,7 +171,7 @@ extension ChainKVClient {
                             let late = state.withLockedValue { order in
                                 // Sharded only: a donor that left the map releases its barriers.
                                 if routes.map.version > 0 { Self.hand(order.present(Set(routes.map.counts.keys)), buffered, continuation) }
-                                return Set(chains.filter { order.start($0, at: 0) })
+                                return Set(chains.filter { order.start($0, at: 0, late: true) })
                             }
                             // An unsharded cluster's map has version 0; its versions are plain seqs.
                             let sharded = routes.map.version > 0
@@ -178,6 +180,7 @@ extension ChainKVClient {
                                 let versions = PublicVersions(chain: sharded ? chain : nil)
                                 group.addTask {
                                     await self.poll(chain, range: range, state: state, fromOldest: late.contains(chain) ? versions : nil,
+                                                    barriersFirst: resumed && sharded && !late.contains(chain),
                                                     buffered: buffered, continuation: continuation)
                                 }
                             }
@@ -224,9 +227,13 @@ extension ChainKVClient {
 
     /// Long-polls chain `chain` until cancelled or its history no longer holds the cursor.
     /// `fromOldest` (the chain's versions): a chain that appeared during the watch, read from the
-    /// oldest change it still keeps rather than failing when its beginning is gone.
-    private func poll(_ chain: String, range: KeyRange, state: NIOLockedValueBox<WatchOrder>, fromOldest: PublicVersions?, buffered: BufferedCount,
-                      continuation: AsyncThrowingStream<WatchEvent, Error>.Continuation) async {
+    /// oldest change it still keeps rather than failing when its beginning is gone, until its
+    /// first answer (`WatchOrder.readsFromOldest`).
+    /// `barriersFirst`: before its first poll, the chain is asked for the barriers it keeps
+    /// (a watch resumed from a cursor: `WatchOrder.resumed`).
+    private func poll(_ chain: String, range: KeyRange, state: NIOLockedValueBox<WatchOrder>, fromOldest: PublicVersions?, barriersFirst: Bool,
+                      buffered: BufferedCount, continuation: AsyncThrowingStream<WatchEvent, Error>.Continuation) async {
+        var barriersNeeded = barriersFirst
         var backoff = TimeAmount.milliseconds(5)
         let wait = TimeAmount(Self.watchWait)
         while !Task.isCancelled {
@@ -245,8 +252,9 @@ extension ChainKVClient {
                 guard let head = routes.chains[chain]?.head else { throw ChainKVError.network("chain \(chain) has no head") }
                 let connection = try await connection(to: head)
                 let after = state.withLockedValue { $0.resumePoint(chain) }
-                let request = Message.watch(chain: chain, range: range, after: after, limit: 1000,
-                                            waitMs: UInt32(wait.nanoseconds / 1_000_000))
+                // "Now" without waiting answers with the barriers the chain keeps.
+                let request = barriersNeeded ? Message.watch(chain: chain, range: KeyRange(), after: nil, limit: 1, waitMs: 0)
+                    : Message.watch(chain: chain, range: range, after: after, limit: 1000, waitMs: UInt32(wait.nanoseconds / 1_000_000))
                 let reply: Message
                 do {
                     reply = try await connection.request(request, timeout: wait + TimeAmount(options.requestTimeout))
@@ -255,6 +263,10 @@ extension ChainKVClient {
                     throw error
                 }
                 switch reply {
+                case .changes(let barriers, _) where barriersNeeded:
+                    state.withLockedValue { $0.resumed(chain, barriers: barriers) }
+                    barriersNeeded = false
+                    continue
                 case .changes(let events, let through):
                     // Under the lock: each event's cursor holds every chain's position at the
                     // moment it is handed on, so resuming from it skips nothing handed on before.
@@ -262,7 +274,8 @@ extension ChainKVClient {
                     backoff = .milliseconds(5)
                     continue
                 case .compacted(let oldest):
-                    if let versions = fromOldest, let seq = versions.seq(ofVersion: oldest), seq > 0 {
+                    if let versions = fromOldest, let seq = versions.seq(ofVersion: oldest), seq > 0,
+                       state.withLockedValue({ $0.readsFromOldest(chain) }) {
                         state.withLockedValue { order in
                             Self.hand(order.received(chain, [], through: versions.version(ofSeq: seq - 1)), buffered, continuation)
                         }

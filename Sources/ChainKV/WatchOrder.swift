@@ -19,6 +19,14 @@ internal import ChainCore
 /// after B committed Y, by an earlier move (moves are one at a time), so before B's barrier: Y
 /// comes before B's barrier in B's stream, which reaches it without waiting on A.
 ///
+/// A cursor the caller moved past a compaction (resuming from the oldest point a chain still
+/// holds, as `WatchCompacted` allows) may skip a barrier the chain's history no longer holds,
+/// while the donor's position in it is still before the barrier's version: the chain's changes
+/// after the cursor would then pass ahead of the donor's older changes of the same keys. So a
+/// watch resumed from a cursor first asks each chain for the barriers it keeps (beyond its
+/// history: `Replica.barrierLog`), and those at or before the cursor's position hold the chain's
+/// stream until the donor passes them, as if just received (`resumed`).
+///
 /// A donor that is no longer in the slot map (`present`: decommissioned, it owns no slot) cannot
 /// be read any more: its barriers stop nothing.
 struct WatchOrder {
@@ -31,6 +39,8 @@ struct WatchOrder {
     private var fetched: [String: UInt64] = [:]
     /// The chains of the newest slot map seen; nil until one is.
     private var present: Set<String>?
+    /// Chains that appeared during the watch (growth), read from the oldest change they keep.
+    private var late: Set<String> = []
     /// The watched key, for a one-key watch: only barriers of its slot concern it.
     private let key: String?
     /// Changes held in all, for the bound on them (`ChainKVClient.watchHeldMax`).
@@ -68,11 +78,35 @@ struct WatchOrder {
     func holds(_ chain: String) -> Bool { !(held[chain]?.isEmpty ?? true) }
 
     /// Sets where a chain the cursor has no position for starts (a watch's "now", or 0 for a
-    /// chain that appeared later); false if it had one.
-    mutating func start(_ chain: String, at position: UInt64) -> Bool {
+    /// chain that appeared later: `late`); false if it had one.
+    mutating func start(_ chain: String, at position: UInt64, late: Bool = false) -> Bool {
         guard cursor.positions[chain] == nil else { return false }
         cursor.positions[chain] = position
+        if late { self.late.insert(chain) }
         return true
+    }
+
+    /// Whether a compaction of chain `chain` is passed over, the chain read from the oldest
+    /// change it keeps: only a chain that appeared during the watch, before its first answer
+    /// (its beginning may be gone). Once a chain has answered, a compaction is a gap the caller
+    /// must be told of (`WatchCompacted`): a late chain whose head restarted with no history
+    /// once skipped a committed change silently (torture seed 7 with `--grow`, 2026-12-06).
+    func readsFromOldest(_ chain: String) -> Bool { late.contains(chain) && fetched[chain] == nil }
+
+    /// The barriers chain `chain` keeps, for a watch resumed from a cursor, before any answer of
+    /// the chain's polls: those at or before the cursor's position in the chain that do not pass
+    /// yet hold its stream (the cursor skipped them, moved past a compaction); the later ones
+    /// arrive in its stream.
+    mutating func resumed(_ chain: String, barriers: [Change]) {
+        assert(held[chain] == nil && fetched[chain] == nil, "a chain's kept barriers come before its changes")
+        guard let position = cursor.positions[chain] else { return }
+        let skipped = barriers.filter { entry in
+            guard let barrier = entry.barrier else { return false }
+            return entry.version <= position && !passes(barrier)
+        }
+        guard !skipped.isEmpty else { return }
+        held[chain] = skipped.sorted { $0.version < $1.version }
+        heldCount += skipped.count
     }
 
     /// The chains of the slot map just read; returns what that releases (a donor left the map).

@@ -7,9 +7,10 @@ import NIOCore
 /// watcher resumes after the `through` of each answer, so a reconnect or a new head loses nothing
 /// the history still holds, and it never gets a change twice.
 extension ReplicaShell {
-    /// The slot move barriers a watch from "now" is told of: the newest ones, those of the moves
-    /// that may still be ending (moves run one at a time).
-    static let startBarriersMax = 16
+    /// The slot move barriers a watch from "now" is told of: the newest ones the core keeps, those
+    /// of the moves that may still be ending (moves run one at a time), and those a watcher
+    /// resuming from a cursor moved past a compaction may have skipped (`WatchOrder.resumed`).
+    static let startBarriersMax = CoreLimits.barriersKeptMax
 
     func watch(_ range: KeyRange, after version: UInt64?, limit: Int, waitMs: UInt32, ref: ClientRef) {
         var after: UInt64?
@@ -24,7 +25,8 @@ extension ReplicaShell {
         switch answer(range, after: after, limit: limit, final: waitMs == 0) {
         case .reply(.changes(let events, let through)) where version == nil && events.isEmpty:
             // "Now": with the newest slot move barriers before it, so that a watcher starting
-            // here can keep a key's order across a move that is just ending (`WatchOrder`).
+            // here, or resuming past a compaction, can keep a key's order across a move
+            // (`WatchOrder`).
             let barriers = core.recentBarriers(max: Self.startBarriersMax).filter { $0.version <= core.stable }.map { change in
                 var change = change
                 change.version = versions.version(ofSeq: change.version)

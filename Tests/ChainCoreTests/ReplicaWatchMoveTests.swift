@@ -64,4 +64,30 @@ extension ReplicaWatchTests {
         XCTAssertEqual(a.recentBarriers(max: 2), [Change(barrier: barriers[2], version: 6), Change(barrier: barriers[3], version: 8)])
         XCTAssertEqual(a.recentBarriers(max: 10).count, 4)
     }
+
+    /// A watcher resuming past a compaction learns of a move it skipped: the barriers outlive
+    /// the history, up to `barriersKeptMax`.
+    func testBarriersAreKeptAfterTheHistoryDropsThem() {
+        var a = head()
+        let kept = CoreLimits.barriersKeptMax
+        let barriers = (0...kept).map { MoveBarrier(slots: [$0...$0], from: "c1", after: UInt64($0)) }
+        var seq: UInt64 = 0
+        for b in barriers {
+            seq += 1
+            moveWrite(&a, seq, "", nil, .barrier(b))
+        }
+        // Enough writes after them that the history holds none of the barriers.
+        for _ in 0..<CoreLimits.recentMax {
+            seq += 1
+            write(&a, seq, "k", "v")
+            if seq % 1000 == 0 { commit(&a, through: seq) }
+        }
+        commit(&a, through: seq)
+        XCTAssertEqual(a.committedChanges(after: 0, matching: { _ in true }, limit: 10, byteLimit: 1000),
+                       .compacted(oldest: UInt64(kept + 2)), "the history starts after the barriers")
+        let found = a.recentBarriers(max: 1000)
+        XCTAssertEqual(found.count, kept, "the oldest one past the bound is gone")
+        XCTAssertEqual(found.first, Change(barrier: barriers[1], version: 2))
+        XCTAssertEqual(found.last, Change(barrier: barriers[kept], version: UInt64(kept + 1)))
+    }
 }

@@ -104,4 +104,52 @@ final class WatchOrderTests: XCTestCase {
         XCTAssertEqual(order.received("b", [barrier(from: "a", after: 20, at: 4), change("k", 2, 6)], through: 9), [])
         XCTAssertEqual(order.received("a", [change("k", 1, 18)], through: 20).map(\.value), [[1], [2]])
     }
+
+    /// The torture runner's growth seed: a watcher compacted on the recipient resumed from its
+    /// oldest point, past the move's barrier, with the donor still behind the barrier; the
+    /// recipient's newer change of k was handed on before the donor's older one.
+    func testAResumedCursorPastABarrierWaitsForTheDonor() {
+        // The cursor: a at 10, b moved on to 50 (its barrier "from a after 20" was at 4).
+        var order = WatchOrder(cursor: WatchCursor("a:10,b:50")!, range: KeyRange(prefix: ""))
+        order.resumed("b", barriers: [barrier(from: "a", after: 5, at: 2), barrier(from: "a", after: 20, at: 4),
+                                      barrier(from: "a", after: 99, at: 60)])
+        XCTAssertEqual(order.heldCount, 1, "only the skipped barrier a has not passed holds b; the one at 60 comes in b's stream")
+        XCTAssertEqual(order.received("b", [change("k", 3, 55)], through: 58), [], "b's change waits for a's older ones")
+        XCTAssertEqual(order.cursor.positions["b"], 50)
+        XCTAssertEqual(order.received("a", [change("k", 1, 15)], through: 18).map(\.version), [15])
+        let out = order.received("a", [change("k", 2, 19)], through: 21)
+        XCTAssertEqual(out.map(\.value), [[2], [3]], "k's changes in order across the skipped move")
+        XCTAssertEqual(order.cursor.positions, ["a": 21, "b": 58])
+        XCTAssertEqual(order.heldCount, 0)
+    }
+
+    func testAResumedCursorWhoseDonorPassedTheBarrierHoldsNothing() {
+        var order = WatchOrder(cursor: WatchCursor("a:30,b:50")!, range: KeyRange(prefix: ""))
+        order.resumed("b", barriers: [barrier(from: "a", after: 20, at: 4)])
+        XCTAssertEqual(order.heldCount, 0)
+        XCTAssertEqual(order.received("b", [change("k", 3, 55)], through: 58).map(\.version), [55])
+        // A one-key watch whose key is not in the moved slots is not held either.
+        let key = "user/7", slot = SlotMap.slot(of: key)
+        let other = slot == 0 ? 1...1 : 0...0
+        var one = WatchOrder(cursor: WatchCursor("a:10,b:50")!, range: KeyRange(lower: Array(key.utf8), upper: Array(key.utf8) + [0]))
+        one.resumed("b", barriers: [barrier(from: "a", after: 20, slots: [other], at: 4)])
+        XCTAssertEqual(one.heldCount, 0)
+    }
+
+    /// A chain that appeared during the watch is read from the oldest change it keeps, but only
+    /// until its first answer: after that a compaction is a gap to report (torture seed 7 with
+    /// `--grow`: a late chain's head restarted with no history, and a committed change of it was
+    /// skipped silently).
+    func testALateChainReadsFromItsOldestOnlyBeforeItsFirstAnswer() {
+        var order = start(["a": 10])
+        XCTAssertTrue(order.start("c", at: 0, late: true))
+        XCTAssertFalse(order.readsFromOldest("a"), "a chain known from the start never skips")
+        XCTAssertTrue(order.readsFromOldest("c"))
+        XCTAssertEqual(order.received("c", [change("k", 1, 4)], through: 6).map(\.version), [4])
+        XCTAssertFalse(order.readsFromOldest("c"), "read once: a compaction now is a gap")
+        var other = start(["a": 10])
+        XCTAssertTrue(other.start("d", at: 0, late: true))
+        _ = other.received("d", [], through: 0)
+        XCTAssertFalse(other.readsFromOldest("d"), "an answer without changes counts too")
+    }
 }
