@@ -95,7 +95,7 @@ let cClientLog: log_callback_fn = { message in
     guard let message else { return }
     let line = String(cString: message)
     // Lines look like "<time>:<pid>(<thread>):ZOO_ERROR@<function>@<line>: <text>"; keep from the level on.
-    let text = line.range(of: "ZOO_").map { String(line[$0.lowerBound...]) } ?? line
+    let text = line.firstRange(of: "ZOO_").map { String(line[$0.lowerBound...]) } ?? line
     if text.hasPrefix("ZOO_ERROR") {
         cClientLogger.error("\(text)")
     } else if text.hasPrefix("ZOO_WARN") {

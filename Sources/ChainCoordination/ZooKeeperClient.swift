@@ -1,5 +1,11 @@
 @preconcurrency import CZooKeeper
-import Foundation
+import Dispatch
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 
 /// A ZooKeeper session: the only code in chainkv that touches `zhandle_t`.
@@ -265,11 +271,11 @@ public final class ZooKeeperClient: @unchecked Sendable {
     public func close() async {
         guard let zh = handle.withLock({ h -> OpaquePointer? in defer { h = nil }; return h }) else { return }
         let sessionID = zoo_client_id(zh)?.pointee.client_id ?? 0
-        // zookeeper_close blocks (it flushes the close request and joins the C threads): run it on a thread of
-        // its own, not on the cooperative pool.
+        // zookeeper_close blocks (it flushes the close request and joins the C threads): run it on a
+        // Dispatch thread, not on the cooperative pool.
         let closing = UnsafeHandle(zh: zh)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
+            DispatchQueue.global().async {
                 zookeeper_close(closing.zh)
                 done.resume()
             }

@@ -1,5 +1,10 @@
 import ChainCore
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Metrics
 
 /// Where this server stands in one chain it serves (label `chain`), and the size of that chain's

@@ -3,11 +3,12 @@ import ChainServerConfig
 import ChainStorage
 import ChainTransport
 import ChainWire
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -26,7 +27,7 @@ public final class ChainServer: Service, @unchecked Sendable {
     private let registry: PrometheusCollectorRegistry?
     private var coordination: CoordinationDriver?
     private var ticker: RepeatedTask?
-    private let stopOnce = NSLock()
+    private let stopOnce = NIOLock()
     private var stopped = false
 
     /// - Parameter registry: where the process's swift-metrics go (the executable bootstraps

@@ -1,13 +1,19 @@
 import ChainTransport
 import ChainWire
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Open connections of one server, against `maxConnections`. Shared by every connection's guard.
 final class ConnectionLimiter: @unchecked Sendable {
     let max: Int
-    private let lock = NSLock()
+    private let lock = NIOLock()
     private var open = 0
     /// A flood of connections logs once a second, not per connection.
     private let refusals = LogThrottle()

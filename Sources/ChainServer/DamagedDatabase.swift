@@ -1,5 +1,10 @@
 import ChainStorage
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 
 /// The check of a chain's database before it opens (README, "Disk faults"): `PRAGMA quick_check`

@@ -1,6 +1,11 @@
 import ChainCoordination
 import ChainStorage
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 
 /// What the server does when its disk fails (README, "Disk faults"). Every storage failure of the

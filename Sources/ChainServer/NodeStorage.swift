@@ -1,7 +1,12 @@
 import ChainCore
 import ChainStorage
 import ChainWire
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOCore
 

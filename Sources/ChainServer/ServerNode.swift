@@ -3,7 +3,12 @@ import ChainCore
 import ChainStorage
 import ChainTransport
 import ChainWire
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOCore
 

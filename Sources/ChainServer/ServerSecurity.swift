@@ -1,6 +1,11 @@
 import ChainCoordination
 import ChainTransport
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOSSL
 
 /// What a server's configuration says about security, loaded from the files it names: the shared

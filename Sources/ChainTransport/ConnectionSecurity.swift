@@ -1,5 +1,5 @@
 internal import ChainWire
-public import Foundation
+public import FoundationEssentials
 package import NIOCore
 package import NIOSSL
 

@@ -1,4 +1,5 @@
-internal import Foundation
+internal import FoundationEssentials
+internal import NIOConcurrencyHelpers
 package import NIOCore
 
 /// At most one log line per interval for an event that a hostile peer can repeat at will
@@ -6,7 +7,7 @@ package import NIOCore
 /// so a flood cannot fill the disk with logs.
 package final class LogThrottle: @unchecked Sendable {
     private let interval: TimeAmount
-    private let lock = NSLock()
+    private let lock = NIOLock()
     private var since = 0
     private var last = NIODeadline.distantPast
 

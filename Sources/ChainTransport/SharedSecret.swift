@@ -1,5 +1,10 @@
 internal import Crypto
-internal import Foundation
+internal import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The cluster's shared secret and the challenge–response proofs built from it.
 ///
@@ -28,15 +33,13 @@ public struct SharedSecret: Sendable {
     /// Reads a secret file: its bytes without trailing whitespace (so `echo`-made files and
     /// editors' final newlines give the same secret as the bytes written).
     public init(file path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
+        guard let read = Self.readPrefix(path, max: Self.fileSizeMax + 1) else {
             throw ChainKVError.invalidArgument("cannot read secret file \(path)")
         }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: Self.fileSizeMax + 1)) ?? Data()
-        guard data.count <= Self.fileSizeMax else {
+        guard read.count <= Self.fileSizeMax else {
             throw ChainKVError.invalidArgument("secret file \(path) is over \(Self.fileSizeMax) bytes")
         }
-        var bytes = [UInt8](data)
+        var bytes = read
         while let last = bytes.last, last == 0x0a || last == 0x0d || last == 0x20 || last == 0x09 { bytes.removeLast() }
         do {
             try self.init(bytes: bytes)
@@ -67,6 +70,24 @@ public struct SharedSecret: Sendable {
         var diff: UInt8 = 0
         for i in a.indices { diff |= a[i] ^ b[i] }
         return diff == 0
+    }
+
+    /// The first `max` bytes of the file at `path` (fewer if it is shorter); nil if it cannot be
+    /// opened or read. Bounded: a secret path naming a huge file or a device reads no further.
+    private static func readPrefix(_ path: String, max: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: max)
+        var count = 0
+        while count < max {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, max - count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { break }
+            count += n
+        }
+        return Array(bytes.prefix(count))
     }
 
     private func mac(_ message: [UInt8]) -> [UInt8] {

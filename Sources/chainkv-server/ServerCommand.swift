@@ -1,7 +1,12 @@
 import ArgumentParser
 import ChainServer
 import ChainVersion
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import Metrics
 import Prometheus
@@ -117,7 +122,8 @@ struct ServerCommand: AsyncParsableCommand {
             _ = try ServerSecurity.load(cfg)
             raiseOpenFileLimit(wanted: cfg.maxConnections)
         } catch let error as ConfigError {
-            FileHandle.standardError.write(Data("chainkv-server: \(error)\n".utf8))
+            let line = Array("chainkv-server: \(error)\n".utf8)
+            _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
             throw ExitCode(2)
         }
         let level = Logger.Level(rawValue: cfg.logLevel) ?? .info
