@@ -130,6 +130,8 @@ extension Replica {
     mutating func appendToHistory(_ update: Update, key: ByteKey, old: VersionedValue?) {
         assert(key.key == update.key, "the hashed key is the update's")
         let replaced = Replaced(old, update: update)
+        // Room first, then the update: the rings never hold more than the bounds (`Ring`).
+        trimHistory(room: 1, roomBytes: update.size)
         recent.append(update)
         recentEntries.append(HistoryEntry(replaced: replaced))
         recentBytes += update.size
@@ -139,20 +141,21 @@ extension Replica {
             barrierLog.append(Change(barrier: barrier, version: update.seq))
             if barrierLog.count > CoreLimits.barriersKeptMax { barrierLog.removeFirst() }
         }
-        trimHistory()
         dropReplacedValuesOverTheBound()
         assert(recent.count == recentEntries.count, "every update in the history has its entry beside it")
         assert(recentReplacedBytes <= CoreLimits.recentReplacedBytesMax, "replaced values within their bound")
     }
 
     /// Drops the oldest updates past the history's bounds: the pinned ones for updates at or
-    /// after the pin, the ordinary ones for the others.
-    private mutating func trimHistory() {
+    /// after the pin, the ordinary ones for the others. `room`, `roomBytes`: an update about to
+    /// be added, which must fit too.
+    private mutating func trimHistory(room: Int = 0, roomBytes: Int = 0) {
         while let first = recent.first?.seq {
             let pinned = historyPin.map { first >= $0.from } ?? false
+            let count = recent.count + room, bytes = recentBytes + roomBytes
             let over = pinned
-                ? recent.count > CoreLimits.recentPinnedMax || recentBytes > CoreLimits.recentPinnedBytesMax
-                : recent.count > CoreLimits.recentMax || recentBytes > CoreLimits.recentBytesMax
+                ? count > CoreLimits.recentPinnedMax || bytes > CoreLimits.recentPinnedBytesMax
+                : count > CoreLimits.recentMax || bytes > CoreLimits.recentBytesMax
             guard over else { break }
             let gone = recent.removeFirst()
             let entry = recentEntries.removeFirst()
@@ -180,15 +183,20 @@ extension Replica {
             recorded = key
         }
         valueBytes += Self.cachedBytes(key, update.value)
+        // Room first, then the record: the ring never holds more than `recentMax` (`Ring`).
+        while valueOrder.count >= CoreLimits.recentMax { evictOldestValue() }
         valueOrder.append((key: recorded, seq: update.seq))
-        while valueOrder.count > CoreLimits.recentMax || valueBytes > CoreLimits.valueCacheBytesMax {
-            let (oldKey, seq) = valueOrder.removeFirst()
-            // Stale unless it is still the key's newest change.
-            guard let index = historyValues.index(forKey: oldKey), historyValues.values[index].seq == seq else { continue }
-            valueBytes -= Self.cachedBytes(oldKey, historyValues.values[index].value)
-            historyValues.remove(at: index)
-        }
+        while valueBytes > CoreLimits.valueCacheBytesMax { evictOldestValue() }
         assert(valueBytes >= 0 && historyValues.count <= valueOrder.count, "every cached value has its record")
+    }
+
+    /// Drops the oldest record of `valueOrder`, and its key's value unless the key changed since.
+    private mutating func evictOldestValue() {
+        let (oldKey, seq) = valueOrder.removeFirst()
+        // Stale unless it is still the key's newest change.
+        guard let index = historyValues.index(forKey: oldKey), historyValues.values[index].seq == seq else { return }
+        valueBytes -= Self.cachedBytes(oldKey, historyValues.values[index].value)
+        historyValues.remove(at: index)
     }
 
     /// Past `recentReplacedBytesMax`, the oldest replaced values are dropped (their retries are

@@ -3,17 +3,21 @@
 /// write, once committed it gets the first reply from the history (`historyReply`) or from the
 /// outcome on disk (`replyStored`).
 extension Replica {
+    /// Forgets before it remembers: the ring then never holds more than the window's
+    /// `requestsRememberedMax` entries, and its storage stays at that power of two (`Ring`).
     mutating func remember(_ request: RequestID, seq: UInt64) {
+        forgetOldRequests(through: seq)
         if requests.updateValue(seq, forKey: request) == nil { requestOrder.append((request, seq)) }
-        forgetOldRequests()
+        assert(requestOrder.count <= CoreLimits.requestsRememberedMax, "the remembered requests stay within their window")
     }
 
-    /// Keeps the requests of the last `requestsRememberedMax` sequence numbers up to `received`.
-    /// Storage keeps outcomes for the same window up to its `last_seq` (≤ received), a superset,
-    /// so `replyStored` always finds its row.
-    mutating func forgetOldRequests() {
+    /// Keeps the requests of the last `requestsRememberedMax` sequence numbers up to `received`
+    /// (or `newest`, a write being sequenced). Storage keeps outcomes for the same window up to
+    /// its `last_seq` (≤ received), a superset, so `replyStored` always finds its row.
+    mutating func forgetOldRequests(through newest: UInt64 = 0) {
         let window = UInt64(CoreLimits.requestsRememberedMax)
-        while let oldest = requestOrder.first, oldest.seq + window <= received {
+        let newest = Swift.max(received, newest)
+        while let oldest = requestOrder.first, oldest.seq + window <= newest {
             requestOrder.removeFirst()
             if requests[oldest.request] == oldest.seq { requests[oldest.request] = nil }
         }
