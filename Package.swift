@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "ChainCoreTests", dependencies: ["ChainCore", "ChainTestSupport"]),
         .testTarget(name: "ChainCheckTests", dependencies: ["ChainCheck", "ChainTestSupport"]),
         .testTarget(name: "ChainBenchTests", dependencies: ["ChainBench"]),
-        .testTarget(name: "ChainWireTests", dependencies: ["ChainWire", "ChainCore"]),
+        .testTarget(name: "ChainWireTests", dependencies: ["ChainWire", "ChainCore", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "ChainStorageTests", dependencies: ["ChainStorage", "ChainCore", "CSQLite"]),
         // Test helpers shared by the test targets (a cuttable TCP proxy for partition tests).
         .target(name: "ChainTestSupport", path: "Sources/ChainTestSupport"),

@@ -99,7 +99,7 @@ public final class ChainServer: Service, @unchecked Sendable {
                         IdleStateHandler(allTimeout: idleTimeout),
                         ConnectionGuard(limiter: limiter, frameReadTimeout: frameReadTimeout, idleTimeout: idleTimeout, logger: logger),
                         ByteToMessageHandler(FrameDecoder()),
-                        MessageToByteHandler(FrameEncoder()),
+                        FrameBatchEncoder(),
                     ])
                     if let secret = security.secret { try sync.addHandler(ServerAuthHandler(secret: secret, logger: logger)) }
                     try sync.addHandler(ConnectionHandler(node: node))

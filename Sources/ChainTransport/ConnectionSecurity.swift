@@ -69,7 +69,7 @@ public struct ConnectionSecurity: Sendable {
             let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
             try sync.addHandler(try NIOSSLClientHandler(context: tls.context, serverHostname: isAddress ? nil : host))
         }
-        try sync.addHandlers([ByteToMessageHandler(FrameDecoder()), MessageToByteHandler(FrameEncoder())])
+        try sync.addHandlers([ByteToMessageHandler(FrameDecoder()), FrameBatchEncoder()])
         guard let secret else { return nil }
         let auth = ClientAuthHandler(secret: secret, eventLoop: channel.eventLoop)
         try sync.addHandler(auth)
