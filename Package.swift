@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "ChainCoordination", dependencies: [
             "ChainCore", "CZooKeeper",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         // The node configuration file alone (no NIO, no TLS): shared by the server and fuzz-json.
         .target(name: "ChainServerConfig", dependencies: [

@@ -1,9 +1,4 @@
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// JSON encoding of znode data. Compact, one line, sorted keys: `zkCli.sh get` prints it as the last line, and
 /// the same content always gives the same bytes (so a retried write can be recognized by comparing bytes).

@@ -1,9 +1,4 @@
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// ZooKeeper "digest" credentials ("user:password"). A session that adds them may change the
 /// cluster's znodes; the znodes carry the ACL `digest:<user>:<base64(sha1("user:password"))>` with

@@ -2,11 +2,6 @@ import ChainCoordination
 import ChainCore
 import ChainTransport
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import NIOCore
 

@@ -1,10 +1,5 @@
 import ChainStorage
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 
 /// The check of a chain's database before it opens (README, "Disk faults"): `PRAGMA quick_check`

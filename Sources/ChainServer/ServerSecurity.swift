@@ -1,11 +1,6 @@
 import ChainCoordination
 import ChainTransport
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOSSL
 
 /// What a server's configuration says about security, loaded from the files it names: the shared

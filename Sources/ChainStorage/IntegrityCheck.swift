@@ -1,10 +1,5 @@
 import CSQLite
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// SQLite's `PRAGMA quick_check` of a database file, bounded in time: run by the server on each
 /// database before it opens it (README, "Disk faults").
