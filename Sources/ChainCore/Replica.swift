@@ -290,7 +290,12 @@ public struct Replica: Sendable {
         assert(key.key == update.key, "the hashed key is the update's")
         received = update.seq
         let after = update.changesKey ? update.value.map { VersionedValue($0, version: update.seq) } : old
-        inflight.append(InflightEntry(update: update, key: key, clients: clients, old: old, after: after))
+        let entry = InflightEntry(update: update, key: key, clients: clients, old: old, after: after)
+        // Every replica computes the same outcome (same history), so any of them can answer a
+        // retry after it restarts or becomes head. Taken from the entry before it moves into the
+        // ring: `inflight.last!` copied the entry, seven references retained and released (cut 13).
+        let outcome = update.request.map { WriteOutcome(reply: entry.reply, seq: update.seq, request: $0) }
+        inflight.append(entry)
         // One hash lookup: the entry is created (with the committed value) or updated in place.
         func add(_ pending: inout PendingKey) {
             pending.latest = after
@@ -301,9 +306,7 @@ public struct Replica: Sendable {
         if let successor = view.successor(of: id), successorReady {
             actions.append(.forward(to: successor, epoch: view.epoch, update))
         }
-        // Every replica computes the same outcome (same history), so any of them can answer a
-        // retry after it restarts or becomes head.
-        actions.append(.persist(update, outcome: update.request.map { WriteOutcome(reply: inflight.last!.reply, seq: update.seq, request: $0) }))
+        actions.append(.persist(update, outcome: outcome))
     }
 
     /// Resends to a successor everything after the position it acknowledged.
@@ -358,8 +361,10 @@ public struct Replica: Sendable {
                 pendingKeys.values[index].committed = entry.after
             }
         }
-        let reply = entry.reply
-        for client in entry.clients { actions.append(.reply(client, reply)) }
+        if !entry.clients.isEmpty {  // only at the head: the reply is not built for nobody
+            let reply = entry.reply
+            for client in entry.clients { actions.append(.reply(client, reply)) }
+        }
         appendToHistory(entry.update, key: entry.key, old: entry.old)
     }
 
