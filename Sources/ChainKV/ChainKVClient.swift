@@ -39,7 +39,10 @@ public final class ChainKVClient: Sendable {
     }
 
     let seeds: [(host: String, port: Int)]
-    let group: EventLoopGroup
+    /// One event loop for all of this client's connections, so that a task that prefers
+    /// `taskExecutor` runs every request without changing threads.
+    let loop: EventLoop
+    let executor: EventLoopExecutor
     let options: Options
     let state = NIOLockedValueBox(State())
     /// Random per client: with the counter below it names each write across retries.
@@ -72,7 +75,7 @@ public final class ChainKVClient: Sendable {
         try self.init(servers: servers, port: port, options: options, group: MultiThreadedEventLoopGroup.singleton)
     }
 
-    /// As the public initializer, on the event loops of `group` (the package's tests and tools).
+    /// As the public initializer, on an event loop of `group` (the package's tests and tools).
     package init(servers: [String], port: Int = 7001, options: Options = Options(), group: EventLoopGroup) throws {
         var seeds: [(String, Int)] = []
         for s in servers {
@@ -81,7 +84,8 @@ public final class ChainKVClient: Sendable {
         }
         guard !seeds.isEmpty else { throw ChainKVError.invalidArgument("no servers given") }
         self.seeds = seeds
-        self.group = group
+        self.loop = group.next()
+        self.executor = EventLoopExecutor(loop)
         self.options = options
     }
 
@@ -337,7 +341,7 @@ public final class ChainKVClient: Sendable {
         }
         let result: Result<Connection, Error>
         do {
-            result = .success(try await Connection.connect(host: host, port: port, group: group, timeout: TimeAmount(timeout),
+            result = .success(try await Connection.connect(host: host, port: port, group: loop, timeout: TimeAmount(timeout),
                                                            security: options.security))
         } catch {
             result = .failure(error)

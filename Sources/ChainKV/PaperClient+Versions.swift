@@ -12,7 +12,7 @@ extension PaperClient {
     public func getVersion(_ key: String) -> (status: Int32, value: [UInt8]?, version: UInt64) {
         guard let c = current() else { return (Self.networkError, nil, 0) }
         do {
-            let v = try blocking { try await c.getVersioned(key) }
+            let v = try blocking(on: c.taskExecutor) { try await c.getVersioned(key) }
             return v.map { (Self.ok, $0.value, $0.version) } ?? (Self.absent, nil, 0)
         } catch let e as ChainKVError {
             return (Self.readStatus(e), nil, 0)
@@ -26,14 +26,14 @@ extension PaperClient {
     public func put(_ key: String, _ value: [UInt8], ifVersion: UInt64) -> (status: Int32, version: UInt64) {
         guard let c = current() else { return (Self.networkError, 0) }
         let condition = ifVersion == Self.anyVersion ? nil : ifVersion
-        return Self.status { try blocking { try await c.put(key, value, ifVersion: condition) } }
+        return Self.status { try blocking(on: c.taskExecutor) { try await c.put(key, value, ifVersion: condition) } }
     }
 
     /// As the conditional put, for a delete.
     public func delete(_ key: String, ifVersion: UInt64) -> (status: Int32, version: UInt64) {
         guard let c = current() else { return (Self.networkError, 0) }
         let condition = ifVersion == Self.anyVersion ? nil : ifVersion
-        return Self.status { try blocking { try await c.delete(key, ifVersion: condition) } }
+        return Self.status { try blocking(on: c.taskExecutor) { try await c.delete(key, ifVersion: condition) } }
     }
 
     private static func status(_ write: () throws -> WriteResult) -> (status: Int32, version: UInt64) {

@@ -62,7 +62,7 @@ public final class PaperClient: @unchecked Sendable {
     public func get(_ key: String) -> (status: Int32, value: [UInt8]?) {
         guard let c = current() else { return (Self.networkError, nil) }
         do {
-            let v = try blocking { try await c.get(key) }
+            let v = try blocking(on: c.taskExecutor) { try await c.get(key) }
             return v.map { (Self.ok, $0) } ?? (Self.absent, nil)
         } catch let e as ChainKVError {
             return (Self.readStatus(e), nil)
@@ -76,7 +76,7 @@ public final class PaperClient: @unchecked Sendable {
     public func put(_ key: String, _ value: [UInt8]) -> (status: Int32, old: [UInt8]?) {
         guard let c = current() else { return (Self.networkError, nil) }
         do {
-            let old = try blocking { try await c.put(key, value) }
+            let old = try blocking(on: c.taskExecutor) { try await c.put(key, value) }
             return old.map { (Self.ok, $0) } ?? (Self.absent, nil)
         } catch let e as ChainKVError {
             return (Self.writeStatus(e), nil)
@@ -89,7 +89,7 @@ public final class PaperClient: @unchecked Sendable {
     public func delete(_ key: String) -> Int32 {
         guard let c = current() else { return Self.networkError }
         do {
-            return try blocking { try await c.delete(key) } ? Self.ok : Self.absent
+            return try blocking(on: c.taskExecutor) { try await c.delete(key) } ? Self.ok : Self.absent
         } catch let e as ChainKVError {
             return Self.writeStatus(e)
         } catch {
@@ -152,10 +152,14 @@ public final class PaperClient: @unchecked Sendable {
 
 /// Runs an async operation to completion from a plain (non-async) thread: the C ABI and the
 /// paper API are blocking calls. Never call this from inside Swift concurrency.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+///
+/// `executor`: where the operation runs. The calls of one key give the client's event loop
+/// (`ChainKVClient.taskExecutor`): the operation then wakes one thread (the loop's) instead of a
+/// thread of the cooperative pool that then hands the request to the loop and gets the reply back.
+func blocking<T: Sendable>(on executor: (any TaskExecutor)? = nil, _ body: @escaping @Sendable () async throws -> T) throws -> T {
     let semaphore = DispatchSemaphore(value: 0)
     let box = ResultBox<T>()
-    Task.detached {
+    Task.detached(executorPreference: executor) {
         do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
         semaphore.signal()
     }

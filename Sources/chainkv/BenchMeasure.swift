@@ -17,7 +17,7 @@ extension BenchRun {
         await withTaskGroup(of: Void.self) { group in
             for session in sessions {
                 for _ in 0..<min(pipeline, max(1, range.count / sessions.count)) {
-                    group.addTask {
+                    group.addTask(executorPreference: session.executor) {
                         while benchNow() < shared.deadline {
                             let i = range.lowerBound + shared.issued.wrappingAdd(1, ordering: .relaxed).oldValue
                             if i >= range.upperBound { break }
@@ -93,7 +93,7 @@ extension BenchRun {
                 let collector = collectors[c]
                 for l in 0..<point.pipeline {
                     let loopSeed = seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(c * 4096 + l)
-                    group.addTask {
+                    group.addTask(executorPreference: session.executor) {
                         var rng = BenchRNG(seed: loopSeed)
                         var valueIndex = Int(loopSeed % 64)
                         var measuring = false

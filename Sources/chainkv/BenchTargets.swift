@@ -17,6 +17,10 @@ protocol BenchSession: Sendable {
     /// The preload's write: ZooKeeper has to create the znode first.
     func load(_ index: Int, _ value: [UInt8]) async throws
     func close() async
+    /// Where the session's loops run: the client's event loop for chainkv (no thread switch per
+    /// request, as `ChainKVClient.taskExecutor` describes); nil (the cooperative pool) for ZooKeeper,
+    /// whose C client calls back on threads of its own.
+    var executor: (any TaskExecutor)? { get }
 }
 
 /// Makes sessions of one target for one key space.
@@ -84,6 +88,7 @@ struct BenchTarget: Sendable {
 struct BenchChainKVSession: BenchSession {
     let client: ChainKVClient
     let keys: BenchKeySpace
+    var executor: (any TaskExecutor)? { client.taskExecutor }
 
     func get(_ index: Int) async throws -> Bool {
         try await client.get(keys.key(index)) != nil
@@ -106,6 +111,7 @@ struct BenchZooKeeperSession: BenchSession {
     let zk: ZooKeeperClient
     let keys: BenchKeySpace
     let parent: String
+    var executor: (any TaskExecutor)? { nil }
 
     private func path(_ index: Int) -> String {
         parent + "/" + keys.key(index)

@@ -93,6 +93,28 @@ final class ConnectionTests: XCTestCase {
         XCTAssertEqual(count, 1, "64 requests of one loop turn, flushes")
     }
 
+    /// A task that prefers the connection's loop (`EventLoopExecutor`) sends each request from
+    /// the loop's thread and is resumed by its reply on that thread: no thread switch per request.
+    /// On the default executor the task runs on the cooperative pool, never on the loop.
+    func testATaskOnTheLoopsExecutorStaysOnTheLoop() async throws {
+        let connection = try await connect()
+        defer { connection.close() }
+        let loop = connection.channel.eventLoop
+        let onLoop = try await withTaskExecutorPreference(EventLoopExecutor(loop)) {
+            var count = 0
+            for i in 0..<50 {
+                let reply = try await connection.request(.get(key: "k\(i)"), timeout: .seconds(5))
+                XCTAssertEqual(reply, .value(Array("k\(i)".utf8)))
+                if loop.inEventLoop { count += 1 }
+            }
+            return count
+        }
+        XCTAssertEqual(onLoop, 50, "requests after which the task ran on the connection's loop")
+        let reply = try await connection.request(.get(key: "pool"), timeout: .seconds(5))
+        XCTAssertEqual(reply, .value(Array("pool".utf8)))
+        XCTAssertFalse(loop.inEventLoop, "without the preference the task resumes on the cooperative pool")
+    }
+
     /// A request sent and closed at once still reaches the server: the close flushes first (a
     /// close drops writes not yet flushed, and the request's own flush is queued behind it).
     func testARequestSentJustBeforeCloseStillGoesOut() async throws {

@@ -156,7 +156,9 @@ final class ShardTests: XCTestCase {
         let written = try blockingTest {
             try await withThrowingTaskGroup(of: [String: [UInt8]].self) { group in
                 for (i, client) in clients.enumerated() {
-                    group.addTask {
+                    // Half of them run on their client's event loop (`taskExecutor`): five
+                    // connections, discovery and retries on the thread the task runs on.
+                    group.addTask(executorPreference: i.isMultiple(of: 2) ? client.taskExecutor : nil) {
                         var mine: [String: [UInt8]] = [:]
                         for j in 0..<250 {
                             let key = "c\(i)-\(j)", value = Array("v\(i)-\(j)".utf8)
