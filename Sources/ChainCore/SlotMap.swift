@@ -54,12 +54,7 @@ public struct SlotMap: Equatable, Sendable {
 
     /// The slot of `key`: FNV-1a (64 bits) of its UTF-8 bytes, modulo `slotCount`.
     public static func slot(of key: String) -> Int {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in key.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        return Int(hash % UInt64(slotCount))
+        Int(FNV1a.hash(key) % UInt64(slotCount))
     }
 
     public func chain(of key: String) -> ChainID { owners[Self.slot(of: key)] }
