@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "chainkv",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // 15: task executors (`ChainKVClient.taskExecutor`)
     products: [
         .library(name: "ChainKV", targets: ["ChainKV"]),
         // The C ABI declared in include/chainkv.h, built as libchainkvc.so (link with -lchainkvc):

@@ -1,4 +1,6 @@
 internal import ChainTransport
+internal import NIOConcurrencyHelpers
+internal import NIOCore
 
 extension ChainKVClient {
     /// The executor of the event loop that carries this client's connections.
@@ -15,4 +17,9 @@ extension ChainKVClient {
     /// Code running on it must not block (no locks held for long, no blocking I/O, no
     /// `DispatchSemaphore.wait`): it shares the thread with the client's connections.
     public var taskExecutor: any TaskExecutor { executor }
+
+    /// Whether every connection the client has open runs on the loop of `taskExecutor` (tests).
+    package var connectionsShareTheExecutorsLoop: Bool {
+        state.withLockedValue { s in s.open.values.allSatisfy { $0.channel.eventLoop === loop } }
+    }
 }

@@ -157,6 +157,10 @@ public final class PaperClient: @unchecked Sendable {
 /// (`ChainKVClient.taskExecutor`): the operation then wakes one thread (the loop's) instead of a
 /// thread of the cooperative pool that then hands the request to the loop and gets the reply back.
 func blocking<T: Sendable>(on executor: (any TaskExecutor)? = nil, _ body: @escaping @Sendable () async throws -> T) throws -> T {
+    if let loop = (executor as? EventLoopExecutor)?.loop {
+        // The operation would be queued on the very thread this call blocks: it could never run.
+        precondition(!loop.inEventLoop, "a blocking chainkv call was made on its client's event loop thread")
+    }
     let semaphore = DispatchSemaphore(value: 0)
     let box = ResultBox<T>()
     Task.detached(executorPreference: executor) {

@@ -6,7 +6,7 @@
 struct Statements {
     enum Name: Int, CaseIterable {
         case begin, beginRead, commit, rollback
-        case selectSlot, selectSlotKey, insertSlot, updateSlot, deleteSlot
+        case selectSlot, selectSlotKey, insertSlot, updateSlot, insertSlotIfFree, deleteSlot
         case selectSpill, upsertSpill, deleteSpill, firstSpillOfSlot
         case deleteAll, deleteAllSpill, countRows
         case scanSlots, scanSpillFirst, scanSpillAfter, allRowsByKey, scanByKey
@@ -23,6 +23,7 @@ struct Statements {
             case .selectSlotKey: "SELECT key FROM kv WHERE id = ?1"
             case .insertSlot: "INSERT INTO kv(id, key, value, seq) VALUES (?1, ?2, ?3, ?4)"
             case .updateSlot: "UPDATE kv SET value = ?3, seq = ?4 WHERE id = ?1 AND key = ?2"
+            case .insertSlotIfFree: "INSERT INTO kv(id, key, value, seq) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO NOTHING"
             case .deleteSlot: "DELETE FROM kv WHERE id = ?1"
             case .selectSpill: "SELECT value, seq FROM kv_spill WHERE key = ?1"
             case .upsertSpill: """

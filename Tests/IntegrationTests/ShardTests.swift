@@ -156,8 +156,8 @@ final class ShardTests: XCTestCase {
         let written = try blockingTest {
             try await withThrowingTaskGroup(of: [String: [UInt8]].self) { group in
                 for (i, client) in clients.enumerated() {
-                    // Half of them run on their client's event loop (`taskExecutor`): five
-                    // connections, discovery and retries on the thread the task runs on.
+                    // Half of them run on their client's event loop (`taskExecutor`), where their
+                    // requests to five chains' heads are sent and resumed.
                     group.addTask(executorPreference: i.isMultiple(of: 2) ? client.taskExecutor : nil) {
                         var mine: [String: [UInt8]] = [:]
                         for j in 0..<250 {
@@ -173,6 +173,9 @@ final class ShardTests: XCTestCase {
         }
         XCTAssertEqual(written.count, 1000)
         for client in clients { try assertReadBack(client, written, "every client's writes") }
+        for client in clients {
+            XCTAssertTrue(client.connectionsShareTheExecutorsLoop, "a client's connections run on its taskExecutor's loop")
+        }
     }
 
     /// A chain whose every replica failed is unavailable (its keys fail, none is served from a
