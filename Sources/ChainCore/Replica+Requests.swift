@@ -1,4 +1,4 @@
-/// The client requests a replica remembers (`requests`, `requestOrder`), so that a retry of a
+/// The client requests a replica remembers (`requests`, a `RequestTable`), so that a retry of a
 /// write it already took is answered, never applied twice: while in flight it waits for the
 /// write, once committed it gets the first reply from the history (`historyReply`) or from the
 /// outcome on disk (`replyStored`).
@@ -7,8 +7,9 @@ extension Replica {
     /// `requestsRememberedMax` entries, and its storage stays at that power of two (`Ring`).
     mutating func remember(_ request: RequestID, seq: UInt64) {
         forgetOldRequests(through: seq)
-        if requests.updateValue(seq, forKey: request) == nil { requestOrder.append((request, seq)) }
-        assert(requestOrder.count <= CoreLimits.requestsRememberedMax, "the remembered requests stay within their window")
+        requests.remember(request, seq: seq)
+        // One entry per seq, all within the window's seqs.
+        assert(requests.order.count <= CoreLimits.requestsRememberedMax, "the remembered requests stay within their window")
     }
 
     /// Keeps the requests of the last `requestsRememberedMax` sequence numbers up to `received`
@@ -17,9 +18,8 @@ extension Replica {
     mutating func forgetOldRequests(through newest: UInt64 = 0) {
         let window = UInt64(CoreLimits.requestsRememberedMax)
         let newest = Swift.max(received, newest)
-        while let oldest = requestOrder.first, oldest.seq + window <= newest {
-            requestOrder.removeFirst()
-            if requests[oldest.request] == oldest.seq { requests[oldest.request] = nil }
+        while let seq = requests.order.first?.seq, seq + window <= newest {
+            requests.forgetOldest()
         }
     }
 }

@@ -80,8 +80,7 @@ public struct Replica: Sendable {
     /// the history when it still holds the write (`historyReply`), else from the outcome storage
     /// keeps with the write (`replyStored`). Only the seq is kept here: old values up to 1 MiB
     /// for 65,536 requests would not fit any sane memory budget.
-    var requests: [RequestID: UInt64] = [:]
-    var requestOrder = Ring<(request: RequestID, seq: UInt64)>()
+    var requests = RequestTable()
 
     /// - Parameter lastSeq: the highest sequence number in local storage. Everything in storage
     ///   counts as committed at start: a node restarts with nothing in flight (a restarted server
@@ -208,7 +207,7 @@ public struct Replica: Sendable {
             actions.append(.reply(client, .error(.notHead(head: view.head))))
             return
         }
-        if let request, let seq = requests[request] {
+        if let request, let seq = requests.seq(of: request) {
             // A retry of a write this chain already took: never apply it twice.
             if seq <= stable {
                 // Committed: answered from the history if it still holds the write, else from

@@ -82,8 +82,10 @@ final class RingTests: XCTestCase {
                                   request: RequestID(client: 7, seq: n)))
             if n % 1024 == 0 { _ = r.on(.persisted(through: n)) }
         }
-        XCTAssertEqual(r.requestOrder.count, window)
-        XCTAssertEqual(r.requestOrder.capacity, window)
+        XCTAssertEqual(r.requests.order.count, window)
+        XCTAssertEqual(r.requests.order.capacity, window)
+        XCTAssertEqual(r.requests.count, window)
+        XCTAssertEqual(r.requests.slotCapacity, 2 * window, "the index: 4-byte slots, at most half full")
         XCTAssertEqual(r.valueOrder.capacity, CoreLimits.recentMax)
     }
 }
