@@ -46,12 +46,15 @@ let package = Package(
         ]),
         .systemLibrary(name: "CZooKeeper"),
         .target(name: "ChainCoordination", dependencies: [
-            "ChainCore", "CZooKeeper",
+            "ChainCore", "CZooKeeper", "ChainFiles",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
+        // Bounded reads of files a user names (configuration, secrets, credentials).
+        .target(name: "ChainFiles"),
         // The node configuration file alone (no NIO, no TLS): shared by the server and fuzz-json.
         .target(name: "ChainServerConfig", dependencies: [
+            "ChainFiles",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ChainServer", dependencies: [
@@ -75,7 +78,7 @@ let package = Package(
         // Connections both sides share: request/reply over one TCP connection, TLS, the shared-secret
         // handshake (both ends), refused-connection detection, the client-visible error type.
         .target(name: "ChainTransport", dependencies: [
-            "ChainWire",
+            "ChainWire", "ChainFiles",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -102,7 +105,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "chainkv", dependencies: [
-            "ChainKV", "ChainCoordination", "ChainCheck", "ChainWire", "ChainBench", "ChainVersion",
+            "ChainKV", "ChainCoordination", "ChainCheck", "ChainWire", "ChainBench", "ChainVersion", "ChainFiles",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -143,6 +146,7 @@ let package = Package(
         .testTarget(name: "ChainKVAPITests", dependencies: ["ChainKV"],
                     swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]),
         .testTarget(name: "ChainCoordinationTests", dependencies: ["ChainCoordination", "ChainCore", "ChainTestSupport"]),
+        .testTarget(name: "ChainFilesTests", dependencies: ["ChainFiles", "ChainServerConfig", "ChainCoordination"]),
         .testTarget(name: "IntegrationTests", dependencies: ["ChainKV", "ChainCore", "ChainCoordination", "ChainWire", "ChainStorage", "ChainTestSupport",
             "ChainVersion",
             .product(name: "NIOCore", package: "swift-nio"),

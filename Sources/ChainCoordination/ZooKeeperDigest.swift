@@ -1,3 +1,4 @@
+import ChainFiles
 import FoundationEssentials
 
 /// ZooKeeper "digest" credentials ("user:password"). A session that adds them may change the
@@ -28,8 +29,12 @@ public struct ZooKeeperDigest: Sendable, Equatable {
 
     /// Reads "user:password" from a file (one line; a final newline is ignored).
     public init(file path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CoordinationError.invalidDigest("cannot read \(path)") }
-        guard data.count <= Self.sizeMax + 2 else { throw CoordinationError.invalidDigest("\(path) is over \(Self.sizeMax) bytes") }
+        let data: [UInt8]
+        switch BoundedFile.contents(of: path, limit: Self.sizeMax + 2) {  // + a final CR LF
+        case .contents(let bytes): data = bytes
+        case .tooLarge: throw CoordinationError.invalidDigest("\(path) is over \(Self.sizeMax) bytes")
+        case .unreadable: throw CoordinationError.invalidDigest("cannot read \(path)")
+        }
         var text = String(decoding: data, as: UTF8.self)
         while text.last?.isNewline == true { text.removeLast() }
         try self.init(credentials: text)

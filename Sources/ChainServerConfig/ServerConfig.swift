@@ -1,3 +1,4 @@
+import ChainFiles
 import FoundationEssentials
 import Logging
 
@@ -168,10 +169,12 @@ public struct ServerConfig: Codable, Equatable, Sendable {
 
     /// Reads and validates a configuration file. Errors name the file and the field.
     public static func load(path: String) throws -> ServerConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(field: "-", reason: "cannot read \(path)")
+        let data: Data
+        switch BoundedFile.contents(of: path, limit: 64 << 10) {
+        case .contents(let bytes): data = Data(bytes)
+        case .tooLarge: throw ConfigError(field: "-", reason: "\(path) is over 64 KiB")
+        case .unreadable: throw ConfigError(field: "-", reason: "cannot read \(path)")
         }
-        guard data.count <= 64 << 10 else { throw ConfigError(field: "-", reason: "\(path) is over 64 KiB") }
         do {
             return try JSONDecoder().decode(ServerConfig.self, from: data)
         } catch let error as ConfigError {

@@ -1,10 +1,6 @@
+internal import ChainFiles
 internal import Crypto
 internal import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The cluster's shared secret and the challenge–response proofs built from it.
 ///
@@ -33,13 +29,12 @@ public struct SharedSecret: Sendable {
     /// Reads a secret file: its bytes without trailing whitespace (so `echo`-made files and
     /// editors' final newlines give the same secret as the bytes written).
     public init(file path: String) throws {
-        guard let read = Self.readPrefix(path, max: Self.fileSizeMax + 1) else {
-            throw ChainKVError.invalidArgument("cannot read secret file \(path)")
+        var bytes: [UInt8]
+        switch BoundedFile.contents(of: path, limit: Self.fileSizeMax) {
+        case .contents(let read): bytes = read
+        case .tooLarge: throw ChainKVError.invalidArgument("secret file \(path) is over \(Self.fileSizeMax) bytes")
+        case .unreadable: throw ChainKVError.invalidArgument("cannot read secret file \(path)")
         }
-        guard read.count <= Self.fileSizeMax else {
-            throw ChainKVError.invalidArgument("secret file \(path) is over \(Self.fileSizeMax) bytes")
-        }
-        var bytes = read
         while let last = bytes.last, last == 0x0a || last == 0x0d || last == 0x20 || last == 0x09 { bytes.removeLast() }
         do {
             try self.init(bytes: bytes)
@@ -70,24 +65,6 @@ public struct SharedSecret: Sendable {
         var diff: UInt8 = 0
         for i in a.indices { diff |= a[i] ^ b[i] }
         return diff == 0
-    }
-
-    /// The first `max` bytes of the file at `path` (fewer if it is shorter); nil if it cannot be
-    /// opened or read. Bounded: a secret path naming a huge file or a device reads no further.
-    private static func readPrefix(_ path: String, max: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: max)
-        var count = 0
-        while count < max {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, max - count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { break }
-            count += n
-        }
-        return Array(bytes.prefix(count))
     }
 
     private func mac(_ message: [UInt8]) -> [UInt8] {

@@ -1,3 +1,4 @@
+import ChainFiles
 import Foundation
 
 /// The CLI's optional config file: where the servers and ZooKeeper are, so scripts need not pass
@@ -37,11 +38,14 @@ struct ClientConfigFile: Decodable {
         let env = ProcessInfo.processInfo.environment
         let named = explicit ?? env["CHAINKV_CONFIG"]
         let path = named ?? (env["HOME"].map { $0 + "/.config/chainkv/client.json" } ?? "")
-        guard let data = FileManager.default.contents(atPath: path) else {
+        let data: Data
+        switch BoundedFile.contents(of: path, limit: 64 << 10) {
+        case .contents(let bytes): data = Data(bytes)
+        case .tooLarge: throw ConfigFileError(message: "config file \(path) is over 64 KiB")
+        case .unreadable:
             if let named { throw ConfigFileError(message: "cannot read config file \(named)") }
             return ClientConfigFile()
         }
-        guard data.count <= 64 << 10 else { throw ConfigFileError(message: "config file \(path) is over 64 KiB") }
         do {
             return try JSONDecoder().decode(ClientConfigFile.self, from: data)
         } catch let e as ConfigFileError {
