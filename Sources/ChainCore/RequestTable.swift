@@ -10,9 +10,10 @@
 /// The index: linear probing over `slots`, a power of two at least twice the live entries, so a
 /// probe ends within a few slots; a slot is 0 (free) or 1 + the entry's position counted from the
 /// first entry ever remembered, modulo 2^31 (the ring holds fewer, so a position is never
-/// ambiguous; modulo 2^32 the position 2^32 - 1 stored as 0, a free slot: the wrap test found it). Removal shifts the probe run back instead of leaving tombstones, so a
-/// table that turns over its whole window every few seconds never degrades. The hash is Swift's
-/// seeded `Hasher`: a client cannot pick request ids that collide.
+/// ambiguous; modulo 2^32 the position 2^32 - 1 stored as 0, a free slot: the wrap test found
+/// it). Removal shifts the probe run back instead of leaving tombstones, so a table that turns
+/// over its whole window every few seconds never degrades. The hash is Swift's seeded `Hasher`:
+/// a client cannot pick request ids that collide.
 ///
 /// A request remembered twice (a retry sequenced again after the head forgot it, which a replica
 /// further down may still remember) points to its newest entry; the older entry stays in the
@@ -50,15 +51,12 @@ struct RequestTable: Sendable {
         precondition(order.count < Int(Self.positionMask), "a ring position fits 31 bits")
         order.append((request, seq))
         let stored = ((removed &+ UInt32(truncatingIfNeeded: order.count - 1)) & Self.positionMask) + 1
-        if let at = find(request) {
-            slots[at] = stored  // remembered again: the newest write answers for it
-            return
-        }
+        // Room first (a request remembered again may grow the index a step early), so that one
+        // probe, one hash, finds the request's slot or the free slot it goes to.
         if 2 * (count + 1) > slots.count { rebuild(slotCount: Swift.max(Self.minimumSlots, slots.count * 2)) }
-        var at = home(request)
-        while slots[at] != 0 { at = (at + 1) & (slots.count - 1) }
-        slots[at] = stored
-        count += 1
+        let (at, found) = probe(request)
+        slots[at] = stored  // remembered again: the newest write answers for it
+        if !found { count += 1 }
     }
 
     /// Forgets the oldest entry; returns it.
@@ -69,14 +67,6 @@ struct RequestTable: Sendable {
         removed &+= 1
         if let at = find(oldest.request, removedFirst: true), slots[at] == position { erase(at) }
         return oldest
-    }
-
-    /// Forgets everything, keeping no storage.
-    mutating func removeAll() {
-        order.removeAll()
-        slots = []
-        removed = 0
-        count = 0
     }
 
     /// Slots the index takes (tests: the index keeps its bound).
@@ -97,17 +87,23 @@ struct RequestTable: Sendable {
     /// which still points to it, reads as offset -1, that is 2^31 - 1, and is matched by position).
     private func find(_ request: RequestID, removedFirst: Bool = false) -> Int? {
         guard !slots.isEmpty else { return nil }
+        let (at, found) = probe(request, removedFirst: removedFirst)
+        return found ? at : nil
+    }
+
+    /// `request`'s slot (`found`), or the free slot that ends its probe run. The index has slots.
+    private func probe(_ request: RequestID, removedFirst: Bool = false) -> (at: Int, found: Bool) {
         var at = home(request)
         while slots[at] != 0 {
             let offset = offset(of: slots[at])
             if offset < order.count {
-                if order[offset: offset].request == request { return at }
+                if order[offset: offset].request == request { return (at, true) }
             } else if removedFirst, offset == Int(Self.positionMask) {
-                return at  // the entry just removed: the caller checks it is `request`'s
+                return (at, true)  // the entry just removed: the caller checks it is `request`'s
             }
             at = (at + 1) & (slots.count - 1)
         }
-        return nil
+        return (at, false)
     }
 
     /// Frees slot `at`, then moves back each later slot of the probe run whose home is not
