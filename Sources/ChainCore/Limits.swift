@@ -37,7 +37,7 @@ public enum CoreLimits {
     /// pin goes (`Ring.shrink`).
     public static let recentPinnedMax = 131_072
     public static let recentPinnedBytesMax = 64 << 20
-    /// Bytes of the newest committed values a replica keeps per key (`Replica.historyValues`), so
+    /// Bytes of the newest committed values a replica keeps per key (`Replica.keyStates`), so
     /// that a forwarded write of a recently written key needs no storage read for the value it
     /// replaces; it also keeps at most the keys of the last `recentMax` key changes. Counted for
     /// every value kept (most are shared with the history's updates). 16 MiB holds the working set

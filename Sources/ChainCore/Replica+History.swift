@@ -1,7 +1,7 @@
 /// The replica's history of committed updates (`recent`), and what the core answers from it
 /// without reading storage:
 ///
-/// - a key's committed value (`historyValues`: its newest committed change, kept for recently
+/// - a key's committed value (`KeyState.cached`: its newest committed change, kept for recently
 ///   written keys within its own bound), so a replica reads storage for a forwarded write only
 ///   when the key was not written lately;
 /// - the reply of a retried write that committed within the window (`replaced`: what each
@@ -78,29 +78,35 @@ extension Replica {
 
     /// Whether an event about `key` needs the key's value from local storage. When a write to the
     /// key is in flight, storage may hold an uncommitted value and the core answers from memory;
-    /// when the history of committed updates (`recent`) holds a change of the key, the newest one
-    /// is the value storage holds, and the core answers from memory too (`historyValues`, which
-    /// also keeps recent values whose update left the history).
+    /// when the key changed lately, its newest committed change is the value storage holds, and
+    /// the core answers from memory too (`KeyState.cached`). A key with either has a state, and
+    /// a state with neither is removed.
     public func needsStoredValue(for key: String) -> Bool {
-        let key = ByteKey(key)
-        return pendingKeys[key] == nil && historyValues[key] == nil
+        keyStates[ByteKey(key)] == nil
     }
 
-    /// The key's committed value: from `historyValues` when it holds the key, else the value the
-    /// shell read from storage. Only for a key with no write in flight.
-    func committedValue(_ key: ByteKey, stored: VersionedValue?) -> VersionedValue? {
-        if let known = historyValues[key] { return known.versioned }
+    /// The key's committed value: its cached change when it has one, else the value the shell
+    /// read from storage. Only for a key with no write in flight. `index`: the key's entry.
+    func committedValue(at index: Dictionary<ByteKey, KeyState>.Index?, stored: VersionedValue?) -> VersionedValue? {
+        if let index, let known = keyStates.values[index].cached { return known.versioned }
         return stored
     }
 
     /// Local storage was emptied or replaced (a snapshot is being received): the history no
     /// longer says what storage holds. A core is restarted after the snapshot anyway; this keeps
-    /// the one in between from answering from a history of the storage it replaced.
+    /// the one in between from answering from a history of the storage it replaced. Writes in
+    /// flight keep their state.
     public mutating func storageReplaced() {
-        historyValues = [:]
+        keyStates = keyStates.compactMapValues { state in state.pending.map { KeyState(pending: $0, cached: nil) } }
         valueOrder.removeAll()
         valueBytes = 0
     }
+
+    /// Keys with a cached committed value (for tests and gauges).
+    var cachedKeyCount: Int { keyStates.values.reduce(0) { $0 + ($1.cached == nil ? 0 : 1) } }
+
+    /// The key's cached committed change, if any.
+    func cachedValue(_ key: ByteKey) -> HistoryValue? { keyStates[key]?.cached }
 
     /// Keeps every update after the committed point in the history, past `recentBytesMax` and
     /// `recentMax` up to `recentPinnedBytesMax` and `recentPinnedMax`: this node is about to send
@@ -126,7 +132,8 @@ extension Replica {
         recentEntries.shrink()
     }
 
-    /// Adds a committed update to the history, then trims the oldest past the limits.
+    /// Adds a committed update to the history, then trims the oldest past the limits. The key's
+    /// value was cached by the caller (`cacheValue`), with the key's other state in one lookup.
     mutating func appendToHistory(_ update: Update, key: ByteKey, old: VersionedValue?) {
         assert(key.key == update.key, "the hashed key is the update's")
         let replaced = Replaced(old, update: update)
@@ -136,7 +143,6 @@ extension Replica {
         recentEntries.append(HistoryEntry(replaced: replaced))
         recentBytes += update.size
         recentReplacedBytes += replaced.bytes
-        if update.changesKey { cacheValue(of: update, key: key) }
         if let barrier = update.barrier {
             barrierLog.append(Change(barrier: barrier, version: update.seq))
             if barrierLog.count > CoreLimits.barriersKeptMax { barrierLog.removeFirst() }
@@ -164,39 +170,41 @@ extension Replica {
         }
     }
 
-    /// Bytes a value kept in `historyValues` counts for: its key and value, and the entry.
+    /// Bytes a cached value counts for: its key and value, and the entry.
     static func cachedBytes(_ key: ByteKey, _ value: [UInt8]?) -> Int { key.key.utf8.count + (value?.count ?? 0) + 64 }
 
-    /// Makes `update` its key's newest committed change in `historyValues`, then drops the oldest
-    /// changes past the cache's bounds (their keys are read from storage again).
-    private mutating func cacheValue(of update: Update, key: ByteKey) {
-        let value = HistoryValue(seq: update.seq, value: update.value)
+    /// Makes `update` its key's newest committed change (the key's entry is at `index`), then
+    /// drops the oldest changes past the cache's bounds (their keys are read from storage again).
+    mutating func cacheValue(of update: Update, at index: Dictionary<ByteKey, KeyState>.Index) {
+        assert(update.changesKey, "only a change of the key is its value")
         // The record names the key by the dictionary's own copy of it: each update's key is a
         // string of its own, and 65,536 records holding them kept 11 MB of 128-byte keys alive.
-        let recorded: ByteKey
-        if let index = historyValues.index(forKey: key) {
-            valueBytes -= Self.cachedBytes(key, historyValues.values[index].value)
-            historyValues.values[index] = value
-            recorded = historyValues.keys[index]
-        } else {
-            historyValues[key] = value
-            recorded = key
+        let recorded = keyStates.keys[index]
+        assert(recorded.key == update.key, "the entry is the update's key")
+        if let old = keyStates.values[index].cached {
+            valueBytes -= Self.cachedBytes(recorded, old.value)
         }
-        valueBytes += Self.cachedBytes(key, update.value)
+        keyStates.values[index].cached = HistoryValue(seq: update.seq, value: update.value)
+        valueBytes += Self.cachedBytes(recorded, update.value)
         // Room first, then the record: the ring never holds more than `recentMax` (`Ring`).
         while valueOrder.count >= CoreLimits.recentMax { evictOldestValue() }
         valueOrder.append((key: recorded, seq: update.seq))
         while valueBytes > CoreLimits.valueCacheBytesMax { evictOldestValue() }
-        assert(valueBytes >= 0 && historyValues.count <= valueOrder.count, "every cached value has its record")
+        assert(valueBytes >= 0 && keyStates.count <= valueOrder.count + inflightCount, "every cached value has its record")
     }
 
     /// Drops the oldest record of `valueOrder`, and its key's value unless the key changed since.
     private mutating func evictOldestValue() {
         let (oldKey, seq) = valueOrder.removeFirst()
         // Stale unless it is still the key's newest change.
-        guard let index = historyValues.index(forKey: oldKey), historyValues.values[index].seq == seq else { return }
-        valueBytes -= Self.cachedBytes(oldKey, historyValues.values[index].value)
-        historyValues.remove(at: index)
+        guard let index = keyStates.index(forKey: oldKey), let cached = keyStates.values[index].cached,
+              cached.seq == seq else { return }
+        valueBytes -= Self.cachedBytes(oldKey, cached.value)
+        if keyStates.values[index].pending == nil {
+            keyStates.remove(at: index)
+        } else {
+            keyStates.values[index].cached = nil
+        }
     }
 
     /// Past `recentReplacedBytesMax`, the oldest replaced values are dropped (their retries are

@@ -60,14 +60,20 @@ extension Replica {
         for row in stored where owns(row.key) {
             let key = ByteKey(row.key)
             seen.insert(key)
-            if let pending = pendingKeys[key] {
+            if let pending = keyStates[key]?.pending {
                 if let committed = pending.committed { rows.append(RangeRow(key: row.key, value: committed)) }
             } else {
                 rows.append(row)
             }
         }
-        for (byteKey, pending) in pendingKeys where !seen.contains(byteKey) && covered(byteKey.key) && owns(byteKey.key) {
-            if let committed = pending.committed { rows.append(RangeRow(key: byteKey.key, value: committed)) }
+        // Keys with writes in flight that storage did not list (a key that did not exist when
+        // committed is not listed either way): found through the in-flight writes, at most
+        // `inflightMax`, rather than through every key state (up to `recentMax` cached ones).
+        inflight.forEach { entry in
+            guard covered(entry.update.key), seen.insert(entry.key).inserted, owns(entry.update.key) else { return }
+            if let committed = keyStates[entry.key]?.pending?.committed {
+                rows.append(RangeRow(key: entry.update.key, value: committed))
+            }
         }
         rows.sort { KeyRange.less($0.key, $1.key) }
         var bytes = 0

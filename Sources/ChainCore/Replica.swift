@@ -9,11 +9,11 @@
 ///
 /// At the tail `stable == durable`. Elsewhere `stable == min(durable, successorAcked)`.
 ///
-/// Reads at the head see committed state only: for a key with writes in flight, `pendingKeys`
-/// keeps the key's committed value, because local storage may already hold an uncommitted one.
-/// For any key not in `pendingKeys`, local storage holds exactly the committed value; and for a
-/// key written lately, so does `historyValues`, so the shell reads storage only for a key
-/// neither knows (`needsStoredValue(for:)`).
+/// Reads at the head see committed state only: for a key with writes in flight, its `pending`
+/// state keeps the key's committed value, because local storage may already hold an uncommitted
+/// one. For any other key, local storage holds exactly the committed value; and for a key written
+/// lately, so does its `cached` state, so the shell reads storage only for a key with no state
+/// (`needsStoredValue(for:)`).
 ///
 /// A fresh link to the successor carries nothing until the successor's first ack says how far it
 /// is; then everything after that point is resent from `recent` (committed) and `inflight`. This
@@ -40,7 +40,7 @@ public struct Replica: Sendable {
     /// Inbound peer links that are up: an ack can go to a new predecessor as soon as it is named.
     private var inboundPeers: Set<NodeID> = []
     /// Updates in (stable, received], oldest first.
-    private var inflight = Ring<InflightEntry>()
+    private(set) var inflight = Ring<InflightEntry>()
     /// The most recent committed updates, for catching a successor up; also the history watches
     /// read (`committedChanges`). Consecutive sequence numbers, empty after a (re)start.
     internal(set) var recent = Ring<Update>()
@@ -50,20 +50,21 @@ public struct Replica: Sendable {
     internal(set) var recentReplacedBytes = 0
     /// Entries before this seq have had their replaced values dropped (`recentReplacedBytesMax`).
     internal(set) var replacedKeptFrom: UInt64 = 0
-    private(set) var pendingKeys: [ByteKey: PendingKey] = [:]
-    /// For recently written keys, the newest committed change: the key's committed value, which
-    /// is also what local storage holds for it while no write of it is in flight (storage changes
-    /// only by the updates the core hands it, committed in order). A replica then answers
-    /// `stored` from memory for a key written lately (every forwarded write of a hot key) and
-    /// reads storage only for the others. Bounded on its own (`CoreLimits.valueCacheBytesMax`,
-    /// and the keys of the last `recentMax` key changes), oldest change first out, through `valueOrder`; empty
-    /// after a restart or a snapshot (a new core), and emptied when storage is replaced
-    /// (`storageReplaced()`).
-    internal(set) var historyValues: [ByteKey: HistoryValue] = [:]
-    /// Each committed change of a key, oldest first: the eviction order of `historyValues`. A
-    /// record whose key was written again since is stale and skipped when it leaves.
+    /// Per key with writes in flight or written lately (`KeyState`):
+    /// - `pending`: its writes in flight, and its committed value for reads;
+    /// - `cached`: its newest committed change, the key's committed value, which is also what
+    ///   local storage holds for it while no write of it is in flight (storage changes only by the
+    ///   updates the core hands it, committed in order). A replica then answers `stored` from
+    ///   memory for a key written lately (every forwarded write of a hot key) and reads storage
+    ///   only for the others. Bounded on its own (`CoreLimits.valueCacheBytesMax`, and the keys
+    ///   of the last `recentMax` key changes), oldest change first out, through `valueOrder`;
+    ///   empty after a restart or a snapshot (a new core), and emptied when storage is replaced
+    ///   (`storageReplaced()`).
+    internal(set) var keyStates: [ByteKey: KeyState] = [:]
+    /// Each committed change of a key, oldest first: the eviction order of the `cached` states.
+    /// A record whose key was written again since is stale and skipped when it leaves.
     internal(set) var valueOrder = Ring<(key: ByteKey, seq: UInt64)>()
-    /// Bytes of the values in `historyValues` (`Replica.cachedBytes`).
+    /// Bytes of the cached values in `keyStates` (`Replica.cachedBytes`).
     internal(set) var valueBytes = 0
     /// The newest slot move barriers committed here, oldest first (versions are sequence
     /// numbers), at most `CoreLimits.barriersKeptMax`: kept after the history drops them, so a
@@ -101,7 +102,9 @@ public struct Replica: Sendable {
     public var inflightCount: Int { inflight.count }
 
     /// Whether a write of a key `matching` is in flight (sequenced, not yet committed).
-    public func hasPendingWrite(matching: (String) -> Bool) -> Bool { pendingKeys.keys.contains { matching($0.key) } }
+    public func hasPendingWrite(matching: (String) -> Bool) -> Bool {
+        (0..<inflight.count).contains { matching(inflight[offset: $0].update.key) }
+    }
 
     /// Serves a read at the head from committed state. `stored` is consulted only when
     /// `needsStoredValue(for:)` is true. Reads change no state, so they bypass `on(_:)`.
@@ -113,8 +116,9 @@ public struct Replica: Sendable {
         guard role.isHead else { return .error(.notHead(head: view.head)) }
         guard now < leaseUntil else { return .error(.noLease) }
         let key = ByteKey(key)
-        if let pending = pendingKeys[key] { return .value(pending.committed) }
-        return .value(committedValue(key, stored: stored))
+        let index = keyStates.index(forKey: key)
+        if let index, let pending = keyStates.values[index].pending { return .value(pending.committed) }
+        return .value(committedValue(at: index, stored: stored))
     }
 
     public mutating func on(_ event: ReplicaEvent) -> [ReplicaAction] {
@@ -231,8 +235,10 @@ public struct Replica: Sendable {
             return
         }
         let byteKey = ByteKey(key)
-        let pending = pendingKeys[byteKey]
-        let stored = pending == nil ? committedValue(byteKey, stored: stored) : nil
+        // One lookup for the whole write: nothing changes `keyStates` before `accept` uses it.
+        let index = keyStates.index(forKey: byteKey)
+        let pending = index.flatMap { keyStates.values[$0].pending }
+        let stored = pending == nil ? committedValue(at: index, stored: stored) : nil
         // A delete of a key that does not exist goes down the chain like any write. It used to be
         // answered at once ("changes nothing"), but that answer is a read, and it was given
         // without the read lease: a head cut off from ZooKeeper and already replaced went on
@@ -254,7 +260,7 @@ public struct Replica: Sendable {
         } else {
             update = Update(seq: received + 1, key: key, value: value, request: request, move: move)
         }
-        accept(update, key: byteKey, clients: [client], old: old, stored: stored, &actions)
+        accept(update, key: byteKey, at: index, clients: [client], old: old, stored: stored, &actions)
     }
 
     private mutating func onForward(from: NodeID, epoch: UInt64, _ update: Update, stored: VersionedValue?,
@@ -272,21 +278,25 @@ public struct Replica: Sendable {
             return
         }
         let key = ByteKey(update.key)
-        if let pending = pendingKeys[key] {
-            accept(update, key: key, clients: [], old: pending.latest, stored: nil, &actions)
+        let index = keyStates.index(forKey: key)
+        if let index, let pending = keyStates.values[index].pending {
+            accept(update, key: key, at: index, clients: [], old: pending.latest, stored: nil, &actions)
         } else {
-            let stored = committedValue(key, stored: stored)
-            accept(update, key: key, clients: [], old: stored, stored: stored, &actions)
+            let stored = committedValue(at: index, stored: stored)
+            accept(update, key: key, at: index, clients: [], old: stored, stored: stored, &actions)
         }
     }
 
     // MARK: - Pipeline
 
-    /// Takes `update` into the in-flight list, forwards it and hands it to storage.
-    private mutating func accept(_ update: Update, key: ByteKey, clients: [ClientRef], old: VersionedValue?,
+    /// Takes `update` into the in-flight list, forwards it and hands it to storage. `index`: the
+    /// key's entry in `keyStates`, looked up by the caller with no change to the table since.
+    private mutating func accept(_ update: Update, key: ByteKey, at index: Dictionary<ByteKey, KeyState>.Index?,
+                                 clients: [ClientRef], old: VersionedValue?,
                                  stored: VersionedValue?, _ actions: inout [ReplicaAction]) {
         precondition(update.seq == received + 1, "updates are accepted in sequence order without gaps")
         assert(key.key == update.key, "the hashed key is the update's")
+        assert(index.map { keyStates.keys[$0] == key } ?? (keyStates[key] == nil), "the index is the key's entry")
         received = update.seq
         let after = update.changesKey ? update.value.map { VersionedValue($0, version: update.seq) } : old
         let entry = InflightEntry(update: update, key: key, clients: clients, old: old, after: after)
@@ -295,12 +305,12 @@ public struct Replica: Sendable {
         // ring: `inflight.last!` copied the entry, seven references retained and released (cut 13).
         let outcome = update.request.map { WriteOutcome(reply: entry.reply, seq: update.seq, request: $0) }
         inflight.append(entry)
-        // One hash lookup: the entry is created (with the committed value) or updated in place.
-        func add(_ pending: inout PendingKey) {
-            pending.latest = after
-            pending.count += 1
+        // No second lookup: the entry is updated in place, or created with the committed value.
+        if let index {
+            keyStates.values[index].addWrite(after: after, committed: stored)
+        } else {
+            keyStates[key] = KeyState(pending: PendingKey(committed: stored, latest: after, count: 1), cached: nil)
         }
-        add(&pendingKeys[key, default: PendingKey(committed: stored, latest: after, count: 0)])
         if let request = update.request { remember(request, seq: update.seq) } else { forgetOldRequests() }
         if let successor = view.successor(of: id), successorReady {
             actions.append(.forward(to: successor, epoch: view.epoch, update))
@@ -352,13 +362,16 @@ public struct Replica: Sendable {
     }
 
     private mutating func commit(_ entry: InflightEntry, _ actions: inout [ReplicaAction]) {
-        if let index = pendingKeys.index(forKey: entry.key) {
-            if pendingKeys.values[index].count == 1 {
-                pendingKeys.remove(at: index)
-            } else {
-                pendingKeys.values[index].count -= 1
-                pendingKeys.values[index].committed = entry.after
+        // One lookup: the key's writes in flight and its cached value change together.
+        if let index = keyStates.index(forKey: entry.key) {
+            keyStates.values[index].commitWrite(after: entry.after)
+            if entry.update.changesKey {
+                cacheValue(of: entry.update, at: index)
+            } else if keyStates.values[index].isEmpty {
+                keyStates.remove(at: index)
             }
+        } else {
+            assertionFailure("a key with a write in flight has its state")
         }
         if !entry.clients.isEmpty {  // only at the head: the reply is not built for nobody
             let reply = entry.reply

@@ -2,7 +2,7 @@ import XCTest
 @testable import ChainCore
 import ChainTestSupport
 
-/// The value index (`Replica.historyValues`): a replica answers a key's stored value from the
+/// The value index (`Replica.keyStates`, cached values): a replica answers a key's stored value from the
 /// newest committed change of a recently written key, kept within the index's own bounds
 /// (`valueCacheBytesMax`, the last `recentMax` key changes), and asks the shell to read storage
 /// only for other keys. These tests fail if the index goes stale: a key evicted from it,
@@ -74,7 +74,7 @@ final class ReplicaHistoryValueTests: XCTestCase {
         commit(&c, put(1, "k", bytes("A")))
         let big = [UInt8](repeating: 7, count: CoreLimits.valueCacheBytesMax / 4)
         var seq: UInt64 = 1
-        while c.historyValues[ByteKey("k")] != nil, seq < 10 {
+        while c.cachedValue(ByteKey("k")) != nil, seq < 10 {
             seq += 1
             commit(&c, put(seq, "filler\(seq)", big))
         }
@@ -130,12 +130,12 @@ final class ReplicaHistoryValueTests: XCTestCase {
         let n = UInt64(CoreLimits.recentMax)
         for seq in 1...n { _ = c.on(.forward(from: "b", epoch: 1, Update(seq: seq, key: "k\(seq % 1000)", value: [1]), stored: nil)) }
         _ = c.on(.persisted(through: n))
-        XCTAssertEqual(c.historyValues.count, 1000)
-        XCTAssertEqual(c.historyValues[ByteKey("k1")]?.seq, (1...n).last { $0 % 1000 == 1 })
+        XCTAssertEqual(c.cachedKeyCount, 1000)
+        XCTAssertEqual(c.cachedValue(ByteKey("k1"))?.seq, (1...n).last { $0 % 1000 == 1 })
         // One more update evicts seq 1 (key k1), whose newest change is later: k1 stays.
         commit(&c, put(n + 1, "x", [2]))
         XCTAssertEqual(c.recent.first?.seq, 2)
-        XCTAssertEqual(c.historyValues.count, 1001)
+        XCTAssertEqual(c.cachedKeyCount, 1001)
         XCTAssertFalse(c.needsStoredValue(for: "k1"))
         // Single writes of their key leave with them.
         var d = tail()
@@ -144,7 +144,7 @@ final class ReplicaHistoryValueTests: XCTestCase {
         commit(&d, put(n + 1, "x", [2]))
         XCTAssertTrue(d.needsStoredValue(for: "k1"), "k1's only change left the history")
         XCTAssertFalse(d.needsStoredValue(for: "k2"))
-        XCTAssertEqual(d.historyValues.count, Int(n))
+        XCTAssertEqual(d.cachedKeyCount, Int(n))
     }
 
     /// Only committed updates enter the index; while a write is in flight the pending state
@@ -152,10 +152,10 @@ final class ReplicaHistoryValueTests: XCTestCase {
     func testInFlightWritesDoNotEnterTheIndex() {
         var c = tail()
         _ = c.on(.forward(from: "b", epoch: 1, put(1, "k", bytes("A")), stored: nil))
-        XCTAssertNil(c.historyValues[ByteKey("k")], "not committed yet")
+        XCTAssertNil(c.cachedValue(ByteKey("k")), "not committed yet")
         XCTAssertFalse(c.needsStoredValue(for: "k"), "in flight: the pending state answers")
         _ = c.on(.persisted(through: 1))
-        XCTAssertEqual(c.historyValues[ByteKey("k")]?.seq, 1)
+        XCTAssertEqual(c.cachedValue(ByteKey("k"))?.seq, 1)
     }
 
     /// A snapshot's reset empties storage: the history no longer says what it holds.
@@ -164,7 +164,45 @@ final class ReplicaHistoryValueTests: XCTestCase {
         commit(&c, put(1, "k", bytes("A")))
         c.storageReplaced()
         XCTAssertTrue(c.needsStoredValue(for: "k"))
-        XCTAssertTrue(c.historyValues.isEmpty)
+        XCTAssertEqual(c.cachedKeyCount, 0)
+    }
+
+    /// A key's state (`keyStates`) holds its writes in flight and its cached value, and goes when
+    /// it holds neither: the table never grows past the cache and the writes in flight.
+    func testAKeysStateGoesWithItsLastPart() {
+        var c = tail()
+        // A failed condition on a key nobody wrote lately commits without caching anything.
+        commit(&c, Update(seq: 1, key: "cond", value: nil, request: RequestID(client: 1, seq: 1), conditionFailed: 0),
+               storage: vv("S", 0))
+        XCTAssertNil(c.keyStates[ByteKey("cond")], "nothing in flight, nothing cached: no state")
+        XCTAssertTrue(c.needsStoredValue(for: "cond"))
+        // A write in flight while its key's cached value is evicted: the pending part stays.
+        commit(&c, put(2, "k", bytes("A")))
+        _ = c.on(.forward(from: "b", epoch: 1, put(3, "k", bytes("B")), stored: junk))
+        let big = [UInt8](repeating: 7, count: CoreLimits.valueCacheBytesMax / 2)
+        _ = c.on(.forward(from: "b", epoch: 1, Update(seq: 4, key: "big1", value: big), stored: nil))
+        _ = c.on(.forward(from: "b", epoch: 1, Update(seq: 5, key: "big2", value: big), stored: nil))
+        _ = c.on(.persisted(through: 2))
+        XCTAssertNotNil(c.keyStates[ByteKey("k")]?.pending, "seq 3 is in flight")
+        _ = c.on(.persisted(through: 5))
+        XCTAssertNil(c.keyStates[ByteKey("k")], "k's change was evicted by the big values and nothing is in flight")
+        XCTAssertTrue(c.needsStoredValue(for: "k"))
+        XCTAssertEqual(c.keyStates.count, c.cachedKeyCount, "every state left holds a cached value")
+        XCTAssertEqual(commit(&c, put(6, "k", bytes("C")), storage: vv("B", 3))?.reply, .put(old: bytes("B"), version: 6))
+    }
+
+    /// A snapshot's reset forgets the cached values but not the writes in flight: a key written
+    /// meanwhile still answers from its pending state, and is cached once it commits.
+    func testStorageReplacedKeepsWritesInFlight() {
+        var c = tail()
+        commit(&c, put(1, "k", bytes("A")))
+        _ = c.on(.forward(from: "b", epoch: 1, put(2, "k", bytes("B")), stored: junk))
+        c.storageReplaced()
+        XCTAssertFalse(c.needsStoredValue(for: "k"), "a write of k is in flight")
+        XCTAssertEqual(c.keyStates[ByteKey("k")]?.pending?.latest, vv("B", 2))
+        _ = c.on(.persisted(through: 2))
+        XCTAssertEqual(c.cachedValue(ByteKey("k"))?.seq, 2)
+        XCTAssertEqual(commit(&c, put(3, "k", bytes("C")))?.reply, .put(old: bytes("B"), version: 3))
     }
 
     /// A restarted core (after a crash or a snapshot) has no history: everything comes from storage.
