@@ -39,7 +39,7 @@ public enum CoreLimits {
     public static let recentPinnedBytesMax = 64 << 20
     /// Bytes of the newest committed values a replica keeps per key (`Replica.keyStates`), so
     /// that a forwarded write of a recently written key needs no storage read for the value it
-    /// replaces; it also keeps at most the keys of the last `recentMax` key changes. Counted for
+    /// replaces; it also keeps at most `recentMax` keys. Counted for
     /// every value kept (most are shared with the history's updates). 16 MiB holds the working set
     /// of the benchmarks (4,000 keys of 1 KiB, about 5 MB) with room. It has its own bounds because
     /// tied to a short history it missed: with 4 MiB of history, two fifths of the forwarded writes

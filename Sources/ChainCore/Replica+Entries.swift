@@ -63,7 +63,7 @@ extension Replica {
 
     /// The newest committed change of a key (`KeyState.cached`).
     struct HistoryValue: Sendable {
-        /// The update's seq: the version it gave the key, and how a stale `valueOrder` record is recognized.
+        /// The update's seq: the version it gave the key.
         var seq: UInt64
         /// The key's value after it (nil: deleted).
         var value: [UInt8]?

@@ -68,7 +68,7 @@ extension Replica {
 
     /// The first reply of the committed write `seq`, if the history still holds it.
     func historyReply(seq: UInt64) -> Reply? {
-        guard let first = recent.first?.seq, seq >= first, seq <= stable else { return nil }
+        guard let first = recentFirstSeq, seq >= first, seq <= stable else { return nil }
         let offset = Int(seq - first)
         guard offset < recent.count else { return nil }
         let update = recent[offset: offset]
@@ -139,7 +139,9 @@ extension Replica {
         let replaced = Replaced(old, update: update)
         // Room first, then the update: the rings never hold more than the bounds (`Ring`).
         trimHistory(room: 1, roomBytes: update.size)
+        assert(recent.isEmpty || update.seq == recentLastSeq + 1, "the history holds consecutive seqs")
         recent.append(update)
+        recentLastSeq = update.seq
         recentEntries.append(HistoryEntry(replaced: replaced))
         recentBytes += update.size
         recentReplacedBytes += replaced.bytes
@@ -156,7 +158,7 @@ extension Replica {
     /// after the pin, the ordinary ones for the others. `room`, `roomBytes`: an update about to
     /// be added, which must fit too.
     private mutating func trimHistory(room: Int = 0, roomBytes: Int = 0) {
-        while let first = recent.first?.seq {
+        while let first = recentFirstSeq {
             let pinned = historyPin.map { first >= $0.from } ?? false
             let count = recent.count + room, bytes = recentBytes + roomBytes
             let over = pinned
@@ -170,36 +172,50 @@ extension Replica {
         }
     }
 
+    /// The seq of the oldest update in `recent`. Reading `recent.first?.seq` copied the update
+    /// (its key, value and request retained and released: 1 % of a middle server's CPU; cut 16).
+    var recentFirstSeq: UInt64? { recent.isEmpty ? nil : recentLastSeq - UInt64(recent.count) + 1 }
+
     /// Bytes a cached value counts for: its key and value, and the entry.
     static func cachedBytes(_ key: ByteKey, _ value: [UInt8]?) -> Int { key.key.utf8.count + (value?.count ?? 0) + 64 }
 
     /// Makes `update` its key's newest committed change (the key's entry is at `index`), then
-    /// drops the oldest changes past the cache's bounds (their keys are read from storage again).
+    /// drops the oldest cached keys past the cache's bounds (they are read from storage again).
+    ///
+    /// `valueOrder` holds each cached key once, in the order it entered the cache; a rewrite
+    /// changes the value in place and leaves the key where it is. It used to hold a record per
+    /// change, so every write appended one and removed the oldest, a lookup of a random key only
+    /// to find that record stale (`evictOldestValue` and the append were 4 to 5 % of a middle
+    /// server's CPU under 8 × 32 writes; cut 16). The price: the key cached first leaves first,
+    /// hot or not, and the next write of it reads storage once.
     mutating func cacheValue(of update: Update, at index: Dictionary<ByteKey, KeyState>.Index) {
         assert(update.changesKey, "only a change of the key is its value")
-        // The record names the key by the dictionary's own copy of it: each update's key is a
-        // string of its own, and 65,536 records holding them kept 11 MB of 128-byte keys alive.
-        let recorded = keyStates.keys[index]
-        assert(recorded.key == update.key, "the entry is the update's key")
+        let key = keyStates.keys[index]
+        assert(key.key == update.key, "the entry is the update's key")
+        let value = HistoryValue(seq: update.seq, value: update.value)
+        valueBytes += Self.cachedBytes(key, update.value)
         if let old = keyStates.values[index].cached {
-            valueBytes -= Self.cachedBytes(recorded, old.value)
+            valueBytes -= Self.cachedBytes(key, old.value)
+            keyStates.values[index].cached = value
+        } else {
+            keyStates.values[index].cached = value
+            // Room first, then the record: the ring never holds more than `recentMax` (`Ring`).
+            // The record names the key by the dictionary's own copy of it: each update's key is
+            // a string of its own, and 65,536 records holding them kept 11 MB of keys alive.
+            while valueOrder.count >= CoreLimits.recentMax { evictOldestValue() }
+            valueOrder.append(key)
         }
-        keyStates.values[index].cached = HistoryValue(seq: update.seq, value: update.value)
-        valueBytes += Self.cachedBytes(recorded, update.value)
-        // Room first, then the record: the ring never holds more than `recentMax` (`Ring`).
-        while valueOrder.count >= CoreLimits.recentMax { evictOldestValue() }
-        valueOrder.append((key: recorded, seq: update.seq))
-        while valueBytes > CoreLimits.valueCacheBytesMax { evictOldestValue() }
+        while valueBytes > CoreLimits.valueCacheBytesMax, !valueOrder.isEmpty { evictOldestValue() }
         assert(valueBytes >= 0 && keyStates.count <= valueOrder.count + inflightCount, "every cached value has its record")
     }
 
-    /// Drops the oldest record of `valueOrder`, and its key's value unless the key changed since.
+    /// Drops the key cached first, and its value.
     private mutating func evictOldestValue() {
-        let (oldKey, seq) = valueOrder.removeFirst()
-        // Stale unless it is still the key's newest change.
-        guard let index = keyStates.index(forKey: oldKey), let cached = keyStates.values[index].cached,
-              cached.seq == seq else { return }
-        valueBytes -= Self.cachedBytes(oldKey, cached.value)
+        let key = valueOrder.removeFirst()
+        guard let index = keyStates.index(forKey: key), let cached = keyStates.values[index].cached else {
+            preconditionFailure("a key in valueOrder has its cached value")
+        }
+        valueBytes -= Self.cachedBytes(key, cached.value)
         if keyStates.values[index].pending == nil {
             keyStates.remove(at: index)
         } else {
@@ -211,7 +227,7 @@ extension Replica {
     /// answered from disk); the history itself stays, for catch-up and watches. Each entry is
     /// passed over once (`replacedKeptFrom` only moves forward).
     private mutating func dropReplacedValuesOverTheBound() {
-        guard recentReplacedBytes > CoreLimits.recentReplacedBytesMax, let first = recent.first?.seq else { return }
+        guard recentReplacedBytes > CoreLimits.recentReplacedBytesMax, let first = recentFirstSeq else { return }
         var seq = max(replacedKeptFrom, first)
         while recentReplacedBytes > CoreLimits.recentReplacedBytesMax {
             let offset = Int(seq - first)

@@ -55,7 +55,7 @@ extension Replica {
         guard after < stable else { return .changes([], through: after) }
         // The history covers (first - 1, stable]; a replica that restarted or took a snapshot has
         // none before its start.
-        let first = recent.first?.seq ?? stable + 1
+        let first = recentFirstSeq ?? stable + 1
         guard after + 1 >= first else { return .compacted(oldest: first) }
         var changes: [Change] = []
         var bytes = 0

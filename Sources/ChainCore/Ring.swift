@@ -2,11 +2,11 @@
 /// and the storage is exactly a power of two of slots, every one in use or free for the next
 /// append (no dead prefix). The core may import only the standard library, hence no Deque.
 ///
-/// Elements are read in place (`subscript(offset:)` and `first` yield a borrow: reading
-/// `ring.first?.update.seq` copies one integer, not the element with its retains) and moved out
-/// by `removeFirst` (the slot is left empty, so no reference is retained twice). Copies of
-/// in-flight entries (seven references each) showed in the write profile's `swift_retain`
-/// (issue 18).
+/// Elements are moved out by `removeFirst` (the slot is left empty, so no reference is retained
+/// twice). Reading one (`subscript(offset:)`, `first`, `last`) yields what the array's getter
+/// returns, a copy: the profile of cut 16 showed `ring.first?.update.seq` retaining and releasing
+/// every reference of the element. Hot paths therefore derive a sequence number from the count
+/// (`Replica.recentFirstSeq`, `advanceStable`) instead of reading the element for it.
 ///
 /// Memory (round 3, cut 11): the previous ring, an array with a moving start compacted once the
 /// dead prefix reached the live part, held up to twice its elements' slots, and four times after

@@ -87,6 +87,28 @@ final class ReplicaHistoryValueTests: XCTestCase {
         XCTAssertEqual(commit(&c, put(seq, "k", bytes("C")))?.reply, .put(old: bytes("B"), version: seq))
     }
 
+    /// A rewrite changes a cached value in place: the key keeps its place in the eviction order
+    /// (the key cached first leaves first), and its next write after that reads storage.
+    func testARewriteKeepsTheKeysPlaceInTheCache() {
+        var c = tail()
+        let kValue = [UInt8](repeating: 2, count: 600)
+        commit(&c, put(1, "k", bytes("A")))
+        commit(&c, put(2, "other", bytes("O")))
+        commit(&c, put(3, "k", kValue))
+        XCTAssertEqual(c.valueOrder.count, 2)
+        XCTAssertEqual(c.valueOrder.first?.key, "k", "k was cached first; its rewrite did not move it")
+        // Four of these overflow the cache by less than k's 600 bytes: k alone leaves.
+        let big = [UInt8](repeating: 7, count: CoreLimits.valueCacheBytesMax / 4 - 150)
+        var seq: UInt64 = 3
+        while c.cachedValue(ByteKey("k")) != nil, seq < 10 {
+            seq += 1
+            commit(&c, put(seq, "filler\(seq)", big))
+        }
+        XCTAssertTrue(c.needsStoredValue(for: "k"), "evicted: storage holds its value")
+        XCTAssertFalse(c.needsStoredValue(for: "other"), "the key cached after k is still cached when k leaves")
+        XCTAssertEqual(c.valueOrder.first?.key, "other")
+    }
+
     /// The values outlive the history: a key whose only update left the history (by bytes) is
     /// still answered from memory while the value cache holds it; the history no longer answers a
     /// retry of that write (it goes to disk), but the value needs no storage read.
@@ -124,15 +146,17 @@ final class ReplicaHistoryValueTests: XCTestCase {
         XCTAssertEqual(commit(&c, put(8, "d", bytes("x")))?.reply, .put(old: nil, version: 8))
     }
 
-    /// The count bound evicts too, one update at a time: the index follows exactly.
+    /// The count bound (keys) evicts too, the key cached first leaving first: the index follows
+    /// exactly, and rewriting a cached key adds no record.
     func testTheCountBoundEvictsFromTheIndex() {
         var c = tail()
         let n = UInt64(CoreLimits.recentMax)
         for seq in 1...n { _ = c.on(.forward(from: "b", epoch: 1, Update(seq: seq, key: "k\(seq % 1000)", value: [1]), stored: nil)) }
         _ = c.on(.persisted(through: n))
         XCTAssertEqual(c.cachedKeyCount, 1000)
+        XCTAssertEqual(c.valueOrder.count, 1000, "65,536 writes of 1,000 keys: one record per key")
         XCTAssertEqual(c.cachedValue(ByteKey("k1"))?.seq, (1...n).last { $0 % 1000 == 1 })
-        // One more update evicts seq 1 (key k1), whose newest change is later: k1 stays.
+        // One more update pushes seq 1 out of the history; the cache has room: k1 stays.
         commit(&c, put(n + 1, "x", [2]))
         XCTAssertEqual(c.recent.first?.seq, 2)
         XCTAssertEqual(c.cachedKeyCount, 1001)
@@ -145,6 +169,8 @@ final class ReplicaHistoryValueTests: XCTestCase {
         XCTAssertTrue(d.needsStoredValue(for: "k1"), "k1's only change left the history")
         XCTAssertFalse(d.needsStoredValue(for: "k2"))
         XCTAssertEqual(d.cachedKeyCount, Int(n))
+        XCTAssertEqual(d.valueOrder.count, Int(n), "one record per cached key")
+        XCTAssertEqual(d.valueOrder.capacity, CoreLimits.recentMax, "the records keep their bound")
     }
 
     /// Only committed updates enter the index; while a write is in flight the pending state
