@@ -59,13 +59,17 @@ public struct Replica: Sendable {
     ///   local storage holds for it while no write of it is in flight (storage changes only by the
     ///   updates the core hands it, committed in order). A replica then answers `stored` from
     ///   memory for a key written lately (every forwarded write of a hot key) and reads storage
-    ///   only for the others. Bounded on its own (`CoreLimits.valueCacheBytesMax`, and at most
-    ///   `recentMax` keys), the key cached first out first, through `valueOrder`;
+    ///   only for the others. Bounded on its own (`CoreLimits.valueCacheBytesMax`, at most
+    ///   `recentMax` keys, each changed within about the last `recentMax` commits), through
+    ///   `valueOrder`;
     ///   empty after a restart or a snapshot (a new core), and emptied when storage is replaced
     ///   (`storageReplaced()`).
     internal(set) var keyStates: [ByteKey: KeyState] = [:]
-    /// Each key with a `cached` state, once, in the order it was cached: the eviction order.
+    /// Each key with a `cached` state, once, in the order it was recorded: the eviction order.
     internal(set) var valueOrder = Ring<ByteKey>()
+    /// Beside each record of `valueOrder`, the key's seq when recorded: when it is `recentMax`
+    /// commits old the key leaves, or is recorded again if it changed since (`cacheValue`).
+    internal(set) var valueOrderSeqs = Ring<UInt64>()
     /// Bytes of the cached values in `keyStates` (`Replica.cachedBytes`).
     internal(set) var valueBytes = 0
     /// The newest slot move barriers committed here, oldest first (versions are sequence
@@ -115,9 +119,13 @@ public struct Replica: Sendable {
     /// only while ZooKeeper confirms its session, and keeps it shorter than the session timeout,
     /// so the lease runs out before ZooKeeper can expire the session and a new head be named.
     public func read(_ key: String, stored: VersionedValue?, now: UInt64) -> Reply {
+        read(ByteKey(key), stored: stored, now: now)
+    }
+
+    /// `read(_:stored:now:)` of a key the shell already hashed for `needsStoredValue(for:)`.
+    public func read(_ key: ByteKey, stored: VersionedValue?, now: UInt64) -> Reply {
         guard role.isHead else { return .error(.notHead(head: view.head)) }
         guard now < leaseUntil else { return .error(.noLease) }
-        let key = ByteKey(key)
         let index = keyStates.index(forKey: key)
         if let index, let pending = keyStates.values[index].pending { return .value(pending.committed) }
         return .value(committedValue(at: index, stored: stored))
@@ -128,10 +136,13 @@ public struct Replica: Sendable {
         switch event {
         case .viewChanged(let newView):
             onViewChanged(newView, &actions)
-        case .clientWrite(let client, let key, let value, let stored, let request, let ifVersion, let move):
-            onClientWrite(client, key: key, value: value, stored: stored, request: request, ifVersion: ifVersion, move: move, &actions)
-        case .forward(let from, let epoch, let update, let stored):
-            onForward(from: from, epoch: epoch, update, stored: stored, &actions)
+        case .clientWrite(let client, let key, let value, let stored, let request, let ifVersion, let move, let hashed):
+            assert(hashed.map { $0.key == key } ?? true, "the hashed key is the write's")
+            onClientWrite(client, key: key, hashed: hashed ?? ByteKey(key), value: value, stored: stored, request: request,
+                          ifVersion: ifVersion, move: move, &actions)
+        case .forward(let from, let epoch, let update, let stored, let hashed):
+            assert(hashed.map { $0.key == update.key } ?? true, "the hashed key is the update's")
+            onForward(from: from, epoch: epoch, update, hashed: hashed, stored: stored, &actions)
         case .ack(let from, let epoch, let seq):
             guard let successor = view.successor(of: id), from == successor else { break }
             // An ack beyond what we hold would mean the successor has updates we never had:
@@ -207,7 +218,7 @@ public struct Replica: Sendable {
         }
     }
 
-    private mutating func onClientWrite(_ client: ClientRef, key: String, value: [UInt8]?, stored: VersionedValue?,
+    private mutating func onClientWrite(_ client: ClientRef, key: String, hashed byteKey: ByteKey, value: [UInt8]?, stored: VersionedValue?,
                                         request: RequestID?, ifVersion: UInt64?, move: MoveMark?, _ actions: inout [ReplicaAction]) {
         guard role.isHead else {
             actions.append(.reply(client, .error(.notHead(head: view.head))))
@@ -236,7 +247,6 @@ public struct Replica: Sendable {
             actions.append(.reply(client, .error(.handingOff(to: to))))
             return
         }
-        let byteKey = ByteKey(key)
         // One lookup for the whole write: nothing changes `keyStates` before `accept` uses it.
         let index = keyStates.index(forKey: byteKey)
         let pending = index.flatMap { keyStates.values[$0].pending }
@@ -265,7 +275,7 @@ public struct Replica: Sendable {
         accept(update, key: byteKey, at: index, clients: [client], old: old, stored: stored, &actions)
     }
 
-    private mutating func onForward(from: NodeID, epoch: UInt64, _ update: Update, stored: VersionedValue?,
+    private mutating func onForward(from: NodeID, epoch: UInt64, _ update: Update, hashed: ByteKey?, stored: VersionedValue?,
                                     _ actions: inout [ReplicaAction]) {
         guard epoch == view.epoch, from == view.predecessor(of: id) else {
             // A late message of an older view, or a sender whose view is ahead of ours. Closing the
@@ -279,7 +289,7 @@ public struct Replica: Sendable {
             actions.append(.closeInbound(from))
             return
         }
-        let key = ByteKey(update.key)
+        let key = hashed ?? ByteKey(update.key)
         let index = keyStates.index(forKey: key)
         if let index, let pending = keyStates.values[index].pending {
             accept(update, key: key, at: index, clients: [], old: pending.latest, stored: nil, &actions)

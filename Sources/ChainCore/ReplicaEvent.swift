@@ -8,11 +8,13 @@ public enum ReplicaEvent: Equatable, Sendable {
     /// key is in flight). `request` identifies the write across client retries (nil: the client
     /// gave no id). `ifVersion` makes the write conditional: it applies only if the key's version,
     /// in sequence order just before it, is that one (0: the key must be absent). `move`: the
-    /// write is a slot move's (`MoveMark`), not a client's; it is never conditional.
+    /// write is a slot move's (`MoveMark`), not a client's; it is never conditional. `hashed`: the
+    /// key as the shell already hashed it for `needsStoredValue(for:)` (nil: the core hashes it),
+    /// so that a write hashes its key once per replica.
     case clientWrite(ClientRef, key: String, value: [UInt8]?, stored: VersionedValue?, request: RequestID?, ifVersion: UInt64? = nil,
-                     move: MoveMark? = nil)
-    /// The predecessor forwarded an update. `stored` as for `clientWrite`.
-    case forward(from: NodeID, epoch: UInt64, Update, stored: VersionedValue?)
+                     move: MoveMark? = nil, hashed: ByteKey? = nil)
+    /// The predecessor forwarded an update. `stored` and `hashed` as for `clientWrite`.
+    case forward(from: NodeID, epoch: UInt64, Update, stored: VersionedValue?, hashed: ByteKey? = nil)
     /// The successor acknowledges every update up to `seq`: it and every node after it have them on disk.
     case ack(from: NodeID, epoch: UInt64, seq: UInt64)
     /// Local storage committed (fsynced) every update up to `seq`.

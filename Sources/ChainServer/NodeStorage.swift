@@ -80,8 +80,7 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
     func submitQueued() {
         loop.preconditionInEventLoop()
         guard !queue.isEmpty, let committer else { return }
-        committer.submit(contentsOf: queue)
-        queue.removeAll(keepingCapacity: true)
+        committer.submit(taking: &queue)
     }
 
     func endReadBatch() {

@@ -77,7 +77,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         let started = context.loop.now
         let message: Message
         do {
-            let reply = core.read(key, stored: try storedValue(key), now: context.nowMs)
+            let hashed = ByteKey(key)
+            let reply = core.read(hashed, stored: try storedValue(hashed), now: context.nowMs)
             if reply == .error(.noLease), let refused = leaseLapses.event() {
                 logger.warning("refusing reads: the lease lapsed (no ZooKeeper confirmation within leaseMs)",
                                metadata: ["leaseMs": "\(leaseMs)", "refused": "\(refused)"])
@@ -103,10 +104,12 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
             return
         }
         do {
-            let stored = try storedValue(key)
+            let hashed = ByteKey(key)
+            let stored = try storedValue(hashed)
             // Another chain's version matches no key here (`PublicVersions`): no sequence number has it.
             let condition = ifVersion.map { versions.seq(ofVersion: $0) ?? UInt64.max }
-            perform(core.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request, ifVersion: condition, move: move)))
+            perform(core.on(.clientWrite(ref, key: key, value: value, stored: stored, request: request, ifVersion: condition, move: move,
+                                         hashed: hashed)))
         } catch {
             _ = writes.finish(ref)
             context.outbox.reply(storageFailed(error), to: ref)
@@ -127,8 +130,9 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     }
 
     /// The key's value and version in local storage, read only when the core needs it (no write in flight).
-    private func storedValue(_ key: String) throws -> VersionedValue? {
-        core.needsStoredValue(for: key) ? try storage.value(of: key) : nil
+    /// `key` is hashed once per write: the core takes the same `ByteKey` in the event.
+    private func storedValue(_ key: ByteKey) throws -> VersionedValue? {
+        core.needsStoredValue(for: key) ? try storage.value(of: key.key) : nil
     }
 
     // MARK: Peers
@@ -153,7 +157,8 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
 
     func forwarded(from node: NodeID, epoch: UInt64, _ update: Update) {
         do {
-            perform(core.on(.forward(from: node, epoch: epoch, update, stored: try storedValue(update.key))))
+            let hashed = ByteKey(update.key)
+            perform(core.on(.forward(from: node, epoch: epoch, update, stored: try storedValue(hashed), hashed: hashed)))
         } catch {
             context.diskFaults.failed(error, while: "reading a key for a forwarded update")
             logger.error("storage read failed; dropping the link to resync", metadata: ["error": "\(error)"])

@@ -56,6 +56,14 @@ public final class GroupCommitter: Sendable {
         loop.submit(updates)
     }
 
+    /// Queues `updates` like `submit(contentsOf:)` and leaves `updates` empty. When the committer
+    /// has taken everything queued before (the usual case: it is committing or waiting), the
+    /// array itself becomes the queue, and `updates` gets the committer's empty one back: no
+    /// update is copied, retained or released on the way (cut 17).
+    public func submit(taking updates: inout [StoredUpdate]) {
+        loop.submit(taking: &updates)
+    }
+
     /// Runs `body` on the committer thread between batches (for reset/load/setEpoch with exclusive
     /// use of the store) and returns its result; blocks the caller. Updates submitted before this
     /// call are committed before `body` runs; later ones after it. Throws what `body` throws, or
@@ -172,6 +180,35 @@ private final class CommitLoop: @unchecked Sendable {
         }
     }
 
+    func submit(taking updates: inout [StoredUpdate]) {
+        guard !updates.isEmpty else { return }
+        let swapped = monitor.withLock { () -> Bool in
+            guard !stopping, failure == nil else { return false }
+            var previous = head < queue.count ? queue[queue.count - 1].seq : nil
+            for update in updates {
+                if let previous {
+                    precondition(previous < update.seq,
+                                 "submitted seqs must be strictly increasing: \(previous) then \(update.seq)")
+                }
+                previous = update.seq
+            }
+            submittedCount += updates.count
+            monitor.broadcast()
+            guard head == queue.count else {
+                queue.append(contentsOf: updates)
+                return false
+            }
+            // Nothing left untaken: the submitted array becomes the queue.
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+            swap(&queue, &updates)
+            return true
+        }
+        // Outside the lock: releasing the copies (or what a stopped committer ignores) is not its work.
+        if !swapped { updates.removeAll(keepingCapacity: true) }
+        assert(updates.isEmpty, "the caller's array comes back empty")
+    }
+
     func run(exclusive body: @escaping @Sendable (Store) -> Void) throws {
         if monitor.withLock({ isCommitterThread }) {
             // Called from onDurable/onError: the thread is between batches already, and
@@ -256,9 +293,16 @@ private final class CommitLoop: @unchecked Sendable {
                     if let job = jobs.first {
                         size = min(size, job.barrier - takenCount)
                     }
+                    takenCount += size
+                    if head == 0 && size == queue.count {
+                        // The whole queue: it becomes the batch without copying an update (each
+                        // copy retained and later released the update's key, value and outcome).
+                        let batch = queue
+                        queue = []
+                        return .batch(batch)
+                    }
                     let batch = Array(queue[head ..< head + size])
                     head += size
-                    takenCount += size
                     // Compact once the taken prefix dominates, so the queue stays amortized O(1).
                     if head == queue.count {
                         queue.removeAll(keepingCapacity: true)

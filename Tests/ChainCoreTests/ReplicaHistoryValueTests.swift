@@ -87,6 +87,30 @@ final class ReplicaHistoryValueTests: XCTestCase {
         XCTAssertEqual(commit(&c, put(seq, "k", bytes("C")))?.reply, .put(old: bytes("B"), version: seq))
     }
 
+    /// A key unchanged for `recentMax` commits leaves the cache (its value is read from storage
+    /// again), while a key rewritten meanwhile stays: what the cache holds is the recent keys,
+    /// not every key ever written up to the byte bound.
+    func testAKeyUnchangedForTheWindowLeavesTheCache() {
+        var c = tail()
+        let n = UInt64(CoreLimits.recentMax)
+        commit(&c, put(1, "cold", bytes("C")))
+        commit(&c, put(2, "hot", bytes("H")))
+        // Other keys' changes, and "hot" again halfway.
+        for seq in 3...n {
+            let key = seq == n / 2 ? "hot" : "other\(seq % 100)"
+            _ = c.on(.forward(from: "b", epoch: 1, Update(seq: seq, key: key, value: [1]), stored: nil))
+        }
+        _ = c.on(.persisted(through: n))
+        XCTAssertFalse(c.needsStoredValue(for: "cold"), "changed \(n - 1) commits ago: still within the window")
+        commit(&c, put(n + 1, "x", [2]))
+        XCTAssertTrue(c.needsStoredValue(for: "cold"), "its change is now recentMax commits old")
+        commit(&c, put(n + 2, "y", [2]))
+        XCTAssertFalse(c.needsStoredValue(for: "hot"), "recorded at seq 2, rewritten at \(n / 2): recorded again")
+        XCTAssertEqual(c.valueOrder.count, c.valueOrderSeqs.count)
+        XCTAssertEqual(c.valueOrder.count, c.cachedKeyCount, "one record per cached key")
+        XCTAssertEqual(commit(&c, put(n + 3, "cold", bytes("D")), storage: vv("C", 1))?.reply, .put(old: bytes("C"), version: n + 3))
+    }
+
     /// A rewrite changes a cached value in place: the key keeps its place in the eviction order
     /// (the key cached first leaves first), and its next write after that reads storage.
     func testARewriteKeepsTheKeysPlaceInTheCache() {
@@ -291,7 +315,7 @@ final class ReplicaHistoryValueTests: XCTestCase {
             // Taken out of the dictionary while it changes: a copy would copy its history each time.
             guard var node = nodes.removeValue(forKey: id) else { return }
             var event = event
-            if case .forward(let from, let epoch, let update, _) = event {
+            if case .forward(let from, let epoch, let update, _, _) = event {
                 event = .forward(from: from, epoch: epoch, update,
                                  stored: node.core.needsStoredValue(for: update.key) ? node.storage[ByteKey(update.key)] : junk)
             }

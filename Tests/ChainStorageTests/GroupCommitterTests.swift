@@ -82,6 +82,37 @@ final class GroupCommitterTests: XCTestCase {
         XCTAssertEqual(try store.count(), 900)
     }
 
+    /// `submit(taking:)`, as the server's loop submits: the caller's array comes back empty every
+    /// time, whether it became the queue (the committer had taken everything) or was appended to
+    /// it (the committer was behind), and every update is committed once, in order.
+    func testSubmitTakingHandsOverEveryUpdateInOrder() throws {
+        let store = try Store(path: databasePath)
+        let (committer, reports, errors) = makeCommitter(store, maxBatch: 64)
+        var pending: [StoredUpdate] = []
+        var next: UInt64 = 0
+        for round in 0 ..< 300 {
+            // Runs of 1 to 40 updates, some submitted before the committer can take the last.
+            for _ in 0 ... round % 40 {
+                next += 1
+                pending.append(update(next))
+            }
+            committer.submit(taking: &pending)
+            XCTAssertTrue(pending.isEmpty, "round \(round): the array comes back empty")
+        }
+        committer.stop()
+        XCTAssertTrue(errors.current.isEmpty, "\(errors.current)")
+        let batches = reports.current
+        XCTAssertEqual(batches.reduce(0) { $0 + $1.batchSize }, Int(next), "every update is committed exactly once")
+        XCTAssertTrue(batches.allSatisfy { $0.batchSize <= 64 })
+        var expectedEnd: UInt64 = 0
+        for batch in batches {
+            expectedEnd += UInt64(batch.batchSize)
+            XCTAssertEqual(batch.lastSeq, expectedEnd, "batches follow each other in seq order")
+        }
+        XCTAssertEqual(try store.lastSeq(), next)
+        XCTAssertEqual(try store.get("key-\(next % 1_000)"), next % 10 == 0 ? nil : Array("v\(next)".utf8))
+    }
+
     func testMaxBatchBoundsEachTransaction() throws {
         let store = try Store(path: databasePath)
         let (committer, reports, _) = makeCommitter(store, maxBatch: 7)
