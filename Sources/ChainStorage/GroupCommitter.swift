@@ -166,17 +166,21 @@ private final class CommitLoop: @unchecked Sendable {
         guard !updates.isEmpty else { return }
         monitor.withLock {
             guard !stopping, failure == nil else { return }
-            var previous = head < queue.count ? queue[queue.count - 1].seq : nil
-            for update in updates {
-                if let previous {
-                    precondition(previous < update.seq,
-                                 "submitted seqs must be strictly increasing: \(previous) then \(update.seq)")
-                }
-                previous = update.seq
-            }
+            checkOrder(of: updates)
             queue.append(contentsOf: updates)
             submittedCount += updates.count
             monitor.broadcast()
+        }
+    }
+
+    /// The submission's seqs increase strictly, from above the last one still queued. Only under `monitor`.
+    private func checkOrder<C: Collection>(of updates: C) where C.Element == StoredUpdate {
+        var previous = head < queue.count ? queue[queue.count - 1].seq : nil
+        for update in updates {
+            if let previous {
+                precondition(previous < update.seq, "submitted seqs must be strictly increasing: \(previous) then \(update.seq)")
+            }
+            previous = update.seq
         }
     }
 
@@ -184,14 +188,7 @@ private final class CommitLoop: @unchecked Sendable {
         guard !updates.isEmpty else { return }
         let swapped = monitor.withLock { () -> Bool in
             guard !stopping, failure == nil else { return false }
-            var previous = head < queue.count ? queue[queue.count - 1].seq : nil
-            for update in updates {
-                if let previous {
-                    precondition(previous < update.seq,
-                                 "submitted seqs must be strictly increasing: \(previous) then \(update.seq)")
-                }
-                previous = update.seq
-            }
+            checkOrder(of: updates)
             submittedCount += updates.count
             monitor.broadcast()
             guard head == queue.count else {
