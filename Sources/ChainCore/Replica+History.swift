@@ -108,7 +108,7 @@ extension Replica {
         valueBytes = 0
     }
 
-    /// Keys with a cached committed value (for tests and gauges).
+    /// Keys with a cached committed value (tests).
     var cachedKeyCount: Int { keyStates.values.reduce(0) { $0 + ($1.cached == nil ? 0 : 1) } }
 
     /// The key's cached committed change, if any.
@@ -230,36 +230,40 @@ extension Replica {
     private mutating func expireOldValues(now: UInt64) {
         let window = UInt64(CoreLimits.recentMax)
         while let seq = valueOrderSeqs.first, seq + window <= now {
-            let key = valueOrder.removeFirst()
-            _ = valueOrderSeqs.removeFirst()
-            guard let index = keyStates.index(forKey: key), let cached = keyStates.values[index].cached else {
-                preconditionFailure("a key in valueOrder has its cached value")
-            }
-            if cached.seq + window > now {
+            let (key, index) = takeOldestRecord()
+            let cachedSeq = keyStates.values[index].cached!.seq
+            if cachedSeq + window > now {
                 // Changed since it was recorded: recorded again, within the window, so the loop
                 // meets each record at most once.
-                assert(cached.seq > seq, "a record is never newer than its key's value")
+                assert(cachedSeq > seq, "a record is never newer than its key's value")
                 valueOrder.append(key)
-                valueOrderSeqs.append(cached.seq)
+                valueOrderSeqs.append(cachedSeq)
                 continue
             }
-            valueBytes -= Self.cachedBytes(key, cached.value)
-            dropCachedValue(at: index)
+            dropCachedValue(of: key, at: index)
         }
     }
 
     /// Drops the oldest record and its key's value, whatever its age (a bound is exceeded).
     private mutating func evictOldestValue() {
-        let key = valueOrder.removeFirst()
-        _ = valueOrderSeqs.removeFirst()
-        guard let index = keyStates.index(forKey: key), let cached = keyStates.values[index].cached else {
-            preconditionFailure("a key in valueOrder has its cached value")
-        }
-        valueBytes -= Self.cachedBytes(key, cached.value)
-        dropCachedValue(at: index)
+        let (key, index) = takeOldestRecord()
+        dropCachedValue(of: key, at: index)
     }
 
-    private mutating func dropCachedValue(at index: Dictionary<ByteKey, KeyState>.Index) {
+    /// Removes the oldest record of `valueOrder`; returns its key and the key's entry, which has
+    /// a cached value (one record per cached key).
+    private mutating func takeOldestRecord() -> (key: ByteKey, index: Dictionary<ByteKey, KeyState>.Index) {
+        let key = valueOrder.removeFirst()
+        _ = valueOrderSeqs.removeFirst()
+        guard let index = keyStates.index(forKey: key), keyStates.values[index].cached != nil else {
+            preconditionFailure("a key in valueOrder has its cached value")
+        }
+        return (key, index)
+    }
+
+    /// Forgets `key`'s cached value (its record is already gone), and the entry if nothing else is in it.
+    private mutating func dropCachedValue(of key: ByteKey, at index: Dictionary<ByteKey, KeyState>.Index) {
+        valueBytes -= Self.cachedBytes(key, keyStates.values[index].cached!.value)
         if keyStates.values[index].pending == nil {
             keyStates.remove(at: index)
         } else {

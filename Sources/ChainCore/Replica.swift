@@ -114,7 +114,7 @@ public struct Replica: Sendable {
             onViewChanged(newView, &actions)
         case .clientWrite(let client, let key, let value, let stored, let request, let ifVersion, let move, let hashed):
             assert(hashed.map { $0.key == key } ?? true, "the hashed key is the write's")
-            onClientWrite(client, key: key, hashed: hashed ?? ByteKey(key), value: value, stored: stored, request: request,
+            onClientWrite(client, key: hashed ?? ByteKey(key), value: value, stored: stored, request: request,
                           ifVersion: ifVersion, move: move, &actions)
         case .forward(let from, let epoch, let update, let stored, let hashed):
             assert(hashed.map { $0.key == update.key } ?? true, "the hashed key is the update's")
@@ -194,7 +194,7 @@ public struct Replica: Sendable {
         }
     }
 
-    private mutating func onClientWrite(_ client: ClientRef, key: String, hashed byteKey: ByteKey, value: [UInt8]?, stored: VersionedValue?,
+    private mutating func onClientWrite(_ client: ClientRef, key byteKey: ByteKey, value: [UInt8]?, stored: VersionedValue?,
                                         request: RequestID?, ifVersion: UInt64?, move: MoveMark?, _ actions: inout [ReplicaAction]) {
         guard role.isHead else {
             actions.append(.reply(client, .error(.notHead(head: view.head))))
@@ -244,9 +244,9 @@ public struct Replica: Sendable {
         // lease is needed for, and every replica keeps it for retries.
         let update: Update
         if let ifVersion, old.version != ifVersion {
-            update = Update(seq: received + 1, key: key, value: nil, request: request, conditionFailed: old.version)
+            update = Update(seq: received + 1, key: byteKey.key, value: nil, request: request, conditionFailed: old.version)
         } else {
-            update = Update(seq: received + 1, key: key, value: value, request: request, move: move)
+            update = Update(seq: received + 1, key: byteKey.key, value: value, request: request, move: move)
         }
         accept(update, key: byteKey, at: index, clients: [client], old: old, stored: stored, &actions)
     }
