@@ -18,8 +18,16 @@ extension Store {
         }
         precondition(last.seq <= UInt64(Int64.max), "seq \(last.seq) does not fit SQLite's INTEGER")
         let s = try live()
+        let known = appliedLastSeq
+        appliedLastSeq = nil  // until this batch commits
         try inTransaction(s) {
-            let stored = try readMeta(s, .lastSeq)
+            let stored: UInt64
+            if let known, let version = dataVersion(), version == known.dataVersion {
+                stored = known.seq
+                assert(stored == (try? readMeta(s, .lastSeq)), "the remembered last_seq is the stored one")
+            } else {
+                stored = try readMeta(s, .lastSeq)
+            }
             guard first.seq > stored else {
                 throw StorageError.misuse("update seq \(first.seq) is not above last_seq \(stored)")
             }
@@ -40,6 +48,7 @@ extension Store {
                 try statement.run()
             }
         }
+        appliedLastSeq = dataVersion().map { (last.seq, $0) }
     }
 
     public func setEpoch(_ epoch: UInt64) throws {
@@ -59,6 +68,7 @@ extension Store {
     public func reset(lastSeq: UInt64) throws {
         precondition(lastSeq <= UInt64(Int64.max), "seq \(lastSeq) does not fit SQLite's INTEGER")
         let s = try live()
+        appliedLastSeq = nil  // `apply` reads the new one
         try inTransaction(s) {
             try s[.deleteAll].run()
             try s[.deleteAllSpill].run()

@@ -109,6 +109,34 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.get("b"), [2])
     }
 
+    /// `apply` remembers the last_seq it committed instead of reading it per batch; a reset, on
+    /// this connection or through another one, must still be seen by the next batch.
+    func testApplySeesLastSeqChangedByAResetOnThisOrAnotherConnection() throws {
+        let path = databasePath()
+        let writer = try Store(path: path)
+        try put(writer, 5, "a", [1])
+        try put(writer, 6, "b", [2])
+
+        try writer.reset(lastSeq: 100)
+        XCTAssertThrowsError(try put(writer, 50, "c", [3])) { error in
+            XCTAssertTrue("\(error)".contains("not above last_seq 100"), "\(error)")
+        }
+        try put(writer, 101, "c", [3])
+
+        let other = try Store(path: path)
+        try other.reset(lastSeq: 200)
+        XCTAssertThrowsError(try put(writer, 150, "d", [4])) { error in
+            XCTAssertTrue("\(error)".contains("not above last_seq 200"), "\(error)")
+        }
+        try put(other, 201, "d", [4])
+        XCTAssertThrowsError(try put(writer, 201, "e", [5])) { error in
+            XCTAssertTrue("\(error)".contains("not above last_seq 201"), "\(error)")
+        }
+        try put(writer, 202, "e", [5])
+        XCTAssertEqual(try other.lastSeq(), 202)
+        XCTAssertEqual(try other.get("e"), [5])
+    }
+
     func testReopenKeepsDataAndMeta() throws {
         let path = databasePath()
         let big = pseudoRandomBytes(count: 1 << 20, seed: 3)
