@@ -1,4 +1,5 @@
 internal import ChainTransport
+internal import NIOConcurrencyHelpers
 internal import NIOCore
 
 /// The client's connections: opening one (registered until it closes, so that `shutdown()` finds

@@ -72,6 +72,7 @@ public final class Store: @unchecked Sendable {
 
     /// Finalizes the statements and closes the connection. Idempotent; any later call throws.
     public func close() {
+        appliedLastSeq = nil
         statements?.finalizeAll()
         statements = nil
         if let db {

@@ -135,6 +135,13 @@ final class StoreTests: XCTestCase {
         try put(writer, 202, "e", [5])
         XCTAssertEqual(try other.lastSeq(), 202)
         XCTAssertEqual(try other.get("e"), [5])
+
+        // A plain batch through another connection while this one remembers its last_seq (202).
+        try put(other, 203, "f", [6])
+        XCTAssertThrowsError(try put(writer, 203, "g", [7])) { error in
+            XCTAssertTrue("\(error)".contains("not above last_seq 203"), "\(error)")
+        }
+        XCTAssertNil(try other.get("g"))
     }
 
     func testReopenKeepsDataAndMeta() throws {
