@@ -89,30 +89,8 @@ private final class CheckpointLoop: @unchecked Sendable {
     }
 
     func start() {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        #if canImport(Darwin)
-        var thread: pthread_t?
-        let rc = pthread_create(&thread, nil, { context in
-            Unmanaged<CheckpointLoop>.fromOpaque(context).takeRetainedValue().run()
-            return nil
-        }, context)
-        #else
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { context in
-            Unmanaged<CheckpointLoop>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, context)
-        #endif
-        guard rc == 0 else {
-            Unmanaged<CheckpointLoop>.fromOpaque(context).release()
-            preconditionFailure("cannot start the checkpoint thread: pthread_create returned \(rc)")
-        }
+        DetachedThread.start("checkpoint") { self.run() }
         monitor.withLock { started = true }
-        #if canImport(Darwin)
-        pthread_detach(thread!)
-        #else
-        pthread_detach(thread)
-        #endif
     }
 
     func stop() {

@@ -46,31 +46,8 @@ final class CommitLoop: @unchecked Sendable {
     }
 
     func start() {
-        // The thread owns a reference until `run` returns, so the loop outlives the facade's deinit.
-        let context = Unmanaged.passRetained(self).toOpaque()
-        #if canImport(Darwin)
-        var thread: pthread_t?
-        let rc = pthread_create(&thread, nil, { context in
-            commitLoopMain(context)
-            return nil
-        }, context)
-        #else
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { context in
-            commitLoopMain(context!)
-            return nil
-        }, context)
-        #endif
-        guard rc == 0 else {
-            Unmanaged<CommitLoop>.fromOpaque(context).release()
-            preconditionFailure("cannot start the group commit thread: pthread_create returned \(rc)")
-        }
-        // Nobody joins it: stop() waits for `exited` instead, which any number of callers can do.
-        #if canImport(Darwin)
-        pthread_detach(thread!)
-        #else
-        pthread_detach(thread)
-        #endif
+        // The thread holds this loop until `run` returns, so the loop outlives the facade's deinit.
+        DetachedThread.start("group commit") { self.run() }
     }
 
     // MARK: Called by any thread
@@ -273,9 +250,4 @@ final class CommitLoop: @unchecked Sendable {
         }
         body?(store)
     }
-}
-
-/// Entry point of the committer thread: takes over the reference retained by `start()`.
-private func commitLoopMain(_ context: UnsafeMutableRawPointer) {
-    Unmanaged<CommitLoop>.fromOpaque(context).takeRetainedValue().run()
 }
