@@ -1,11 +1,16 @@
 extension Coordinator {
     /// The members registered now (their znodes' data), sorted by id. Znodes with bad data are skipped (logged).
     public func liveMembers() async throws -> [MemberInfo] {
+        try await liveMembersAndVersion().members
+    }
+
+    /// `liveMembers()` with the listing's version, as `.membersChanged` carries it.
+    public func liveMembersAndVersion() async throws -> (members: [MemberInfo], version: Int64) {
         do {
-            let names = try await withReconnect { try await self.client.children(self.paths.members) }
-            return try await readMembers(names)
+            let (names, stat) = try await withReconnect { try await self.client.childrenAndStat(self.paths.members) }
+            return (try await readMembers(names), stat.childrenZxid)
         } catch ZooKeeperError.noNode {
-            return []
+            return ([], -1)
         }
     }
 
@@ -19,18 +24,20 @@ extension Coordinator {
     /// Lists the members with the child watch armed (watches fire once: each firing leads back here).
     func refreshMembers() async throws {
         let names: [String]
+        let version: Int64
         do {
-            names = try await client.children(paths.members, watch: true)
+            let listing = try await client.childrenAndStat(paths.members, watch: true)
+            (names, version) = (listing.names, listing.stat.childrenZxid)
         } catch ZooKeeperError.noNode {
             // Deleted by hand (watchMembers made it): no members, and watch for it to come back.
             if try await client.exists(paths.members, watch: true) != nil { return try await refreshMembers() }
-            names = []
+            (names, version) = ([], -1)
         }
         let members = try await readMembers(names)
         // Re-arming after a reconnection reads the same list again: report changes only.
         guard members != lastMembersEmitted else { return }
         lastMembersEmitted = members
-        emit(.membersChanged(members))
+        emit(.membersChanged(members, version: version))
     }
 
     private func readMembers(_ names: [String]) async throws -> [MemberInfo] {

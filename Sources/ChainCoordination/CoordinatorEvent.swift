@@ -12,7 +12,10 @@ public enum CoordinatorEvent: Sendable, Equatable {
     case electionPredecessor(ElectionPeer?)
     /// The live members (after `watchMembers()`): delivered with the current list when the watch starts and
     /// after every change, sorted by id. A member that restarted fast keeps its id; its `startedAt`/`pid` differ.
-    case membersChanged([MemberInfo])
+    /// `version` orders listings (the members znode's `childrenZxid`; -1 when it did not exist):
+    /// a list read before another can be delivered after it (a refresh that was under way when
+    /// `liveMembers()` read the newer one), and must then be ignored.
+    case membersChanged([MemberInfo], version: Int64)
     /// The chain configuration and its znode version (after `watchChain()`): the current one when the watch
     /// starts (if the znode exists), then every write, including the one that creates the znode.
     case chainChanged(ChainConfig, version: Int32)

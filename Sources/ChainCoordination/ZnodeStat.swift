@@ -13,6 +13,10 @@ public struct ZnodeStat: Sendable, Hashable {
     /// zxid of the create: tells a re-created znode apart from the old one with the same path.
     public var createdZxid: Int64
     public var modifiedZxid: Int64
+    /// zxid of the last change to the children (its creation's before any): zxids only grow, so
+    /// of two listings of a znode's children the one with the larger value is the newer, even
+    /// across a delete and re-create.
+    public var childrenZxid: Int64
 
     init(_ stat: Stat) {
         version = stat.version
@@ -22,6 +26,7 @@ public struct ZnodeStat: Sendable, Hashable {
         numChildren = stat.numChildren
         createdZxid = stat.czxid
         modifiedZxid = stat.mzxid
+        childrenZxid = stat.pzxid
     }
 }
 

@@ -114,8 +114,8 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
             node.loop.execute { node.chainChanged(id, config, version: version) }
         case .slotsChanged(let map, _):
             node.loop.execute { node.slotsChanged(map) }
-        case .membersChanged(let members):
-            node.loop.execute { node.membersChanged(members) }
+        case .membersChanged(let members, let version):
+            node.loop.execute { node.membersChanged(members, version: version) }
         case .becameLeader:
             await becomeLeader(node: node)
         case .deposed:
@@ -146,9 +146,9 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
             } else if let chain = try await coordinator.readChain() {
                 chains[ClusterLeader.soleChain] = chain
             }
-            let live = try await coordinator.liveMembers()
+            let (live, liveVersion) = try await coordinator.liveMembersAndVersion()
             node.loop.execute { [chains, slots, decommissioned] in
-                node.becameLeader(chains: chains, slots: slots, live: live, decommissioned: decommissioned)
+                node.becameLeader(chains: chains, slots: slots, live: live, liveVersion: liveVersion, decommissioned: decommissioned)
             }
         } catch {
             logger.error("cannot read the cluster state after winning the election", metadata: ["error": "\(error)"])

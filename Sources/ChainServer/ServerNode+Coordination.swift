@@ -76,17 +76,26 @@ extension ServerNode {
         logger.info("slot map read", metadata: ["mapVersion": "\(map.version)", "chains": "\(map.counts.count)"])
     }
 
-    func membersChanged(_ members: [MemberInfo]) {
+    /// A listing of the members; one older than a listing already applied is dropped
+    /// (`MemberListOrder`).
+    func membersChanged(_ members: [MemberInfo], version: Int64) {
         loop.preconditionInEventLoop()
+        guard memberListOrder.accept(version) else {
+            logger.info("an older member list arrived late; ignored", metadata: [
+                "members": "\(members.map(\.id).sorted(by: Leader.chainOrder).joined(separator: ","))",
+                "version": "\(version)", "applied": "\(memberListOrder.applied)"])
+            return
+        }
         context.addresses.learn(members)
         logger.info("membership changed", metadata: ["members": "\(members.map(\.id).sorted(by: Leader.chainOrder).joined(separator: ","))"])
         leader.membersChanged(members)
     }
 
     func becameLeader(chains stored: [String: (ChainConfig, version: Int32)], slots: (SlotMap, version: Int32)?, live: [MemberInfo],
-                      decommissioned: Set<String> = []) {
+                      liveVersion: Int64 = -1, decommissioned: Set<String> = []) {
         loop.preconditionInEventLoop()
         guard !leader.isLeading else { return }
+        _ = memberListOrder.accept(liveVersion)
         context.addresses.learn(live)
         for (config, _) in stored.values { context.addresses.learn(config) }
         leader.elected(chains: stored, slots: slots, live: live, decommissioned: decommissioned)

@@ -46,6 +46,8 @@ final class ServerNode: @unchecked Sendable {
     var excludedChains: Set<String> = []
     /// Sharded: the slot map as last read from ZooKeeper.
     var slots: SlotMap?
+    /// Which member listings to apply (`membersChanged`, `becameLeader`).
+    var memberListOrder = MemberListOrder()
     /// Every chain's configuration as last read from ZooKeeper (`ClusterLeader.soleChain` unsharded).
     var configs: [String: ChainConfig] = [:]
     /// The lease the shells were last given (nil: none, or revoked): a chain opened later starts with it.

@@ -6,12 +6,12 @@ final class CoordinatorTests: ZooKeeperTestCase {
         let observer = try await coordinator("observer")
         let events = EventRecorder(observer.events)
         try await observer.watchMembers()
-        try await events.wait(for: "empty member list") { $0.contains(.membersChanged([])) }
+        try await events.wait(for: "empty member list") { $0.memberLists.contains([]) }
 
         let n1 = try await coordinator("n1")
         let info = MemberInfo(id: "n1", host: "127.0.0.1", port: 7001)
         try await n1.register(member: info)
-        try await events.wait(for: "n1 joined") { $0.contains(.membersChanged([info])) }
+        try await events.wait(for: "n1 joined") { $0.memberLists.contains([info]) }
         let members = try await observer.liveMembers()
         XCTAssertEqual(members, [info])
 
@@ -22,9 +22,19 @@ final class CoordinatorTests: ZooKeeperTestCase {
         XCTAssertTrue(text.hasPrefix(#"{"host":"127.0.0.1","id":"n1","pid":"#), text)
 
         await n1.close()
-        try await events.wait(for: "n1 left") { $0.filter { $0 == .membersChanged([]) }.count == 2 }
+        try await events.wait(for: "n1 left") { $0.memberLists.filter(\.isEmpty).count == 2 }
         let membersAfter = try await observer.liveMembers()
         XCTAssertEqual(membersAfter, [])
+
+        // Each listing is newer than the one before (the server drops a list older than one it
+        // applied), and liveMembersAndVersion reads the newest.
+        let versions = events.events.compactMap(\.memberListVersion)
+        XCTAssertEqual(versions.count, 3, "\(versions)")
+        XCTAssertEqual(versions, versions.sorted())
+        XCTAssertEqual(Set(versions).count, versions.count, "\(versions)")
+        let now = try await observer.liveMembersAndVersion()
+        XCTAssertEqual(now.members, [])
+        XCTAssertEqual(now.version, versions.last)
     }
 
     /// A server restarted right after a crash finds its member znode still held by its previous session.
@@ -36,7 +46,7 @@ final class CoordinatorTests: ZooKeeperTestCase {
         let old = try await coordinator("n1")
         let oldInfo = MemberInfo(id: "n1", host: "127.0.0.1", port: 7001, startedAt: "2026-01-01T00:00:00.000Z", pid: 100)
         try await old.register(member: oldInfo)
-        try await events.wait(for: "old incarnation") { $0.contains(.membersChanged([oldInfo])) }
+        try await events.wait(for: "old incarnation") { $0.memberLists.contains([oldInfo]) }
 
         let new = try await coordinator("n1")
         let newInfo = MemberInfo(id: "n1", host: "127.0.0.1", port: 7001, startedAt: "2026-01-01T00:00:05.000Z", pid: 200)
@@ -48,7 +58,7 @@ final class CoordinatorTests: ZooKeeperTestCase {
         let stat = try await observer.client.stat(observer.paths.member("n1"))
         XCTAssertEqual(stat?.ephemeralOwner, new.sessionID)
         XCTAssertTrue(old.isConnected, "the old session is still alive")
-        try await events.wait(for: "new incarnation") { $0.last == .membersChanged([newInfo]) }
+        try await events.wait(for: "new incarnation") { $0.last?.memberList == [newInfo] }
 
         // The old session ending later must not take the new znode with it.
         await old.close()
@@ -169,12 +179,12 @@ final class CoordinatorTests: ZooKeeperTestCase {
         let info = MemberInfo(id: "n1", host: "127.0.0.1", port: 7001)
         try await n1.register(member: info)
         try await observer.watchMembers()
-        try await observed.wait(for: "n1 registered") { $0.contains(.membersChanged([info])) }
+        try await observed.wait(for: "n1 registered") { $0.memberLists.contains([info]) }
 
         network.cutConnections()
         try await events.wait(for: "disconnected") { $0.contains(.connectionStateChanged(connected: false)) }
         XCTAssertFalse(n1.isConnected)
-        try await observed.wait(for: "n1's session expired on the server") { $0.last == .membersChanged([]) }
+        try await observed.wait(for: "n1's session expired on the server") { $0.last?.memberList == [] }
         network.restore()
 
         try await events.wait(for: "sessionLost") { $0.contains(.sessionLost) }
@@ -211,4 +221,23 @@ final class CoordinatorTests: ZooKeeperTestCase {
         let chainEvents = events.events.filter { if case .chainChanged = $0 { return true } else { return false } }
         XCTAssertEqual(chainEvents.count, 2, "each version reported once: \(chainEvents)")
     }
+}
+
+extension CoordinatorEvent {
+    /// The members of a `.membersChanged` event (nil for any other event).
+    var memberList: [MemberInfo]? {
+        if case .membersChanged(let members, _) = self { return members }
+        return nil
+    }
+
+    /// The version of a `.membersChanged` event's listing (nil for any other event).
+    var memberListVersion: Int64? {
+        if case .membersChanged(_, let version) = self { return version }
+        return nil
+    }
+}
+
+extension Array where Element == CoordinatorEvent {
+    /// The member lists among these events, in order.
+    var memberLists: [[MemberInfo]] { compactMap(\.memberList) }
 }
