@@ -27,7 +27,8 @@ final class ChainDatabase: @unchecked Sendable {
     }
 
     /// - Parameter keyIndex: keep the key index for range reads (`Store.setKeyIndex`).
-    init(path: String, keyIndex: Bool, loop: EventLoop, logger: Logger, diskFaults: DiskFaultHandler) throws {
+    /// - Parameter commitDelay: how long a group commit may wait for more updates (`CommitDelay`).
+    init(path: String, keyIndex: Bool, commitDelay: CommitDelay, loop: EventLoop, logger: Logger, diskFaults: DiskFaultHandler) throws {
         let replaced = try DamagedDatabase.checkAtStart(path: path, logger: logger)
         // The reader keeps the default cache (gets at the head hit it); the writer's pages are
         // read back from the OS cache when missing, off the event loop.
@@ -58,7 +59,7 @@ final class ChainDatabase: @unchecked Sendable {
         checkpointer = try Checkpointer(path: path, housekeeping: HeapControl.trim,
                                         onDiskFault: { error in diskFaults.failed(error, while: "checkpointing the WAL into \(path)") })
         self.path = path
-        storage = NodeStorage(writer: writer, reader: reader, loop: loop, logger: logger, diskFaults: diskFaults)
+        storage = NodeStorage(writer: writer, reader: reader, commitDelay: commitDelay, loop: loop, logger: logger, diskFaults: diskFaults)
     }
 
     /// Stops the committer (after it committed what it was handed) and the checkpointer, then

@@ -37,10 +37,13 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
     private let logger: Logger
     private let diskFaults: DiskFaultHandler
     private var committer: GroupCommitter?
+    /// How long a group commit may wait for more updates (`ServerConfig.commitDelayUs`).
+    private let commitDelay: CommitDelay
     private var readBatchOpen = false
     private var queue: [StoredUpdate] = []
 
-    init(writer: Store, reader: Store, loop: EventLoop, logger: Logger, diskFaults: DiskFaultHandler) {
+    init(writer: Store, reader: Store, commitDelay: CommitDelay, loop: EventLoop, logger: Logger, diskFaults: DiskFaultHandler) {
+        self.commitDelay = commitDelay
         self.diskFaults = diskFaults
         self.writer = writer
         self.reader = reader
@@ -51,7 +54,7 @@ final class NodeStorage: ReplicaStorage, @unchecked Sendable {
     func start(onDurable: @escaping @Sendable (UInt64, Int, Duration) -> Void) {
         precondition(committer == nil, "storage starts once")
         let (logger, diskFaults) = (self.logger, self.diskFaults)
-        committer = GroupCommitter(store: writer, onDurable: onDurable, onError: { error in
+        committer = GroupCommitter(store: writer, delay: commitDelay, onDurable: onDurable, onError: { error in
             // The failed batch and everything after it are never reported durable. A disk fault
             // fails stop or (full) makes the server leave its chains (DiskFaultHandler).
             if diskFaults.failed(error, while: "committing updates") { return }

@@ -19,6 +19,7 @@ private let logger = Logger(label: "chainkv.storage.group-commit")
 final class CommitLoop: @unchecked Sendable {
     private let store: Store
     private let maxBatch: Int
+    private let delay: CommitDelay
     private let onDurable: @Sendable (UInt64, Int, Duration) -> Void
     private let onError: @Sendable (StorageError) -> Void
     private let monitor = Monitor()
@@ -35,12 +36,18 @@ final class CommitLoop: @unchecked Sendable {
     private var exited = false
     private var failure: StorageError?
     private var committerThread: pthread_t?
+    /// Updates in the last batch taken (`CommitDelay`).
+    private var lastBatch = 0
+    /// Set while the committer waits for a batch as large as the last (`CommitDelay`): a
+    /// submission that leaves fewer queued than this does not wake it, only to wait again.
+    private var delayTarget: Int?
 
-    init(store: Store, maxBatch: Int,
+    init(store: Store, maxBatch: Int, delay: CommitDelay,
          onDurable: @escaping @Sendable (UInt64, Int, Duration) -> Void,
          onError: @escaping @Sendable (StorageError) -> Void) {
         self.store = store
         self.maxBatch = maxBatch
+        self.delay = delay
         self.onDurable = onDurable
         self.onError = onError
     }
@@ -59,7 +66,9 @@ final class CommitLoop: @unchecked Sendable {
             checkOrder(of: updates)
             queue.append(contentsOf: updates)
             submittedCount += updates.count
-            monitor.broadcast()
+            if delayTarget.map({ queue.count - head + updates.count >= $0 }) ?? true {
+                monitor.broadcast()
+            }
         }
     }
 
@@ -80,7 +89,9 @@ final class CommitLoop: @unchecked Sendable {
             guard !stopping, failure == nil else { return false }
             checkOrder(of: updates)
             submittedCount += updates.count
-            monitor.broadcast()
+            if delayTarget.map({ queue.count - head + updates.count >= $0 }) ?? true {
+                monitor.broadcast()
+            }
             guard head == queue.count else {
                 queue.append(contentsOf: updates)
                 return false
@@ -166,21 +177,35 @@ final class CommitLoop: @unchecked Sendable {
     }
 
     /// Waits for the next thing to do: a job whose turn has come, else up to `maxBatch` queued
-    /// updates (not crossing a job's barrier), else exit when stopping.
+    /// updates (not crossing a job's barrier), once the commit delay allows, else exit when
+    /// stopping.
     private func nextWork() -> Work {
         monitor.withLock {
+            var waitingSince: UInt64?
             while true {
                 if let job = jobs.first, job.barrier <= takenCount {
                     jobs.removeFirst()
                     return .job(job)
                 }
                 let pending = queue.count - head
+                if pending > 0, jobs.isEmpty, !stopping {
+                    let now = monotonicNanoseconds()
+                    let since = waitingSince ?? now
+                    waitingSince = since
+                    if let wait = delay.remaining(lastBatch: lastBatch, pending: pending, waited: Int(now - since)) {
+                        delayTarget = lastBatch
+                        monitor.wait(nanoseconds: wait)
+                        delayTarget = nil
+                        continue
+                    }
+                }
                 if pending > 0 {
                     var size = min(pending, maxBatch)
                     if let job = jobs.first {
                         size = min(size, job.barrier - takenCount)
                     }
                     takenCount += size
+                    lastBatch = size
                     if head == 0 && size == queue.count {
                         // The whole queue: it becomes the batch without copying an update (each
                         // copy retained and later released the update's key, value and outcome).
@@ -250,4 +275,10 @@ final class CommitLoop: @unchecked Sendable {
         }
         body?(store)
     }
+}
+
+private func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }

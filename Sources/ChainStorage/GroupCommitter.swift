@@ -3,7 +3,8 @@
 ///
 /// Order: updates are committed in submission order, and their seqs must be strictly increasing
 /// in that order (a precondition; submit while holding whatever lock hands out seqs). A batch never
-/// holds more than `maxBatch` updates.
+/// holds more than `maxBatch` updates. With a `delay`, a commit may wait a little for more
+/// updates to share its fsync (`CommitDelay`).
 ///
 /// Failure: if a commit fails, `onError` runs once, the updates still queued are dropped, pending
 /// and later `withExclusiveStore` calls throw that error, later submissions are ignored, and the
@@ -24,10 +25,11 @@ public final class GroupCommitter: Sendable {
     /// thread is between batches), but must not block waiting for later commits.
     public init(store: Store,
                 maxBatch: Int = 1024,
+                delay: CommitDelay = .none,
                 onDurable: @escaping @Sendable (_ lastSeq: UInt64, _ batchSize: Int, _ duration: Duration) -> Void,
                 onError: @escaping @Sendable (StorageError) -> Void) {
         precondition(maxBatch > 0, "maxBatch must be positive")
-        loop = CommitLoop(store: store, maxBatch: maxBatch, onDurable: onDurable, onError: onError)
+        loop = CommitLoop(store: store, maxBatch: maxBatch, delay: delay, onDurable: onDurable, onError: onError)
         loop.start()
     }
 

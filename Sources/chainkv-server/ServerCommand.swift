@@ -59,6 +59,8 @@ struct ServerCommand: AsyncParsableCommand {
     var keyIndex: Bool?
     @Option(help: "After the disk filled, restart and rejoin once this many MiB are free in the data folder (default 256).")
     var diskFullResumeMb: Int?
+    @Option(help: "Microseconds a group commit may wait for more updates to share its fsync, once writers are concurrent (default 1000; 0 never waits; at most 10000).")
+    var commitDelayUs: Int?
 
     static func main() async {
         // At most two malloc arenas instead of glibc's 8 per core. Each thread that allocates
@@ -89,6 +91,7 @@ struct ServerCommand: AsyncParsableCommand {
             if let metricsHost { cfg.metricsHost = metricsHost }
             if let keyIndex { cfg.keyIndex = keyIndex }
             if let diskFullResumeMb { cfg.diskFullResumeMiB = diskFullResumeMb }
+            if let commitDelayUs { cfg.commitDelayUs = commitDelayUs }
             if let port { cfg.port = port }
             if let dataDir { cfg.dataDir = dataDir }
             if let zookeeper { cfg.zookeeper = zookeeper }

@@ -164,6 +164,8 @@ final class OperationsTests: XCTestCase {
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "secretFile": "\#(dir.path)/short"}"#, "secretFile"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "zookeeperDigestFile": "\#(dir.path)/short"}"#, "zookeeperDigestFile"),
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "chains": 300}"#, "chains"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "commitDelayUs": 10001}"#, "commitDelayUs"),
+            (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "commitDelayUs": -1}"#, "commitDelayUs"),
             // Listen, advertised and metrics hosts: a wildcard needs an advertised address; each
             // host must be one, and one this machine can listen on.
             (#"{"id": "n1", "port": 7001, "dataDir": "/tmp/x", "host": "0.0.0.0"}"#, "advertisedHost"),
