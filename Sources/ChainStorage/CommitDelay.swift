@@ -4,10 +4,10 @@
 /// Each group commit costs the same whatever it holds: the transaction, the WAL's `fdatasync`,
 /// the wake-ups of the committer and the event loop, and the acks sent on. With 32 closed-loop
 /// writers a 3-server chain's commits held 5 to 8 updates, and that fixed cost was most of the
-/// 139–166 µs of server CPU per write. Waiting up to 1 ms for a batch as large as the last one
-/// made them 15 to 19, and the CPU per write 0.85× with 6 % more writes a second; with 4 to 16
-/// closed-loop writers the CPU per write fell by a third, and both throughput and p50 latency
-/// improved, since on 2 cores the CPU saved is queueing saved (README, "cut 19").
+/// 150–170 µs of server CPU per write. Waiting up to 1 ms for a batch as large as the last one
+/// made them 16 to 18 and the CPU per write 0.89×; with 4 to 16 closed-loop writers the CPU per
+/// write fell by a third, and both throughput and p50 latency improved, since on 2 cores the CPU
+/// saved is queueing saved (README, "cut 19").
 ///
 /// A batch smaller than `siblingsMin` shows no concurrent writers: the next commit does not
 /// wait, so a lone writer's latency is unchanged. A replica forwards each update before its own
