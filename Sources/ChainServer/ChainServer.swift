@@ -70,7 +70,7 @@ public final class ChainServer: Service, @unchecked Sendable {
         let node = try await loop.submit {
             try ServerNode(loop: loop, group: group, config: config, security: security, logger: logger, diskFaults: diskFaults) { chain in
                 try ChainDatabase(path: ChainDatabase.path(dataDir: dataDir, chain: chain), keyIndex: config.keyIndex,
-                                  commitDelay: CommitDelay(nanoseconds: config.commitDelayUs * 1000), loop: loop, logger: logger,
+                                  commitDelay: CommitDelay(nanoseconds: min(max(config.commitDelayUs, 0), ServerConfig.commitDelayUsMax) * 1000), loop: loop, logger: logger,
                                   diskFaults: diskFaults)
             }
         }.get()

@@ -78,7 +78,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     /// Microseconds a group commit may wait for more updates to share its fsync, once the last
     /// commit showed concurrent writers (`CommitDelay`: at least 4 updates); 0 never waits. 1,000
     /// by default: with 4 to 32 closed-loop writers it cut a 3-server chain's CPU per write to
-    /// 0.67–0.89×, and a lone writer does not wait. At most 10,000.
+    /// 0.60–0.89×, and a lone writer does not wait. At most 10,000.
     public var commitDelayUs: Int
 
     public init(id: String, host: String = "127.0.0.1", port: Int, dataDir: String, zookeeper: String = "127.0.0.1:2181",

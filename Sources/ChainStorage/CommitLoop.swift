@@ -66,7 +66,7 @@ final class CommitLoop: @unchecked Sendable {
             checkOrder(of: updates)
             queue.append(contentsOf: updates)
             submittedCount += updates.count
-            if delayTarget.map({ queue.count - head + updates.count >= $0 }) ?? true {
+            if delayTarget.map({ queue.count - head >= $0 }) ?? true {
                 monitor.broadcast()
             }
         }

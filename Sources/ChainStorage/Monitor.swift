@@ -20,7 +20,17 @@ final class Monitor: @unchecked Sendable {
         mutex.initialize(to: pthread_mutex_t())
         condition.initialize(to: pthread_cond_t())
         precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
+        #if canImport(Darwin)
         precondition(pthread_cond_init(condition, nil) == 0, "pthread_cond_init failed")
+        #else
+        // Timed waits measure the monotonic clock: a step of the wall clock (an NTP correction,
+        // `date -s`) must not stretch a commit delay or a checkpoint interval.
+        var attributes = pthread_condattr_t()
+        precondition(pthread_condattr_init(&attributes) == 0, "pthread_condattr_init failed")
+        defer { pthread_condattr_destroy(&attributes) }
+        precondition(pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC) == 0, "pthread_condattr_setclock failed")
+        precondition(pthread_cond_init(condition, &attributes) == 0, "pthread_cond_init failed")
+        #endif
     }
 
     deinit {
@@ -44,10 +54,15 @@ final class Monitor: @unchecked Sendable {
         precondition(pthread_cond_wait(condition, mutex) == 0, "pthread_cond_wait failed")
     }
 
-    /// Like `wait()`, but returns after about `nanoseconds` at the latest.
+    /// Like `wait()`, but returns after about `nanoseconds` at the latest (by the monotonic clock
+    /// on Linux, the condition's clock; Darwin has only the wall clock for this).
     func wait(nanoseconds: Int) {
         var now = timespec()
+        #if canImport(Darwin)
         clock_gettime(CLOCK_REALTIME, &now)
+        #else
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        #endif
         let total = Int(now.tv_nsec) + nanoseconds
         var deadline = timespec()
         deadline.tv_sec = now.tv_sec + total / 1_000_000_000

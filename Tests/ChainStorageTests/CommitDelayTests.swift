@@ -53,6 +53,29 @@ final class CommitDelayTests: XCTestCase {
         XCTAssertEqual(reports.current.map(\.batchSize), [4, 1])
     }
 
+    func testUpdatesHandedOverWhileItWaitsJoinTheBatch() throws {
+        // The server's way in: `submit(taking:)`, whose array becomes the queue when nothing is
+        // left untaken, and is appended otherwise.
+        let (committer, reports) = try makeCommitter(delayNanoseconds: 5_000_000_000)
+        defer { committer.stop() }
+        var batch = (1 ... 6).map(update)
+        committer.submit(taking: &batch)
+        try waitUntil { reports.current.last?.lastSeq == 6 }
+        let started = Date()
+        for seq in 7 ... 12 as ClosedRange<UInt64> {
+            var one = [update(seq)]
+            committer.submit(taking: &one)
+            XCTAssertTrue(one.isEmpty)
+            if seq < 12 {
+                Thread.sleep(forTimeInterval: 0.02)
+                XCTAssertEqual(reports.current.last?.lastSeq, 6, "\(seq - 6) of 6 queued: still waiting")
+            }
+        }
+        try waitUntil { reports.current.last?.lastSeq == 12 }
+        XCTAssertEqual(reports.current.map(\.batchSize), [6, 6])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4, "the sixth update ended the 5 s wait")
+    }
+
     func testALoneWriterNeverWaits() throws {
         let (committer, reports) = try makeCommitter(delayNanoseconds: 5_000_000_000)
         defer { committer.stop() }
@@ -69,12 +92,18 @@ final class CommitDelayTests: XCTestCase {
         committer.submit(contentsOf: (1 ... 4).map(update))
         try waitUntil { reports.current.last?.lastSeq == 4 }
         committer.submit(update(5))
+        Thread.sleep(forTimeInterval: 0.05)  // the committer is waiting for 3 more
+        var started = Date()
         XCTAssertEqual(try committer.withExclusiveStore { try $0.lastSeq() }, 5,
                        "a job runs after the queued update, which it does not leave waiting")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "the job ended the 30 s wait")
         committer.submit(contentsOf: (6 ... 9).map(update))
         try waitUntil { reports.current.last?.lastSeq == 9 }
         committer.submit(update(10))
+        Thread.sleep(forTimeInterval: 0.05)
+        started = Date()
         committer.stop()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "stop ended the 30 s wait")
         XCTAssertEqual(reports.current.last?.lastSeq, 10, "stop commits what is queued")
     }
 
