@@ -64,12 +64,17 @@ final class CommitLoop: @unchecked Sendable {
         monitor.withLock {
             guard !stopping, failure == nil else { return }
             checkOrder(of: updates)
-            queue.append(contentsOf: updates)
             submittedCount += updates.count
-            if delayTarget.map({ queue.count - head >= $0 }) ?? true {
-                monitor.broadcast()
-            }
+            wakeCommitter(adding: updates.count)
+            queue.append(contentsOf: updates)
         }
+    }
+
+    /// Wakes the committer for `added` updates about to be queued, unless it is waiting for a
+    /// larger batch than they make (`CommitDelay`): it would only wait again. Only under `monitor`.
+    private func wakeCommitter(adding added: Int) {
+        if let delayTarget, queue.count - head + added < delayTarget { return }
+        monitor.broadcast()
     }
 
     /// The submission's seqs increase strictly, from above the last one still queued. Only under `monitor`.
@@ -89,9 +94,7 @@ final class CommitLoop: @unchecked Sendable {
             guard !stopping, failure == nil else { return false }
             checkOrder(of: updates)
             submittedCount += updates.count
-            if delayTarget.map({ queue.count - head + updates.count >= $0 }) ?? true {
-                monitor.broadcast()
-            }
+            wakeCommitter(adding: updates.count)
             guard head == queue.count else {
                 queue.append(contentsOf: updates)
                 return false
