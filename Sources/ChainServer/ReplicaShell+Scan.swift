@@ -12,10 +12,11 @@ extension ReplicaShell {
         do {
             let byteLimit = WireLimits.scanPageBytesMax
             // Only a head answers (the core refuses otherwise): do not read for nothing.
-            let stored: (rows: [RangeRow], complete: Bool) = core.role.isHead
+            let stored: (rows: [RangeRow], complete: Bool) = inPlace { $0.role.isHead }
                 ? try storage.rows(in: range, limit: limit, byteLimit: byteLimit) : (rows: [], complete: true)
-            switch core.readRange(range, stored: stored.rows, storedComplete: stored.complete, owns: owns,
-                                  limit: limit, byteLimit: byteLimit, now: context.nowMs) {
+            let now = context.nowMs
+            switch inPlace({ $0.readRange(range, stored: stored.rows, storedComplete: stored.complete, owns: owns,
+                                          limit: limit, byteLimit: byteLimit, now: now) }) {
             case .page(let page):
                 let rows = page.rows.map { RangeRow(key: $0.key, value: versions.published($0.value)!) }
                 message = .scanPage(rows: rows, next: page.next)

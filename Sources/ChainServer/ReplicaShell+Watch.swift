@@ -27,7 +27,8 @@ extension ReplicaShell {
             // "Now": with the newest slot move barriers before it, so that a watcher starting
             // here, or resuming past a compaction, can keep a key's order across a move
             // (`WatchOrder`).
-            let barriers = core.recentBarriers(max: Self.startBarriersMax).filter { $0.version <= core.stable }.map { change in
+            let stable = core.stable
+            let barriers = inPlace { $0.recentBarriers(max: Self.startBarriersMax) }.filter { $0.version <= stable }.map { change in
                 var change = change
                 change.version = versions.version(ofSeq: change.version)
                 return change
@@ -93,7 +94,7 @@ extension ReplicaShell {
     /// reads: a server that stopped being head (it may no longer learn of commits) sends its
     /// watchers to the new one.
     private func answer(_ range: KeyRange, after: UInt64?, limit: Int, final: Bool) -> WatchAnswer {
-        guard core.role.isHead else {
+        guard inPlace({ $0.role.isHead }) else {
             return .reply(ReplyMessage.message(for: .error(.notHead(head: core.view.head)), addresses: context.addresses))
         }
         // A head whose lease lapsed may have been replaced without knowing it: its history would
@@ -101,7 +102,7 @@ extension ReplicaShell {
         guard context.nowMs < core.leaseUntil else {
             return .reply(ReplyMessage.message(for: .error(.noLease), addresses: context.addresses))
         }
-        switch core.committedChanges(after: after, matching: range.contains, limit: limit, byteLimit: WireLimits.scanPageBytesMax) {
+        switch inPlace({ $0.committedChanges(after: after, matching: range.contains, limit: limit, byteLimit: WireLimits.scanPageBytesMax) }) {
         case .compacted(let oldest):
             return .reply(.compacted(oldest: versions.version(ofSeq: oldest)))
         case .changes(let changes, let through):

@@ -11,12 +11,12 @@ import NIOCore
 final class ServerMetrics: @unchecked Sendable {
     static let requestsFamily = MetricFamily("chainkv_requests_total",
         "Client requests answered, by type (get, put, delete), status (ok, missing, condition_failed, moved or the error code's name) and the key's chain.")
-    private var requests: [String: Counter] = [:]
+    private var requests = MetricHandles<Counter>()
 
     static let requestDurationFamily = MetricFamily("chainkv_request_duration_seconds",
         "Time from a request's arrival to its answer, by type (a write: until it committed at the tail and the ack came back).",
         buckets: latencyBuckets)
-    private var latencies: [String: Metrics.Timer] = [:]
+    private var latencies = MetricHandles<Metrics.Timer>()
 
     static let bytesReceivedFamily = MetricFamily("chainkv_bytes_received_total", "Bytes received on all connections (clients and peers).")
     let bytesIn = Counter(label: bytesReceivedFamily.name)
@@ -80,22 +80,15 @@ final class ServerMetrics: @unchecked Sendable {
     /// Counts one answered request of chain `chain`; `status` is "ok", "missing", "moved" or the
     /// error code's name.
     func request(_ type: String, status: String, chain: String) {
-        let key = type + "|" + status + "|" + chain
-        if let c = requests[key] { c.increment(); return }
-        let c = Counter(label: Self.requestsFamily.name, dimensions: [("type", type), ("status", status), ("chain", chain)])
-        requests[key] = c
-        c.increment()
+        requests.handle(.init(first: type, second: status, third: chain)) {
+            Counter(label: Self.requestsFamily.name, dimensions: [("type", type), ("status", status), ("chain", chain)])
+        }.increment()
     }
 
     func latency(_ type: String, since: NIODeadline) {
-        let t: Metrics.Timer
-        if let existing = latencies[type] {
-            t = existing
-        } else {
-            t = Metrics.Timer(label: Self.requestDurationFamily.name, dimensions: [("type", type)])
-            latencies[type] = t
-        }
-        t.recordNanoseconds((NIODeadline.now() - since).nanoseconds)
+        latencies.handle(.init(first: type)) {
+            Metrics.Timer(label: Self.requestDurationFamily.name, dimensions: [("type", type)])
+        }.recordNanoseconds((NIODeadline.now() - since).nanoseconds)
     }
 
     /// The status label of a reply as it goes out: "ok", "missing", "condition_failed" (a

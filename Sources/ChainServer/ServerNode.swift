@@ -37,7 +37,12 @@ final class ServerNode: @unchecked Sendable {
     /// Opens chain `id`'s database (nil: the unsharded cluster's one chain).
     let openDatabase: (_ chain: String?) throws -> ChainDatabase
     /// The chains this server holds a replica of, by id (`ClusterLeader.soleChain` unsharded).
-    var chains: [String: HostedChain] = [:]
+    var chains: [String: HostedChain] = [:] {
+        didSet { soleShell = config.sharded ? nil : chains[ClusterLeader.soleChain]?.shell }
+    }
+    /// Unsharded, the one chain's shell, kept beside `chains` so that a request needs no
+    /// dictionary lookup (hashing "c0" and copying its entry, about 1 % of a head's reads).
+    private(set) var soleShell: ReplicaShell?
     /// Chains whose files are being deleted (`removeChain`): not opened again until that is done.
     var removingChains: Set<String> = []
     /// Chains whose latest placement excludes this server and whose removal was already seen to
@@ -107,6 +112,7 @@ final class ServerNode: @unchecked Sendable {
         if !sharded {
             // The one chain's database is open from the start, as it always was.
             chains[ClusterLeader.soleChain] = try host(ClusterLeader.soleChain, database: openDatabase(nil))
+            soleShell = chains[ClusterLeader.soleChain]?.shell  // an initializer's assignments call no `didSet`
         }
     }
 
@@ -185,7 +191,7 @@ final class ServerNode: @unchecked Sendable {
     /// The replica shell of the chain that owns `key`, or nil once the reply that it is not here
     /// (`moved`) or not yet known is sent.
     private func route(_ key: String, _ type: String, _ ref: ClientRef) -> ReplicaShell? {
-        guard config.sharded else { return chains[ClusterLeader.soleChain]?.shell }
+        guard config.sharded else { return soleShell }
         guard let slots else {
             reply(.error(.unavailable, "no slot map yet: the cluster is being formed"), to: ref)
             return nil

@@ -2,13 +2,17 @@
 /// `keySizeMax` bytes of UTF-8, no NUL byte (the C ABI passes keys NUL-terminated).
 public enum KeyValidation {
     public static func check(_ key: String) -> WireError? {
-        let n = key.utf8.count
-        if n == 0 { return .invalidKey("empty") }
-        if n > WireLimits.keySizeMax { return .keyTooLarge(n) }
-        // Over the contiguous bytes when the string has them (a native string does): a plain
-        // loop the compiler can vectorize, where the UTF-8 view's iterator cannot.
-        let hasNUL = key.utf8.withContiguousStorageIfAvailable { $0.contains(0) } ?? key.utf8.contains(0)
-        if hasNUL { return .invalidKey("contains a NUL byte") }
+        var key = key  // `withUTF8` is mutating: it makes a (rare) non-contiguous string contiguous
+        return key.withUTF8 { check(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The same rules over a key's UTF-8 bytes as they arrived (`MessageCodec.readKey` checks
+    /// them in the receive buffer, before a `String` is made of them).
+    public static func check(utf8 bytes: UnsafeRawBufferPointer) -> WireError? {
+        if bytes.isEmpty { return .invalidKey("empty") }
+        if bytes.count > WireLimits.keySizeMax { return .keyTooLarge(bytes.count) }
+        // A plain loop over raw bytes, which the compiler vectorizes.
+        if bytes.contains(0) { return .invalidKey("contains a NUL byte") }
         return nil
     }
 

@@ -334,10 +334,19 @@ public enum MessageCodec {
     static func readKey(_ b: inout ByteBuffer) throws(WireError) -> String {
         let n = Int(try readU16(&b, "key length"))
         guard n <= WireLimits.keySizeMax else { throw .keyTooLarge(n) }
-        guard n <= b.readableBytes, let bytes = b.readBytes(length: n) else { throw .truncated("key") }
-        guard let key = String(validating: bytes, as: UTF8.self) else { throw .invalidKey("not UTF-8") }
-        if let error = KeyValidation.check(key) { throw error }
-        return key
+        guard n <= b.readableBytes else { throw .truncated("key") }
+        // Checked and made a `String` straight from the receive buffer: no array in between
+        // (one allocation and one copy fewer per key, on every request and forwarded write).
+        let decoded: Result<String, WireError> = b.withUnsafeReadableBytes { raw in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw.prefix(n))
+            guard let key = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+                return .failure(.invalidKey("not UTF-8"))
+            }
+            if let error = KeyValidation.check(utf8: bytes) { return .failure(error) }
+            return .success(key)
+        }
+        b.moveReaderIndex(forwardBy: n)
+        return try decoded.get()
     }
     static func readValue(_ b: inout ByteBuffer) throws(WireError) -> [UInt8] {
         let n = Int(try readU32(&b, "value length"))

@@ -14,4 +14,16 @@ final class KeyValidationTests: XCTestCase {
         XCTAssertNil(KeyValidation.check(String(repeating: "é", count: WireLimits.keySizeMax / 2)))
         XCTAssertNotNil(KeyValidation.check(String(repeating: "é", count: WireLimits.keySizeMax / 2 + 1)))
     }
+
+    /// The byte form (what `MessageCodec.readKey` checks in the receive buffer) gives the same
+    /// answer as the string form for every case above.
+    func testBytesAndStringsGetTheSameAnswer() {
+        let keys = ["k", "", "a\u{0}b", String(repeating: "a", count: 300) + "\u{0}", "\u{0}",
+                    String(repeating: "a", count: WireLimits.keySizeMax), String(repeating: "a", count: WireLimits.keySizeMax + 1),
+                    String(repeating: "é", count: WireLimits.keySizeMax / 2 + 1)]
+        for key in keys {
+            let bytes = Array(key.utf8)
+            XCTAssertEqual(bytes.withUnsafeBytes { KeyValidation.check(utf8: $0) }, KeyValidation.check(key), key.debugDescription)
+        }
+    }
 }

@@ -133,11 +133,26 @@ final class MessageCodecTests: XCTestCase {
     }
 
     func testBadKeysAreRefused() {
-        for bytes: [UInt8] in [[], [0x61, 0], [0xff, 0xfe]] {
+        let cases: [([UInt8], WireError)] = [([], .invalidKey("empty")), ([0x61, 0], .invalidKey("contains a NUL byte")),
+                                             ([0xff, 0xfe], .invalidKey("not UTF-8")), ([0, 0xff], .invalidKey("not UTF-8"))]
+        for (bytes, error) in cases {
             var body = ByteBuffer()
             body.writeInteger(UInt16(bytes.count)); body.writeBytes(bytes)
-            XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.get.rawValue, body: &body), "\(bytes)")
+            XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.get.rawValue, body: &body), "\(bytes)") {
+                XCTAssertEqual($0 as? WireError, error, "\(bytes)")
+            }
         }
+    }
+
+    /// A key is read from where the reader is, not from the buffer's start: a put's key and value
+    /// after bytes already consumed, in a buffer with room to spare.
+    func testKeyIsReadFromTheReaderIndex() throws {
+        var body = ByteBuffer()
+        body.reserveCapacity(4096)
+        body.writeBytes([9, 9, 9])
+        MessageCodec.encodeBody(.put(key: "k\u{e9}y", value: [1, 2, 3], request: nil), into: &body)
+        body.moveReaderIndex(forwardBy: 3)
+        XCTAssertEqual(try MessageCodec.decode(type: Message.Kind.put.rawValue, body: &body), .put(key: "k\u{e9}y", value: [1, 2, 3], request: nil))
     }
 
     func testUnknownTypeAndBoolAndCounts() {
