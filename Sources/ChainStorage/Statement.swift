@@ -10,6 +10,9 @@ import Darwin
 /// Arrays: their bridged pointers are only valid during the call (SQLITE_STATIC here was seen to
 /// cause a heap-use-after-free in sqlite3VdbeExec under ASan).
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+/// SQLITE_STATIC (a null destructor): SQLite uses the bound bytes where they are, until the
+/// binding is cleared. Only `Statement.run(borrowingText:at:blob:at:)` uses it.
+let sqliteStatic: sqlite3_destructor_type? = nil
 
 /// One prepared statement, compiled once when the store opens and reused for every call.
 ///
@@ -100,6 +103,36 @@ final class Statement {
             return sqlite3_bind_blob(handle, index, base, Int32(bytes.count), sqliteTransient)
         }
         try check(rc, "binding parameter \(index)")
+    }
+
+    /// Binds `text` as TEXT at `textIndex` and `blob` as BLOB at `blobIndex` without SQLite
+    /// copying them, runs the statement and unbinds it, all inside the closures that keep the
+    /// bytes in place. SQLITE_TRANSIENT made SQLite copy a write's key and 1 KiB value once more
+    /// on every replica (an allocation, a copy and a free each; issue 18, cut 21). SQLITE_STATIC
+    /// is safe only so: SQLite reads a STATIC binding until it is cleared, so the step and
+    /// `reset()` (which clears the bindings) both happen before the closures return. An earlier
+    /// STATIC bind stepped after its closure had returned: a heap-use-after-free under ASan.
+    func run(borrowingText text: String, at textIndex: Int32, blob: [UInt8], at blobIndex: Int32) throws {
+        let handle = liveHandle
+        var text = text  // `withUTF8` is mutating: it makes a (rare) non-contiguous string contiguous
+        try text.withUTF8 { utf8 in
+            try blob.withUnsafeBytes { bytes in
+                defer { reset() }
+                precondition(utf8.count <= Int(Int32.max) && bytes.count <= Int(Int32.max), "parameter too large for SQLite")
+                // An empty string must not be bound through a nil base address (that binds NULL,
+                // not ''); nor an empty blob (X'' is a zero-length zeroblob).
+                let textRC = utf8.baseAddress.map { base in
+                    sqlite3_bind_text(handle, textIndex, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
+                                      Int32(utf8.count), sqliteStatic)
+                } ?? sqlite3_bind_text(handle, textIndex, "", 0, sqliteTransient)
+                try check(textRC, "binding parameter \(textIndex)")
+                let blobRC = bytes.baseAddress.map { base in
+                    sqlite3_bind_blob(handle, blobIndex, base, Int32(bytes.count), sqliteStatic)
+                } ?? sqlite3_bind_zeroblob(handle, blobIndex, 0)
+                try check(blobRC, "binding parameter \(blobIndex)")
+                while try step() {}
+            }
+        }
     }
 
     // MARK: Stepping

@@ -136,10 +136,8 @@ extension Store {
     private func writeRow(_ statement: Statement, slot: Int64, key: String, value: [UInt8], seq: Int64) throws {
         defer { statement.reset() }
         try statement.bind(1, int64: slot)
-        try statement.bind(2, text: key)
-        try statement.bind(3, blob: value)
         try statement.bind(4, int64: seq)
-        try statement.run()
+        try statement.run(borrowingText: key, at: 2, blob: value, at: 3)
     }
 
     private func delete(_ s: Statements, key: String) throws {
