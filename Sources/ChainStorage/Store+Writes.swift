@@ -31,13 +31,16 @@ extension Store {
             guard first.seq > stored else {
                 throw StorageError.misuse("update seq \(first.seq) is not above last_seq \(stored)")
             }
-            for update in updates {
-                if let outcome = update.outcome { try insertOutcome(s, outcome) }
-                if !update.update.changesKey { continue }
-                if let value = update.value {
-                    try upsert(s, key: update.key, value: value, seq: update.seq)
+            // By index, each field read where it lies: `for update in updates` copied every
+            // update (retaining and releasing its key, value and request, made on another
+            // thread: 1.5 % of the servers' CPU under 8 × 32 writes; issue 18, cut 22).
+            for i in updates.indices {
+                if let outcome = updates[i].outcome { try insertOutcome(s, outcome) }
+                if !updates[i].update.changesKey { continue }
+                if let value = updates[i].update.value {
+                    try upsert(s, key: updates[i].update.key, value: value, seq: updates[i].update.seq)
                 } else {
-                    try delete(s, key: update.key)
+                    try delete(s, key: updates[i].update.key)
                 }
             }
             try writeMeta(s, .lastSeq, last.seq)
