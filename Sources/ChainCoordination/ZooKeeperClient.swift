@@ -1,4 +1,5 @@
 @preconcurrency import CZooKeeper
+import ChainCore
 import Dispatch
 import FoundationEssentials
 #if canImport(Glibc)
@@ -64,8 +65,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: ZooKeeperEvent.self, bufferingPolicy: .unbounded)
         let sink = EventSink(continuation: continuation, logger: logger)
         let context = Unmanaged.passRetained(sink)
-        let timeoutMs = Int32(clamping: sessionTimeout.components.seconds * 1000
-            + sessionTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let timeoutMs = Int32(clamping: sessionTimeout.wholeMilliseconds)
 
         var clientID = clientid_t()
         if let credentials {

@@ -1,3 +1,4 @@
+import ChainCore
 import ChainStorage
 import FoundationEssentials
 import Logging
@@ -18,14 +19,14 @@ enum DamagedDatabase {
         let started = ContinuousClock.now
         let outcome = try IntegrityCheck.run(path: path, budget: checkBudget)
         let elapsed = ContinuousClock.now - started
-        let ms = "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"
+        let ms = elapsed.wholeMilliseconds
         switch outcome {
         case .intact:
             logger.debug("database checked", metadata: ["path": "\(path)", "ms": "\(ms)"])
             return false
         case .unfinished:
             logger.warning("database check did not finish within its budget; the pages checked were intact, the rest are not checked",
-                           metadata: ["path": "\(path)", "budgetMs": "\(checkBudget.components.seconds * 1000)"])
+                           metadata: ["path": "\(path)", "budgetMs": "\(checkBudget.wholeMilliseconds)"])
             return false
         case .damaged(let problems):
             let aside = "\(path).damaged-\(Int(Date().timeIntervalSince1970))"

@@ -58,8 +58,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         let metrics = context.metrics
         storage.start { [weak self] seq, batch, duration in
             metrics.fsyncBatch.record(batch)
-            metrics.fsyncDuration.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000
-                                                    + duration.components.attoseconds / 1_000_000_000)
+            metrics.fsyncDuration.recordNanoseconds(duration.wholeNanoseconds)
             loop.execute { self?.persisted(through: seq) }
         }
     }

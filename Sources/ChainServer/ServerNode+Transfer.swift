@@ -55,7 +55,7 @@ extension ServerNode {
             } else {
                 logger.notice("state transfer starting", metadata: ["to": "\(target)", "epoch": "\(epoch)"])
                 let started = ContinuousClock.now
-                defer { operations.transferDuration.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started)) }
+                defer { operations.transferDuration.recordNanoseconds((ContinuousClock.now - started).wholeNanoseconds) }
                 do {
                     let lastSeq = try await SnapshotSender.send(databasePath: path, chain: scope, from: id, to: target, epoch: epoch,
                                                                  group: group, security: security, logger: logger)
@@ -85,9 +85,4 @@ extension ServerNode {
     /// is not coming, and the pinned history (up to `CoreLimits.recentPinnedBytesMax` of keys and
     /// values) goes back to its ordinary bound.
     static let pinKeptAfterTransfer: TimeAmount = .seconds(30)
-
-    private static func nanoseconds(_ d: Duration) -> Int64 {
-        let (seconds, attoseconds) = d.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
 }

@@ -1,3 +1,4 @@
+import ChainCore
 import CSQLite
 import Logging
 
@@ -47,8 +48,7 @@ public final class Checkpointer: Sendable {
         let store = try Store(path: path, cacheKiB: 256)
         // Derived from the two durations, so that a new interval keeps housekeeping's period.
         let housekeepingRounds = max(1, Int(housekeepingEvery / interval))
-        state = CheckpointLoop(store: store, intervalNs: Int(interval.components.seconds) * 1_000_000_000
-                               + Int(interval.components.attoseconds / 1_000_000_000),
+        state = CheckpointLoop(store: store, intervalNs: Int(interval.wholeNanoseconds),
                                housekeepingRounds: housekeepingRounds, housekeeping: housekeeping, onDiskFault: onDiskFault)
         state.start()
     }

@@ -1,5 +1,6 @@
 import ChainTestSupport
 import ChainCheck
+import ChainCore
 import ChainKV
 import Foundation
 import NIOCore
@@ -25,7 +26,7 @@ final class Workload: @unchecked Sendable {
 
     var now: UInt64 {
         let d = clock.now - start
-        return UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
+        return UInt64(d.wholeNanoseconds)
     }
 
     func stop() { lock.withLock { stopFlag = true } }

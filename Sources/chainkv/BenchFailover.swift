@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChainCore
 import ChainKV
 import Foundation
 import Glibc
@@ -200,9 +201,3 @@ struct BenchFailover: AsyncParsableCommand {
     }
 }
 
-extension Duration {
-    /// Whole milliseconds, rounded down (the client options in the failover file's settings).
-    fileprivate var wholeMilliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
-}
