@@ -105,7 +105,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "chainkv", dependencies: [
-            "ChainKV", "ChainCoordination", "ChainCheck", "ChainWire", "ChainBench", "ChainVersion", "ChainFiles",
+            "ChainKV", "ChainCore", "ChainCoordination", "ChainCheck", "ChainWire", "ChainBench", "ChainVersion", "ChainFiles",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -114,7 +114,7 @@ let package = Package(
         ]),
         // The fault runner of issue 6: ensemble, chain, clients, nemesis, linearizability check.
         .executableTarget(name: "chainkv-torture", dependencies: [
-            "ChainKV", "ChainCheck", "ChainStorage", "ChainTestSupport",
+            "ChainKV", "ChainCore", "ChainCheck", "ChainStorage", "ChainTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer targets: only an entry point each (build with scripts/fuzz, see README.md, "Fuzzing").

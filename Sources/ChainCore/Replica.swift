@@ -43,16 +43,16 @@ public struct Replica: Sendable {
     private(set) var inflight = Ring<InflightEntry>()
     /// The most recent committed updates, for catching a successor up; also the history watches
     /// read (`committedChanges`). Consecutive sequence numbers, empty after a (re)start.
-    internal(set) var recent = Ring<Update>()
+    var recent = Ring<Update>()
     /// The seq of the newest update in `recent` (when it holds any): its updates are consecutive,
     /// so the oldest one's seq follows from the count (`recentFirstSeq`).
-    internal(set) var recentLastSeq: UInt64 = 0
+    var recentLastSeq: UInt64 = 0
     /// Beside each update in `recent`, what it replaced (for a retry's reply: `historyReply`).
-    internal(set) var recentEntries = Ring<HistoryEntry>()
-    internal(set) var recentBytes = 0
-    internal(set) var recentReplacedBytes = 0
+    var recentEntries = Ring<HistoryEntry>()
+    var recentBytes = 0
+    var recentReplacedBytes = 0
     /// Entries before this seq have had their replaced values dropped (`recentReplacedBytesMax`).
-    internal(set) var replacedKeptFrom: UInt64 = 0
+    var replacedKeptFrom: UInt64 = 0
     /// Per key with writes in flight or written lately (`KeyState`):
     /// - `pending`: its writes in flight, and its committed value for reads;
     /// - `cached`: its newest committed change, the key's committed value, which is also what
@@ -64,24 +64,24 @@ public struct Replica: Sendable {
     ///   `valueOrder`;
     ///   empty after a restart or a snapshot (a new core), and emptied when storage is replaced
     ///   (`storageReplaced()`).
-    internal(set) var keyStates: [ByteKey: KeyState] = [:]
+    var keyStates: [ByteKey: KeyState] = [:]
     /// Each key with a `cached` state, once, in the order it was recorded: the eviction order.
-    internal(set) var valueOrder = Ring<ByteKey>()
+    var valueOrder = Ring<ByteKey>()
     /// Beside each record of `valueOrder`, the key's seq when recorded: when it is `recentMax`
     /// commits old the key leaves, or is recorded again if it changed since (`cacheValue`).
-    internal(set) var valueOrderSeqs = Ring<UInt64>()
+    var valueOrderSeqs = Ring<UInt64>()
     /// Bytes of the cached values in `keyStates` (`Replica.cachedBytes`).
-    internal(set) var valueBytes = 0
+    var valueBytes = 0
     /// The newest slot move barriers committed here, oldest first (versions are sequence
     /// numbers), at most `CoreLimits.barriersKeptMax`: kept after the history drops them, so a
     /// watcher resuming past a compaction still learns of a move it skipped (`recentBarriers`).
-    internal(set) var barrierLog: [Change] = []
+    var barrierLog: [Change] = []
     /// Set while a snapshot sent from this node may still need the history (`pinHistory`).
-    internal(set) var historyPin: HistoryPin?
+    var historyPin: HistoryPin?
     /// The token of the next pin: each pin has its own, so a late release of an older transfer's
     /// pin never releases a newer one (two pins can have the same seq when nothing committed
     /// between them).
-    internal(set) var nextPinToken: UInt64 = 1
+    var nextPinToken: UInt64 = 1
     /// The update each recent client request made, for answering retries without applying them
     /// twice: a retry of one in flight waits for it; a retry of a committed one is answered from
     /// the history when it still holds the write (`historyReply`), else from the outcome storage

@@ -77,9 +77,10 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         let message: Message
         do {
             let hashed = ByteKey(key)
-            // The lease is checked at the request's arrival, microseconds before the answer:
-            // nothing waits in between, and the lease's margins are hundreds of milliseconds.
-            let (stored, now) = (try storedValue(hashed), context.ms(at: started))
+            // The time after the storage read: a read of a cold page can take longer than the
+            // lease has left, and the answer must not outlive the lease.
+            let stored = try storedValue(hashed)
+            let now = context.nowMs
             let reply = inPlace { $0.read(hashed, stored: stored, now: now) }
             if reply == .error(.noLease), let refused = leaseLapses.event() {
                 logger.warning("refusing reads: the lease lapsed (no ZooKeeper confirmation within leaseMs)",

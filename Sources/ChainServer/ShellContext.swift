@@ -42,10 +42,7 @@ struct ShellContext {
     /// Ticks since start: the leader core's clock.
     var ticks: UInt64 { UInt64(elapsedNanoseconds / Self.tickInterval.nanoseconds) }
     /// Milliseconds since start, on the monotonic clock: the replica core's time for read leases.
-    var nowMs: UInt64 { ms(at: loop.now) }
-    /// `nowMs` at `time`, a reading of the loop's clock (a request's arrival: one clock read
-    /// fewer per get).
-    func ms(at time: NIODeadline) -> UInt64 { UInt64(max(0, (time - startedAt).nanoseconds) / 1_000_000) }
+    var nowMs: UInt64 { UInt64(elapsedNanoseconds / 1_000_000) }
     private var elapsedNanoseconds: Int64 { max(0, (loop.now - startedAt).nanoseconds) }
     static var tickMs: UInt64 { UInt64(tickInterval.nanoseconds / 1_000_000) }
 }
