@@ -11,7 +11,7 @@ import Darwin
 /// cause a heap-use-after-free in sqlite3VdbeExec under ASan).
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 /// SQLITE_STATIC (a null destructor): SQLite uses the bound bytes where they are, until the
-/// binding is cleared. Only `Statement.run(borrowingText:at:blob:at:)` uses it.
+/// binding is cleared. Only `Statement.run(borrowingText:at:blob:at:)` binds with it.
 let sqliteStatic: sqlite3_destructor_type? = nil
 
 /// One prepared statement, compiled once when the store opens and reused for every call.
@@ -62,47 +62,18 @@ final class Statement {
     }
 
     func bind(_ index: Int32, text value: String) throws {
-        let handle = liveHandle
-        var value = value
-        // An explicit byte length keeps keys with embedded NULs intact, and an empty string must
-        // not be bound through a nil base address: that would bind NULL instead of ''.
-        let rc = value.withUTF8 { utf8 -> Int32 in
-            guard let base = utf8.baseAddress, utf8.count > 0 else {
-                return sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
-            }
-            precondition(utf8.count <= Int(Int32.max), "text parameter too large for SQLite")
-            let chars = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
-            return sqlite3_bind_text(handle, index, chars, Int32(utf8.count), sqliteTransient)
-        }
-        try check(rc, "binding parameter \(index)")
+        var value = value  // `withUTF8` is mutating: it makes a (rare) non-contiguous string contiguous
+        try value.withUTF8 { try bindText(index, UnsafeRawBufferPointer($0), sqliteTransient) }
     }
 
     /// Binds bytes as TEXT without checking they are UTF-8: a range bound (`KeyRange`) need not
     /// be, and the BINARY collation compares TEXT byte by byte.
     func bind(_ index: Int32, textBytes value: [UInt8]) throws {
-        let handle = liveHandle
-        let rc = value.withUnsafeBytes { bytes -> Int32 in
-            guard let base = bytes.baseAddress, bytes.count > 0 else {
-                return sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
-            }
-            precondition(bytes.count <= Int(Int32.max), "text parameter too large for SQLite")
-            return sqlite3_bind_text(handle, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), sqliteTransient)
-        }
-        try check(rc, "binding parameter \(index)")
+        try value.withUnsafeBytes { try bindText(index, $0, sqliteTransient) }
     }
 
     func bind(_ index: Int32, blob value: [UInt8]) throws {
-        let handle = liveHandle
-        let rc = value.withUnsafeBytes { bytes -> Int32 in
-            // sqlite3_bind_blob with a nil pointer binds NULL, which `value BLOB NOT NULL`
-            // rejects; a zero-length zeroblob is the empty blob X''.
-            guard let base = bytes.baseAddress, bytes.count > 0 else {
-                return sqlite3_bind_zeroblob(handle, index, 0)
-            }
-            precondition(bytes.count <= Int(Int32.max), "blob parameter too large for SQLite")
-            return sqlite3_bind_blob(handle, index, base, Int32(bytes.count), sqliteTransient)
-        }
-        try check(rc, "binding parameter \(index)")
+        try value.withUnsafeBytes { try bindBlob(index, $0, sqliteTransient) }
     }
 
     /// Binds `text` as TEXT at `textIndex` and `blob` as BLOB at `blobIndex` without SQLite
@@ -113,26 +84,41 @@ final class Statement {
     /// `reset()` (which clears the bindings) both happen before the closures return. An earlier
     /// STATIC bind stepped after its closure had returned: a heap-use-after-free under ASan.
     func run(borrowingText text: String, at textIndex: Int32, blob: [UInt8], at blobIndex: Int32) throws {
-        let handle = liveHandle
         var text = text  // `withUTF8` is mutating: it makes a (rare) non-contiguous string contiguous
         try text.withUTF8 { utf8 in
             try blob.withUnsafeBytes { bytes in
                 defer { reset() }
-                precondition(utf8.count <= Int(Int32.max) && bytes.count <= Int(Int32.max), "parameter too large for SQLite")
-                // An empty string must not be bound through a nil base address (that binds NULL,
-                // not ''); nor an empty blob (X'' is a zero-length zeroblob).
-                let textRC = utf8.baseAddress.map { base in
-                    sqlite3_bind_text(handle, textIndex, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
-                                      Int32(utf8.count), sqliteStatic)
-                } ?? sqlite3_bind_text(handle, textIndex, "", 0, sqliteTransient)
-                try check(textRC, "binding parameter \(textIndex)")
-                let blobRC = bytes.baseAddress.map { base in
-                    sqlite3_bind_blob(handle, blobIndex, base, Int32(bytes.count), sqliteStatic)
-                } ?? sqlite3_bind_zeroblob(handle, blobIndex, 0)
-                try check(blobRC, "binding parameter \(blobIndex)")
+                try bindText(textIndex, UnsafeRawBufferPointer(utf8), sqliteStatic)
+                try bindBlob(blobIndex, bytes, sqliteStatic)
                 while try step() {}
             }
         }
+    }
+
+    /// Binds `bytes` as TEXT, copied by SQLite (`sqliteTransient`) or used in place until the
+    /// binding is cleared (`sqliteStatic`). An explicit byte length keeps keys with embedded NULs
+    /// intact, and an empty value must not be bound through a nil base address: that would bind
+    /// NULL instead of ''.
+    private func bindText(_ index: Int32, _ bytes: UnsafeRawBufferPointer, _ destructor: sqlite3_destructor_type?) throws {
+        let handle = liveHandle
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            return try check(sqlite3_bind_text(handle, index, "", 0, sqliteTransient), "binding parameter \(index)")
+        }
+        precondition(bytes.count <= Int(Int32.max), "text parameter too large for SQLite")
+        try check(sqlite3_bind_text(handle, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), destructor),
+                  "binding parameter \(index)")
+    }
+
+    /// Binds `bytes` as a BLOB (`destructor` as for `bindText`). sqlite3_bind_blob with a nil
+    /// pointer binds NULL, which `value BLOB NOT NULL` rejects; a zero-length zeroblob is the
+    /// empty blob X''.
+    private func bindBlob(_ index: Int32, _ bytes: UnsafeRawBufferPointer, _ destructor: sqlite3_destructor_type?) throws {
+        let handle = liveHandle
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            return try check(sqlite3_bind_zeroblob(handle, index, 0), "binding parameter \(index)")
+        }
+        precondition(bytes.count <= Int(Int32.max), "blob parameter too large for SQLite")
+        try check(sqlite3_bind_blob(handle, index, base, Int32(bytes.count), destructor), "binding parameter \(index)")
     }
 
     // MARK: Stepping
