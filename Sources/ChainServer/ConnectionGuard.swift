@@ -113,8 +113,11 @@ final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
         } else if frameTimer == nil || completed > 0 {
             frameTimer?.cancel()
             let ms = frameReadTimeout.nanoseconds / 1_000_000
-            frameTimer = context.eventLoop.scheduleTask(in: frameReadTimeout) { [weak self, context] in
+            // The task runs on this channel's loop, so the context may be used there (NIOLoopBound checks it).
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            frameTimer = context.eventLoop.scheduleTask(in: frameReadTimeout) { [weak self] in
                 guard let self else { return }
+                let context = bound.value
                 self.logger.info("closing a connection that did not finish a frame in time", metadata: [
                     "remote": "\(context.channel.remoteAddress?.description ?? "?")", "frameReadTimeoutMs": "\(ms)",
                 ])

@@ -92,7 +92,7 @@ final class PeerProbe: @unchecked Sendable {
     /// and closes at once (over its connection limit) is not dialed in a tight loop.
     private func redialWhenClosed(_ connection: Connection) {
         connection.channel.closeFuture.whenComplete { [weak self] _ in
-            self?.loop.execute {
+            self?.loop.execute { [weak self] in
                 guard let self, self.connection === connection else { return }
                 self.connection = nil
                 guard !self.closed, !self.dialing, self.loop.now - self.lastDial >= self.interval else { return }

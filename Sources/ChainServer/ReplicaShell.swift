@@ -59,7 +59,7 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         storage.start { [weak self] seq, batch, duration in
             metrics.fsyncBatch.record(batch)
             metrics.fsyncDuration.recordNanoseconds(duration.wholeNanoseconds)
-            loop.execute { self?.persisted(through: seq) }
+            loop.execute { [weak self] in self?.persisted(through: seq) }
         }
     }
 

@@ -58,7 +58,7 @@ final class Child: @unchecked Sendable {
 }
 
 func logFile(_ url: URL) -> FileHandle {
-    if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+    if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
     let h = try! FileHandle(forWritingTo: url)
     h.seekToEndOfFile()
     return h

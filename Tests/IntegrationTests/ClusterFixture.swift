@@ -121,7 +121,7 @@ final class ClusterFixture: @unchecked Sendable {
             let values = extra.mapValues { $0.replacingOccurrences(of: "{dataDir}", with: n.dataDir.path) }
             p.environment = ProcessInfo.processInfo.environment.merging(values) { $1 }
         }
-        if !FileManager.default.fileExists(atPath: n.log.path) { FileManager.default.createFile(atPath: n.log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: n.log.path) { _ = FileManager.default.createFile(atPath: n.log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: n.log)
         handle.seekToEndOfFile()
         p.standardOutput = handle
@@ -256,6 +256,7 @@ final class ClusterFixture: @unchecked Sendable {
 }
 
 /// Runs async client code from a synchronous XCTest method.
+@discardableResult
 func blockingTest<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
     let semaphore = DispatchSemaphore(value: 0)
     nonisolated(unsafe) var result: Result<T, Error>?

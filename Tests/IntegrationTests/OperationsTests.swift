@@ -182,7 +182,7 @@ final class OperationsTests: XCTestCase {
         for (folder, file) in [("single", "chainkv.sqlite"), ("sharded", "chainkv-c0.sqlite")] {
             let d = dir.appendingPathComponent(folder)
             try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: d.appendingPathComponent(file).path, contents: nil)
+            _ = FileManager.default.createFile(atPath: d.appendingPathComponent(file).path, contents: nil)
         }
         // Too short for a secret, and no "user:password" for a digest.
         try "tooshort\n".write(to: dir.appendingPathComponent("short"), atomically: true, encoding: .utf8)

@@ -7,10 +7,20 @@ enum TestEnvironment {
     /// The repository root, found from this file's path.
     static let repo: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Where `swift build` put the executables and libchainkvc.so (override: CHAINKV_BIN_DIR).
+    /// Where `swift build` put the executables and libchainkvc.so (override: CHAINKV_BIN_DIR): beside
+    /// the test executable, so a release test build (`scripts/test`) runs release servers and a
+    /// debug one (`swift test`) debug servers, each built by the same command as the tests.
     static var binDir: URL {
         if let dir = ProcessInfo.processInfo.environment["CHAINKV_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+        if let test = Bundle.main.executableURL { return test.deletingLastPathComponent() }
         return repo.appendingPathComponent(".build/debug")
+    }
+
+    /// Whether `binDir` is the repository's `.build/release` or `.build/debug`, the folders where the
+    /// Python package finds libchainkvc.so by itself (`scripts/test` builds in `.build-test`).
+    static var binDirIsTheRepositoryBuild: Bool {
+        let dir = binDir.resolvingSymlinksInPath().path
+        return ["release", "debug"].contains { repo.appendingPathComponent(".build/\($0)").resolvingSymlinksInPath().path == dir }
     }
 
     static func temporaryDirectory(_ name: String) throws -> URL {
@@ -31,7 +41,7 @@ enum TestEnvironment {
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         let handle = try FileHandle(forWritingTo: out)
         p.standardOutput = handle
         p.standardError = handle

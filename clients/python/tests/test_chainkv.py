@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 import uuid
 
@@ -63,19 +64,33 @@ class WithoutCluster(unittest.TestCase):
             shutil.copytree(package, os.path.join(tmp, "chainkv"), ignore=shutil.ignore_patterns("*.so", "__pycache__"))
             os.symlink(lib, os.path.join(tmp, "chainkv", "libchainkvc.so"))
             found = subprocess.run([sys.executable, "-c", "import chainkv; print(chainkv.find_library())"],
-                                   env=dict(env, PYTHONPATH=tmp), capture_output=True, text=True, check=True).stdout.strip()
+                                   env=dict(env, PYTHONPATH=tmp), cwd=tmp, capture_output=True, text=True, check=True).stdout.strip()
             self.assertEqual(found, os.path.join(tmp, "chainkv", "libchainkvc.so"))
-        built = chainkv._repo_build_libraries()
-        if not built:
-            self.skipTest("the package is not in a repository with a .build")
-        old = os.environ.pop("CHAINKV_LIB", None)
-        try:
-            self.assertEqual(chainkv.find_library(), built[0], "the newer of .build/release and .build/debug")
-            self.assertTrue(built[0].endswith(os.path.join(".build", "release", "libchainkvc.so"))
-                            or built[0].endswith(os.path.join(".build", "debug", "libchainkvc.so")), built[0])
-        finally:
-            if old is not None:
-                os.environ["CHAINKV_LIB"] = old
+        # Used from a repository: the newer of its .build/release and .build/debug. A copy of the
+        # package in a repository layout of its own, so the answer does not hang on what this
+        # machine happened to build (the files need only exist: find_library does not load them).
+        with tempfile.TemporaryDirectory() as repo:
+            shutil.copytree(package, os.path.join(repo, "clients", "python", "chainkv"),
+                            ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+            built = {}
+            for kind, age in (("release", 100), ("debug", 50)):
+                os.makedirs(os.path.join(repo, ".build", kind))
+                built[kind] = os.path.join(repo, ".build", kind, "libchainkvc.so")
+                with open(built[kind], "wb") as f:
+                    f.write(b"not loaded")
+                os.utime(built[kind], (time.time() - age, time.time() - age))
+            find = [sys.executable, "-c", "import chainkv; print(chainkv.find_library())"]
+            path = dict(env, PYTHONPATH=os.path.join(repo, "clients", "python"))
+            found = subprocess.run(find, env=path, cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+            self.assertEqual(found, built["debug"], "the newer of .build/release and .build/debug")
+            os.utime(built["release"])
+            found = subprocess.run(find, env=path, cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+            self.assertEqual(found, built["release"], "the newer of .build/release and .build/debug")
+            os.remove(built["release"])
+            os.remove(built["debug"])
+            failed = subprocess.run(find, env=path, cwd=repo, capture_output=True, text=True)
+            self.assertNotEqual(failed.returncode, 0)
+            self.assertIn("libchainkvc.so not found", failed.stderr)
 
     def test_bad_keys_and_values_are_refused_before_sending(self):
         kv = chainkv.Client()   # the library only: nothing connected
