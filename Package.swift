@@ -20,8 +20,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
-        // HMAC-SHA256 for the shared-secret handshake.
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         // Optional TLS on client and peer links.
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
@@ -38,6 +36,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3"),
+        // HMAC-SHA256 for the shared-secret handshake, from the system's libcrypto (OpenSSL). It
+        // replaced swift-crypto, whose own copy of BoringSSL was minutes of every fresh build.
+        .systemLibrary(name: "COpenSSLCrypto", pkgConfig: "libcrypto"),
         // A VFS shim that hands a transaction's WAL frames to the OS in one write (walbuffer.c).
         .target(name: "CSQLiteWALBuffer", dependencies: ["CSQLite"]),
         .target(name: "ChainStorage", dependencies: [
@@ -83,7 +84,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Crypto", package: "swift-crypto"),
+            "COpenSSLCrypto",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // The client library (Swift API and the paper's five calls); re-exports ChainTransport.

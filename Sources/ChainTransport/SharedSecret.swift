@@ -1,5 +1,5 @@
 internal import ChainFiles
-internal import Crypto
+internal import COpenSSLCrypto
 internal import FoundationEssentials
 
 /// The cluster's shared secret and the challenge–response proofs built from it.
@@ -10,7 +10,7 @@ internal import FoundationEssentials
 /// HMAC-SHA256(secret, "server" ‖ client nonce ‖ server nonce). Fresh 256-bit nonces on both sides
 /// make a recorded exchange useless for a later connection.
 public struct SharedSecret: Sendable {
-    /// The secret's bytes (a `SymmetricKey` is made per proof: it is not `Sendable`).
+    /// The secret's bytes.
     private let bytes: [UInt8]
 
     /// Shortest secret accepted: 16 bytes (128 bits) keeps guessing out of reach; shorter is a mistake.
@@ -18,10 +18,13 @@ public struct SharedSecret: Sendable {
     /// Longest secret file read: a secret is a line of text or a few random bytes, never a big file.
     public static let fileSizeMax = 4096
 
-    /// - Parameter bytes: the secret; at least `sizeMin` bytes.
+    /// - Parameter bytes: the secret; `sizeMin` to `fileSizeMax` bytes.
     public init(bytes: [UInt8]) throws {
         guard bytes.count >= Self.sizeMin else {
             throw ChainKVError.invalidArgument("shared secret of \(bytes.count) bytes is shorter than \(Self.sizeMin)")
+        }
+        guard bytes.count <= Self.fileSizeMax else {
+            throw ChainKVError.invalidArgument("shared secret of \(bytes.count) bytes is longer than \(Self.fileSizeMax)")
         }
         self.bytes = bytes
     }
@@ -68,6 +71,20 @@ public struct SharedSecret: Sendable {
     }
 
     private func mac(_ message: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: bytes)))
+        Self.hmacSHA256(key: bytes, message)
+    }
+
+    /// HMAC-SHA256 (RFC 2104) by the system's libcrypto: 32 bytes.
+    package static func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let done = key.withUnsafeBufferPointer { k in
+            message.withUnsafeBufferPointer { m in
+                // A key or message pointer may be nil when empty; libcrypto reads no byte of either then.
+                HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, &out, &length)
+            }
+        }
+        precondition(done != nil && length == 32, "HMAC-SHA256 failed in libcrypto")
+        return Array(out.prefix(32))
     }
 }
