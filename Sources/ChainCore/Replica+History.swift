@@ -87,13 +87,17 @@ extension Replica {
 
     /// `needsStoredValue(for:)` of a key already hashed (passed on in the event as `hashed`).
     public func needsStoredValue(for key: ByteKey) -> Bool {
-        keyStates[key] == nil
+        // `index(forKey:)`, not `keyStates[key] == nil`: the subscript copies the whole state out
+        // (retaining every value it holds) only to compare it with nil.
+        keyStates.index(forKey: key) == nil
     }
 
     /// The key's committed value: its cached change when it has one, else the value the shell
-    /// read from storage. Only for a key with no write in flight. `index`: the key's entry.
-    func committedValue(at index: Dictionary<ByteKey, KeyState>.Index?, stored: VersionedValue?) -> VersionedValue? {
-        if let index, let known = keyStates.values[index].cached { return known.versioned }
+    /// read from storage. Only for a key with no write in flight. `state`: the key's state, copied
+    /// out of `keyStates` once by the caller (each `keyStates.values[index]` read copies all of
+    /// it, retaining every value it holds).
+    static func committedValue(_ state: KeyState?, stored: VersionedValue?) -> VersionedValue? {
+        if let known = state?.cached { return known.versioned }
         return stored
     }
 

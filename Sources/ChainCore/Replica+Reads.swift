@@ -13,15 +13,27 @@ extension Replica {
     /// only while ZooKeeper confirms its session, and keeps it shorter than the session timeout,
     /// so the lease runs out before ZooKeeper can expire the session and a new head be named.
     public func read(_ key: String, stored: VersionedValue?, now: UInt64) -> Reply {
-        read(ByteKey(key), stored: stored, now: now)
+        read(ByteKey(key), stored: { stored }, now: { now })
     }
 
-    /// `read(_:stored:now:)` of a key the shell already hashed for `needsStoredValue(for:)`.
-    public func read(_ key: ByteKey, stored: VersionedValue?, now: UInt64) -> Reply {
+    /// A read with one lookup of the key (issue 18, cut 23: a get looked it up twice, once for
+    /// `needsStoredValue` and once here, and copied its state out each time). `stored` reads the
+    /// key from local storage; it is called only when neither a write in flight nor a cached change
+    /// answers. `now` is read after it: a read of a cold page can take longer than the lease has
+    /// left, and the answer must not outlive the lease.
+    public func read(_ key: ByteKey, stored: () throws -> VersionedValue?, now: () -> UInt64) rethrows -> Reply {
         guard role.isHead else { return .error(.notHead(head: view.head)) }
-        guard now < leaseUntil else { return .error(.noLease) }
-        let index = keyStates.index(forKey: key)
-        if let index, let pending = keyStates.values[index].pending { return .value(pending.committed) }
-        return .value(committedValue(at: index, stored: stored))
+        let value: VersionedValue?
+        if let index = keyStates.index(forKey: key) {
+            // One copy of the state: a key has a state only while it has a write in flight or a
+            // cached change, and a write in flight answers first.
+            let state = keyStates.values[index]
+            assert(!state.isEmpty, "a key state with neither part is removed")
+            value = state.pending.map { $0.committed } ?? Self.committedValue(state, stored: nil)
+        } else {
+            value = try stored()
+        }
+        guard now() < leaseUntil else { return .error(.noLease) }
+        return .value(value)
     }
 }

@@ -225,8 +225,9 @@ public struct Replica: Sendable {
         }
         // One lookup for the whole write: nothing changes `keyStates` before `accept` uses it.
         let index = keyStates.index(forKey: byteKey)
-        let pending = index.flatMap { keyStates.values[$0].pending }
-        let stored = pending == nil ? committedValue(at: index, stored: stored) : nil
+        let state = index.map { keyStates.values[$0] }
+        let pending = state?.pending
+        let stored = pending == nil ? Self.committedValue(state, stored: stored) : nil
         // A delete of a key that does not exist goes down the chain like any write. It used to be
         // answered at once ("changes nothing"), but that answer is a read, and it was given
         // without the read lease: a head cut off from ZooKeeper and already replaced went on
@@ -267,10 +268,11 @@ public struct Replica: Sendable {
         }
         let key = hashed ?? ByteKey(update.key)
         let index = keyStates.index(forKey: key)
-        if let index, let pending = keyStates.values[index].pending {
+        let state = index.map { keyStates.values[$0] }
+        if let pending = state?.pending {
             accept(update, key: key, at: index, clients: [], old: pending.latest, stored: nil, &actions)
         } else {
-            let stored = committedValue(at: index, stored: stored)
+            let stored = Self.committedValue(state, stored: stored)
             accept(update, key: key, at: index, clients: [], old: stored, stored: stored, &actions)
         }
     }

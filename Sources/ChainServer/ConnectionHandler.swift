@@ -25,7 +25,9 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        connectionID = node.connectionOpened(context.channel)
+        // The channel's encoder, for replies written straight into its batch (`Outbox.reply`).
+        let encoder = try? context.pipeline.syncOperations.handler(type: FrameBatchEncoder.self)
+        connectionID = node.connectionOpened(context.channel, encoder: encoder)
         context.fireChannelActive()
     }
 

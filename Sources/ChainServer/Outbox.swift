@@ -6,8 +6,9 @@ import NIOCore
 /// each channel written is flushed once when the event is done, so a burst of replies (or
 /// forwards) costs one write system call, not one per frame. Confined to the server's loop.
 final class Outbox: @unchecked Sendable {
-    /// Client (and inbound peer) connections by the id they got when they opened.
-    private var connections: [UInt64: Channel] = [:]
+    /// Client (and inbound peer) connections by the id they got when they opened, each with its
+    /// channel's frame encoder: replies go straight into the encoder's batch (`reply`).
+    private var connections: [UInt64: (channel: Channel, encoder: FrameBatchEncoder?)] = [:]
     private var nextConnectionID: UInt64 = 1
     /// Channels written since the last flush.
     private var unflushed: [ObjectIdentifier: Channel] = [:]
@@ -15,11 +16,13 @@ final class Outbox: @unchecked Sendable {
     /// closure instead of a channel.
     private var internalConnections: [UInt64: (Message, UInt64) -> Void] = [:]
 
-    /// Registers a new inbound connection; its id names it in `ClientRef`s.
-    func opened(_ channel: Channel) -> UInt64 {
+    /// Registers a new inbound connection; its id names it in `ClientRef`s. `encoder`: the
+    /// channel's `FrameBatchEncoder` (nil: replies take the pipeline like any write).
+    func opened(_ channel: Channel, encoder: FrameBatchEncoder? = nil) -> UInt64 {
+        precondition(encoder == nil || channel.eventLoop.inEventLoop, "the outbox and its channels share one loop")
         let id = nextConnectionID
         nextConnectionID += 1
-        connections[id] = channel
+        connections[id] = (channel, encoder)
         return id
     }
 
@@ -37,7 +40,7 @@ final class Outbox: @unchecked Sendable {
         return id
     }
 
-    func channel(_ id: UInt64) -> Channel? { connections[id] }
+    func channel(_ id: UInt64) -> Channel? { connections[id]?.channel }
 
     /// Queues `message` on `channel` (dropped when it is nil or closed: the peer is gone).
     func write(_ message: Message, requestID: UInt64, to channel: Channel?) {
@@ -46,10 +49,17 @@ final class Outbox: @unchecked Sendable {
         unflushed[ObjectIdentifier(channel)] = channel
     }
 
-    /// Queues the reply to one client request.
+    /// Queues the reply to one client request: into the connection's encoder when it has one
+    /// (`FrameBatchEncoder.enqueue`, no trip through the pipeline), else as a write.
     func reply(_ message: Message, to ref: ClientRef) {
         if let handler = internalConnections[ref.connection] { return handler(message, ref.request) }
-        write(message, requestID: ref.request, to: connections[ref.connection])
+        guard let connection = connections[ref.connection] else { return }
+        if let encoder = connection.encoder, connection.channel.isActive,
+           encoder.enqueue(Frame(requestID: ref.request, message)) {
+            unflushed[ObjectIdentifier(connection.channel)] = connection.channel
+            return
+        }
+        write(message, requestID: ref.request, to: connection.channel)
     }
 
     func flush() {
@@ -59,6 +69,6 @@ final class Outbox: @unchecked Sendable {
     }
 
     func closeAll() {
-        for channel in connections.values { channel.close(promise: nil) }
+        for connection in connections.values { connection.channel.close(promise: nil) }
     }
 }

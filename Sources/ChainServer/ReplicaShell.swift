@@ -77,11 +77,9 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         let message: Message
         do {
             let hashed = ByteKey(key)
-            // The time after the storage read: a read of a cold page can take longer than the
-            // lease has left, and the answer must not outlive the lease.
-            let stored = try storedValue(hashed)
-            let now = context.nowMs
-            let reply = inPlace { $0.read(hashed, stored: stored, now: now) }
+            let storage = self.storage, context = self.context
+            // Storage is read only when the core needs it, and the clock after that (see `read`).
+            let reply = try inPlace { try $0.read(hashed, stored: { try storage.value(of: key) }, now: { context.nowMs }) }
             if reply == .error(.noLease), let refused = leaseLapses.event() {
                 logger.warning("refusing reads: the lease lapsed (no ZooKeeper confirmation within leaseMs)",
                                metadata: ["leaseMs": "\(leaseMs)", "refused": "\(refused)"])

@@ -122,9 +122,9 @@ final class ServerNode: @unchecked Sendable {
 
     // MARK: Connections
 
-    func connectionOpened(_ channel: Channel) -> UInt64 {
+    func connectionOpened(_ channel: Channel, encoder: FrameBatchEncoder? = nil) -> UInt64 {
         loop.preconditionInEventLoop()
-        return context.outbox.opened(channel)
+        return context.outbox.opened(channel, encoder: encoder)
     }
 
     func connectionClosed(_ id: UInt64) {

@@ -42,6 +42,27 @@ final class FrameBatchEncoderTests: XCTestCase {
         XCTAssertTrue(try channel.finish().isClean)
     }
 
+    /// `enqueue` (the server's replies) and pipeline writes share one batch, in call order; once
+    /// the handler has left its pipeline, `enqueue` refuses instead of writing nowhere.
+    func testEnqueuedFramesKeepTheirPlaceAmongWrittenOnes() throws {
+        let encoder = FrameBatchEncoder()
+        let channel = EmbeddedChannel(handler: encoder)
+        channel.write(put(0), promise: nil)
+        XCTAssertTrue(encoder.enqueue(put(1)))
+        channel.write(put(2), promise: nil)
+        XCTAssertTrue(encoder.enqueue(put(3)))
+        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "an enqueued frame waits for the flush too")
+        channel.flush()
+        XCTAssertEqual(try frames(try XCTUnwrap(channel.readOutbound(as: ByteBuffer.self))), [put(0), put(1), put(2), put(3)])
+        XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "one buffer")
+        XCTAssertTrue(encoder.enqueue(put(4)))
+        channel.flush()
+        XCTAssertEqual(try frames(try XCTUnwrap(channel.readOutbound(as: ByteBuffer.self))), [put(4)])
+        try channel.pipeline.syncOperations.removeHandler(encoder).wait()
+        XCTAssertFalse(encoder.enqueue(put(5)), "out of its pipeline")
+        _ = try channel.finish()
+    }
+
     func testABurstIsHandedOnAtTheBound() throws {
         let channel = EmbeddedChannel(handler: FrameBatchEncoder())
         let size = 16 << 10
