@@ -43,9 +43,13 @@ final class Outbox: @unchecked Sendable {
     func channel(_ id: UInt64) -> Channel? { connections[id]?.channel }
 
     /// Queues `message` on `channel` (dropped when it is nil or closed: the peer is gone).
-    func write(_ message: Message, requestID: UInt64, to channel: Channel?) {
+    /// `encoder`: the channel's `FrameBatchEncoder`, when the caller keeps it: the frame goes
+    /// straight into its batch (`FrameBatchEncoder.enqueue`) instead of through the pipeline.
+    func write(_ message: Message, requestID: UInt64, to channel: Channel?, encoder: FrameBatchEncoder? = nil) {
         guard let channel, channel.isActive else { return }
-        channel.write(Frame(requestID: requestID, message), promise: nil)
+        if encoder?.enqueue(Frame(requestID: requestID, message)) != true {
+            channel.write(Frame(requestID: requestID, message), promise: nil)
+        }
         unflushed[ObjectIdentifier(channel)] = channel
     }
 
@@ -54,12 +58,7 @@ final class Outbox: @unchecked Sendable {
     func reply(_ message: Message, to ref: ClientRef) {
         if let handler = internalConnections[ref.connection] { return handler(message, ref.request) }
         guard let connection = connections[ref.connection] else { return }
-        if let encoder = connection.encoder, connection.channel.isActive,
-           encoder.enqueue(Frame(requestID: ref.request, message)) {
-            unflushed[ObjectIdentifier(connection.channel)] = connection.channel
-            return
-        }
-        write(message, requestID: ref.request, to: connection.channel)
+        write(message, requestID: ref.request, to: connection.channel, encoder: connection.encoder)
     }
 
     func flush() {

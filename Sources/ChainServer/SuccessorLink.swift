@@ -14,6 +14,8 @@ final class SuccessorLink: SuccessorChannel, @unchecked Sendable {
     private let security: ConnectionSecurity
     private weak var delegate: SuccessorLinkDelegate?
     private var channel: Channel?
+    /// `channel`'s frame encoder: forwards go straight into its batch (`Outbox.write`).
+    private var encoder: FrameBatchEncoder?
     private var closed = false
     private var backoff = SuccessorLink.backoffMin
 
@@ -35,10 +37,11 @@ final class SuccessorLink: SuccessorChannel, @unchecked Sendable {
         closed = true
         channel?.close(promise: nil)
         channel = nil
+        encoder = nil
     }
 
     func send(_ message: Message) {
-        context.outbox.write(message, requestID: 0, to: channel)
+        context.outbox.write(message, requestID: 0, to: channel, encoder: encoder)
     }
 
     private func connect() {
@@ -74,6 +77,7 @@ final class SuccessorLink: SuccessorChannel, @unchecked Sendable {
             case .success(let ch):
                 guard !closed, let delegate else { ch.close(promise: nil); return }
                 channel = ch
+                encoder = try? ch.pipeline.syncOperations.handler(type: FrameBatchEncoder.self)
                 backoff = Self.backoffMin
                 ch.writeAndFlush(Frame(requestID: 0, delegate.hello()), promise: nil)
                 delegate.successorLinkUp(node)
@@ -104,6 +108,7 @@ final class SuccessorLink: SuccessorChannel, @unchecked Sendable {
     fileprivate func lost(_ ch: Channel) {
         guard channel === ch else { return }
         channel = nil
+        encoder = nil
         // Also on every new epoch that keeps this successor (it closes the old epoch's link):
         // routine, so debug; a successor that stays away shows as the leader's repair.
         context.logger.debug("link to successor lost; reconnecting", metadata: ["successor": "\(node)"])
