@@ -24,13 +24,14 @@ extension Replica {
     public func read(_ key: ByteKey, stored: () throws -> VersionedValue?, now: () -> UInt64) rethrows -> Reply {
         guard role.isHead else { return .error(.notHead(head: view.head)) }
         let value: VersionedValue?
-        if let index = keyStates.index(forKey: key) {
-            // One copy of the state: a key has a state only while it has a write in flight or a
-            // cached change, and a write in flight answers first.
-            let state = keyStates.values[index]
-            assert(!state.isEmpty, "a key state with neither part is removed")
+        let state = keyStates.index(forKey: key).map { keyStates.values[$0] }  // one copy
+        if let state, !state.isEmpty {
+            // A write in flight answers first, then the key's cached change.
             value = state.pending.map { $0.committed } ?? Self.committedValue(state, stored: nil)
         } else {
+            // A state with neither part is removed (asserted where it changes); should one be
+            // left, storage still answers.
+            assert(state == nil, "a key state with neither part is removed")
             value = try stored()
         }
         guard now() < leaseUntil else { return .error(.noLease) }

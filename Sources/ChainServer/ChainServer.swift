@@ -96,6 +96,8 @@ public final class ChainServer: Service, @unchecked Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(ByteCounter(metrics: node.metrics))
                     if let tls = security.serverTLS { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    // No outbound handler may follow FrameBatchEncoder: `Outbox` writes replies
+                    // into it directly (`enqueue`), past anything on the tail side of it.
                     try sync.addHandlers([
                         IdleStateHandler(allTimeout: idleTimeout),
                         ConnectionGuard(limiter: limiter, frameReadTimeout: frameReadTimeout, idleTimeout: idleTimeout, logger: logger),

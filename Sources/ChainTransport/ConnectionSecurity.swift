@@ -69,6 +69,8 @@ public struct ConnectionSecurity: Sendable {
             let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
             try sync.addHandler(try NIOSSLClientHandler(context: tls.context, serverHostname: isAddress ? nil : host))
         }
+        // No outbound handler may follow FrameBatchEncoder: a successor link writes forwards into
+        // it directly (`enqueue`), past anything on the tail side of it.
         try sync.addHandlers([ByteToMessageHandler(FrameDecoder()), FrameBatchEncoder()])
         guard let secret else { return nil }
         let auth = ClientAuthHandler(secret: secret, eventLoop: channel.eventLoop)

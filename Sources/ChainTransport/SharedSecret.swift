@@ -26,6 +26,11 @@ public struct SharedSecret: Sendable {
         guard bytes.count <= Self.fileSizeMax else {
             throw ChainKVError.invalidArgument("shared secret of \(bytes.count) bytes is longer than \(Self.fileSizeMax)")
         }
+        // A libcrypto that cannot compute the MAC (a broken OpenSSL configuration) shows here, at
+        // start, rather than as every handshake refused later.
+        guard Self.hmacSHA256(key: bytes, Array("chainkv-auth-v1 check".utf8)) != nil else {
+            throw ChainKVError.invalidArgument("the system's libcrypto cannot compute HMAC-SHA256 (check OPENSSL_CONF)")
+        }
         self.bytes = bytes
     }
 
@@ -70,21 +75,25 @@ public struct SharedSecret: Sendable {
         return diff == 0
     }
 
+    /// The proof of `message`; empty if libcrypto failed after `init` checked it, which no 32-byte
+    /// proof matches (`same` compares lengths), so the handshake is refused, not the process stopped.
     private func mac(_ message: [UInt8]) -> [UInt8] {
-        Self.hmacSHA256(key: bytes, message)
+        Self.hmacSHA256(key: bytes, message) ?? []
     }
 
-    /// HMAC-SHA256 (RFC 2104) by the system's libcrypto: 32 bytes.
-    package static func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+    /// HMAC-SHA256 (RFC 2104) by the system's libcrypto: 32 bytes, nil if libcrypto failed.
+    package static func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8]? {
+        precondition(key.count <= fileSizeMax, "a secret is at most fileSizeMax bytes")  // fits the Int32 length
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let done = key.withUnsafeBufferPointer { k in
             message.withUnsafeBufferPointer { m in
-                // A key or message pointer may be nil when empty; libcrypto reads no byte of either then.
+                // The secret is never empty (sizeMin); an empty message may come as a nil pointer
+                // with length 0, which HMAC reads nothing from.
                 HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, &out, &length)
             }
         }
-        precondition(done != nil && length == 32, "HMAC-SHA256 failed in libcrypto")
+        guard done != nil, length == 32 else { return nil }
         return Array(out.prefix(32))
     }
 }

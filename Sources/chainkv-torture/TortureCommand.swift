@@ -269,6 +269,7 @@ struct TortureRun {
         for s in fleet.servers { s.stop() }
         checkConvergence(fleet, finals: finals, owners: owners, &report)
         checkDiskFaults(nemesis, fleet: fleet, &report)
+        checkForTraps(fleet: fleet, &report)
         if let net = fleet.net {
             report.notes.append("servers on \(block.description), nft table \(net.table)")
             for failure in net.failures { report.problems.append("nft: \(failure)") }
