@@ -150,14 +150,32 @@ public actor Coordinator {
         throw ZooKeeperError.nodeExists
     }
 
-    /// Deletes member `id`'s znode (whoever's session holds it), so that the member's lease
-    /// renewals (`holdsMemberZnode`) fail from then on. Returns false if it was already gone.
-    public func fence(member id: String) async throws -> Bool {
-        do {
-            try await withReconnect { try await self.client.delete(self.paths.member(id)) }
-            return true
-        } catch ZooKeeperError.noNode {
-            return false
+    /// Deletes member `id`'s znode if the run `incarnation` still holds it (nil: whichever run
+    /// does), so that the run's lease renewals (`holdsMemberZnode`) fail from then on. Returns
+    /// false if it was already gone; true if deleted, or if a newer run of the server holds it:
+    /// that run is not the one being fenced (deleting its znode made it exit, and a server killed
+    /// and restarted at once never rejoined: FailureTests, CI of 93e3d80), and the fenced run,
+    /// which no longer holds the znode, cannot renew its lease either; the caller waits it out.
+    /// A run that replaces the znode between the read and the delete is deleted all the same (a
+    /// window of one round trip, where it was the whole fence before).
+    public func fence(member id: String, incarnation: String? = nil) async throws -> Bool {
+        let path = paths.member(id)
+        while true {
+            let current: (data: [UInt8], stat: ZnodeStat)
+            do {
+                current = try await withReconnect { try await self.client.getDataAndStat(path) }
+            } catch ZooKeeperError.noNode {
+                return false
+            }
+            if let incarnation, (try? MemberInfo.decode(current.data))?.incarnation != incarnation { return true }
+            do {
+                try await withReconnect { try await self.client.delete(path, version: current.stat.version) }
+                return true
+            } catch ZooKeeperError.noNode {
+                return false
+            } catch ZooKeeperError.badVersion {
+                continue  // rewritten since the read: look again
+            }
         }
     }
 

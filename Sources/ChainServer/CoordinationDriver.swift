@@ -207,13 +207,13 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     }
 
     /// Retried for up to about 15 s: ZooKeeper may be between leaders.
-    func fence(member: NodeID, on loop: EventLoop) -> EventLoopFuture<Bool> {
+    func fence(member: NodeID, incarnation: String?, on loop: EventLoop) -> EventLoopFuture<Bool> {
         let (coordinator, logger) = (self.coordinator, self.logger)
         let promise = loop.makePromise(of: Bool.self)
         promise.completeWithTask {
             for attempt in 1... {
                 do {
-                    return try await coordinator.fence(member: member)
+                    return try await coordinator.fence(member: member, incarnation: incarnation)
                 } catch where attempt < Self.fenceAttemptsMax {
                     logger.warning("cannot delete the member znode to fence it; retrying", metadata: [
                         "member": "\(member)", "attempt": "\(attempt)", "error": "\(error)"])

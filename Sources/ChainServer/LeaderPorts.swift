@@ -11,7 +11,7 @@ protocol LeaderCoordination: AnyObject, Sendable {
     /// Writes the slot map's znode if its version is still `expectedVersion` (nil: create it).
     func writeSlots(_ map: SlotMap, expectedVersion: Int32?, on loop: EventLoop) -> EventLoopFuture<SlotsWriteResult>
     /// Deletes `member`'s member znode so its lease renewals fail; true if there was one to delete.
-    func fence(member: NodeID, on loop: EventLoop) -> EventLoopFuture<Bool>
+    func fence(member: NodeID, incarnation: String?, on loop: EventLoop) -> EventLoopFuture<Bool>
     /// Removes a gone candidate's election znode (with `onlyIfLeading`, only while it leads);
     /// true if it removed it.
     func evict(_ candidate: ElectionPeer, onlyIfLeading: Bool, on loop: EventLoop) -> EventLoopFuture<Bool>

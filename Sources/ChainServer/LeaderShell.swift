@@ -174,7 +174,9 @@ final class LeaderShell: @unchecked Sendable {
         guard let coordination else { return }
         logger.notice("fencing an unresponsive head before dropping it",
                       metadata: ["member": "\(member)", "waitMs": "\(fenceWait.nanoseconds / 1_000_000)"])
-        coordination.fence(member: member, on: context.loop).whenComplete { result in
+        // The run the core is fencing (`Leader.fencing`): a newer run that registered since keeps its znode.
+        let run = core.chains.values.lazy.compactMap { $0.fencing[member] }.first
+        coordination.fence(member: member, incarnation: run, on: context.loop).whenComplete { result in
             switch result {
             case .success(true):
                 self.context.loop.scheduleTask(in: self.fenceWait) { self.event(.fenced(member)) }

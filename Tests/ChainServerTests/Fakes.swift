@@ -114,7 +114,7 @@ final class FakeCoordination: LeaderCoordination, @unchecked Sendable {
         return promise.futureResult
     }
 
-    func fence(member: NodeID, on loop: EventLoop) -> EventLoopFuture<Bool> {
+    func fence(member: NodeID, incarnation: String?, on loop: EventLoop) -> EventLoopFuture<Bool> {
         let promise = loop.makePromise(of: Bool.self)
         fences.append((member, promise))
         return promise.futureResult

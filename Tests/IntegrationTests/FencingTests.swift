@@ -26,4 +26,28 @@ final class FencingTests: XCTestCase {
         XCTAssertNil(try blockingTest { try await client.put("after", Array("fence".utf8)) })
         XCTAssertEqual(try blockingTest { try await client.get("after") }, Array("fence".utf8))
     }
+
+    /// A fence names the run it means: a newer run of the server, which registered its own member
+    /// znode meanwhile (a server killed and restarted at once), keeps it and keeps serving.
+    func testAFenceOfAnOlderRunLeavesTheNewerRunsZnode() throws {
+        let cluster = try ClusterFixture(size: 3)
+        defer { cluster.stop() }
+        let head = try XCTUnwrap(try cluster.chainInfo().head)
+        let index = Int(head.id.dropFirst())! - 1
+        let observer = try blockingTest { [cluster] in
+            try await Coordinator.connect(to: cluster.zookeeper, cluster: cluster.cluster, nodeID: "observer", sessionTimeout: .seconds(4))
+        }
+        let run = try XCTUnwrap(try blockingTest { try await observer.liveMembers() }.first { $0.id == head.id }).incarnation
+        XCTAssertTrue(try blockingTest { try await observer.fence(member: head.id, incarnation: "1970-01-01T00:00:00Z/1") },
+                      "a run that no longer holds the znode: its lease must still be waited out")
+        XCTAssertTrue(try blockingTest { try await observer.liveMembers() }.contains { $0.id == head.id && $0.incarnation == run },
+                      "the newer run's znode stays")
+        usleep(2_000_000)
+        XCTAssertTrue(cluster.isRunning(index), "the newer run is not fenced")
+        XCTAssertTrue(try blockingTest { try await observer.fence(member: head.id, incarnation: run) })
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && cluster.isRunning(index) { usleep(100_000) }
+        XCTAssertFalse(cluster.isRunning(index), "the run named is fenced")
+        XCTAssertFalse(try blockingTest { try await observer.fence(member: head.id, incarnation: run) }, "already gone")
+    }
 }
