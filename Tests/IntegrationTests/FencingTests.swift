@@ -1,23 +1,34 @@
 import ChainCoordination
 import ChainKV
+import ChainWire
 import Foundation
 import XCTest
 
 /// The leader fences a head it can no longer reach (its ZooKeeper session may live on) by deleting
 /// the head's member znode; the head's next lease renewal sees that and it stops serving.
 final class FencingTests: XCTestCase {
-    func testAHeadWhoseMemberZnodeIsDeletedStopsServingAndExits() throws {
-        let cluster = try ClusterFixture(size: 3)
-        defer { cluster.stop() }
+    /// The chain's head, its index in `cluster`, and a ZooKeeper session of the cluster's own to
+    /// fence it with, as the leader would (the ZooKeeper credentials, if any, are the cluster's).
+    func headAndObserver(_ cluster: ClusterFixture) throws -> (head: NodeAddress, index: Int, observer: Coordinator) {
         let head = try XCTUnwrap(try cluster.chainInfo().head)
-        let index = Int(head.id.dropFirst())! - 1
         let observer = try blockingTest { [cluster] in
             try await Coordinator.connect(to: cluster.zookeeper, cluster: cluster.cluster, nodeID: "observer", sessionTimeout: .seconds(4))
         }
-        // What the leader does to fence the head (the ZooKeeper credentials, if any, are the cluster's).
-        XCTAssertTrue(try blockingTest { try await observer.fence(member: head.id) })
+        return (head, Int(head.id.dropFirst())! - 1, observer)
+    }
+
+    /// Waits up to 10 s for server `index` to exit.
+    func waitForExit(_ cluster: ClusterFixture, _ index: Int) {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline && cluster.isRunning(index) { usleep(100_000) }
+    }
+
+    func testAHeadWhoseMemberZnodeIsDeletedStopsServingAndExits() throws {
+        let cluster = try ClusterFixture(size: 3)
+        defer { cluster.stop() }
+        let (head, index, observer) = try headAndObserver(cluster)
+        XCTAssertTrue(try blockingTest { try await observer.fence(member: head.id) })
+        waitForExit(cluster, index)
         XCTAssertFalse(cluster.isRunning(index), "the fenced head exits within a lease renewal or two")
         XCTAssertTrue(cluster.log(index).contains("the leader fenced this server"), cluster.log(index))
         // The rest of the chain carries on without it.
@@ -32,11 +43,7 @@ final class FencingTests: XCTestCase {
     func testAFenceOfAnOlderRunLeavesTheNewerRunsZnode() throws {
         let cluster = try ClusterFixture(size: 3)
         defer { cluster.stop() }
-        let head = try XCTUnwrap(try cluster.chainInfo().head)
-        let index = Int(head.id.dropFirst())! - 1
-        let observer = try blockingTest { [cluster] in
-            try await Coordinator.connect(to: cluster.zookeeper, cluster: cluster.cluster, nodeID: "observer", sessionTimeout: .seconds(4))
-        }
+        let (head, index, observer) = try headAndObserver(cluster)
         let run = try XCTUnwrap(try blockingTest { try await observer.liveMembers() }.first { $0.id == head.id }).incarnation
         XCTAssertTrue(try blockingTest { try await observer.fence(member: head.id, incarnation: "1970-01-01T00:00:00Z/1") },
                       "a run that no longer holds the znode: its lease must still be waited out")
@@ -45,8 +52,7 @@ final class FencingTests: XCTestCase {
         usleep(2_000_000)
         XCTAssertTrue(cluster.isRunning(index), "the newer run is not fenced")
         XCTAssertTrue(try blockingTest { try await observer.fence(member: head.id, incarnation: run) })
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline && cluster.isRunning(index) { usleep(100_000) }
+        waitForExit(cluster, index)
         XCTAssertFalse(cluster.isRunning(index), "the run named is fenced")
         XCTAssertFalse(try blockingTest { try await observer.fence(member: head.id, incarnation: run) }, "already gone")
     }
