@@ -115,7 +115,7 @@ let package = Package(
         ]),
         // The fault runner of issue 6: ensemble, chain, clients, nemesis, linearizability check.
         .executableTarget(name: "chainkv-torture", dependencies: [
-            "ChainKV", "ChainCore", "ChainCheck", "ChainStorage", "ChainTestSupport",
+            "ChainKV", "ChainCore", "ChainCheck", "ChainCoordination", "ChainStorage", "ChainTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libFuzzer targets: only an entry point each (build with scripts/fuzz, see README.md, "Fuzzing").

@@ -39,8 +39,9 @@ public struct Leader: Sendable {
     /// The latest progress each member reported (from the leader's heartbeats).
     private(set) var progress: [NodeID: Progress] = [:]
     /// For each syncing member: a sequence number at or above every update committed before it
-    /// joined (the head's `received`, reported in a configuration that already names it). Once
-    /// the member's own durable prefix reaches it, it holds every committed update.
+    /// joined (the durable prefix of the closest synced member upstream of it, reported in a
+    /// configuration that already names it; see `caughtUpMembers`). Once the member's own durable
+    /// prefix reaches it, it holds every committed update.
     private var syncTargets: [NodeID: UInt64] = [:]
     /// Dead links between neighbours that both answer heartbeats.
     private(set) var links = LinkWatch()
@@ -328,14 +329,28 @@ public struct Leader: Sendable {
         return write(ChainView(epoch: chain.epoch + 1, members: order, incarnations: chain.incarnations), expected: chainVersion)
     }
 
-    /// Syncing members that now hold every update committed before they joined. Sets a member's
-    /// target from the head's first report in a configuration that names the member: any update
-    /// committed before it joined was on the head by then.
+    /// Syncing members that now hold every update committed before they joined.
+    ///
+    /// A member's target is the durable prefix of the closest synced member upstream of it (the
+    /// head at the farthest), from that member's first report in a configuration that names the
+    /// syncing one. Why that bounds every update committed before the join: a synced member holds
+    /// every committed update on disk (a member acknowledges upstream only what is durable on it,
+    /// and it was caught up, or restarted the chain, before it was marked synced), and its durable
+    /// prefix only grows. What it holds beyond the target reaches the syncing member through the
+    /// members between them like any forward.
+    ///
+    /// Not the head's `received`, as before: that counts updates still in flight, which a member
+    /// stalled upstream (cut off from ZooKeeper, still in an older epoch) never passes on, so the
+    /// joiners behind it stayed syncing for good, and when the synced members failed the chain
+    /// restarted from a single one (torture seed 204). Nor a syncing member's prefix: it may lack
+    /// updates committed before its own join, which its successor then lacks too.
     private mutating func caughtUpMembers(of chain: ChainView) -> Set<NodeID>? {
         guard !chain.syncing.isEmpty else { return nil }
         syncTargets = syncTargets.filter { chain.syncing.contains($0.key) }
-        if let head = chain.head, let p = progress[head], p.epoch >= chain.epoch {
-            for node in chain.syncing where syncTargets[node] == nil { syncTargets[node] = p.received }
+        for (index, node) in chain.members.enumerated() where chain.syncing.contains(node) && syncTargets[node] == nil {
+            guard let holder = chain.members[..<index].last(where: { !chain.syncing.contains($0) }),
+                  let p = progress[holder], p.epoch >= chain.epoch else { continue }
+            syncTargets[node] = p.durable
         }
         let reached = chain.members.lastIndex { node in
             // The member's report must come from a configuration that names it: before its

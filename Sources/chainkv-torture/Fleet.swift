@@ -20,6 +20,8 @@ final class Fleet: @unchecked Sendable {
     let dataDirs: [URL]
     private let proxies: [[TCPProxy]]
     let sessionTimeoutMs = 3000
+    /// The servers' cluster name (its znodes sit under /chainkv/torture).
+    static let cluster = "torture"
 
     /// Chains the keys are sharded over (1: one chain of every server), of `replicas` servers.
     let chains: Int
@@ -56,7 +58,7 @@ final class Fleet: @unchecked Sendable {
             let port = LoopbackPorts.free(on: host)
             let mine = try ensemble.clientPorts.map { try TCPProxy(forwardingTo: "127.0.0.1:\($0)") }
             let zk = mine.map(\.connectString).joined(separator: ",")
-            let args = ["--id", "n\(i)", "--host", host, "--port", "\(port)", "--data-dir", dir.path, "--zookeeper", zk, "--cluster", "torture",
+            let args = ["--id", "n\(i)", "--host", host, "--port", "\(port)", "--data-dir", dir.path, "--zookeeper", zk, "--cluster", Self.cluster,
                         "--expected-members", "\(size - later)", "--chains", "\(chains)", "--formation-timeout-ms", "15000", "--session-timeout-ms", "\(sessionTimeoutMs)",
                         "--heartbeat-interval-ms", "250", "--heartbeat-timeout-ms", "1500", "--log-level", "info"]
             let log = dir.appendingPathComponent("server.log")

@@ -39,6 +39,10 @@ final class Nemesis: @unchecked Sendable {
     /// Disk faults' outcomes, for the run's report (NemesisDisk.swift), under `lock`.
     var disk = DiskOutcomes()
 
+    /// Where the torture's own ZooKeeper clients connect (not through the servers' proxies, which
+    /// partitions cut).
+    var ensembleConnectString: String { ensemble.connectString }
+
     init(fleet: Fleet, ensemble: Ensemble, seed: UInt64) {
         self.fleet = fleet
         self.ensemble = ensemble
@@ -160,7 +164,7 @@ final class Nemesis: @unchecked Sendable {
                 self.release(victims.map(\.name))
             }
         case .diskEIO: injectEIO()
-        case .damagedFile: injectDamage(statuses)
+        case .damagedFile: await injectDamage()
         case .slowDisk: injectSlowDisk()
         case .diskFull: injectDiskFull()
         case .cutPair, .cutOneWay, .cutHeadSuccessor, .isolateLeader, .cutClients, .flapLink: await injectCut(kind, statuses)

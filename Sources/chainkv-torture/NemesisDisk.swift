@@ -65,15 +65,21 @@ extension Nemesis {
     /// A clean stop, bytes overwritten in pages of every database file of the server, a restart:
     /// the server must find the damage, move the file aside and rejoin by state transfer.
     ///
-    /// Only a server whose every chain has at least `damageMembersMin` acting members in one
-    /// epoch: joins run one at a time, so at least one other member is synced and holds the data.
-    /// Damaging the last synced copy is outside the fault model (every replica of a chain lost):
-    /// the chain then stays unavailable, never stale, as designed, and the run could not heal
-    /// (seed 1904 drew it: chain [n3], n3's file damaged).
-    func injectDamage(_ statuses: [NodeStatus?]) {
+    /// Only a server that leaves each chain it is named in with `damageSyncedOthersMin` synced
+    /// members acting in the chain's current configuration, read from ZooKeeper right before the
+    /// stop (`ChainConfigs`), with the servers' statuses asked just before that. Damaging the last
+    /// synced copy is outside the fault model (every replica of a chain lost): the chain then stays
+    /// unavailable, never stale, as designed, and the run could not heal (seed 1904 drew it: chain
+    /// [n3], n3's file damaged; seed 204: chain [n2], drawn on statuses a second old that still
+    /// showed n2 outside, with joins that had left one synced member).
+    func injectDamage() async {
         let down = seconds(0.3...1.5)
-        guard let (i, s) = runningServer(), Self.othersHoldTheData(of: i, statuses) else {
-            remark("damaged file: skipped, the drawn server holds the only synced copy of a chain (or is down)")
+        guard let (i, s) = runningServer() else { return }
+        let statuses = await fleet.statuses()
+        guard let configs = await ChainConfigs.read(connectString: ensembleConnectString, cluster: Fleet.cluster),
+              ChainConfigs.othersHoldTheData(of: s.name, configs: configs, statuses: statuses, othersMin: Self.damageSyncedOthersMin) else {
+            remark("damaged file: skipped, \(s.name) is named in a chain with fewer than \(Self.damageSyncedOthersMin) other synced members acting (or ZooKeeper did not answer)")
+            release([s.name])
             return
         }
         s.heldDown = true
@@ -98,23 +104,10 @@ extension Nemesis {
         }
     }
 
-    /// Acting members (any role but outside) a chain must have in one epoch before one of them
-    /// may have its file damaged.
-    static let damageMembersMin = 3
-
-    /// Whether every chain server `i` acts in has `damageMembersMin` acting members in its epoch.
-    static func othersHoldTheData(of i: Int, _ statuses: [NodeStatus?]) -> Bool {
-        guard i < statuses.count, let own = statuses[i] else { return false }
-        func acts(_ state: ChainStatus, in chain: ChainStatus) -> Bool {
-            state.chain == chain.chain && state.epoch == chain.epoch && state.role != "outside" && state.role != "lost"
-        }
-        for mine in own.chainStates where mine.role != "outside" {
-            var acting = 0
-            for case let status? in statuses where status.chainStates.contains(where: { acts($0, in: mine) }) { acting += 1 }
-            if acting < damageMembersMin { return false }
-        }
-        return true
-    }
+    /// Synced members other than the drawn server, acting in a chain's current configuration, that
+    /// each chain naming the server must have before its files may be damaged: two, so a failure
+    /// of one more does not leave the chain on its last copy at once.
+    static let damageSyncedOthersMin = 2
 
     /// Every fsync of one server's database files delayed for a few seconds: the chain slows.
     func injectSlowDisk() {

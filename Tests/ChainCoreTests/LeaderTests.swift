@@ -49,21 +49,55 @@ final class LeaderTests: XCTestCase {
     }
 
     /// A joiner is appended as syncing and becomes synced (same epoch: nodes need not act) once
-    /// its durable prefix reaches what the head held in a configuration that names it.
-    func testJoinerIsSyncingUntilItHoldsWhatTheHeadHeldAtTheSplice() {
+    /// its durable prefix reaches what its synced predecessor held on disk in a configuration that
+    /// names it.
+    func testJoinerIsSyncingUntilItHoldsWhatItsSyncedPredecessorHeldAtTheSplice() {
         var l = Leader(config: config)
         let spliced = ChainView(epoch: 3, members: ["a", "b", "j"], incarnations: live("a", "b", "j"), syncing: ["j"])
         XCTAssertEqual(l.electedHearingFrom(chain: spliced, version: 5, live: live("a", "b", "j"), now: 0), [])
         // Reports from before the splice say nothing: the joiner's old database may be ahead.
         XCTAssertEqual(l.on(.progress("j", .init(epoch: 2, received: 900, durable: 900))), [])
-        XCTAssertEqual(l.on(.progress("a", .init(epoch: 2, received: 100, durable: 100))), [], "head report of an older epoch")
-        XCTAssertEqual(l.on(.progress("a", .init(epoch: 3, received: 120, durable: 118))), [], "target 120; j unknown yet")
+        XCTAssertEqual(l.on(.progress("b", .init(epoch: 2, received: 100, durable: 100))), [], "b's report of an older epoch")
+        XCTAssertEqual(l.on(.progress("a", .init(epoch: 3, received: 150, durable: 150))), [], "the head's report sets nothing")
+        XCTAssertEqual(l.on(.progress("b", .init(epoch: 3, received: 122, durable: 120))), [], "target 120; j unknown yet")
         XCTAssertEqual(l.on(.progress("j", .init(epoch: 3, received: 119, durable: 119))), [])
-        XCTAssertEqual(l.on(.progress("a", .init(epoch: 3, received: 300, durable: 300))), [], "the target stays 120")
+        XCTAssertEqual(l.on(.progress("b", .init(epoch: 3, received: 300, durable: 300))), [], "the target stays 120")
         var synced = spliced
         synced.syncing = []
         XCTAssertEqual(l.on(.progress("j", .init(epoch: 3, received: 121, durable: 120))),
                        [.writeChain(synced, expectedVersion: 5)])
+    }
+
+    /// Torture seed 204: a middle member stalled (cut off from ZooKeeper, still in an older epoch)
+    /// holds updates the head received that go no further. Joiners behind it hold all that is
+    /// committed once they reach their synced predecessor's durable prefix; with the head's
+    /// `received` as the target they stayed syncing, and when the head failed the chain restarted
+    /// from one server.
+    func testAJoinerBehindAStalledMemberIsCaughtUpWithWhatItsPredecessorHolds() {
+        var l = Leader(config: config)
+        let spliced = ChainView(epoch: 8, members: ["a", "m", "s", "j"], incarnations: live("a", "m", "s", "j"), syncing: ["j"])
+        _ = l.electedHearingFrom(chain: spliced, version: 2, live: live("a", "m", "s", "j"), now: 0)
+        XCTAssertEqual(l.on(.progress("a", .init(epoch: 8, received: 72, durable: 72))), [], "updates 68-72 stuck at m")
+        XCTAssertEqual(l.on(.progress("s", .init(epoch: 8, received: 67, durable: 67))), [])
+        var synced = spliced
+        synced.syncing = []
+        XCTAssertEqual(l.on(.progress("j", .init(epoch: 8, received: 67, durable: 67))), [.writeChain(synced, expectedVersion: 2)])
+    }
+
+    /// A joiner appended behind another joiner takes its target from the closest synced member,
+    /// not from its syncing predecessor, which may lack updates committed before its own join.
+    func testAJoinerBehindAJoinerTakesItsTargetFromTheClosestSyncedMember() {
+        var l = Leader(config: config)
+        let spliced = ChainView(epoch: 6, members: ["a", "b", "j", "k"], incarnations: live("a", "b", "j", "k"), syncing: ["j", "k"])
+        _ = l.electedHearingFrom(chain: spliced, version: 3, live: live("a", "b", "j", "k"), now: 0)
+        XCTAssertEqual(l.on(.progress("j", .init(epoch: 6, received: 40, durable: 40))), [], "j is syncing: no target from it")
+        XCTAssertEqual(l.on(.progress("k", .init(epoch: 6, received: 40, durable: 40))), [], "no target for k yet")
+        XCTAssertEqual(l.on(.progress("b", .init(epoch: 6, received: 60, durable: 55))), [], "targets 55 for j and k")
+        XCTAssertEqual(l.on(.progress("k", .init(epoch: 6, received: 54, durable: 54))), [])
+        var synced = spliced
+        synced.syncing = []
+        XCTAssertEqual(l.on(.progress("k", .init(epoch: 6, received: 55, durable: 55))), [.writeChain(synced, expectedVersion: 3)],
+                       "k caught up, and j upstream of it with it")
     }
 
     /// Torture seed 26: the chain was left to a joiner alone, which had not yet received every
