@@ -99,7 +99,6 @@ public final class ChainServer: Service, @unchecked Sendable {
                     // No outbound handler may follow FrameBatchEncoder: `Outbox` writes replies
                     // into it directly (`enqueue`), past anything on the tail side of it.
                     try sync.addHandlers([
-                        IdleStateHandler(allTimeout: idleTimeout),
                         ConnectionGuard(limiter: limiter, frameReadTimeout: frameReadTimeout, idleTimeout: idleTimeout, logger: logger),
                         ByteToMessageHandler(FrameDecoder()),
                         FrameBatchEncoder(),

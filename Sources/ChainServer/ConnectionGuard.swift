@@ -52,11 +52,12 @@ final class ConnectionLimiter: @unchecked Sendable {
 /// - `frameReadTimeoutMs`: once a frame has started, the stream must reach its end (or at least
 ///   complete another frame) within this time, so trickling a byte a second does not hold a
 ///   connection and its partial frame forever;
-/// - `idleTimeoutMs` (measured by the `IdleStateHandler` in front of it): a connection with no
-///   reads and no completed writes for that long is closed.
-final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
+/// - `idleTimeoutMs` (`IdleWatch`): a connection with no reads and no completed writes for that
+///   long is closed.
+final class ConnectionGuard: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// How long the error frame of a refused or timed-out connection may take to leave.
@@ -70,12 +71,15 @@ final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
     private var closing = false
     private var progress = FrameProgress()
     private var frameTimer: Scheduled<Void>?
+    private var idle: IdleWatch
+    private var idleChecks: RepeatedTask?
 
     init(limiter: ConnectionLimiter, frameReadTimeout: TimeAmount, idleTimeout: TimeAmount, logger: Logger) {
         self.limiter = limiter
         self.frameReadTimeout = frameReadTimeout
         self.idleTimeout = idleTimeout
         self.logger = logger
+        idle = IdleWatch(timeout: idleTimeout, now: .now())
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -90,12 +94,25 @@ final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
             return close(context, "connection limit maxConnections (\(limiter.max)) reached; try again later")
         }
         counted = true
+        idle = IdleWatch(timeout: idleTimeout, now: .now())
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        idleChecks = context.eventLoop.scheduleRepeatedTask(initialDelay: idle.period, delay: idle.period) { [weak self] _ in
+            guard let self, self.idle.check(now: .now()) else { return }
+            let ms = self.idleTimeout.nanoseconds / 1_000_000
+            let context = bound.value
+            self.logger.debug("closing an idle connection", metadata: [
+                "remote": "\(context.channel.remoteAddress?.description ?? "?")", "idleTimeoutMs": "\(ms)",
+            ])
+            self.close(context, "idle for idleTimeoutMs (\(ms) ms)")
+        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         frameTimer?.cancel()
         frameTimer = nil
+        idleChecks?.cancel()
+        idleChecks = nil
         if counted {
             counted = false
             limiter.close()
@@ -105,6 +122,7 @@ final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard counted, !closing else { return }
+        idle.read()
         let buffer = unwrapInboundIn(data)
         let completed = progress.consume(buffer)
         if !progress.insideFrame {
@@ -127,15 +145,11 @@ final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
         context.fireChannelRead(data)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all {
-            let ms = idleTimeout.nanoseconds / 1_000_000
-            logger.debug("closing an idle connection", metadata: [
-                "remote": "\(context.channel.remoteAddress?.description ?? "?")", "idleTimeoutMs": "\(ms)",
-            ])
-            return close(context, "idle for idleTimeoutMs (\(ms) ms)")
-        }
-        context.fireUserInboundEventTriggered(event)
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard idle.follows() else { return context.write(data, promise: promise) }
+        let followed = promise ?? context.eventLoop.makePromise()
+        followed.futureResult.whenComplete { [self] _ in idle.writeCompleted() }
+        context.write(data, promise: followed)
     }
 
     /// Sends an error frame naming the limit (request id 0: it answers no request) and closes.
@@ -144,6 +158,8 @@ final class ConnectionGuard: ChannelInboundHandler, @unchecked Sendable {
         closing = true
         frameTimer?.cancel()
         frameTimer = nil
+        idleChecks?.cancel()
+        idleChecks = nil
         let frame = MessageCodec.encode(Frame(requestID: 0, .error(.limitReached, reason)), allocator: context.channel.allocator)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
