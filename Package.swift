@@ -95,7 +95,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
+        ], swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .target(name: "ChainKVC", dependencies: ["ChainKV"]),
         .executableTarget(name: "chainkv-server", dependencies: [
             "ChainServer", "ChainVersion",

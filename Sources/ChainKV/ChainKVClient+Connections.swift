@@ -10,7 +10,7 @@ extension ChainKVClient {
     /// head": safe to retry) arrive.
     func invalidate(_ connection: Connection) {
         state.withLockedValue { s in
-            let key = "\(connection.host):\(connection.port)"
+            let key = ServerKey(host: connection.host, port: connection.port)
             if s.connections[key] === connection { s.connections[key] = nil }
             s.routes = nil
         }
@@ -69,4 +69,11 @@ extension ChainKVClient {
         }
         return connection
     }
+}
+
+/// A server's connection in `ChainKVClient.State.connections`: a request looks its head's up by
+/// host and port as they are, with no "host:port" string formatted per request.
+struct ServerKey: Hashable {
+    let host: String
+    let port: Int
 }

@@ -52,7 +52,7 @@ public struct WatchStream: AsyncSequence, Sendable {
         let buffered: BufferedCount
 
         public mutating func next() async throws -> WatchEvent? {
-            let event = try await base.next()
+            let event = try await base.next(isolation: #isolation)
             if event != nil { buffered.taken() }
             return event
         }

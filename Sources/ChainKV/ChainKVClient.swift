@@ -52,8 +52,8 @@ public final class ChainKVClient: Sendable {
     struct State {
         /// The slot map and heads from the last discovery; nil: ask again.
         var routes: Routes?
-        /// One connection per server, by "host:port".
-        var connections: [String: Connection] = [:]
+        /// One connection per server.
+        var connections: [ServerKey: Connection] = [:]
         /// Servers the last discovery learned of, tried before the seeds.
         var known: [(host: String, port: Int)] = []
         /// The discovery in progress: concurrent requests share it instead of each dialing the

@@ -9,11 +9,6 @@ struct Routes: Sendable {
     /// Every chain's members, head first, by chain id.
     let chains: [String: ChainInfo]
 
-    /// The head of the chain that owns `key`'s slot; nil while that chain has no head.
-    func head(of key: String) -> NodeAddress? {
-        chains[map.chain(of: key)]?.head
-    }
-
     /// Every server any chain names, for the next discovery.
     var servers: [NodeAddress] {
         var seen = Set<String>()
