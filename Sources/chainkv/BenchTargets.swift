@@ -56,7 +56,8 @@ struct BenchTarget: Sendable {
                 await zk.close()
                 throw error
             }
-            return BenchZooKeeperSession(zk: zk, keys: keys, parent: zkParent)
+            return BenchZooKeeperSession(zk: zk, keys: keys, parent: zkParent,
+                                         paths: keys.count <= BenchKeySpace.cachedMax ? (0..<keys.count).map { zkParent + "/" + keys.key($0) } : nil)
         }
     }
 
@@ -111,10 +112,12 @@ struct BenchZooKeeperSession: BenchSession {
     let zk: ZooKeeperClient
     let keys: BenchKeySpace
     let parent: String
+    /// Every znode path, made once, as `BenchKeySpace` makes its keys (nil: a large key space).
+    let paths: [String]?
     var executor: (any TaskExecutor)? { nil }
 
     private func path(_ index: Int) -> String {
-        parent + "/" + keys.key(index)
+        paths?[index] ?? parent + "/" + keys.key(index)
     }
 
     func get(_ index: Int) async throws -> Bool {
