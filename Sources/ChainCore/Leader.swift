@@ -38,10 +38,10 @@ public struct Leader: Sendable {
     private var transferNotBefore: UInt64 = 0
     /// The latest progress each member reported (from the leader's heartbeats).
     private(set) var progress: [NodeID: Progress] = [:]
-    /// For each syncing member: a sequence number at or above every update committed before it
-    /// joined (the durable prefix of the closest synced member upstream of it, reported in a
-    /// configuration that already names it; see `caughtUpMembers`). Once the member's own durable
-    /// prefix reaches it, it holds every committed update.
+    /// For each syncing member: a sequence number at or above every update committed without
+    /// its acknowledgement (the `received` of the closest synced member upstream of it, reported
+    /// in a configuration that already names it; see `caughtUpMembers`). Once the member's own
+    /// durable prefix reaches it, it holds every committed update.
     private var syncTargets: [NodeID: UInt64] = [:]
     /// Dead links between neighbours that both answer heartbeats.
     private(set) var links = LinkWatch()
@@ -331,26 +331,32 @@ public struct Leader: Sendable {
 
     /// Syncing members that now hold every update committed before they joined.
     ///
-    /// A member's target is the durable prefix of the closest synced member upstream of it (the
-    /// head at the farthest), from that member's first report in a configuration that names the
-    /// syncing one. Why that bounds every update committed before the join: a synced member holds
-    /// every committed update on disk (a member acknowledges upstream only what is durable on it,
-    /// and it was caught up, or restarted the chain, before it was marked synced), and its durable
-    /// prefix only grows. What it holds beyond the target reaches the syncing member through the
-    /// members between them like any forward.
+    /// A member's target is the `received` of the closest synced member upstream of it (the head
+    /// at the farthest), from that member's first report in a configuration that names the
+    /// syncing one. Why that bounds every update committed without the syncing member's
+    /// acknowledgement: such an update commits through a `stable` that a member upstream of it
+    /// carried over from the configuration before (`Replica.onViewChanged`), so it was on that
+    /// member before the member moved to the configuration that names the joiner. It reached that
+    /// member through every member before it, the closest synced one included (or through no
+    /// other, when it is that one), and so before that member moved and reported. Synced members
+    /// form a prefix of the chain and joins only append, so the order held then too.
     ///
-    /// Not the head's `received`, as before: that counts updates still in flight, which a member
-    /// stalled upstream (cut off from ZooKeeper, still in an older epoch) never passes on, so the
-    /// joiners behind it stayed syncing for good, and when the synced members failed the chain
-    /// restarted from a single one (torture seed 204). Nor a syncing member's prefix: it may lack
-    /// updates committed before its own join, which its successor then lacks too.
+    /// Not that member's `durable`: an update it had received but not yet written could commit
+    /// through a carried-over `stable` of a syncing member between them, a second joiner never
+    /// holding it (the review of this change found the sequence:
+    /// `LeaderTests.testACarriedOverAckCannotCommitPastTheTarget`). Not the head's `received`, as
+    /// before: that counts updates still in flight, which a member stalled upstream (cut off from
+    /// ZooKeeper, still in an older epoch) never passes on, so the joiners behind it stayed
+    /// syncing for good, and when the synced members failed the chain restarted from a single one
+    /// (torture seed 204). Nor a syncing member's position: it may lack updates committed before
+    /// its own join, which its successor then lacks too.
     private mutating func caughtUpMembers(of chain: ChainView) -> Set<NodeID>? {
         guard !chain.syncing.isEmpty else { return nil }
         syncTargets = syncTargets.filter { chain.syncing.contains($0.key) }
         for (index, node) in chain.members.enumerated() where chain.syncing.contains(node) && syncTargets[node] == nil {
             guard let holder = chain.members[..<index].last(where: { !chain.syncing.contains($0) }),
                   let p = progress[holder], p.epoch >= chain.epoch else { continue }
-            syncTargets[node] = p.durable
+            syncTargets[node] = p.received
         }
         let reached = chain.members.lastIndex { node in
             // The member's report must come from a configuration that names it: before its

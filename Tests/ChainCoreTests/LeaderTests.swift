@@ -49,9 +49,9 @@ final class LeaderTests: XCTestCase {
     }
 
     /// A joiner is appended as syncing and becomes synced (same epoch: nodes need not act) once
-    /// its durable prefix reaches what its synced predecessor held on disk in a configuration that
-    /// names it.
-    func testJoinerIsSyncingUntilItHoldsWhatItsSyncedPredecessorHeldAtTheSplice() {
+    /// its durable prefix reaches what its synced predecessor had received in a configuration
+    /// that names it.
+    func testJoinerIsSyncingUntilItHoldsWhatItsSyncedPredecessorHadAtTheSplice() {
         var l = Leader(config: config)
         let spliced = ChainView(epoch: 3, members: ["a", "b", "j"], incarnations: live("a", "b", "j"), syncing: ["j"])
         XCTAssertEqual(l.electedHearingFrom(chain: spliced, version: 5, live: live("a", "b", "j"), now: 0), [])
@@ -59,12 +59,12 @@ final class LeaderTests: XCTestCase {
         XCTAssertEqual(l.on(.progress("j", .init(epoch: 2, received: 900, durable: 900))), [])
         XCTAssertEqual(l.on(.progress("b", .init(epoch: 2, received: 100, durable: 100))), [], "b's report of an older epoch")
         XCTAssertEqual(l.on(.progress("a", .init(epoch: 3, received: 150, durable: 150))), [], "the head's report sets nothing")
-        XCTAssertEqual(l.on(.progress("b", .init(epoch: 3, received: 122, durable: 120))), [], "target 120; j unknown yet")
-        XCTAssertEqual(l.on(.progress("j", .init(epoch: 3, received: 119, durable: 119))), [])
-        XCTAssertEqual(l.on(.progress("b", .init(epoch: 3, received: 300, durable: 300))), [], "the target stays 120")
+        XCTAssertEqual(l.on(.progress("b", .init(epoch: 3, received: 122, durable: 120))), [], "target 122; j unknown yet")
+        XCTAssertEqual(l.on(.progress("j", .init(epoch: 3, received: 122, durable: 121))), [])
+        XCTAssertEqual(l.on(.progress("b", .init(epoch: 3, received: 300, durable: 300))), [], "the target stays 122")
         var synced = spliced
         synced.syncing = []
-        XCTAssertEqual(l.on(.progress("j", .init(epoch: 3, received: 121, durable: 120))),
+        XCTAssertEqual(l.on(.progress("j", .init(epoch: 3, received: 123, durable: 122))),
                        [.writeChain(synced, expectedVersion: 5)])
     }
 
@@ -92,12 +92,29 @@ final class LeaderTests: XCTestCase {
         _ = l.electedHearingFrom(chain: spliced, version: 3, live: live("a", "b", "j", "k"), now: 0)
         XCTAssertEqual(l.on(.progress("j", .init(epoch: 6, received: 40, durable: 40))), [], "j is syncing: no target from it")
         XCTAssertEqual(l.on(.progress("k", .init(epoch: 6, received: 40, durable: 40))), [], "no target for k yet")
-        XCTAssertEqual(l.on(.progress("b", .init(epoch: 6, received: 60, durable: 55))), [], "targets 55 for j and k")
-        XCTAssertEqual(l.on(.progress("k", .init(epoch: 6, received: 54, durable: 54))), [])
+        XCTAssertEqual(l.on(.progress("b", .init(epoch: 6, received: 60, durable: 55))), [], "targets 60 for j and k")
+        XCTAssertEqual(l.on(.progress("k", .init(epoch: 6, received: 59, durable: 59))), [])
         var synced = spliced
         synced.syncing = []
-        XCTAssertEqual(l.on(.progress("k", .init(epoch: 6, received: 55, durable: 55))), [.writeChain(synced, expectedVersion: 3)],
+        XCTAssertEqual(l.on(.progress("k", .init(epoch: 6, received: 60, durable: 60))), [.writeChain(synced, expectedVersion: 3)],
                        "k caught up, and j upstream of it with it")
+    }
+
+    /// The review of the change above found why the target is the synced member's `received`,
+    /// not its `durable`. In [a, b, j, k] with j and k joiners, b has received update 100 but not
+    /// yet written it; j, the tail before k joined, has 100 on disk, and after the view change it
+    /// acknowledges the `stable` it carried over (100) to b. Once b's write of 100 is done, 100
+    /// commits without k. Had k's target been b's durable 99, k would be called synced without an
+    /// acknowledged write, and could later carry the chain alone.
+    func testACarriedOverAckCannotCommitPastTheTarget() {
+        var l = Leader(config: config)
+        let spliced = ChainView(epoch: 7, members: ["a", "b", "j", "k"], incarnations: live("a", "b", "j", "k"), syncing: ["j", "k"])
+        _ = l.electedHearingFrom(chain: spliced, version: 4, live: live("a", "b", "j", "k"), now: 0)
+        XCTAssertEqual(l.on(.progress("b", .init(epoch: 7, received: 100, durable: 99))), [])
+        XCTAssertEqual(l.on(.progress("k", .init(epoch: 7, received: 99, durable: 99))), [], "k lacks 100, which may commit without it")
+        var synced = spliced
+        synced.syncing = []
+        XCTAssertEqual(l.on(.progress("k", .init(epoch: 7, received: 100, durable: 100))), [.writeChain(synced, expectedVersion: 4)])
     }
 
     /// Torture seed 26: the chain was left to a joiner alone, which had not yet received every
