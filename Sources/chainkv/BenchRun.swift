@@ -182,7 +182,9 @@ struct BenchRun: AsyncParsableCommand {
                 benchStderr("bench: only \(capacity) distinct \(point.sizes.key)-byte alphanumeric keys exist; using \(capacity) entries instead of \(entryCount)\n")
                 entryCount = capacity
             }
-            let keys = BenchKeySpace(size: point.sizes.key, count: entryCount, seed: seed)
+            let space = BenchKeySpace(size: point.sizes.key, count: entryCount, seed: seed)
+            // ZooKeeper's sessions share one array of znode paths, made here once.
+            let keys = target.kind == .zookeeper ? space.withZnodePaths(parent: zkParent) : space
             let values = BenchValuePool(size: point.sizes.value, seed: seed)
             let name = "[\(n + 1)/\(points.count)] \(label) \(point.clients)x\(point.pipeline) \(point.sizes) \(point.distribution.rawValue) \(point.mix) \(entryCount) entries"
 

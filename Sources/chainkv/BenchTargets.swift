@@ -56,8 +56,7 @@ struct BenchTarget: Sendable {
                 await zk.close()
                 throw error
             }
-            return BenchZooKeeperSession(zk: zk, keys: keys, parent: zkParent,
-                                         paths: keys.count <= BenchKeySpace.cachedMax ? (0..<keys.count).map { zkParent + "/" + keys.key($0) } : nil)
+            return BenchZooKeeperSession(zk: zk, keys: keys, parent: zkParent)
         }
     }
 
@@ -112,12 +111,11 @@ struct BenchZooKeeperSession: BenchSession {
     let zk: ZooKeeperClient
     let keys: BenchKeySpace
     let parent: String
-    /// Every znode path, made once, as `BenchKeySpace` makes its keys (nil: a large key space).
-    let paths: [String]?
     var executor: (any TaskExecutor)? { nil }
 
+    /// Made once per key space when `BenchRun` asked for it (`BenchKeySpace.withZnodePaths`).
     private func path(_ index: Int) -> String {
-        paths?[index] ?? parent + "/" + keys.key(index)
+        keys.znodePath(index, parent: parent)
     }
 
     func get(_ index: Int) async throws -> Bool {

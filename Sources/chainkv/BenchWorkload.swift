@@ -60,6 +60,9 @@ struct BenchKeySpace: Sendable {
     /// no key string of its own (a 128-byte key cost the bench client 0.5 µs per read, 5 % of its
     /// CPU with 8 x 32 reads in flight, counted as the client's).
     private let cached: [String]?
+    /// Every key's znode path under one parent, made once per key space and shared by all of a
+    /// point's ZooKeeper sessions (`withZnodePaths`); nil: made per operation.
+    private let znodePaths: (parent: String, paths: [String])?
 
     /// Key spaces up to this size are made once (100,000 keys of 128 bytes: about 15 MiB).
     static let cachedMax = 100_000
@@ -90,15 +93,16 @@ struct BenchKeySpace: Sendable {
         offset = r.next() % m
         if count <= Self.cachedMax {
             let uncached = BenchKeySpace(size: size, count: count, seed: seed, digits: digits, modulus: modulus, multiplier: multiplier,
-                                         offset: offset, cached: nil)
+                                         offset: offset, cached: nil, znodePaths: nil)
             cached = (0..<count).map { uncached.make($0) }
         } else {
             cached = nil
         }
+        znodePaths = nil
     }
 
     private init(size: Int, count: Int, seed: UInt64, digits: Int, modulus: UInt64, multiplier: UInt64, offset: UInt64,
-                 cached: [String]?) {
+                 cached: [String]?, znodePaths: (parent: String, paths: [String])?) {
         self.size = size
         self.count = count
         self.seed = seed
@@ -107,6 +111,20 @@ struct BenchKeySpace: Sendable {
         self.multiplier = multiplier
         self.offset = offset
         self.cached = cached
+        self.znodePaths = znodePaths
+    }
+
+    /// This key space with every znode path under `parent` made once (when its keys are).
+    func withZnodePaths(parent: String) -> BenchKeySpace {
+        guard cached != nil else { return self }
+        return BenchKeySpace(size: size, count: count, seed: seed, digits: digits, modulus: modulus, multiplier: multiplier, offset: offset,
+                             cached: cached, znodePaths: (parent, (0..<count).map { parent + "/" + key($0) }))
+    }
+
+    /// The znode of key `index` under `parent`.
+    func znodePath(_ index: Int, parent: String) -> String {
+        if let znodePaths, znodePaths.parent == parent { return znodePaths.paths[index] }
+        return parent + "/" + key(index)
     }
 
     /// The key of `index` (0 ..< count).
