@@ -109,10 +109,7 @@ final class ConnectionGuard: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        frameTimer?.cancel()
-        frameTimer = nil
-        idleChecks?.cancel()
-        idleChecks = nil
+        stopTimers()
         if counted {
             counted = false
             limiter.close()
@@ -152,14 +149,18 @@ final class ConnectionGuard: ChannelDuplexHandler, @unchecked Sendable {
         context.write(data, promise: followed)
     }
 
-    /// Sends an error frame naming the limit (request id 0: it answers no request) and closes.
-    private func close(_ context: ChannelHandlerContext, _ reason: String) {
-        guard !closing else { return }
-        closing = true
+    private func stopTimers() {
         frameTimer?.cancel()
         frameTimer = nil
         idleChecks?.cancel()
         idleChecks = nil
+    }
+
+    /// Sends an error frame naming the limit (request id 0: it answers no request) and closes.
+    private func close(_ context: ChannelHandlerContext, _ reason: String) {
+        guard !closing else { return }
+        closing = true
+        stopTimers()
         let frame = MessageCodec.encode(Frame(requestID: 0, .error(.limitReached, reason)), allocator: context.channel.allocator)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }

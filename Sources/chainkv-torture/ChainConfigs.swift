@@ -15,17 +15,21 @@ enum ChainConfigs {
         guard let paths = try? ZnodePaths(cluster: cluster),
               let zk = try? ZooKeeperClient(connectString: connectString, sessionTimeout: .seconds(10)) else { return nil }
         defer { Task { await zk.close() } }
+        /// The configuration in `path`; nil when there is no such znode.
+        func config(_ path: String) async throws -> ChainConfig? {
+            do {
+                return try ChainConfig.decode(try await zk.getData(path).data)
+            } catch ZooKeeperError.noNode {
+                return nil
+            }
+        }
         do {
             try await zk.waitConnected(timeout: readTimeout)
             var configs: [String: ChainConfig] = [:]
-            if (try await zk.exists(paths.chain)) != nil {
-                configs[ClusterLeader.soleChain] = try ChainConfig.decode(try await zk.getData(paths.chain).data)
-            }
-            if (try await zk.exists(paths.chains)) != nil {
-                for id in try await zk.children(paths.chains) {
-                    configs[id] = try ChainConfig.decode(try await zk.getData(paths.chain(id)).data)
-                }
-            }
+            configs[ClusterLeader.soleChain] = try await config(paths.chain)
+            let ids: [String]
+            do { ids = try await zk.children(paths.chains) } catch ZooKeeperError.noNode { ids = [] }
+            for id in ids { configs[id] = try await config(paths.chain(id)) }
             return configs
         } catch {
             return nil

@@ -59,10 +59,10 @@ struct BenchKeySpace: Sendable {
     /// Every key, made once, when there are at most `cachedMax`: a measured operation then makes
     /// no key string of its own (a 128-byte key cost the bench client 0.5 µs per read, 5 % of its
     /// CPU with 8 x 32 reads in flight, counted as the client's).
-    private let cached: [String]?
+    private var cached: [String]?
     /// Every key's znode path under one parent, made once per key space and shared by all of a
     /// point's ZooKeeper sessions (`withZnodePaths`); nil: made per operation.
-    private let znodePaths: (parent: String, paths: [String])?
+    private var znodePaths: (parent: String, paths: [String])?
 
     /// Key spaces up to this size are made once (100,000 keys of 128 bytes: about 15 MiB).
     static let cachedMax = 100_000
@@ -91,34 +91,15 @@ struct BenchKeySpace: Sendable {
         multiplier = a
         var r = BenchRNG(seed: seed ^ 0xA076_1D64_78BD_642F)
         offset = r.next() % m
-        if count <= Self.cachedMax {
-            let uncached = BenchKeySpace(size: size, count: count, seed: seed, digits: digits, modulus: modulus, multiplier: multiplier,
-                                         offset: offset, cached: nil, znodePaths: nil)
-            cached = (0..<count).map { uncached.make($0) }
-        } else {
-            cached = nil
-        }
-        znodePaths = nil
-    }
-
-    private init(size: Int, count: Int, seed: UInt64, digits: Int, modulus: UInt64, multiplier: UInt64, offset: UInt64,
-                 cached: [String]?, znodePaths: (parent: String, paths: [String])?) {
-        self.size = size
-        self.count = count
-        self.seed = seed
-        self.digits = digits
-        self.modulus = modulus
-        self.multiplier = multiplier
-        self.offset = offset
-        self.cached = cached
-        self.znodePaths = znodePaths
+        if count <= Self.cachedMax { cached = (0..<count).map { make($0) } }
     }
 
     /// This key space with every znode path under `parent` made once (when its keys are).
     func withZnodePaths(parent: String) -> BenchKeySpace {
         guard cached != nil else { return self }
-        return BenchKeySpace(size: size, count: count, seed: seed, digits: digits, modulus: modulus, multiplier: multiplier, offset: offset,
-                             cached: cached, znodePaths: (parent, (0..<count).map { parent + "/" + key($0) }))
+        var space = self
+        space.znodePaths = (parent, (0..<count).map { parent + "/" + key($0) })
+        return space
     }
 
     /// The znode of key `index` under `parent`.
