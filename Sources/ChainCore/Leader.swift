@@ -226,10 +226,18 @@ public struct Leader: Sendable {
             // comes back; a server dropped earlier may hold stale data, so it cannot either.
             // The first in chain order (the longest history) leads the restart; the others
             // rejoin with a state transfer.
-            guard let restarter = chain.synced.first(where: { live[$0] != nil && !suspected.contains($0) && holdsData($0) }) else {
+            // A run whose fence completed is not a restarter, although its znode may still be listed
+            // (torture seed 204: the head of a one-member chain, fenced once its port refused, was
+            // chosen again and the same configuration written three times until its znode went).
+            guard let restarter = chain.synced.first(where: {
+                live[$0].map { !fencedRuns.contains($0) } == true && !suspected.contains($0) && holdsData($0)
+            }) else {
                 return []
             }
-            return write(ChainView(epoch: chain.epoch + 1, members: [restarter]), expected: chainVersion)
+            let restart = ChainView(epoch: chain.epoch + 1, members: [restarter])
+            assert(chain.members != restart.members || chain.incarnations[restarter] != live[restarter],
+                   "a restart names another run than the configuration that failed; the same one would fail again")
+            return write(restart, expected: chainVersion)
         }
         if let cut = deadLink(chain) { return cut }
         if let (node, incarnation, source, sourceRun) = ready {

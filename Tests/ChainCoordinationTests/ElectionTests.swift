@@ -87,6 +87,31 @@ final class ElectionTests: ZooKeeperTestCase {
         XCTAssertEqual(leader, "n2")
     }
 
+    /// A server that crashed and restarted before its session expired removes its earlier run's
+    /// candidate wherever that stands: the next candidate leads now, not after the session
+    /// timeout (torture seed 204: 3 s without a leader, the one watching that candidate being
+    /// itself cut off from ZooKeeper).
+    func testANewRunRemovesItsEarlierRunsCandidate() async throws {
+        let network = try proxy()
+        let crashed = try await coordinator("n1", via: network, sessionTimeout: .seconds(20))
+        let n2 = try await coordinator("n2")
+        let events2 = EventRecorder(n2.events)
+        let crashedLed = try await crashed.joinElection()
+        XCTAssertTrue(crashedLed)
+        let n2Led = try await n2.joinElection()
+        XCTAssertFalse(n2Led)
+
+        network.cutConnections()  // the process is gone; its session lives on for 20 s
+        let restarted = try await coordinator("n1")
+        let restartedLeads = try await restarted.joinElection()
+        XCTAssertFalse(restartedLeads, "n2 stood before this run")
+        try await events2.wait(for: "n2 becomes leader", timeout: .seconds(5)) { $0.contains(.becameLeader) }
+        let leader = try await restarted.leaderID()
+        XCTAssertEqual(leader, "n2")
+        let candidates = try await n2.client.children(n2.paths.election)
+        XCTAssertEqual(candidates.count, 2, "n2 and the new run of n1")
+    }
+
     func testLeaderIDWithoutCandidates() async throws {
         let n1 = try await coordinator("n1")
         let noLeader = try await n1.leaderID()

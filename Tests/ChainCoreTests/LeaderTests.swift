@@ -259,6 +259,20 @@ final class LeaderTests: XCTestCase {
                        "c dropped while a is fenced: a keeps its run a.1")
     }
 
+    /// Torture seed 204: the only member of a chain, fenced once its port refused, still had its
+    /// znode listed when the fence completed; it was chosen to restart the chain and the same
+    /// configuration was written again and again until its znode went. A later run restarts it.
+    func testAFencedRunDoesNotRestartTheChain() {
+        var l = Leader(config: config)
+        _ = l.electedHearingFrom(chain: view(7, ["a"]), version: 4, live: live("a", "b"), now: 0)
+        XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")])
+        XCTAssertEqual(l.on(.fenced("a")), [], "run a.1 is fenced: no configuration can name it again")
+        XCTAssertEqual(l.on(.tick(1)), [])
+        XCTAssertEqual(l.on(.membersChanged(["a": "a.2", "b": "b.1"])), [], "a.2 registered: not yet heard from")
+        let restarted = ChainView(epoch: 8, members: ["a"], incarnations: ["a": "a.2"])
+        XCTAssertEqual(l.heard("a"), [.writeChain(restarted, expectedVersion: 4)], "its next run holds the data on disk")
+    }
+
     func testTotalFailureRestartsOnlyFromLastConfiguration() {
         var l = Leader(config: config)
         let last = view(9, ["b", "c"])
