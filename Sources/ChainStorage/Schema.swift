@@ -91,9 +91,9 @@ extension Store {
                 CREATE TABLE IF NOT EXISTS kv_spill(key TEXT PRIMARY KEY, id INTEGER NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
                 CREATE INDEX IF NOT EXISTS kv_spill_slot_key ON kv_spill(id, key);
                 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                CREATE TABLE IF NOT EXISTS outcomes(seq INTEGER PRIMARY KEY, client INTEGER NOT NULL,
-                    request INTEGER NOT NULL, kind INTEGER NOT NULL, old BLOB);
+                CREATE TABLE IF NOT EXISTS outcome_batches(last_seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
                 """)
+            try migrateOutcomes(db)
         } catch {
             sqlite3_close_v2(db)
             throw error

@@ -11,7 +11,7 @@ struct Statements {
         case deleteAll, deleteAllSpill, countRows
         case scanSlots, scanSpillFirst, scanSpillAfter, allRowsByKey, scanByKey
         case selectMeta, upsertMeta
-        case insertOutcome, pruneOutcomes, scanOutcomes, deleteAllOutcomes
+        case insertOutcomes, pruneOutcomes, scanOutcomes, deleteAllOutcomes
 
         var sql: String {
             switch self {
@@ -54,11 +54,11 @@ struct Statements {
                 INSERT INTO meta(name, value) VALUES (?1, ?2)
                 ON CONFLICT(name) DO UPDATE SET value = excluded.value
                 """
-            // REPLACE: a snapshot may carry an outcome this replica already holds.
-            case .insertOutcome: "INSERT OR REPLACE INTO outcomes(seq, client, request, kind, old) VALUES (?1, ?2, ?3, ?4, ?5)"
-            case .pruneOutcomes: "DELETE FROM outcomes WHERE seq <= ?1"
-            case .scanOutcomes: "SELECT seq, client, request, kind, old FROM outcomes WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-            case .deleteAllOutcomes: "DELETE FROM outcomes"
+            // REPLACE: a snapshot chunk sent again carries the rows it wrote the first time.
+            case .insertOutcomes: "INSERT OR REPLACE INTO outcome_batches(last_seq, body) VALUES (?1, ?2)"
+            case .pruneOutcomes: "DELETE FROM outcome_batches WHERE last_seq <= ?1"
+            case .scanOutcomes: "SELECT body FROM outcome_batches WHERE last_seq > ?1 ORDER BY last_seq"
+            case .deleteAllOutcomes: "DELETE FROM outcome_batches"
             }
         }
     }

@@ -1,35 +1,32 @@
 import ChainCore
 
-/// The `outcomes` table: the replies of recent client writes, kept to recognize retries.
+/// The `outcome_batches` table: the replies of recent client writes, kept to recognize retries.
 extension Store {
     /// Outcomes are kept for writes within this many sequence numbers of `last_seq`: the window
     /// in which a retry is recognized (equal to the core's `CoreLimits.requestsRememberedMax`,
     /// which the server checks at start).
     public static let outcomesKeptMax: UInt64 = 65536
 
-    /// Stored outcomes with seq > `afterSeq`, oldest first: at most `limit` of them, stopping
-    /// once their summed sizes reach `byteLimit` (at least one if any remain).
+    /// Stored outcomes with seq > `afterSeq` within the kept window (the last `outcomesKeptMax`
+    /// sequence numbers before `last_seq`), oldest first: at most `limit` of them, stopping once
+    /// their summed sizes reach `byteLimit` (at least one if any remain). Pruning removes whole
+    /// rows, so a row may still hold a few outcomes below the window: they are not returned.
     public func outcomes(afterSeq: UInt64, limit: Int, byteLimit: Int = .max) throws -> [WriteOutcome] {
         precondition(limit > 0 && byteLimit > 0, "outcome page limits must be positive")
-        let statement = try live()[.scanOutcomes]
+        let s = try live()
+        let lastSeq = try readMeta(s, .lastSeq)
+        let after = max(afterSeq, lastSeq > Self.outcomesKeptMax ? lastSeq - Self.outcomesKeptMax : 0)
+        let statement = s[.scanOutcomes]
         defer { statement.reset() }
-        try statement.bind(1, int64: Int64(bitPattern: afterSeq))
-        try statement.bind(2, int64: Int64(limit))
+        try statement.bind(1, int64: Int64(bitPattern: min(after, UInt64(Int64.max))))
         var page: [WriteOutcome] = []
         var bytes = 0
         while try statement.step() {
-            let raw = statement.int64(3)
-            guard let kind = WriteOutcome.Kind(rawValue: UInt8(truncatingIfNeeded: raw)), (0...255).contains(raw) else {
-                throw StorageError.misuse("outcomes row has unknown kind \(raw)")
+            for outcome in try OutcomeBatch.decode(statement.blob(0)) where outcome.seq > (page.last?.seq ?? after) {
+                page.append(outcome)
+                bytes += outcome.size
+                if page.count == limit || bytes >= byteLimit { return page }
             }
-            let old: [UInt8]? = kind.carriesOld ? statement.blob(4) : nil
-            let request = RequestID(client: UInt64(bitPattern: statement.int64(1)), seq: UInt64(bitPattern: statement.int64(2)))
-            guard let outcome = WriteOutcome(seq: UInt64(bitPattern: statement.int64(0)), request: request, kind: kind, old: old) else {
-                throw StorageError.misuse("outcomes row of kind \(kind) with\(old == nil ? "out" : "") an old value")
-            }
-            page.append(outcome)
-            bytes += outcome.size
-            if bytes >= byteLimit { break }
         }
         return page
     }
@@ -53,25 +50,29 @@ extension Store {
         return try outcomes(afterSeq: seq - 1, limit: 1).first { $0.seq == seq }
     }
 
-    /// Writes outcomes received in a snapshot, in one transaction.
+    /// Writes outcomes received in a snapshot, in one transaction, one row each (keyed by its
+    /// seq, so a chunk sent again rewrites the same rows). A snapshot is loaded after `reset`,
+    /// so these lie at or below `last_seq` and below every batch `apply` writes later.
     public func loadOutcomes(_ outcomes: [WriteOutcome]) throws {
         guard !outcomes.isEmpty else { return }
         let s = try live()
         try inTransaction(s) {
-            for outcome in outcomes { try insertOutcome(s, outcome) }
+            for outcome in outcomes {
+                var body: [UInt8] = []
+                OutcomeBatch.append(outcome, to: &body)
+                try insertOutcomes(s, body, lastSeq: outcome.seq)
+            }
         }
     }
 
-    /// Stores one outcome inside the caller's transaction (`apply`, `loadOutcomes`).
-    func insertOutcome(_ s: Statements, _ outcome: WriteOutcome) throws {
-        precondition(outcome.seq <= UInt64(Int64.max), "seq \(outcome.seq) does not fit SQLite's INTEGER")
-        let statement = s[.insertOutcome]
+    /// Stores one `outcome_batches` row inside the caller's transaction (`apply`, `loadOutcomes`):
+    /// `body` encodes outcomes in seq order, the last of them `lastSeq`.
+    func insertOutcomes(_ s: Statements, _ body: [UInt8], lastSeq: UInt64) throws {
+        precondition(lastSeq <= UInt64(Int64.max), "seq \(lastSeq) does not fit SQLite's INTEGER")
+        let statement = s[.insertOutcomes]
         defer { statement.reset() }
-        try statement.bind(1, int64: Int64(outcome.seq))
-        try statement.bind(2, int64: Int64(bitPattern: outcome.request.client))
-        try statement.bind(3, int64: Int64(bitPattern: outcome.request.seq))
-        try statement.bind(4, int64: Int64(outcome.kind.rawValue))
-        if let old = outcome.old { try statement.bind(5, blob: old) }
+        try statement.bind(1, int64: Int64(lastSeq))
+        try statement.bind(2, blob: body)
         try statement.run()
     }
 }

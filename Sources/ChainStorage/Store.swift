@@ -16,9 +16,10 @@ import CSQLite
 ///   get at 1,000,000 rows walked about 8 pages, most of them outside the cache.
 /// - `meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)`: `last_seq` (highest applied update)
 ///   and `epoch`. A missing row reads as 0, so opening a database never has to write.
-/// - `outcomes(seq INTEGER PRIMARY KEY, client, request, kind, old)`: the reply of each recent
-///   write that carried a client request id (`WriteOutcome`), the last `outcomesKeptMax`
-///   sequence numbers' worth. Keyed by seq so that pruning is one range delete.
+/// - `outcome_batches(last_seq INTEGER PRIMARY KEY, body BLOB NOT NULL)`: the reply of each
+///   recent write that carried a client request id (`WriteOutcome`), the last `outcomesKeptMax`
+///   sequence numbers' worth, one row per commit (`OutcomeBatch` encodes its outcomes) keyed by
+///   the seq of its last outcome, so that pruning is one range delete.
 ///
 /// Keys are ordered by SQLite's BINARY collation, that is by their UTF-8 bytes, which is not
 /// always Swift's `String` order.

@@ -1,0 +1,51 @@
+import CSQLite
+import ChainCore
+
+/// Databases written before cut 29 keep one `outcomes` row per write; opening one moves its rows
+/// into `outcome_batches` (one row each, as a snapshot's outcomes are loaded) and drops the old
+/// table, in one transaction, so a retry after the upgrade is still answered from them.
+extension Store {
+    static func migrateOutcomes(_ db: OpaquePointer) throws {
+        let exists = try Statement(db: db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outcomes'")
+        defer { exists.finalize() }
+        guard try exists.step() else { return }
+        exists.reset()
+
+        let begin = try Statement(db: db, sql: "BEGIN IMMEDIATE")
+        defer { begin.finalize() }
+        try begin.run()
+        do {
+            let read = try Statement(db: db, sql: "SELECT seq, client, request, kind, old FROM outcomes ORDER BY seq")
+            defer { read.finalize() }
+            let write = try Statement(db: db, sql: "INSERT OR REPLACE INTO outcome_batches(last_seq, body) VALUES (?1, ?2)")
+            defer { write.finalize() }
+            while try read.step() {
+                let raw = read.int64(3)
+                guard (0...255).contains(raw), let kind = WriteOutcome.Kind(rawValue: UInt8(raw)) else {
+                    throw StorageError.misuse("outcomes row has unknown kind \(raw)")
+                }
+                let request = RequestID(client: UInt64(bitPattern: read.int64(1)), seq: UInt64(bitPattern: read.int64(2)))
+                guard let outcome = WriteOutcome(seq: UInt64(bitPattern: read.int64(0)), request: request, kind: kind,
+                                                 old: kind.carriesOld ? read.blob(4) : nil) else {
+                    throw StorageError.misuse("outcomes row of kind \(kind) with an old value of the wrong size")
+                }
+                var body: [UInt8] = []
+                OutcomeBatch.append(outcome, to: &body)
+                try write.bind(1, int64: Int64(bitPattern: outcome.seq))
+                try write.bind(2, blob: body)
+                try write.run()
+                write.reset()
+            }
+            read.reset()
+            let drop = try Statement(db: db, sql: "DROP TABLE outcomes")
+            defer { drop.finalize() }
+            try drop.run()
+            let commit = try Statement(db: db, sql: "COMMIT")
+            defer { commit.finalize() }
+            try commit.run()
+        } catch {
+            if sqlite3_get_autocommit(db) == 0 { sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }
+            throw error
+        }
+    }
+}
