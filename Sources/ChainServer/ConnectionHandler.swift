@@ -78,9 +78,11 @@ final class ConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
-    /// One flush per read batch for everything the batch's requests produced.
+    /// Replies leave at the end of each read batch; the forwards down the chain and the updates
+    /// for the commit thread once per loop turn, for all the batches read in it (`TurnFlush`).
     func channelReadComplete(context: ChannelHandlerContext) {
-        node.flush()
+        node.context.outbox.flushReplies()
+        node.turnFlush.request()
         context.fireChannelReadComplete()
     }
 

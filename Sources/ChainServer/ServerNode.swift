@@ -227,7 +227,10 @@ final class ServerNode: @unchecked Sendable {
         context.outbox.reply(message, to: ref)
     }
 
-    /// Flushes what the current event produced (called once per read batch and per event).
+    /// Flushes what the read batches of this loop turn left (forwards, updates to commit), at its end.
+    lazy var turnFlush = TurnFlush(loop: context.loop) { [weak self] in self?.flush() }
+
+    /// Flushes what the current event produced (called once per event, and per loop turn with reads).
     func flush() {
         for hosted in chains.values { hosted.shell.storage.submitQueued() }
         context.outbox.flush()

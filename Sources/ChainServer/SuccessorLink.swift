@@ -41,7 +41,7 @@ final class SuccessorLink: SuccessorChannel, @unchecked Sendable {
     }
 
     func send(_ message: Message) {
-        context.outbox.write(message, requestID: 0, to: channel, encoder: encoder)
+        context.outbox.write(message, requestID: 0, to: channel, encoder: encoder, onTurn: true)
     }
 
     private func connect() {
