@@ -48,10 +48,21 @@ extension Coordinator {
                 // Our candidate is gone although the session lives: the candidate behind us found us crashed
                 // or silent (`evictCandidate`), or someone deleted it by hand. Another candidate may lead now,
                 // so stop leading and stand again, at the back.
-                logger.error("own election znode disappeared; standing again", metadata: ["candidate": "\(mine)"])
                 if isLeader { emit(.deposed) }
                 isLeader = false
                 watchedPredecessor = nil
+                // A later run of this server holds its member znode (it removed this candidate in
+                // `removeEarlierRuns`): this run was paused and is on its way out. Standing again
+                // would leave a candidate under this node's id that nobody removes (the server
+                // behind it watches the id's address, where the later run answers) until this
+                // session expires.
+                if let member = try await client.stat(paths.member(nodeID)), member.ephemeralOwner != client.sessionID {
+                    logger.error("own election znode disappeared and a later run holds this server's member znode; not standing again",
+                                 metadata: ["candidate": "\(mine)"])
+                    electionNode = nil
+                    return
+                }
+                logger.error("own election znode disappeared; standing again", metadata: ["candidate": "\(mine)"])
                 electionNode = try await createCandidate()
                 continue
             }

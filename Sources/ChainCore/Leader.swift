@@ -263,7 +263,9 @@ public struct Leader: Sendable {
         if let dropped = dropUnplaced(chain) { return dropped }
         if let handoff = headHandoff(chain) { return handoff }
         guard transfer == nil, now >= transferNotBefore, let tail = chain.tail else { return [] }
-        let joiners = live.keys.filter { !chain.members.contains($0) && !suspected.contains($0) && placed($0) }
+        let joiners = live.keys.filter {
+            !chain.members.contains($0) && !suspected.contains($0) && placed($0) && !fencedRuns.contains(live[$0]!)
+        }
             .sorted(by: Leader.chainOrder)
         guard let joiner = joiners.first else { return [] }
         transfer = Transfer(joiner: joiner, incarnation: live[joiner]!, source: tail, sourceRun: chain.incarnations[tail], startedAt: now)

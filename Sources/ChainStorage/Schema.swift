@@ -85,7 +85,8 @@ extension Store {
             // included, so that a busy WAL is not cut and regrown at every restart.
             _ = try queryText(db, "PRAGMA journal_size_limit=\(walFileBytes(frames: walPages, pageSize: pageSize))")
             // Creating a table that exists takes no write lock, so opening a second connection
-            // (a reader) on a live database does not contend with the writer.
+            // (a reader) on a live database does not contend with the writer; nor does the
+            // outcomes migration once the first connection has made it.
             try execute(db, """
                 CREATE TABLE IF NOT EXISTS kv(id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS kv_spill(key TEXT PRIMARY KEY, id INTEGER NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);

@@ -3,7 +3,9 @@ import ChainCore
 
 /// Databases written before cut 29 keep one `outcomes` row per write; opening one moves its rows
 /// into `outcome_batches` (one row each, as a snapshot's outcomes are loaded) and drops the old
-/// table, in one transaction, so a retry after the upgrade is still answered from them.
+/// table, in one transaction, so a retry after the upgrade is still answered from them. Rows
+/// already in `outcome_batches` are dropped first: they can only be from before a downgrade to a
+/// build that wrote `outcomes` again (and never cleared them, not even for a snapshot).
 extension Store {
     static func migrateOutcomes(_ db: OpaquePointer) throws {
         let exists = try Statement(db: db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outcomes'")
@@ -15,6 +17,17 @@ extension Store {
         defer { begin.finalize() }
         try begin.run()
         do {
+            // Another connection may have moved them while this one waited for the write lock.
+            guard try exists.step() else {
+                exists.reset()
+                let commit = try Statement(db: db, sql: "COMMIT")
+                defer { commit.finalize() }
+                return try commit.run()
+            }
+            exists.reset()
+            let clear = try Statement(db: db, sql: "DELETE FROM outcome_batches")
+            defer { clear.finalize() }
+            try clear.run()
             let read = try Statement(db: db, sql: "SELECT seq, client, request, kind, old FROM outcomes ORDER BY seq")
             defer { read.finalize() }
             let write = try Statement(db: db, sql: "INSERT OR REPLACE INTO outcome_batches(last_seq, body) VALUES (?1, ?2)")

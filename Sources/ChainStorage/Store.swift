@@ -15,7 +15,8 @@ import CSQLite
 ///   in the B-tree's inner pages too: with 1.2 KiB rows an inner page had about 6 children, and a
 ///   get at 1,000,000 rows walked about 8 pages, most of them outside the cache.
 /// - `meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)`: `last_seq` (highest applied update)
-///   and `epoch`. A missing row reads as 0, so opening a database never has to write.
+///   and `epoch`. A missing row reads as 0, so opening a database never has to write (but for
+///   the one-time move of a pre-cut-29 `outcomes` table, `Store+OutcomeMigration.swift`).
 /// - `outcome_batches(last_seq INTEGER PRIMARY KEY, body BLOB NOT NULL)`: the reply of each
 ///   recent write that carried a client request id (`WriteOutcome`), the last `outcomesKeptMax`
 ///   sequence numbers' worth, one row per commit (`OutcomeBatch` encodes its outcomes) keyed by

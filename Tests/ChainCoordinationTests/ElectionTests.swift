@@ -112,6 +112,24 @@ final class ElectionTests: ZooKeeperTestCase {
         XCTAssertEqual(candidates.count, 2, "n2 and the new run of n1")
     }
 
+    /// The earlier run was only paused: when it wakes to find its candidate removed by the later
+    /// run, it does not stand again (nobody would remove that candidate before its session
+    /// expired: the server behind it watches the id's address, where the later run answers).
+    func testAPausedEarlierRunDoesNotStandAgainBehindItsLaterRun() async throws {
+        let earlier = try await coordinator("n1")
+        try await earlier.register(member: MemberInfo(id: "n1", host: "127.0.0.1", port: 7001))
+        let earlierLed = try await earlier.joinElection()
+        XCTAssertTrue(earlierLed)
+        let later = try await coordinator("n1")
+        try await later.register(member: MemberInfo(id: "n1", host: "127.0.0.1", port: 7001))
+        let laterLeads = try await later.joinElection()
+        XCTAssertTrue(laterLeads, "the earlier run's candidate was removed")
+        try await eventually("the earlier run stops leading") { await !earlier.isLeader }
+        try await Task.sleep(for: .milliseconds(500))  // time to (wrongly) stand again
+        let candidates = try await later.client.children(later.paths.election)
+        XCTAssertEqual(candidates.count, 1, "only the later run stands: \(candidates)")
+    }
+
     func testLeaderIDWithoutCandidates() async throws {
         let n1 = try await coordinator("n1")
         let noLeader = try await n1.leaderID()

@@ -273,6 +273,18 @@ final class LeaderTests: XCTestCase {
         XCTAssertEqual(l.heard("a"), [.writeChain(restarted, expectedVersion: 4)], "its next run holds the data on disk")
     }
 
+    /// Nor does it join again: a snapshot sent to it would fail, and the join pause after it
+    /// would hold back the server's next run.
+    func testAFencedRunIsNotAJoiner() {
+        var l = Leader(config: config)
+        _ = l.electedHearingFrom(chain: view(1, ["a", "b"]), version: 0, live: live("a", "b"), now: 0)
+        XCTAssertEqual(l.on(.unresponsive("a")), [.fence("a")])
+        XCTAssertEqual(l.on(.fenced("a")), [.writeChain(view(2, ["b"]), expectedVersion: 0)])
+        XCTAssertEqual(l.on(.chainWritten(view(2, ["b"]), version: 1)), [], "run a.1, still listed, is fenced")
+        XCTAssertEqual(l.on(.membersChanged(["a": "a.2", "b": "b.1"])), [.startTransfer(from: "b", to: "a", epoch: 2)],
+                       "its next run joins")
+    }
+
     func testTotalFailureRestartsOnlyFromLastConfiguration() {
         var l = Leader(config: config)
         let last = view(9, ["b", "c"])

@@ -63,14 +63,16 @@ final class OutcomeBatchTests: XCTestCase {
     }
 
     /// A database written before outcomes were batched keeps one `outcomes` row per write: its
-    /// outcomes are moved at open, so retries after the upgrade are still recognized.
+    /// outcomes are moved at open, so retries after the upgrade are still recognized; rows of
+    /// `outcome_batches` from before a downgrade are dropped.
     func testTheOneRowPerWriteTableIsMigratedAtOpen() throws {
         let path = try makeTemporaryDirectory(self).appendingPathComponent("db").path
         try Store(path: path).apply([StoredUpdate(seq: 3, key: "k", value: [1])])
         try execute(path, """
             CREATE TABLE outcomes(seq INTEGER PRIMARY KEY, client INTEGER NOT NULL, request INTEGER NOT NULL, kind INTEGER NOT NULL, old BLOB);
             INSERT INTO outcomes VALUES (1, 9, 101, 0, NULL), (2, -1, 102, 1, x'0a0b'), (3, 9, 103, 5, x'0000000000000001');
-            """)
+            INSERT INTO outcome_batches VALUES (2, x'0102');
+            """)  // that row: left from before a downgrade to a build that wrote `outcomes` again
         let store = try Store(path: path)
         XCTAssertEqual(try store.outcomes(afterSeq: 0, limit: 10), [
             outcome(1),
