@@ -86,7 +86,7 @@ extension Store {
             _ = try queryText(db, "PRAGMA journal_size_limit=\(walFileBytes(frames: walPages, pageSize: pageSize))")
             // Creating a table that exists takes no write lock, so opening a second connection
             // (a reader) on a live database does not contend with the writer; nor does the
-            // outcomes migration once the first connection has made it.
+            // outcomes migration (`Store.init`) once the first connection has made it.
             try execute(db, """
                 CREATE TABLE IF NOT EXISTS kv(id INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS kv_spill(key TEXT PRIMARY KEY, id INTEGER NOT NULL, value BLOB NOT NULL, seq INTEGER NOT NULL);
@@ -94,7 +94,6 @@ extension Store {
                 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS outcome_batches(last_seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
                 """)
-            try migrateOutcomes(db)
         } catch {
             sqlite3_close_v2(db)
             throw error

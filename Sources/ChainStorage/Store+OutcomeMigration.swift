@@ -1,4 +1,3 @@
-import CSQLite
 import ChainCore
 
 /// Databases written before cut 29 keep one `outcomes` row per write; opening one moves its rows
@@ -7,31 +6,19 @@ import ChainCore
 /// already in `outcome_batches` are dropped first: they can only be from before a downgrade to a
 /// build that wrote `outcomes` again (and never cleared them, not even for a snapshot).
 extension Store {
-    static func migrateOutcomes(_ db: OpaquePointer) throws {
+    func migrateOutcomes(_ s: Statements) throws {
+        guard let db else { return }
         let exists = try Statement(db: db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outcomes'")
         defer { exists.finalize() }
         guard try exists.step() else { return }
         exists.reset()
-
-        let begin = try Statement(db: db, sql: "BEGIN IMMEDIATE")
-        defer { begin.finalize() }
-        try begin.run()
-        do {
+        try inTransaction(s) {
             // Another connection may have moved them while this one waited for the write lock.
-            guard try exists.step() else {
-                exists.reset()
-                let commit = try Statement(db: db, sql: "COMMIT")
-                defer { commit.finalize() }
-                return try commit.run()
-            }
+            guard try exists.step() else { return }
             exists.reset()
-            let clear = try Statement(db: db, sql: "DELETE FROM outcome_batches")
-            defer { clear.finalize() }
-            try clear.run()
+            try s[.deleteAllOutcomes].run()
             let read = try Statement(db: db, sql: "SELECT seq, client, request, kind, old FROM outcomes ORDER BY seq")
             defer { read.finalize() }
-            let write = try Statement(db: db, sql: "INSERT OR REPLACE INTO outcome_batches(last_seq, body) VALUES (?1, ?2)")
-            defer { write.finalize() }
             while try read.step() {
                 let raw = read.int64(3)
                 guard (0...255).contains(raw), let kind = WriteOutcome.Kind(rawValue: UInt8(raw)) else {
@@ -42,23 +29,12 @@ extension Store {
                                                  old: kind.carriesOld ? read.blob(4) : nil) else {
                     throw StorageError.misuse("outcomes row of kind \(kind) with an old value of the wrong size")
                 }
-                var body: [UInt8] = []
-                OutcomeBatch.append(outcome, to: &body)
-                try write.bind(1, int64: Int64(bitPattern: outcome.seq))
-                try write.bind(2, blob: body)
-                try write.run()
-                write.reset()
+                try insertOutcome(s, outcome)
             }
             read.reset()
             let drop = try Statement(db: db, sql: "DROP TABLE outcomes")
             defer { drop.finalize() }
             try drop.run()
-            let commit = try Statement(db: db, sql: "COMMIT")
-            defer { commit.finalize() }
-            try commit.run()
-        } catch {
-            if sqlite3_get_autocommit(db) == 0 { sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }
-            throw error
         }
     }
 }

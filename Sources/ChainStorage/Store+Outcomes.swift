@@ -57,12 +57,15 @@ extension Store {
         guard !outcomes.isEmpty else { return }
         let s = try live()
         try inTransaction(s) {
-            for outcome in outcomes {
-                var body: [UInt8] = []
-                OutcomeBatch.append(outcome, to: &body)
-                try insertOutcomes(s, body, lastSeq: outcome.seq)
-            }
+            for outcome in outcomes { try insertOutcome(s, outcome) }
         }
+    }
+
+    /// Stores `outcome` as a row of its own (`loadOutcomes`, `migrateOutcomes`).
+    func insertOutcome(_ s: Statements, _ outcome: WriteOutcome) throws {
+        var body: [UInt8] = []
+        OutcomeBatch.append(outcome, to: &body)
+        try insertOutcomes(s, body, lastSeq: outcome.seq)
     }
 
     /// Stores one `outcome_batches` row inside the caller's transaction (`apply`, `loadOutcomes`):

@@ -58,14 +58,17 @@ public final class Store: @unchecked Sendable {
         precondition(cacheKiB > 0, "cacheKiB must be positive")
         self.slotOf = slotOf
         let db = try Store.openConnection(path: path, cacheKiB: cacheKiB)
+        let statements: Statements
         do {
             statements = try Statements(db: db)
         } catch {
             sqlite3_close_v2(db)
             throw error
         }
+        self.statements = statements
         self.db = db
         self.path = path
+        try migrateOutcomes(statements)  // on failure, deinit closes the connection
     }
 
     deinit {
