@@ -226,9 +226,8 @@ public struct Leader: Sendable {
             // comes back; a server dropped earlier may hold stale data, so it cannot either.
             // The first in chain order (the longest history) leads the restart; the others
             // rejoin with a state transfer.
-            // A run whose fence completed is not a restarter, although its znode may still be listed
-            // (torture seed 204: the head of a one-member chain, fenced once its port refused, was
-            // chosen again and the same configuration written three times until its znode went).
+            // Never a fenced run, whose znode may still be listed (torture seed 204: a one-member
+            // chain's fenced head was chosen again, its configuration rewritten until the znode went).
             guard let restarter = chain.synced.first(where: {
                 live[$0].map { !fencedRuns.contains($0) } == true && !suspected.contains($0) && holdsData($0)
             }) else {
