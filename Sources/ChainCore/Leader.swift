@@ -32,7 +32,7 @@ public struct Leader: Sendable {
     /// The join in progress: the joiner receives a snapshot from `source`.
     public private(set) var transfer: Transfer?
     /// A joiner whose snapshot is complete, waiting to be appended at the tail.
-    private var ready: (node: NodeID, incarnation: String, source: NodeID, sourceRun: String?)?
+    private(set) var ready: (node: NodeID, incarnation: String, source: NodeID, sourceRun: String?)?
     /// No transfer starts before this tick: a refused one (often a tail that has not yet seen the
     /// newest epoch) is retried after a pause, not in a tight loop.
     private var transferNotBefore: UInt64 = 0
@@ -42,11 +42,11 @@ public struct Leader: Sendable {
     /// its acknowledgement (the `received` of the closest synced member upstream of it, reported
     /// in a configuration that already names it; see `caughtUpMembers`). Once the member's own
     /// durable prefix reaches it, it holds every committed update.
-    private var syncTargets: [NodeID: UInt64] = [:]
+    var syncTargets: [NodeID: UInt64] = [:]
     /// Dead links between neighbours that both answer heartbeats.
     private(set) var links = LinkWatch()
     private var electedAt: UInt64 = 0
-    private var now: UInt64 = 0
+    private(set) var now: UInt64 = 0
     private var writing = false
     /// Whether a configuration write is outstanding.
     public var isWriting: Bool { writing }
@@ -90,12 +90,12 @@ public struct Leader: Sendable {
         self.placement = placement
     }
 
-    /// Whether `node` may be a member of this chain.
     /// Whether `node` answered this leader's heartbeats and did not lose its database.
     private func holdsData(_ node: NodeID) -> Bool {
         progress[node].map { !$0.dataLost } ?? false
     }
 
+    /// Whether `node` may be a member of this chain.
     private func placed(_ node: NodeID) -> Bool {
         placement?.contains(node) ?? true
     }
@@ -300,87 +300,9 @@ public struct Leader: Sendable {
                                syncing: chain.syncing.subtracting([leaving])), expected: chainVersion)
     }
 
-    /// A member the placement no longer names (its replica moved to another server) leaves once
-    /// every placed server is a member holding every committed update. Never the head: a head
-    /// serves reads under a lease, and one dropped while it runs could answer them after the next
-    /// head took a write; `headHandoff` first moves it behind the placed members.
-    private mutating func dropUnplaced(_ chain: ChainView) -> [LeaderAction]? {
-        guard let placement, chain.syncing.isEmpty, transfer == nil, ready == nil, placement.allSatisfy(chain.members.contains),
-              let extra = chain.members.first(where: { !placement.contains($0) && $0 != chain.head }) else { return nil }
-        return write(ChainView(epoch: chain.epoch + 1, members: chain.members.filter { $0 != extra }), expected: chainVersion)
-    }
-
-    /// A placed chain whose servers rejoined out of order (at the tail, after a failure) is put
-    /// back in placement order, so that heads (and middles and tails) stay spread as placed:
-    /// first a configuration with `handoff` set (to the placed head),
-    /// in which the head sequences no new writes; once every member reports the same updates, all
-    /// durable, nothing is in flight and any order of the members is a valid chain, so the next
-    /// configuration puts them in placement order. Any other decision (a failure, a join) writes a
-    /// configuration without `handoff`, which ends a drain that has not finished.
-    private mutating func headHandoff(_ chain: ChainView) -> [LeaderAction]? {
-        guard let placement, let wanted = placement.first, Set(placement).isSubset(of: chain.members) else { return nil }
-        // Members the placement no longer names stay, behind the placed ones, until `dropUnplaced`.
-        let order = placement + chain.members.filter { !placement.contains($0) }
-        guard chain.members != order, !links.droppedRecently(now: now),
-              chain.syncing.isEmpty, transfer == nil, ready == nil,
-              chain.members.allSatisfy({ live[$0] != nil && !suspected.contains($0) && fencing[$0] == nil }) else { return nil }
-        // Every member answered in this configuration: a drain only starts on a running chain.
-        let reports = chain.members.compactMap { progress[$0] }.filter { $0.epoch >= chain.epoch }
-        guard reports.count == chain.members.count else { return nil }
-        guard chain.handoff != nil else {
-            var draining = chain
-            draining.epoch += 1
-            draining.handoff = wanted
-            return write(draining, expected: chainVersion)
-        }
-        guard let held = reports.first?.received,
-              reports.allSatisfy({ $0.received == held && $0.durable == held }) else { return [] }
-        return write(ChainView(epoch: chain.epoch + 1, members: order, incarnations: chain.incarnations), expected: chainVersion)
-    }
-
-    /// Syncing members that now hold every update committed before they joined.
-    ///
-    /// A member's target is the `received` of the closest synced member upstream of it (the head
-    /// at the farthest), from that member's first report in a configuration that names the
-    /// syncing one. Why that bounds every update committed without the syncing member's
-    /// acknowledgement: such an update commits through a `stable` that a member upstream of it
-    /// carried over from the configuration before (`Replica.onViewChanged`), so it was on that
-    /// member before the member moved to the configuration that names the joiner. It reached that
-    /// member through every member before it, the closest synced one included (or through no
-    /// other, when it is that one), and so before that member moved and reported. Synced members
-    /// form a prefix of the chain and joins only append, so the order held then too.
-    ///
-    /// Not that member's `durable`: an update it had received but not yet written could commit
-    /// through a carried-over `stable` of a syncing member between them, a second joiner never
-    /// holding it (the review of this change found the sequence:
-    /// `LeaderTests.testACarriedOverAckCannotCommitPastTheTarget`). Not the head's `received`, as
-    /// before: that counts updates still in flight, which a member stalled upstream (cut off from
-    /// ZooKeeper, still in an older epoch) never passes on, so the joiners behind it stayed
-    /// syncing for good, and when the synced members failed the chain restarted from a single one
-    /// (torture seed 204). Nor a syncing member's position: it may lack updates committed before
-    /// its own join, which its successor then lacks too.
-    private mutating func caughtUpMembers(of chain: ChainView) -> Set<NodeID>? {
-        guard !chain.syncing.isEmpty else { return nil }
-        syncTargets = syncTargets.filter { chain.syncing.contains($0.key) }
-        for (index, node) in chain.members.enumerated() where chain.syncing.contains(node) && syncTargets[node] == nil {
-            guard let holder = chain.members[..<index].last(where: { !chain.syncing.contains($0) }),
-                  let p = progress[holder], p.epoch >= chain.epoch else { continue }
-            syncTargets[node] = p.received
-        }
-        let reached = chain.members.lastIndex { node in
-            // The member's report must come from a configuration that names it: before its
-            // snapshot it may report a stale database with any sequence number.
-            guard chain.syncing.contains(node), let target = syncTargets[node], let p = progress[node],
-                  p.epoch >= chain.epoch else { return false }
-            return p.durable >= target
-        }
-        guard let reached else { return [] }
-        // Updates reach a member only through every member before it, so members upstream of a
-        // caught-up one hold at least as much, whatever their own last report said.
-        return chain.syncing.intersection(chain.members[...reached])
-    }
-
-    private mutating func write(_ members: ChainView, expected: Int32?) -> [LeaderAction] {
+    /// Writes `members` as the next configuration (the one write outstanding), naming the run of
+    /// every member.
+    mutating func write(_ members: ChainView, expected: Int32?) -> [LeaderAction] {
         var view = members
         // A member kept without a live znode (a head being fenced, or waited out after an
         // election) keeps the run the chain already names: a configuration that names a member
