@@ -50,25 +50,32 @@ package final class Connection: Sendable {
     package var isActive: Bool { channel.isActive }
     package var address: String { "\(host):\(port)" }
 
-    /// Sends `message` and waits for its reply, failing after `timeout`.
+    /// Sends `message` and waits for its reply, failing after `timeout`. The reply resumes the
+    /// caller directly (`ReplySlot`), with no future in between.
     package func request(_ message: Message, timeout: TimeAmount) async throws -> Message {
-        try await send(message, timeout: timeout).get()
+        try await withUnsafeThrowingContinuation { continuation in
+            send(message, to: .continuation(continuation), timeout: timeout)
+        }
     }
 
     /// Sends `message`; the future holds its reply, or fails after `timeout`. Requests sent in one
     /// turn of the connection's loop leave in one write (`ResponseHandler`).
     package func send(_ message: Message, timeout: TimeAmount) -> EventLoopFuture<Message> {
         let promise = channel.eventLoop.makePromise(of: Message.self)
+        send(message, to: .promise(promise), timeout: timeout)
+        return promise.futureResult
+    }
+
+    private func send(_ message: Message, to reply: ReplySlot, timeout: TimeAmount) {
         let handler = self.handler
         if channel.eventLoop.inEventLoop {
             // Already on the connection's loop (the caller's task runs on it): no hop.
-            handler.send(message, promise: promise, channel: channel, timeout: timeout)
+            handler.send(message, reply: reply, channel: channel, timeout: timeout)
         } else {
             channel.eventLoop.execute { [channel] in
-                handler.send(message, promise: promise, channel: channel, timeout: timeout)
+                handler.send(message, reply: reply, channel: channel, timeout: timeout)
             }
         }
-        return promise.futureResult
     }
 
     /// As `request(_:timeout:)` with a `Duration` (the client library's options).
@@ -103,7 +110,7 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = Frame
 
     private struct Pending {
-        var promise: EventLoopPromise<Message>
+        var reply: ReplySlot
         var deadline: NIODeadline
         var timeout: TimeAmount
     }
@@ -121,19 +128,19 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
     /// without bound.
     static let inflightMax = 4096
 
-    func send(_ message: Message, promise: EventLoopPromise<Message>, channel: Channel, timeout: TimeAmount) {
+    func send(_ message: Message, reply: ReplySlot, channel: Channel, timeout: TimeAmount) {
         guard !closed, channel.isActive else {
-            promise.fail(ChainKVError.network("connection to \(channel.remoteAddress?.description ?? "server") is closed"))
+            reply.fail(ChainKVError.network("connection to \(channel.remoteAddress?.description ?? "server") is closed"))
             return
         }
         guard pending.count < Self.inflightMax else {
-            promise.fail(ChainKVError.server(.overloaded, "client has \(Self.inflightMax) requests in flight on one connection"))
+            reply.fail(ChainKVError.server(.overloaded, "client has \(Self.inflightMax) requests in flight on one connection"))
             return
         }
         let id = nextID
         nextID += 1
         let deadline = NIODeadline.now() + timeout
-        pending[id] = Pending(promise: promise, deadline: deadline, timeout: timeout)
+        pending[id] = Pending(reply: reply, deadline: deadline, timeout: timeout)
         arm(deadline, on: channel.eventLoop)
         channel.write(Frame(requestID: id, message), promise: nil)
         guard !flushQueued else { return }
@@ -173,7 +180,7 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
         if let next { arm(next, on: loop) }
         // Failing runs callers' callbacks, which may send again: the table is settled by now.
         for entry in expired {
-            entry.promise.fail(ChainKVError.timeout("no reply within \(entry.timeout.nanoseconds / 1_000_000) ms"))
+            entry.reply.fail(ChainKVError.timeout("no reply within \(entry.timeout.nanoseconds / 1_000_000) ms"))
         }
     }
 
@@ -181,9 +188,9 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
         let raw = unwrapInboundIn(data)
         guard let entry = pending.removeValue(forKey: raw.requestID) else { return }
         do {
-            entry.promise.succeed(try raw.decode().message)
+            entry.reply.succeed(try raw.decode().message)
         } catch {
-            entry.promise.fail(ChainKVError.network("undecodable reply: \(error)"))
+            entry.reply.fail(ChainKVError.network("undecodable reply: \(error)"))
         }
     }
 
@@ -194,7 +201,7 @@ final class ResponseHandler: ChannelInboundHandler, @unchecked Sendable {
         let all = pending
         pending.removeAll()
         for (_, entry) in all {
-            entry.promise.fail(ChainKVError.chainFailure("connection closed with the request in flight"))
+            entry.reply.fail(ChainKVError.chainFailure("connection closed with the request in flight"))
         }
         context.fireChannelInactive()
     }

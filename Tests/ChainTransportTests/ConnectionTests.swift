@@ -4,8 +4,9 @@ import NIOCore
 import NIOPosix
 import XCTest
 
-/// `Connection` against a scripted server on loopback: a `get` of any key but "silent" is
-/// answered with the key's bytes; "silent" is never answered. The server notes every key it got.
+/// `Connection` against a scripted server on loopback: a `get` of a key is answered with the
+/// key's bytes, unless the key starts with "silent": those are never answered. The server notes
+/// every key it got.
 final class ConnectionTests: XCTestCase {
     private var group: MultiThreadedEventLoopGroup!
     private var server: Channel!
@@ -115,6 +116,45 @@ final class ConnectionTests: XCTestCase {
         XCTAssertFalse(loop.inEventLoop, "without the preference the task resumes on the cooperative pool")
     }
 
+    /// `request` resumes the awaiting task straight from the reply (`ReplySlot`, no future): each
+    /// of many concurrent callers gets its own reply, and a timeout, a close with the request in
+    /// flight and a request on a closed connection each end the call with their error, once.
+    func testAwaitedRequestsEndWithTheirReplyOrTheirError() async throws {
+        let connection = try await connect()
+        let replies = try await withThrowingTaskGroup(of: (Int, Message).self) { group in
+            for i in 0..<100 {
+                group.addTask { (i, try await connection.request(.get(key: "c\(i)"), timeout: .seconds(5))) }
+            }
+            return try await group.reduce(into: [Int: Message]()) { $0[$1.0] = $1.1 }
+        }
+        XCTAssertEqual(replies.count, 100)
+        for (i, reply) in replies { XCTAssertEqual(reply, .value(Array("c\(i)".utf8))) }
+        do {
+            _ = try await connection.request(.get(key: "silent"), timeout: .milliseconds(300))
+            XCTFail("an unanswered request succeeded")
+        } catch let error as ChainKVError {
+            guard case .timeout = error else { return XCTFail("expected a timeout, got \(error)") }
+        }
+        let inFlight = Task { try await connection.request(.get(key: "silent-in-flight"), timeout: .seconds(30)) }
+        let deadline = NIODeadline.now() + .seconds(5)
+        while !seen.contains("silent-in-flight"), NIODeadline.now() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertTrue(seen.contains("silent-in-flight"), "the request reached the server before the close")
+        connection.close()
+        do {
+            _ = try await inFlight.value
+            XCTFail("a request in flight on a closed connection succeeded")
+        } catch let error as ChainKVError {
+            guard case .chainFailure = error else { return XCTFail("expected a chain failure, got \(error)") }
+        }
+        await connection.waitUntilClosed()
+        do {
+            _ = try await connection.request(.get(key: "late"), timeout: .seconds(5))
+            XCTFail("a request on a closed connection succeeded")
+        } catch let error as ChainKVError {
+            guard case .network = error else { return XCTFail("expected a network error, got \(error)") }
+        }
+    }
+
     /// A request sent and closed at once still reaches the server: the close flushes first (a
     /// close drops writes not yet flushed, and the request's own flush is queued behind it).
     func testARequestSentJustBeforeCloseStillGoesOut() async throws {
@@ -186,7 +226,7 @@ private final class FlushCounter: ChannelOutboundHandler, @unchecked Sendable {
     }
 }
 
-/// Answers `get(key)` with the key's bytes, except "silent".
+/// Answers `get(key)` with the key's bytes, except keys that start with "silent".
 private final class ScriptedServer: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = RawFrame
     typealias OutboundOut = Frame
@@ -197,7 +237,7 @@ private final class ScriptedServer: ChannelInboundHandler, @unchecked Sendable {
         let raw = unwrapInboundIn(data)
         guard let frame = try? raw.decode(), case .get(let key) = frame.message else { return }
         seen.insert(key)
-        guard key != "silent" else { return }
+        guard !key.hasPrefix("silent") else { return }
         context.write(wrapOutboundOut(Frame(requestID: frame.requestID, .value(Array(key.utf8)))), promise: nil)
     }
 

@@ -124,6 +124,7 @@ final class OperationsTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(value(after, "chainkv_requests_total{", [#"type="get""#, #"status="ok""#]), 1)
         XCTAssertGreaterThanOrEqual(value(after, "chainkv_requests_total{", [#"type="get""#, #"status="missing""#]), 1)
         XCTAssertGreaterThan(value(after, "chainkv_bytes_received_total"), value(before, "chainkv_bytes_received_total"))
+        XCTAssertGreaterThan(value(after, "chainkv_bytes_sent_total"), value(before, "chainkv_bytes_sent_total"))
         XCTAssertGreaterThan(value(after, "chainkv_fsync_duration_seconds_count"), value(before, "chainkv_fsync_duration_seconds_count"))
         XCTAssertTrue(after.contains("chainkv_request_duration_seconds_bucket"), "latency histogram exported")
         // Every family has a HELP line, and the latency histograms have buckets from 50 µs to 10 s.
