@@ -72,6 +72,12 @@ package final class Connection: Sendable {
             // Already on the connection's loop (the caller's task runs on it): no hop.
             handler.send(message, reply: reply, channel: channel, timeout: timeout)
         } else {
+            // A closed channel's loop may be shut down, and a task given to a loop that has shut
+            // down is dropped: its caller would wait forever. (Checked here, off the loop, before
+            // the hop; the handler checks again on the loop.)
+            guard channel.isActive else {
+                return reply.fail(ChainKVError.network("connection to \(address) is closed"))
+            }
             channel.eventLoop.execute { [channel] in
                 handler.send(message, reply: reply, channel: channel, timeout: timeout)
             }

@@ -1,4 +1,4 @@
-import ChainTransport
+@testable import ChainTransport
 import ChainWire
 import NIOCore
 import NIOPosix
@@ -117,42 +117,48 @@ final class ConnectionTests: XCTestCase {
     }
 
     /// `request` resumes the awaiting task straight from the reply (`ReplySlot`, no future): each
-    /// of many concurrent callers gets its own reply, and a timeout, a close with the request in
-    /// flight and a request on a closed connection each end the call with their error, once.
+    /// of many concurrent callers gets its own reply, and a timeout, a full connection, a close
+    /// with the request in flight and a request on a closed connection each end the call with
+    /// their own error. Every wait is bounded (`awaited`): a continuation never resumed fails the
+    /// test instead of hanging the suite.
     func testAwaitedRequestsEndWithTheirReplyOrTheirError() async throws {
         let connection = try await connect()
-        let replies = try await withThrowingTaskGroup(of: (Int, Message).self) { group in
-            for i in 0..<100 {
-                group.addTask { (i, try await connection.request(.get(key: "c\(i)"), timeout: .seconds(5))) }
+        let loop = connection.channel.eventLoop
+        let replies = try await awaited(on: loop) {
+            try await withThrowingTaskGroup(of: (Int, Message).self) { group in
+                for i in 0..<100 {
+                    group.addTask { (i, try await connection.request(.get(key: "c\(i)"), timeout: .seconds(5))) }
+                }
+                return try await group.reduce(into: [Int: Message]()) { $0[$1.0] = $1.1 }
             }
-            return try await group.reduce(into: [Int: Message]()) { $0[$1.0] = $1.1 }
         }
         XCTAssertEqual(replies.count, 100)
         for (i, reply) in replies { XCTAssertEqual(reply, .value(Array("c\(i)".utf8))) }
-        do {
-            _ = try await connection.request(.get(key: "silent"), timeout: .milliseconds(300))
-            XCTFail("an unanswered request succeeded")
-        } catch let error as ChainKVError {
-            guard case .timeout = error else { return XCTFail("expected a timeout, got \(error)") }
-        }
-        let inFlight = Task { try await connection.request(.get(key: "silent-in-flight"), timeout: .seconds(30)) }
+
+        let timedOut = await failure(on: loop) { try await connection.request(.get(key: "silent"), timeout: .milliseconds(300)) }
+        guard case .timeout? = timedOut else { return XCTFail("expected a timeout, got \(String(describing: timedOut))") }
+
+        // A connection (another one) with `inflightMax` requests pending refuses the next at once.
+        let full = try await connect()
+        let held = (0..<ResponseHandler.inflightMax).map { full.send(.get(key: "silent-\($0)"), timeout: .seconds(30)) }
+        let refused = await failure(on: full.channel.eventLoop) { try await full.request(.get(key: "one-more"), timeout: .seconds(5)) }
+        full.close()
+        for future in held { _ = try? await within(future) }
+        guard case .server(.overloaded, _)? = refused else { return XCTFail("expected overloaded, got \(String(describing: refused))") }
+
+        let seen = self.seen
+        let inFlight = loop.makePromise(of: Message.self)
+        inFlight.completeWithTask { try await connection.request(.get(key: "silent-in-flight"), timeout: .seconds(30)) }
         let deadline = NIODeadline.now() + .seconds(5)
         while !seen.contains("silent-in-flight"), NIODeadline.now() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         XCTAssertTrue(seen.contains("silent-in-flight"), "the request reached the server before the close")
         connection.close()
-        do {
-            _ = try await inFlight.value
-            XCTFail("a request in flight on a closed connection succeeded")
-        } catch let error as ChainKVError {
-            guard case .chainFailure = error else { return XCTFail("expected a chain failure, got \(error)") }
-        }
+        let closed = await failure(on: loop) { try await inFlight.futureResult.get() }
+        guard case .chainFailure? = closed else { return XCTFail("expected a chain failure, got \(String(describing: closed))") }
+
         await connection.waitUntilClosed()
-        do {
-            _ = try await connection.request(.get(key: "late"), timeout: .seconds(5))
-            XCTFail("a request on a closed connection succeeded")
-        } catch let error as ChainKVError {
-            guard case .network = error else { return XCTFail("expected a network error, got \(error)") }
-        }
+        let late = await failure(on: loop) { try await connection.request(.get(key: "late"), timeout: .seconds(5)) }
+        guard case .network? = late else { return XCTFail("expected a network error, got \(String(describing: late))") }
     }
 
     /// A request sent and closed at once still reaches the server: the close flushes first (a
@@ -189,6 +195,25 @@ private final class Once: @unchecked Sendable {
 }
 
 /// `future`'s result, or `GaveUp` after 10 s.
+/// `body` within `within`'s bound: a continuation never resumed fails the test instead of
+/// hanging it.
+private func awaited<T: Sendable>(on loop: EventLoop, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let promise = loop.makePromise(of: T.self)
+    promise.completeWithTask(body)
+    return try await within(promise.futureResult)
+}
+
+/// The `ChainKVError` that `body` ended with (nil: it succeeded, or failed otherwise), within
+/// `within`'s bound.
+private func failure<T: Sendable>(on loop: EventLoop, _ body: @escaping @Sendable () async throws -> T) async -> ChainKVError? {
+    do {
+        _ = try await awaited(on: loop, body)
+        return nil
+    } catch {
+        return error as? ChainKVError
+    }
+}
+
 private func within<T: Sendable>(_ future: EventLoopFuture<T>) async throws -> T {
     let loop = future.eventLoop
     let once = Once()
