@@ -101,8 +101,19 @@ extension Store {
         return db
     }
 
-    private static func execute(_ db: OpaquePointer, _ sql: String) throws {
+    /// Runs `sql` (one or more statements that return no rows) outside the prepared statements:
+    /// the schema, pragmas, and one-time changes to it (the key index, the outcomes migration).
+    static func execute(_ db: OpaquePointer, _ sql: String) throws {
         try check(sqlite3_exec(db, sql, nil, nil, nil), db, "executing \(sql)")
+    }
+
+    /// Whether the file's schema holds a `type` ("table", "index") named `name`.
+    static func schemaHas(_ db: OpaquePointer, _ type: String, named name: String) throws -> Bool {
+        let statement = try Statement(db: db, sql: "SELECT 1 FROM sqlite_master WHERE type = ?1 AND name = ?2")
+        defer { statement.finalize() }
+        try statement.bind(1, text: type)
+        try statement.bind(2, text: name)
+        return try statement.step()
     }
 
     private static func queryText(_ db: OpaquePointer, _ sql: String) throws -> String {

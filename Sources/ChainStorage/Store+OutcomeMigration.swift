@@ -7,15 +7,10 @@ import ChainCore
 /// build that wrote `outcomes` again (and never cleared them, not even for a snapshot).
 extension Store {
     func migrateOutcomes(_ s: Statements) throws {
-        guard let db else { return }
-        let exists = try Statement(db: db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outcomes'")
-        defer { exists.finalize() }
-        guard try exists.step() else { return }
-        exists.reset()
+        guard let db, try Self.schemaHas(db, "table", named: "outcomes") else { return }
         try inTransaction(s) {
             // Another connection may have moved them while this one waited for the write lock.
-            guard try exists.step() else { return }
-            exists.reset()
+            guard try Self.schemaHas(db, "table", named: "outcomes") else { return }
             try s[.deleteAllOutcomes].run()
             let read = try Statement(db: db, sql: "SELECT seq, client, request, kind, old FROM outcomes ORDER BY seq")
             defer { read.finalize() }
@@ -32,9 +27,7 @@ extension Store {
                 try insertOutcome(s, outcome)
             }
             read.reset()
-            let drop = try Statement(db: db, sql: "DROP TABLE outcomes")
-            defer { drop.finalize() }
-            try drop.run()
+            try Self.execute(db, "DROP TABLE outcomes")
         }
     }
 }

@@ -16,21 +16,14 @@ extension Store {
         let had = try hasKeyIndex()
         guard had != on else { return false }
         let sql = on ? "CREATE INDEX IF NOT EXISTS \(Self.keyIndexName) ON kv(key)" : "DROP INDEX IF EXISTS \(Self.keyIndexName)"
-        try inTransaction(s) {
-            let statement = try Statement(db: db!, sql: sql)
-            defer { statement.finalize() }
-            try statement.run()
-        }
+        try inTransaction(s) { try Self.execute(db!, sql) }
         return true
     }
 
     /// Whether the key index exists in the file.
     public func hasKeyIndex() throws -> Bool {
         _ = try live()
-        let statement = try Statement(db: db!, sql: "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1")
-        defer { statement.finalize() }
-        try statement.bind(1, text: Self.keyIndexName)
-        return try statement.step()
+        return try Self.schemaHas(db!, "index", named: Self.keyIndexName)
     }
 
     /// The first rows of `range` in byte order: at most `limit`, stopping once the summed key and
