@@ -82,7 +82,8 @@ let syncCompletion: string_completion_t = { rc, _, data in
     box.continuation.resume(returning: ())
 }
 
-let deleteCompletion: void_completion_t = { rc, data in
+/// For `delete` and `multi`: no value, only whether it worked.
+let voidCompletion: void_completion_t = { rc, data in
     guard let box = CompletionBox<Void>.take(data) else { return }
     guard rc == ZOK.rawValue else { return box.fail(rc) }
     box.continuation.resume(returning: ())

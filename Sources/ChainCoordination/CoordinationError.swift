@@ -12,6 +12,8 @@ public enum CoordinationError: Error, Sendable, Hashable, CustomStringConvertibl
     case memberIDMismatch(expected: String, got: String)
     /// ZooKeeper digest credentials that are not "user:password".
     case invalidDigest(String)
+    /// A conditional change to this znode lost to other changes every time it was tried.
+    case contended(String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,8 @@ public enum CoordinationError: Error, Sendable, Hashable, CustomStringConvertibl
             return "member id \(String(reflecting: got)) is not this coordinator's node id \(String(reflecting: expected))"
         case .invalidDigest(let reason):
             return "ZooKeeper digest credentials: \(reason)"
+        case .contended(let path):
+            return "\(path) kept changing: a conditional change to it lost every attempt"
         }
     }
 }

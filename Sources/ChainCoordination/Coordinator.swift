@@ -46,6 +46,11 @@ public actor Coordinator {
     var watchedShards: Set<String> = []
     var lastShardEmitted: [String: ZnodeVersion] = [:]
 
+    /// Members a fence sent a delete for, until a fence of the member returns
+    /// (Coordinator+Fence.swift): a znode found missing after that may be gone by our own delete,
+    /// whose run may still hold a lease. At most one entry per server of the cluster.
+    var fenceDeletesInDoubt: Set<String> = []
+
     var sessionLost = false
     var closed = false
     var refreshes: [Refresh: RefreshState] = [:]
@@ -106,88 +111,6 @@ public actor Coordinator {
     public nonisolated var isConnected: Bool { client.isConnected }
 
     public nonisolated var sessionID: Int64 { client.sessionID }
-
-    // MARK: - Membership
-
-    /// Publishes this server as live: creates the ephemeral znode `members/<id>`.
-    ///
-    /// A server restarted right after a crash may find that znode still held by its previous session, which
-    /// the server only removes when that session times out. The id is ours, so the old znode is deleted and ours
-    /// created at once instead of failing or waiting out the timeout; the leader sees the old incarnation leave
-    /// and the new one arrive (different `startedAt`/`pid`).
-    public func register(member: MemberInfo) async throws {
-        guard member.id == nodeID else {
-            throw CoordinationError.memberIDMismatch(expected: nodeID, got: member.id)
-        }
-        let data = try member.encoded()
-        let path = paths.member(nodeID)
-        try await withReconnect { try await self.client.ensurePath(self.paths.members) }
-        for _ in 0..<Self.maxAttempts {
-            do {
-                try await withReconnect { try await self.client.create(path, data: data, mode: .ephemeral) }
-                logger.info("registered member", metadata: ["path": "\(path)", "address": "\(member.address)"])
-                return
-            } catch ZooKeeperError.nodeExists {
-                guard let stat = try await withReconnect({ try await self.client.stat(path) }) else {
-                    continue  // it went away meanwhile: create again
-                }
-                if stat.ephemeralOwner == client.sessionID {
-                    // Our own create went through before a connection loss hid its answer.
-                    try await withReconnect { try await self.client.setData(path, data: data) }
-                    return
-                }
-                logger.notice("member znode held by another session (a previous incarnation?); replacing it", metadata: [
-                    "path": "\(path)", "owner": "0x\(String(stat.ephemeralOwner, radix: 16))",
-                ])
-                do {
-                    // Versioned: if its data changed since the stat, someone is using it; look again first.
-                    try await withReconnect { try await self.client.delete(path, version: stat.version) }
-                } catch ZooKeeperError.noNode {
-                } catch ZooKeeperError.badVersion {
-                }
-            }
-        }
-        throw ZooKeeperError.nodeExists
-    }
-
-    /// Deletes member `id`'s znode if the run `incarnation` still holds it (nil: whichever run
-    /// does), so that the run's lease renewals (`holdsMemberZnode`) fail from then on. Returns
-    /// false if it was already gone; true if deleted, or if a newer run of the server holds it:
-    /// that run is not the one being fenced (deleting its znode made it exit, and a server killed
-    /// and restarted at once never rejoined: FailureTests, CI of 93e3d80), and the fenced run,
-    /// which no longer holds the znode, cannot renew its lease either; the caller waits it out.
-    /// A run that replaces the znode between the read and the delete is deleted all the same (a
-    /// window of one round trip, where it was the whole fence before).
-    public func fence(member id: String, incarnation: String? = nil) async throws -> Bool {
-        let path = paths.member(id)
-        while true {
-            let current: (data: [UInt8], stat: ZnodeStat)
-            do {
-                current = try await withReconnect { try await self.client.getDataAndStat(path) }
-            } catch ZooKeeperError.noNode {
-                return false
-            }
-            if let incarnation, (try? MemberInfo.decode(current.data))?.incarnation != incarnation { return true }
-            do {
-                try await withReconnect { try await self.client.delete(path, version: current.stat.version) }
-                return true
-            } catch ZooKeeperError.noNode {
-                return false
-            } catch ZooKeeperError.badVersion {
-                continue  // rewritten since the read: look again
-            }
-        }
-    }
-
-    /// Whether this session still holds this node's member znode: a ZooKeeper round trip that
-    /// also says whether the leader fenced us.
-    /// Synced first: a lagging ZooKeeper server must not report a znode the leader already deleted
-    /// (the lease the answer renews starts before the sync was sent, see `LeaseTiming`).
-    public func holdsMemberZnode() async throws -> Bool {
-        try await client.sync(paths.member(nodeID))
-        guard let stat = try await client.stat(paths.member(nodeID)) else { return false }
-        return stat.ephemeralOwner == client.sessionID
-    }
 
     // MARK: - Lifecycle
 

@@ -262,7 +262,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
     /// Deletes the znode if its version is `version` (-1: any).
     public func delete(_ path: String, version: Int32 = -1) async throws {
         let _: Void = try await submit { zh, box in
-            zoo_adelete(zh, path, version, deleteCompletion, box)
+            zoo_adelete(zh, path, version, voidCompletion, box)
         }
     }
 
@@ -292,15 +292,19 @@ public final class ZooKeeperClient: @unchecked Sendable {
         let zh: OpaquePointer
     }
 
-    private func checkSize(_ data: [UInt8]) throws {
-        guard data.count <= Self.maxDataSize else {
-            throw ZooKeeperError.dataTooLarge(size: data.count)
+    func checkSize(_ data: [UInt8]) throws {
+        try checkSize(byteCount: data.count)
+    }
+
+    func checkSize(byteCount: Int) throws {
+        guard byteCount <= Self.maxDataSize else {
+            throw ZooKeeperError.dataTooLarge(size: byteCount)
         }
     }
 
     /// Starts one `zoo_a*` call with a retained `CompletionBox` as its data and waits for the completion.
     /// If the call is refused synchronously (rc != ZOK), the completion never runs: release the box here.
-    private func submit<Value: Sendable>(
+    func submit<Value: Sendable>(
         _ start: (OpaquePointer, UnsafeRawPointer) -> Int32
     ) async throws -> Value {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in

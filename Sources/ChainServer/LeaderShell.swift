@@ -168,8 +168,9 @@ final class LeaderShell: @unchecked Sendable {
 
     /// Deletes the head's member znode, which makes its lease renewals fail, then waits out the
     /// lease it may hold plus the clock-rate margin (`fenceWait`) before the core may drop it.
-    /// Without the znode to delete (its session ended or a new run replaced it) its lease is
-    /// over already.
+    /// Without a znode to delete (its session ended long since, and no delete of ours for it is in
+    /// doubt) its lease is over already; a newer run holding the znode means the fenced run cannot
+    /// renew, and its lease is waited out (`Coordinator.fence`).
     private func fence(_ member: NodeID) {
         guard let coordination else { return }
         logger.notice("fencing an unresponsive head before dropping it",

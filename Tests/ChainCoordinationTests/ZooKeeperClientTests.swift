@@ -49,6 +49,85 @@ final class ZooKeeperClientTests: ZooKeeperTestCase {
         XCTAssertEqual(ZooKeeperError.badVersion.description, "ZooKeeper: znode version does not match (changed by someone else)")
     }
 
+    /// A multi applies all its ops or none, and names the op that refused it.
+    func testMultiAppliesAllOrNothingAndNamesTheFailingOp() async throws {
+        let zk = try await client()
+        try await zk.ensurePath(testRoot)
+        let (a, b, c) = ("\(testRoot)/a", "\(testRoot)/b", "\(testRoot)/c")
+
+        try await zk.multi([.create(path: a, data: [1], mode: .persistent), .setData(path: testRoot, data: [], version: -1),
+                            .create(path: b, data: [], mode: .ephemeral)])
+        let createdA = try await zk.getData(a)
+        XCTAssertEqual(createdA.data, [1])
+        let rootAfterCreate = try await zk.stat(testRoot)
+        XCTAssertEqual(rootAfterCreate?.version, 1, "the setData in the same multi")
+        let createdB = try await zk.stat(b)
+        XCTAssertEqual(createdB?.ephemeralOwner, zk.sessionID, "an ephemeral create in a multi")
+
+        // A failed check refuses everything before it too.
+        await assertRefused(at: 1, .badVersion) {
+            try await zk.multi([.setData(path: a, data: [2], version: -1), .check(path: testRoot, version: 0)])
+        }
+        let unchangedA = try await zk.getData(a)
+        XCTAssertEqual(unchangedA.data, [1])
+        XCTAssertEqual(unchangedA.version, 0)
+        await assertRefused(at: 1, .nodeExists) {
+            try await zk.multi([.create(path: c, data: [], mode: .persistent), .create(path: a, data: [], mode: .persistent)])
+        }
+        let neverCreatedC = try await zk.exists(c)
+        XCTAssertNil(neverCreatedC)
+        await assertRefused(at: 0, .noNode) { try await zk.multi([.delete(path: c, version: -1), .delete(path: a, version: -1)]) }
+
+        try await zk.multi([.check(path: testRoot, version: 1), .delete(path: a, version: 0), .delete(path: b, version: -1)])
+        let (goneA, goneB) = (try await zk.exists(a), try await zk.exists(b))
+        XCTAssertNil(goneA)
+        XCTAssertNil(goneB)
+
+        // Bounds: no ops, too many, too much data in all.
+        for ops: [ZooKeeperOp] in [[], Array(repeating: .check(path: testRoot, version: -1), count: ZooKeeperClient.multiOpsMax + 1)] {
+            do {
+                try await zk.multi(ops)
+                XCTFail("\(ops.count) ops must be refused")
+            } catch ZooKeeperError.badArguments {
+            }
+        }
+        let half = [UInt8](repeating: 7, count: ZooKeeperClient.maxDataSize / 2 + 1)
+        do {
+            try await zk.multi([.create(path: c, data: half, mode: .persistent), .setData(path: testRoot, data: half, version: -1)])
+            XCTFail("more data than one request may carry must be refused")
+        } catch ZooKeeperError.dataTooLarge(let size) {
+            XCTAssertEqual(size, 2 * half.count)
+        }
+        // Paths the C client would refuse are refused before it sees them (it mishandles a refusal
+        // inside a multi), and so is a closed client.
+        for bad in ["", "relative", "\(testRoot)/", "\(testRoot)//x", "\(testRoot)/./x", "\(testRoot)/..", "\(testRoot)/a\u{1}"] {
+            do {
+                try await zk.multi([.check(path: testRoot, version: -1), .create(path: bad, data: [], mode: .persistent)])
+                XCTFail("path \(String(reflecting: bad)) must be refused")
+            } catch ZooKeeperError.badArguments {
+            }
+        }
+        let stillConnected = try await zk.exists(testRoot)
+        XCTAssertNotNil(stillConnected)
+        await zk.close()
+        do {
+            try await zk.multi([.check(path: testRoot, version: -1)])
+            XCTFail("a closed client must refuse")
+        } catch ZooKeeperError.closed {
+        }
+    }
+
+    private func assertRefused(at index: Int, _ error: ZooKeeperError, _ body: () async throws -> Void, line: UInt = #line) async {
+        do {
+            try await body()
+            XCTFail("the multi must be refused", line: line)
+        } catch let refused as ZooKeeperMultiError {
+            XCTAssertEqual(refused, ZooKeeperMultiError(index: index, error: error), line: line)
+        } catch {
+            XCTFail("expected a refused multi, got \(error)", line: line)
+        }
+    }
+
     func testChildrenAndSequentialNodes() async throws {
         let zk = try await client()
         try await zk.ensurePath("\(testRoot)/queue")

@@ -28,6 +28,10 @@ final class ZooKeeperACLTests: XCTestCase {
             await Self.assertNotAuthorized { try await anonymous.delete(paths.chain) }
             await Self.assertNotAuthorized { try await anonymous.create(paths.member("intruder"), data: [1], mode: .ephemeral) }
             await Self.assertNotAuthorized { try await anonymous.delete(paths.member("n1")) }
+            // A member znode (created in a multi with the members folder's setData) is protected
+            // itself, and so is the folder.
+            await Self.assertNotAuthorized { try await anonymous.setData(paths.member("n2"), data: [1]) }
+            await Self.assertNotAuthorized { try await anonymous.setData(paths.members, data: [1]) }
             // Other credentials do no better.
             let other = try ZooKeeperClient(connectString: cluster.zookeeper, sessionTimeout: .seconds(4),
                                             digest: try ZooKeeperDigest(credentials: "chainkv:guess"))
@@ -57,6 +61,9 @@ final class ZooKeeperACLTests: XCTestCase {
             let acl = try TestEnvironment.run(zkCli, ["-server", cluster.zookeeper, "getAcl", paths.chain], timeout: 60)
             XCTAssertTrue(acl.output.contains("'digest,'chainkv:x\n: cdrwa"), acl.output)
             XCTAssertTrue(acl.output.contains("'world,'anyone\n: r"), acl.output)
+            let memberACL = try TestEnvironment.run(zkCli, ["-server", cluster.zookeeper, "getAcl", paths.member("n2")], timeout: 60)
+            XCTAssertTrue(memberACL.output.contains("'digest,'chainkv:x\n: cdrwa"), memberACL.output)
+            XCTAssertTrue(memberACL.output.contains("'world,'anyone\n: r"), memberACL.output)
         }
 
         // The cluster carries on: it still writes its chain znode (a member leaves, the leader repairs).
