@@ -4,17 +4,20 @@ public struct CPUSnapshot: Sendable, Equatable {
     public var serverTicks: [Int: UInt64]
     /// The bench process's own user + system time, in microseconds.
     public var clientMicros: UInt64
+    /// The whole machine's ticks (nil where /proc/stat cannot be read).
+    public var machine: MachineTicks?
 
-    public init(serverTicks: [Int: UInt64], clientMicros: UInt64) {
+    public init(serverTicks: [Int: UInt64], clientMicros: UInt64, machine: MachineTicks? = nil) {
         self.serverTicks = serverTicks
         self.clientMicros = clientMicros
+        self.machine = machine
     }
 
-    /// Reads every pid's /proc/<pid>/stat and this process's rusage now.
+    /// Reads every pid's /proc/<pid>/stat, this process's rusage and /proc/stat now.
     public static func take(pids: [Int]) -> CPUSnapshot {
         var ticks: [Int: UInt64] = [:]
         for pid in pids { if let t = ProcessCPU.ticks(pid: pid) { ticks[pid] = t } }
-        return CPUSnapshot(serverTicks: ticks, clientMicros: ProcessCPU.selfMicros())
+        return CPUSnapshot(serverTicks: ticks, clientMicros: ProcessCPU.selfMicros(), machine: MachineTicks.now())
     }
 }
 
@@ -32,8 +35,12 @@ public struct CPUWindow: Sendable, Equatable {
     public var clientSeconds: Double
     /// Pids that could not be read at the start or the end (or whose counter went backwards: another process).
     public var unreadable: [Int]
+    /// The whole machine's busy cores on average over the window (`MachineTicks.busyCores`); nil
+    /// when /proc/stat was not read at both ends.
+    public var machineBusyCores: Double?
 
-    public init(from start: CPUSnapshot, to end: CPUSnapshot, pids: [Int], operations: UInt64, ticksPerSecond: Int) {
+    public init(from start: CPUSnapshot, to end: CPUSnapshot, pids: [Int], operations: UInt64, ticksPerSecond: Int,
+                cores: Int = MachineTicks.onlineCores) {
         var seconds: [Int: Double] = [:]
         var totalTicks: UInt64 = 0
         var unreadable: [Int] = []
@@ -49,6 +56,11 @@ public struct CPUWindow: Sendable, Equatable {
         serverMicrosPerOp = pids.isEmpty || !unreadable.isEmpty
             ? nil : Self.microsPerOp(ticks: totalTicks, ticksPerSecond: ticksPerSecond, operations: operations)
         clientMicrosPerOp = Self.microsPerOp(micros: clientMicros, operations: operations)
+        if let a = start.machine, let b = end.machine {
+            machineBusyCores = MachineTicks.busyCores(from: a, to: b, cores: cores)
+        } else {
+            machineBusyCores = nil
+        }
     }
 
     /// `ticks` clock ticks (of `ticksPerSecond` each second) spread over `operations`, in µs per operation.

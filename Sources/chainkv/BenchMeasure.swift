@@ -191,6 +191,7 @@ extension BenchRun {
             result.serverCpuUsPerOp = cpu.serverMicrosPerOp
             result.clientCpuUsPerOp = cpu.clientMicrosPerOp
             result.clientCpuSeconds = cpu.clientSeconds
+            result.machineBusyCores = cpu.machineBusyCores
             if !cpuPids.isEmpty {
                 result.serverCpuSeconds = Dictionary(uniqueKeysWithValues: cpu.serverSeconds.map { ("\($0.key)", $0.value) })
             }

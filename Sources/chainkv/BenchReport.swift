@@ -111,13 +111,14 @@ struct BenchReport: ParsableCommand {
         md += targets(points)
 
         md += "## Every point\n\n"
-        md += "| label | tag | nodes | clients | pipeline | entries | key/value | dist | mix | op | ops | errors | ops/s | p50 ms | p99 ms | p99.9 ms | srv µs/op | cli µs/op | server RSS MiB |\n"
-        md += "|---|---|--:|--:|--:|--:|--:|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
+        md += "busy cores: the whole machine's cores busy on average over the point's measured window (/proc/stat: every process, not only the system measured).\n\n"
+        md += "| label | tag | nodes | clients | pipeline | entries | key/value | dist | mix | op | ops | errors | ops/s | p50 ms | p99 ms | p99.9 ms | srv µs/op | cli µs/op | busy cores | server RSS MiB |\n"
+        md += "|---|---|--:|--:|--:|--:|--:|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n"
         for p in points {
             let rss = p.serverRSSKiB.map { m in m.keys.sorted().map { k in String(format: "%.0f", Double(m[k]!) / 1024) }.joined(separator: ", ") } ?? ""
             for op in BenchFormat.opOrder(p) {
                 let s = p.operations[op]!
-                md += "| \(p.label) | \(p.tag) | \(p.nodes) | \(p.clients) | \(p.pipeline) | \(p.entries) | \(p.keySize)/\(p.valueSize) | \(p.distribution) | \(p.mix) | \(op) | \(s.count) | \(s.errors + s.missing) | \(BenchFormat.rate(s.throughput)) | \(BenchFormat.ms(s.p50Ms)) | \(BenchFormat.ms(s.p99Ms)) | \(BenchFormat.ms(s.p999Ms)) | \(BenchFormat.cpu(p.serverCpuUsPerOp)) | \(BenchFormat.cpu(p.clientCpuUsPerOp)) | \(rss) |\n"
+                md += "| \(p.label) | \(p.tag) | \(p.nodes) | \(p.clients) | \(p.pipeline) | \(p.entries) | \(p.keySize)/\(p.valueSize) | \(p.distribution) | \(p.mix) | \(op) | \(s.count) | \(s.errors + s.missing) | \(BenchFormat.rate(s.throughput)) | \(BenchFormat.ms(s.p50Ms)) | \(BenchFormat.ms(s.p99Ms)) | \(BenchFormat.ms(s.p999Ms)) | \(BenchFormat.cpu(p.serverCpuUsPerOp)) | \(BenchFormat.cpu(p.clientCpuUsPerOp)) | \(p.machineBusyCores.map { String(format: "%.2f", $0) } ?? "–") | \(rss) |\n"
             }
         }
         if !svgs.isEmpty {

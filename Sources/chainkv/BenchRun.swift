@@ -19,7 +19,8 @@ struct BenchRun: AsyncParsableCommand {
         CPU: each point records the servers' CPU time (utime+stime from /proc/<pid>/stat of the
         --server-pids processes, or of the --rss-pid ones when --server-pids is not given) and this
         process's own (getrusage) over exactly its measured window, divided by its measured operations:
-        the srv µs/op (all servers summed) and cli µs/op columns.
+        the srv µs/op (all servers summed) and cli µs/op columns. The CSV and JSON also give the
+        whole machine's busy cores over the window (/proc/stat, every process).
 
         Examples:
           chainkv bench run --clients 1,8,32 --mix 50:50 --duration 10
