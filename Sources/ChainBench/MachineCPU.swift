@@ -27,17 +27,16 @@ public struct MachineTicks: Sendable, Equatable {
         let fields = line.split(separator: " ")
         guard fields.count >= 9, fields[0] == "cpu" else { return nil }
         var ticks: [UInt64] = []
+        var total: UInt64 = 0
         for field in fields[1...8] {
             guard let value = UInt64(field) else { return nil }
+            let (sum, overflow) = total.addingReportingOverflow(value)
+            guard !overflow else { return nil }
             ticks.append(value)
+            total = sum
         }
-        let (total, overflow) = ticks.reduce((UInt64(0), false)) { acc, t in
-            let (sum, o) = acc.0.addingReportingOverflow(t)
-            return (sum, acc.1 || o)
-        }
-        let idle = ticks[3] &+ ticks[4]
-        guard !overflow, idle <= total else { return nil }
-        self.init(busy: total - idle, total: total)
+        // idle + iowait ≤ total, which did not overflow.
+        self.init(busy: total - ticks[3] - ticks[4], total: total)
     }
 
     /// The machine's ticks now; nil where /proc/stat cannot be read (not Linux).

@@ -8,7 +8,6 @@ extension Coordinator {
     /// znode's own version and the run that wrote it.
     struct FenceTarget: Sendable, Hashable {
         var id: String
-        var path: String
         var folderVersion: Int32
         var version: Int32
         var incarnation: String?
@@ -53,7 +52,7 @@ extension Coordinator {
         guard let folder = try await withReconnect({ try await self.client.stat(self.paths.members) }) else { return nil }
         do {
             let current = try await withReconnect { try await self.client.getDataAndStat(path) }
-            return FenceTarget(id: id, path: path, folderVersion: folder.version, version: current.stat.version,
+            return FenceTarget(id: id, folderVersion: folder.version, version: current.stat.version,
                                incarnation: (try? MemberInfo.decode(current.data))?.incarnation)
         } catch ZooKeeperError.noNode {
             return nil
@@ -71,7 +70,7 @@ extension Coordinator {
             try await withReconnect {
                 try await self.client.multi([
                     .check(path: self.paths.members, version: target.folderVersion),
-                    .delete(path: target.path, version: target.version),
+                    .delete(path: self.paths.member(target.id), version: target.version),
                 ])
             }
             return true

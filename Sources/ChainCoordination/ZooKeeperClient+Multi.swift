@@ -64,15 +64,13 @@ extension ZooKeeperClient {
                 // client's thread could still end the session between this check and the call:
                 // a window of a few instructions, at a moment the server exits anyway.)
                 guard zoo_state(zh) >= 0 else { return ZINVALIDSTATE.rawValue }
-                let request = MultiRequest(ops, protects: protectsZnodes)
+                let request = MultiRequest(ops, protects: protects)
                 defer { request.release() }
                 return zoo_amulti(zh, Int32(ops.count), request.ops, results.pointer, voidCompletion, box)
             }
         } catch let error as ZooKeeperError {
-            switch error {
-            case .connectionLoss, .operationTimeout, .closed, .sessionExpired, .authFailed: throw error
-            default: throw results.firstFailure().map { ZooKeeperMultiError(index: $0.index, error: ZooKeeperError(code: $0.code)) } ?? error
-            }
+            if error.isConnectionProblem || [.closed, .sessionExpired, .authFailed].contains(error) { throw error }
+            throw results.firstFailure().map { ZooKeeperMultiError(index: $0.index, error: ZooKeeperError(code: $0.code)) } ?? error
         }
     }
 
@@ -128,16 +126,16 @@ private struct MultiRequest {
     private let count: Int
     private var copies: [UnsafeMutableRawPointer] = []
 
-    init(_ swiftOps: [ZooKeeperOp], protects: Bool) {
+    /// `protects`: whether a znode created at a path gets the protected ACL (`ZooKeeperClient.protects`).
+    init(_ swiftOps: [ZooKeeperOp], protects: (String) -> Bool) {
         count = swiftOps.count
         ops = .allocate(capacity: count)
         ops.initialize(repeating: zoo_op_t(), count: count)
         for (index, op) in swiftOps.enumerated() {
             switch op {
             case .create(let path, let data, let mode):
-                let protected = protects && path.split(separator: "/").count > 1
                 zoo_create_op_init(&ops[index], copy(path), copy(data), Int32(data.count),
-                                   protected ? czk_protected_acl() : UnsafePointer(czk_open_acl_unsafe()), mode.flags, nil, 0)
+                                   protects(path) ? czk_protected_acl() : UnsafePointer(czk_open_acl_unsafe()), mode.flags, nil, 0)
             case .delete(let path, let version):
                 zoo_delete_op_init(&ops[index], copy(path), version)
             case .setData(let path, let data, let version):

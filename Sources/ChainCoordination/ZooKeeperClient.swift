@@ -167,7 +167,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
     @discardableResult
     public func create(_ path: String, data: [UInt8] = [], mode: CreateMode = .persistent) async throws -> String {
         try checkSize(data)
-        let protected = protectsZnodes && path.split(separator: "/").count > 1
+        let protected = protects(path)
         return try await submit { zh, box in
             data.withUnsafeBufferPointer { bytes in
                 bytes.withMemoryRebound(to: CChar.self) { chars in
@@ -290,6 +290,12 @@ public final class ZooKeeperClient: @unchecked Sendable {
     /// A handle being closed, handed to the closing thread.
     private struct UnsafeHandle: @unchecked Sendable {
         let zh: OpaquePointer
+    }
+
+    /// Whether a znode created at `path` gets the protected ACL: with digest credentials, every
+    /// znode below the top level (`create`, `multi`).
+    func protects(_ path: String) -> Bool {
+        protectsZnodes && path.split(separator: "/").count > 1
     }
 
     func checkSize(_ data: [UInt8]) throws {
