@@ -16,10 +16,10 @@ public enum ZooKeeperOp: Sendable, Hashable {
     case check(path: String, version: Int32)
 }
 
-/// A `multi` that ZooKeeper refused as a whole (none of its ops was applied), for the reason of
-/// the op at `index`. Connection problems, a closed client or an expired session are thrown as the
-/// plain `ZooKeeperError` instead: those say nothing about any one op (and a connection loss leaves
-/// open whether the transaction was applied, as for any other write).
+/// A `multi` that ZooKeeper refused (none of its ops was applied) for the reason of the op at
+/// `index`. Connection problems, a closed client, an expired session and a refusal of the request
+/// as a whole are thrown as the plain `ZooKeeperError` instead: those say nothing about any one op
+/// (and a connection loss leaves open whether the transaction was applied, as for any other write).
 public struct ZooKeeperMultiError: Error, Sendable, Hashable, CustomStringConvertible {
     public var index: Int
     public var error: ZooKeeperError
@@ -69,9 +69,23 @@ extension ZooKeeperClient {
                 return zoo_amulti(zh, Int32(ops.count), request.ops, results.pointer, voidCompletion, box)
             }
         } catch let error as ZooKeeperError {
-            if error.isConnectionProblem || [.closed, .sessionExpired, .authFailed].contains(error) { throw error }
-            throw results.firstFailure().map { ZooKeeperMultiError(index: $0.index, error: ZooKeeperError(code: $0.code)) } ?? error
+            throw Self.multiFailure(error, results: results.codes)
         }
+    }
+
+    /// What a refused `multi` throws, from the completion's error and the per-op result codes.
+    /// Connection problems, a closed client or an expired session: the plain error. A refusal of
+    /// one op: ZooKeeper reports ZOK for the ops before it and ZRUNTIMEINCONSISTENCY (not run) for
+    /// those after it, so the first other code names it. A refusal of the whole request (the
+    /// server's error header, e.g. a request it could not read): the C client gives every op the
+    /// completion's code, which names no op, so that is the plain error too. (With one op the two
+    /// cannot be told apart, and need not be.)
+    static func multiFailure(_ error: ZooKeeperError, results codes: [Int32]) -> any Error {
+        if error.isConnectionProblem || [.closed, .sessionExpired, .authFailed].contains(error) { return error }
+        if codes.count > 1, codes.allSatisfy({ ZooKeeperError(code: $0) == error }) { return error }
+        let notRun = ZRUNTIMEINCONSISTENCY.rawValue
+        guard let index = codes.firstIndex(where: { $0 != ZOK.rawValue && $0 != notRun }) else { return error }
+        return ZooKeeperMultiError(index: index, error: ZooKeeperError(code: codes[index]))
     }
 
     /// What the C client accepts as a path (its `isValidPath`, for znodes without a sequence
@@ -108,15 +122,8 @@ private final class MultiResults {
 
     deinit { pointer.deallocate() }
 
-    /// The op that failed the transaction: the first whose result is an error. Ops before it report
-    /// ZOK and ops after it ZRUNTIMEINCONSISTENCY (not run).
-    func firstFailure() -> (index: Int, code: Int32)? {
-        for index in 0..<count {
-            let code = pointer[index].err
-            if code != ZOK.rawValue && code != ZRUNTIMEINCONSISTENCY.rawValue { return (index, code) }
-        }
-        return nil
-    }
+    /// Each op's result code, in order (ZOK for an op the answer has not filled in).
+    var codes: [Int32] { (0..<count).map { pointer[$0].err } }
 }
 
 /// The C form of a multi's ops. Paths and data are copied to C memory that lives until `release()`;

@@ -272,6 +272,13 @@ final class ZooKeeperClientTests: ZooKeeperTestCase {
             XCTFail("an expired session must refuse calls")
         } catch ZooKeeperError.sessionExpired {
         }
+        // A multi on the dead session is refused before the C client sees it (it would mishandle
+        // the refusal), with the same error.
+        do {
+            try await zk.multi([.check(path: testRoot, version: -1), .delete(path: path, version: -1)])
+            XCTFail("an expired session must refuse a multi")
+        } catch ZooKeeperError.sessionExpired {
+        }
         do {
             try await zk.waitConnected(timeout: .seconds(1))
             XCTFail("an expired session never connects again")
