@@ -30,9 +30,12 @@ final class Nemesis: @unchecked Sendable {
     let lock = NSLock()
     private var busy: Set<String> = []
     private(set) var counts: [Kind: Int] = [:]
-    private(set) var log: [String] = []
+    /// What happened when, in seconds since `started`: every fault, and remarks during them.
+    private(set) var log: [Entry] = []
     private var tasks: [Task<Void, Never>] = []
-    let started = Date()
+    /// The run's origin: the workload's clock starts at the same instant, so a fault's time and an
+    /// operation's compare (`UnavailabilityWindow`).
+    let started: Date
     /// The kinds this run draws from: every kind, less the disk faults without the shim and the
     /// partitions between servers without nft.
     let kinds: [Kind]
@@ -43,7 +46,8 @@ final class Nemesis: @unchecked Sendable {
     /// partitions cut).
     var ensembleConnectString: String { ensemble.connectString }
 
-    init(fleet: Fleet, ensemble: Ensemble, seed: UInt64) {
+    init(fleet: Fleet, ensemble: Ensemble, seed: UInt64, started: Date) {
+        self.started = started
         self.fleet = fleet
         self.ensemble = ensemble
         self.rng = SplitMix64(seed: seed ^ 0x5EED)
@@ -75,18 +79,24 @@ final class Nemesis: @unchecked Sendable {
     func note(_ kind: Kind, _ what: String) {
         lock.withLock {
             counts[kind, default: 0] += 1
-            log.append(String(format: "%7.2fs  ", Date().timeIntervalSince(started)) + what)
+            log.append(Entry(seconds: Date().timeIntervalSince(started), text: what))
         }
     }
 
     /// Logs a server's start in the middle of the run (growth), beside the faults.
     func joined(_ name: String) {
-        lock.withLock { log.append(String(format: "%7.2fs  ", Date().timeIntervalSince(started)) + "grow: \(name) starts and joins") }
+        lock.withLock { log.append(Entry(seconds: Date().timeIntervalSince(started), text: "grow: \(name) starts and joins")) }
     }
 
     /// Logs something that happened during a fault (not a fault of its own).
     func remark(_ what: String) {
-        lock.withLock { log.append(String(format: "%7.2fs  ", Date().timeIntervalSince(started)) + what) }
+        lock.withLock { log.append(Entry(seconds: Date().timeIntervalSince(started), text: what)) }
+    }
+
+    struct Entry: CustomStringConvertible {
+        var seconds: Double
+        var text: String
+        var description: String { String(format: "%7.2fs  ", seconds) + text }
     }
 
     func later(_ body: @escaping @Sendable () async -> Void) {

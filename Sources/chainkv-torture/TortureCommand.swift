@@ -173,7 +173,8 @@ struct TortureRun {
         }
 
         let workload = Workload(keys: keys)
-        let nemesis = Nemesis(fleet: fleet, ensemble: ensemble, seed: seed)
+        let nemesis = Nemesis(fleet: fleet, ensemble: ensemble, seed: seed,
+                              started: Date().addingTimeInterval(-Double(workload.now) / 1e9))
         let supervisor = Task {
             while !Task.isCancelled {
                 fleet.supervise()
@@ -262,7 +263,13 @@ struct TortureRun {
         report.lost = LostWrites.count(history, finals: finals)
         if report.lost > 0 { report.problems.append("\(report.lost) acknowledged writes lost") }
         await checkWatches(watchers, history: history, finals: finals, &report)
-        report.longestUnavailableMs = longestGap(history)
+        if let window = UnavailabilityWindow.longest(in: history) {
+            report.longestUnavailableMs = window.milliseconds
+            let near = nemesis.log.filter { window.covers(seconds: $0.seconds, lead: Self.faultLeadSeconds) }
+            report.notes.append("longest unavailability \(window.milliseconds) ms at \(window) of the run; what happened from "
+                                + "\(Int(Self.faultLeadSeconds)) s before it: "
+                                + (near.isEmpty ? "nothing" : near.map { $0.description.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")))
+        }
 
         // Replicas converge: once quiet, every member's SQLite file of each chain holds the same rows.
         try? await Task.sleep(nanoseconds: 1_000_000_000)
@@ -274,22 +281,14 @@ struct TortureRun {
             report.notes.append("servers on \(block.description), nft table \(net.table)")
             for failure in net.failures { report.problems.append("nft: \(failure)") }
         }
-        report.details += "faults:\n" + nemesis.log.joined(separator: "\n")
+        report.details += "faults:\n" + nemesis.log.map(\.description).joined(separator: "\n")
         // The schedule, for a passing run kept with --keep too (beside the servers' logs).
-        try? (nemesis.log.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("faults.txt"), atomically: true, encoding: .utf8)
+        try? (nemesis.log.map(\.description).joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("faults.txt"), atomically: true, encoding: .utf8)
         return report
     }
 
-    /// The longest time no client operation completed successfully, in milliseconds.
-    func longestGap(_ history: [HistoryOp]) -> Int {
-        let times = history.compactMap(\.complete).sorted()
-        guard var previous = times.first else { return 0 }
-        var longest: UInt64 = 0
-        for t in times.dropFirst() {
-            longest = max(longest, t - previous)
-            previous = t
-        }
-        return Int(longest / 1_000_000)
-    }
+    /// How long before the longest unavailability a fault is named beside it: a kill or a pause
+    /// ends the service only once clients' requests time out (a second or two).
+    static let faultLeadSeconds = 5.0
 
 }
