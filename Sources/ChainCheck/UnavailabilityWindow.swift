@@ -14,9 +14,10 @@ public struct UnavailabilityWindow: Equatable, Sendable, CustomStringConvertible
 
     public var milliseconds: Int { Int((to - from) / 1_000_000) }
 
-    /// Nil for a history with fewer than two completions. Of equal gaps, the first.
+    /// Nil for a history with fewer than two completions. Only operations whose outcome the client
+    /// saw count (`outcomeIsKnown`). Of equal gaps, the first.
     public static func longest(in history: [Operation]) -> UnavailabilityWindow? {
-        let times = history.compactMap(\.complete).sorted()
+        let times = history.filter(\.outcomeIsKnown).compactMap(\.complete).sorted()
         guard times.count >= 2 else { return nil }
         var best = UnavailabilityWindow(from: times[0], to: times[0])
         for (previous, next) in zip(times, times.dropFirst()) where next - previous > best.to - best.from {

@@ -33,9 +33,9 @@ final class Nemesis: @unchecked Sendable {
     /// What happened when, in seconds since `started`: every fault, and remarks during them.
     private(set) var log: [Entry] = []
     private var tasks: [Task<Void, Never>] = []
-    /// The run's origin: the workload's clock starts at the same instant, so a fault's time and an
+    /// The run's origin on the workload's monotonic clock, so that a fault's time and an
     /// operation's compare (`UnavailabilityWindow`).
-    let started: Date
+    let started: ContinuousClock.Instant
     /// The kinds this run draws from: every kind, less the disk faults without the shim and the
     /// partitions between servers without nft.
     let kinds: [Kind]
@@ -46,7 +46,7 @@ final class Nemesis: @unchecked Sendable {
     /// partitions cut).
     var ensembleConnectString: String { ensemble.connectString }
 
-    init(fleet: Fleet, ensemble: Ensemble, seed: UInt64, started: Date) {
+    init(fleet: Fleet, ensemble: Ensemble, seed: UInt64, started: ContinuousClock.Instant) {
         self.started = started
         self.fleet = fleet
         self.ensemble = ensemble
@@ -79,18 +79,24 @@ final class Nemesis: @unchecked Sendable {
     func note(_ kind: Kind, _ what: String) {
         lock.withLock {
             counts[kind, default: 0] += 1
-            log.append(Entry(seconds: Date().timeIntervalSince(started), text: what))
+            log.append(Entry(seconds: elapsed, text: what))
         }
     }
 
     /// Logs a server's start in the middle of the run (growth), beside the faults.
     func joined(_ name: String) {
-        lock.withLock { log.append(Entry(seconds: Date().timeIntervalSince(started), text: "grow: \(name) starts and joins")) }
+        lock.withLock { log.append(Entry(seconds: elapsed, text: "grow: \(name) starts and joins")) }
     }
 
     /// Logs something that happened during a fault (not a fault of its own).
     func remark(_ what: String) {
-        lock.withLock { log.append(Entry(seconds: Date().timeIntervalSince(started), text: what)) }
+        lock.withLock { log.append(Entry(seconds: elapsed, text: what)) }
+    }
+
+    /// Seconds since `started`.
+    private var elapsed: Double {
+        let d = ContinuousClock.now - started
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     struct Entry: CustomStringConvertible {

@@ -173,8 +173,7 @@ struct TortureRun {
         }
 
         let workload = Workload(keys: keys)
-        let nemesis = Nemesis(fleet: fleet, ensemble: ensemble, seed: seed,
-                              started: Date().addingTimeInterval(-Double(workload.now) / 1e9))
+        let nemesis = Nemesis(fleet: fleet, ensemble: ensemble, seed: seed, started: workload.start)
         let supervisor = Task {
             while !Task.isCancelled {
                 fleet.supervise()
@@ -199,6 +198,7 @@ struct TortureRun {
         await joining?.value
         workload.stop()
         await load.value
+        let loadEnd = workload.now
 
         // Heal: everything running again, the chain whole.
         for s in fleet.servers where s.stopped { s.signal(SIGCONT) }
@@ -263,13 +263,7 @@ struct TortureRun {
         report.lost = LostWrites.count(history, finals: finals)
         if report.lost > 0 { report.problems.append("\(report.lost) acknowledged writes lost") }
         await checkWatches(watchers, history: history, finals: finals, &report)
-        if let window = UnavailabilityWindow.longest(in: history) {
-            report.longestUnavailableMs = window.milliseconds
-            let near = nemesis.log.filter { window.covers(seconds: $0.seconds, lead: Self.faultLeadSeconds) }
-            report.notes.append("longest unavailability \(window.milliseconds) ms at \(window) of the run; what happened from "
-                                + "\(Int(Self.faultLeadSeconds)) s before it: "
-                                + (near.isEmpty ? "nothing" : near.map { $0.description.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")))
-        }
+        noteUnavailability(of: history.filter { $0.invoke < loadEnd }, loadEnd: loadEnd, faults: nemesis.log, &report)
 
         // Replicas converge: once quiet, every member's SQLite file of each chain holds the same rows.
         try? await Task.sleep(nanoseconds: 1_000_000_000)
@@ -290,5 +284,22 @@ struct TortureRun {
     /// How long before the longest unavailability a fault is named beside it: a kill or a pause
     /// ends the service only once clients' requests time out (a second or two).
     static let faultLeadSeconds = 5.0
+
+    /// The longest time the load saw no operation complete, and what the faults did around it.
+    /// `history` holds the load's operations only: the final reads come after the heal, and the
+    /// time the runner spends healing is no outage. A load that ended inside an outage has no
+    /// completion to close it: that tail is noted on its own.
+    func noteUnavailability(of history: [HistoryOp], loadEnd: UInt64, faults: [Nemesis.Entry], _ report: inout RunReport) {
+        guard let window = UnavailabilityWindow.longest(in: history) else { return }
+        report.longestUnavailableMs = window.milliseconds
+        let near = faults.filter { window.covers(seconds: $0.seconds, lead: Self.faultLeadSeconds) }
+        report.notes.append("longest unavailability \(window.milliseconds) ms at \(window) of the run; what happened from "
+                            + "\(Int(Self.faultLeadSeconds)) s before it: "
+                            + (near.isEmpty ? "nothing" : near.map { $0.description.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")))
+        if let last = history.filter(\.outcomeIsKnown).compactMap(\.complete).max(), loadEnd > last,
+           loadEnd - last > window.to - window.from {
+            report.notes.append("no operation completed in the last \((loadEnd - last) / 1_000_000) ms of the load (still unavailable when it stopped)")
+        }
+    }
 
 }

@@ -25,6 +25,16 @@ final class UnavailabilityWindowTests: XCTestCase {
         XCTAssertEqual(UnavailabilityWindow.longest(in: h.operations), UnavailabilityWindow(from: 9_050 * ms, to: 9_200 * ms))
     }
 
+    func testOnlyOperationsWithAKnownOutcomeCount() {
+        let h = HistoryBuilder()
+        h.put(0, "a", old: nil, 0, 100 * ms)
+        h.get(1, "a", 0, 2_100 * ms)
+        var ops = h.operations
+        // A write the client never saw answered, even with a completion time, ends no gap.
+        ops.append(Operation(id: ops.count, client: 2, key: "k", kind: .putUnknown(value: [1]), invoke: 0, complete: 1_000 * ms))
+        XCTAssertEqual(UnavailabilityWindow.longest(in: ops), UnavailabilityWindow(from: 100 * ms, to: 2_100 * ms))
+    }
+
     func testNoWindowWithoutTwoCompletions() {
         let h = HistoryBuilder()
         XCTAssertNil(UnavailabilityWindow.longest(in: h.operations))

@@ -26,6 +26,15 @@ final class ZooKeeperMultiFailureTests: XCTestCase {
                        .notAuthorized)
     }
 
+    func testAClientSideCleanupNamesNoOp() {
+        // An answer out of order makes the C client fail every request in flight with
+        // ZRUNTIMEINCONSISTENCY, the code that otherwise marks ops that did not run.
+        let code = ZRUNTIMEINCONSISTENCY.rawValue
+        let error = ZooKeeperError(code: code)
+        XCTAssertEqual(failure(error, [code, code]) as? ZooKeeperError, error)
+        XCTAssertEqual(failure(error, [code]) as? ZooKeeperError, error)
+    }
+
     func testSessionAndConnectionProblemsStayPlain() {
         for error: ZooKeeperError in [.connectionLoss, .operationTimeout, .closed, .sessionExpired, .authFailed] {
             XCTAssertEqual(failure(error, [ok, ok]) as? ZooKeeperError, error)
