@@ -16,7 +16,9 @@ int  chainkv_init(const char *const *servers, int port);
      /* servers: NULL-terminated "host" or "host:port" strings (port used where none is given).
         0: a server answered and the head is known; -1: none reachable now. Either way the
         servers are kept: every later call looks for the head again (until its own timeout), so
-        a process that initialised during an outage works once the cluster is back. */
+        a process that initialised during an outage works once the cluster is back.
+        -3: a bad argument (NULL, an address that cannot be parsed) or a secret or CA file from the
+        environment that cannot be used. */
 int  chainkv_get(const char *key, char **value, size_t *value_len);
      /* 0: found, *value is a malloc'd copy (release with chainkv_free); 1: no such key;
         -1: network error; -3: bad argument (NULL, key over the limit). */
@@ -28,7 +30,8 @@ int  chainkv_delete(const char *key);      /* 0: deleted, 1: no such key, -1, -2
 int  chainkv_shutdown(void);               /* 0 once the connections are closed; init may be called again */
 int  chainkv_die(const char *server, int clean);
      /* server: "host:port" as in init. clean=1: it leaves the chain through the leader, then exits;
-        clean=0: it exits at once, like a crash. 0: the server acknowledged; -1: unreachable. */
+        clean=0: it exits at once, like a crash. 0: the server acknowledged; -1: unreachable;
+        -3: bad argument, or a secret or CA file from the environment that cannot be used. */
 void chainkv_free(void *p);
 
 /* Versions and conditional writes (beside the five above, which are unchanged). A key's version

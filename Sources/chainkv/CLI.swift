@@ -30,7 +30,8 @@ struct ChainKVCommand: AsyncParsableCommand {
 
         Exit codes (every command): 0 ok, 1 no such key (get, delete), 2 usage error or bad argument,
         3 network error (no server reachable, none answered as a chainkv server, unauthorized),
-        4 chain failure (a write may or may not have applied: retry), 5 unhealthy (status).
+        4 chain failure (a write may or may not have applied: retry), 5 unhealthy (status),
+        6 condition failed (--if-version: nothing applied), 7 compacted (watch --after past the history kept).
         With --json, errors are a JSON object on stdout too: {"code": "...", "error": "..."}.
         $CHAINKV_LOG_LEVEL (default warning) sets what the CLI logs to stderr.
         """,

@@ -15,7 +15,8 @@ struct Die: AsyncParsableCommand {
           chainkv die --unclean 127.0.0.1:7003
           chainkv die --secret-file /etc/chainkv/secret 127.0.0.1:7003
 
-        Exit codes: 0 the server acknowledged, 2 usage error or bad address, 3 network error.
+        Exit codes: 0 the server acknowledged, 2 usage error, 3 network error (also an address that
+        does not resolve or answer).
         """)
     @OptionGroup var server: ServerOptions
     @Flag(name: .long, help: "Exit at once, like a crash (default: clean).") var unclean = false
