@@ -15,6 +15,9 @@ public final class TCPProxy: @unchecked Sendable {
     private var cut = false
     private var stopped = false
     private var open: Set<Int32> = []
+    /// The server's side of every forwarded connection, and those whose answers are dropped.
+    private var upstreams: Set<Int32> = []
+    private var losing: Set<Int32> = []
 
     /// Forwards 127.0.0.1:`port` to the first server of `connectString`.
     public init(forwardingTo connectString: String) throws {
@@ -41,6 +44,18 @@ public final class TCPProxy: @unchecked Sendable {
             cut = true
             for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
         }
+    }
+
+    /// From now on, what the server sends on every connection open now is read and dropped, while
+    /// the client's requests still reach the server: requests applied whose answers are lost. The
+    /// client notices only when its own receive timeout ends the connection (about two thirds of a
+    /// ZooKeeper session timeout); connections made after this are forwarded whole.
+    public func loseAnswers() {
+        lock.withLock { losing.formUnion(upstreams) }
+    }
+
+    fileprivate func losesAnswers(from source: Int32) -> Bool {
+        lock.withLock { losing.contains(source) }
     }
 
     public func restore() {
@@ -73,6 +88,7 @@ public final class TCPProxy: @unchecked Sendable {
             lock.withLock {
                 open.insert(client)
                 open.insert(upstream)
+                upstreams.insert(upstream)
             }
             let pair = Pair(a: client, b: upstream, proxy: self)
             Thread.detachNewThread { pair.pump(from: client, to: upstream) }
@@ -84,6 +100,8 @@ public final class TCPProxy: @unchecked Sendable {
         lock.withLock {
             for fd in fds {
                 open.remove(fd)
+                upstreams.remove(fd)
+                losing.remove(fd)
                 close(fd)
             }
         }
@@ -108,6 +126,7 @@ public final class TCPProxy: @unchecked Sendable {
             loop: while true {
                 let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
                 if count <= 0 { break }
+                if proxy.losesAnswers(from: source) { continue }
                 var sent = 0
                 while sent < count {
                     let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, count - sent, Int32(MSG_NOSIGNAL)) }

@@ -107,6 +107,29 @@ final class FenceTests: ZooKeeperTestCase {
         XCTAssertFalse(unrelated)
     }
 
+    /// The fence's delete reaches ZooKeeper and is applied, but its answer is lost with the
+    /// connection: the retry on the next connection finds the znode gone, and the fence still says
+    /// the run was fenced (the leader waits its lease out), never "there was nothing to fence".
+    func testAFenceWhoseAnswerWasLostCountsAsFenced() async throws {
+        let network = try proxy()
+        let leader = try await coordinator("observer", via: network, sessionTimeout: .seconds(3))
+        let run = try await coordinator("n1")
+        try await run.register(member: info("2026-01-01T00:00:00.000Z", pid: 100))
+        let read = try await leader.fenceTarget("n1")
+        let target = try XCTUnwrap(read)
+        network.loseAnswers()
+        // Nothing answers the multi; the client drops the connection after its receive timeout
+        // (about 2 s here) and the fence retries on a new one.
+        let clock = ContinuousClock(), started = clock.now
+        let deleted = try await leader.deleteFenceTarget(target)
+        XCTAssertEqual(deleted, true)
+        XCTAssertGreaterThan(clock.now - started, .seconds(1), "the answer was lost and the request retried")
+        let holds = try await run.holdsMemberZnode()
+        XCTAssertFalse(holds, "the first try deleted the znode")
+        let fenced = try await leader.fence(member: "n1")
+        XCTAssertTrue(fenced, "a delete of ours went through: the lease must be waited out")
+    }
+
     /// A rewrite of the znode's data after the read (the run re-registering on its own session)
     /// also makes the fence read again rather than delete what it did not see.
     func testAZnodeRewrittenAfterTheFenceReadIsReadAgain() async throws {
