@@ -39,6 +39,13 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
     let leaseMs: UInt64
     /// Reads refused for a lapsed lease, logged at most once a second.
     private let leaseLapses = LogThrottle()
+    /// A group commit that took this long is logged (a warning, at most one per
+    /// `slowCommitLogInterval`, with the count since the last). A commit is normally 1 to 10 ms;
+    /// every write of the batch, and every write behind it, waits for it, and at a few hundred ms
+    /// a head's lease (`leaseMs`, default 300) and the chain's failover are of the same order, so
+    /// an operator should see the disk that causes it. (etcd and ZooKeeper warn at 1 s of fsync.)
+    static let slowCommit = Duration.milliseconds(100)
+    static let slowCommitLogInterval = TimeAmount.seconds(10)
     /// The server cannot go on (its epoch cannot be stored): exit like a crash.
     let fail: () -> Void
 
@@ -56,10 +63,19 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         self.fail = fail
         let loop = context.loop
         let metrics = context.metrics
+        let logger = context.logger, chainName = chain ?? ClusterLeader.soleChain
+        let slowCommits = LogThrottle(interval: Self.slowCommitLogInterval)
         storage.start { [weak self] seq, batch, duration in
             metrics.fsyncBatch.record(batch)
             metrics.fsyncDuration.recordNanoseconds(duration.wholeNanoseconds)
             loop.execute { [weak self] in self?.persisted(through: seq) }
+            if duration >= Self.slowCommit, let slow = slowCommits.event() {
+                let ms = duration.wholeNanoseconds / 1_000_000
+                logger.warning("slow group commit: the disk took \(ms) ms to make \(batch) updates durable; writes wait for it", metadata: [
+                                   "chain": "\(chainName)", "commitMs": "\(ms)",
+                                   "updates": "\(batch)", "slowCommitsSinceLastLine": "\(slow)",
+                               ])
+            }
         }
     }
 
