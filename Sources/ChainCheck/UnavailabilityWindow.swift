@@ -17,13 +17,18 @@ public struct UnavailabilityWindow: Equatable, Sendable, CustomStringConvertible
     /// Nil for a history with fewer than two completions. Only operations whose outcome the client
     /// saw count (`outcomeIsKnown`). Of equal gaps, the first.
     public static func longest(in history: [Operation]) -> UnavailabilityWindow? {
-        let times = history.filter(\.outcomeIsKnown).compactMap(\.complete).sorted()
+        let times = completionTimes(in: history)
         guard times.count >= 2 else { return nil }
         var best = UnavailabilityWindow(from: times[0], to: times[0])
         for (previous, next) in zip(times, times.dropFirst()) where next - previous > best.to - best.from {
             best = UnavailabilityWindow(from: previous, to: next)
         }
         return best
+    }
+
+    /// When the operations whose outcome the client saw completed, in order.
+    public static func completionTimes(in history: [Operation]) -> [UInt64] {
+        history.filter(\.outcomeIsKnown).compactMap(\.complete).sorted()
     }
 
     /// Whether an instant (seconds on the same clock) lies in the window or within `lead` seconds

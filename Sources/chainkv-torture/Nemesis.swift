@@ -1,3 +1,4 @@
+import ChainCore
 import ChainTestSupport
 import ChainWire
 import Foundation
@@ -94,10 +95,7 @@ final class Nemesis: @unchecked Sendable {
     }
 
     /// Seconds since `started`.
-    private var elapsed: Double {
-        let d = ContinuousClock.now - started
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
+    private var elapsed: Double { Double((ContinuousClock.now - started).wholeNanoseconds) / 1e9 }
 
     struct Entry: CustomStringConvertible {
         var seconds: Double

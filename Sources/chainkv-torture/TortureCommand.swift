@@ -296,7 +296,7 @@ struct TortureRun {
         report.notes.append("longest unavailability \(window.milliseconds) ms at \(window) of the run; what happened from "
                             + "\(Int(Self.faultLeadSeconds)) s before it: "
                             + (near.isEmpty ? "nothing" : near.map { $0.description.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")))
-        if let last = history.filter(\.outcomeIsKnown).compactMap(\.complete).max(), loadEnd > last,
+        if let last = UnavailabilityWindow.completionTimes(in: history).last, loadEnd > last,
            loadEnd - last > window.to - window.from {
             report.notes.append("no operation completed in the last \((loadEnd - last) / 1_000_000) ms of the load (still unavailable when it stopped)")
         }
