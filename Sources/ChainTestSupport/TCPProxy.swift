@@ -18,6 +18,8 @@ public final class TCPProxy: @unchecked Sendable {
     /// The server's side of every forwarded connection, and those whose answers are dropped.
     private var upstreams: Set<Int32> = []
     private var losing: Set<Int32> = []
+    /// How long each read from the server waits before it is passed on (0: not at all).
+    private var answerDelayMicroseconds: UInt32 = 0
 
     /// Forwards 127.0.0.1:`port` to the first server of `connectString`.
     public init(forwardingTo connectString: String) throws {
@@ -56,6 +58,18 @@ public final class TCPProxy: @unchecked Sendable {
 
     fileprivate func losesAnswers(from source: Int32) -> Bool {
         lock.withLock { losing.contains(source) }
+    }
+
+    /// From now on, everything the server sends (answers, pings, watch events) reaches the client
+    /// `milliseconds` late, on every connection: a slow link, which widens the time between a
+    /// client's read and its next request as the server sees it. At most 1 s; 0 ends it.
+    public func delayAnswers(milliseconds: Int) {
+        precondition((0...1_000).contains(milliseconds), "a delay of 0-1000 ms")
+        lock.withLock { answerDelayMicroseconds = UInt32(milliseconds) * 1_000 }
+    }
+
+    fileprivate func answerDelay(from source: Int32) -> UInt32 {
+        lock.withLock { upstreams.contains(source) ? answerDelayMicroseconds : 0 }
     }
 
     public func restore() {
@@ -127,6 +141,8 @@ public final class TCPProxy: @unchecked Sendable {
                 let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
                 if count <= 0 { break }
                 if proxy.losesAnswers(from: source) { continue }
+                let delay = proxy.answerDelay(from: source)
+                if delay > 0 { usleep(delay) }
                 var sent = 0
                 while sent < count {
                     let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, count - sent, Int32(MSG_NOSIGNAL)) }

@@ -143,4 +143,43 @@ final class FenceTests: ZooKeeperTestCase {
         let holds = try await run.holdsMemberZnode()
         XCTAssertFalse(holds)
     }
+
+    /// A member znode that changes between every read and delete of the fence (here the run
+    /// rewrites it without pause, and the leader's link answers 30 ms late, so each read is
+    /// stale by the time its delete arrives) makes the fence give up after `fenceAttemptsMax`
+    /// reads with `contended`, deleting nothing; once the changes stop, the same fence succeeds.
+    func testAFenceThatLosesEveryAttemptReportsContended() async throws {
+        let network = try proxy()
+        let leader = try await coordinator("observer", via: network)
+        let run = try await coordinator("n1")
+        let runInfo = info("2026-01-01T00:00:00.000Z", pid: 100)
+        try await run.register(member: runInfo)
+        network.delayAnswers(milliseconds: 30)
+        let path = run.paths.member("n1"), data = try runInfo.encoded()
+        let rewriter = Task {
+            var rewrites = 0
+            while !Task.isCancelled {
+                try await run.client.setData(path, data: data)
+                rewrites += 1
+            }
+            return rewrites
+        }
+        do {
+            _ = try await leader.fence(member: "n1")
+            XCTFail("the fence should have lost every attempt")
+        } catch let error as CoordinationError {
+            XCTAssertEqual(error, .contended(path))
+        }
+        rewriter.cancel()
+        let rewrites = try await rewriter.value
+        XCTAssertGreaterThan(rewrites, Coordinator.fenceAttemptsMax, "the znode changed at least once per attempt")
+        let stillHolds = try await run.holdsMemberZnode()
+        XCTAssertTrue(stillHolds, "a fence that gave up deleted nothing")
+
+        network.delayAnswers(milliseconds: 0)
+        let fenced = try await leader.fence(member: "n1")
+        XCTAssertTrue(fenced)
+        let holds = try await run.holdsMemberZnode()
+        XCTAssertFalse(holds)
+    }
 }
