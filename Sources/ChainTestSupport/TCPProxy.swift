@@ -19,7 +19,7 @@ public final class TCPProxy: @unchecked Sendable {
     private var upstreams: Set<Int32> = []
     private var losing: Set<Int32> = []
     /// How long each read from the server waits before it is passed on (0: not at all).
-    private var answerDelayMicroseconds: UInt32 = 0
+    private var answerDelayMilliseconds = 0
 
     /// Forwards 127.0.0.1:`port` to the first server of `connectString`.
     public init(forwardingTo connectString: String) throws {
@@ -61,15 +61,17 @@ public final class TCPProxy: @unchecked Sendable {
     }
 
     /// From now on, everything the server sends (answers, pings, watch events) reaches the client
-    /// `milliseconds` late, on every connection: a slow link, which widens the time between a
-    /// client's read and its next request as the server sees it. At most 1 s; 0 ends it.
+    /// at least `milliseconds` late, on every connection: a slow link, which widens the time
+    /// between a client's read and its next request as the server sees it. Each read from the
+    /// server waits before it is passed on, so answers that arrive in separate reads queue behind
+    /// each other (meant for a client with one request at a time). At most 1 s; 0 ends it.
     public func delayAnswers(milliseconds: Int) {
         precondition((0...1_000).contains(milliseconds), "a delay of 0-1000 ms")
-        lock.withLock { answerDelayMicroseconds = UInt32(milliseconds) * 1_000 }
+        lock.withLock { answerDelayMilliseconds = milliseconds }
     }
 
-    fileprivate func answerDelay(from source: Int32) -> UInt32 {
-        lock.withLock { upstreams.contains(source) ? answerDelayMicroseconds : 0 }
+    fileprivate func answerDelay(from source: Int32) -> Int {
+        lock.withLock { upstreams.contains(source) ? answerDelayMilliseconds : 0 }
     }
 
     public func restore() {
@@ -142,7 +144,7 @@ public final class TCPProxy: @unchecked Sendable {
                 if count <= 0 { break }
                 if proxy.losesAnswers(from: source) { continue }
                 let delay = proxy.answerDelay(from: source)
-                if delay > 0 { usleep(delay) }
+                if delay > 0 { Thread.sleep(forTimeInterval: Double(delay) / 1_000) }
                 var sent = 0
                 while sent < count {
                     let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, count - sent, Int32(MSG_NOSIGNAL)) }

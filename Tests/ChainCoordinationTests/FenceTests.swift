@@ -145,34 +145,43 @@ final class FenceTests: ZooKeeperTestCase {
     }
 
     /// A member znode that changes between every read and delete of the fence (here the run
-    /// rewrites it without pause, and the leader's link answers 30 ms late, so each read is
-    /// stale by the time its delete arrives) makes the fence give up after `fenceAttemptsMax`
-    /// reads with `contended`, deleting nothing; once the changes stop, the same fence succeeds.
+    /// rewrites it without pause, and the leader's link answers 50 ms late, so each read is stale
+    /// by the time its delete arrives) makes the fence give up after `fenceAttemptsMax` reads with
+    /// `contended`, deleting nothing; once the changes stop, the same fence succeeds.
     func testAFenceThatLosesEveryAttemptReportsContended() async throws {
         let network = try proxy()
         let leader = try await coordinator("observer", via: network)
         let run = try await coordinator("n1")
         let runInfo = info("2026-01-01T00:00:00.000Z", pid: 100)
         try await run.register(member: runInfo)
-        network.delayAnswers(milliseconds: 30)
+        let delayMs = 50
+        network.delayAnswers(milliseconds: delayMs)
         let path = run.paths.member("n1"), data = try runInfo.encoded()
         let rewriter = Task {
-            var rewrites = 0
             while !Task.isCancelled {
                 try await run.client.setData(path, data: data)
-                rewrites += 1
             }
-            return rewrites
         }
+        defer { rewriter.cancel() }
+        // A fence that never gave up would wait forever on the rewrites: stopping them after 30 s
+        // lets it succeed, and the test fail.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            rewriter.cancel()
+        }
+        defer { watchdog.cancel() }
+        let clock = ContinuousClock(), started = clock.now
         do {
             _ = try await leader.fence(member: "n1")
             XCTFail("the fence should have lost every attempt")
         } catch let error as CoordinationError {
             XCTAssertEqual(error, .contended(path))
         }
+        // Each attempt waits for three delayed answers (the folder, the znode, the refused delete).
+        let attemptsFloor = Duration.milliseconds(Coordinator.fenceAttemptsMax * 3 * delayMs)
+        XCTAssertGreaterThanOrEqual(clock.now - started, attemptsFloor, "gave up only after every attempt")
         rewriter.cancel()
-        let rewrites = try await rewriter.value
-        XCTAssertGreaterThan(rewrites, Coordinator.fenceAttemptsMax, "the znode changed at least once per attempt")
+        try await rewriter.value
         let stillHolds = try await run.holdsMemberZnode()
         XCTAssertTrue(stillHolds, "a fence that gave up deleted nothing")
 
