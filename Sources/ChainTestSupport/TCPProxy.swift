@@ -56,10 +56,6 @@ public final class TCPProxy: @unchecked Sendable {
         lock.withLock { losing.formUnion(upstreams) }
     }
 
-    fileprivate func losesAnswers(from source: Int32) -> Bool {
-        lock.withLock { losing.contains(source) }
-    }
-
     /// From now on, everything the server sends (answers, pings, watch events) reaches the client
     /// at least `milliseconds` late, on every connection: a slow link, which widens the time
     /// between a client's read and its next request as the server sees it. Each read from the
@@ -70,8 +66,10 @@ public final class TCPProxy: @unchecked Sendable {
         lock.withLock { answerDelayMilliseconds = milliseconds }
     }
 
-    fileprivate func answerDelay(from source: Int32) -> Int {
-        lock.withLock { upstreams.contains(source) ? answerDelayMilliseconds : 0 }
+    /// What becomes of a read from `source`: dropped (`loseAnswers`), or passed on after
+    /// `delayMilliseconds` (`delayAnswers`; 0 at once, and always for the client's side).
+    fileprivate func forwarding(from source: Int32) -> (drop: Bool, delayMilliseconds: Int) {
+        lock.withLock { (losing.contains(source), upstreams.contains(source) ? answerDelayMilliseconds : 0) }
     }
 
     public func restore() {
@@ -142,9 +140,9 @@ public final class TCPProxy: @unchecked Sendable {
             loop: while true {
                 let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
                 if count <= 0 { break }
-                if proxy.losesAnswers(from: source) { continue }
-                let delay = proxy.answerDelay(from: source)
-                if delay > 0 { Thread.sleep(forTimeInterval: Double(delay) / 1_000) }
+                let forwarding = proxy.forwarding(from: source)
+                if forwarding.drop { continue }
+                if forwarding.delayMilliseconds > 0 { Thread.sleep(forTimeInterval: Double(forwarding.delayMilliseconds) / 1_000) }
                 var sent = 0
                 while sent < count {
                     let written = buffer.withUnsafeBytes { send(destination, $0.baseAddress! + sent, count - sent, Int32(MSG_NOSIGNAL)) }
