@@ -74,7 +74,7 @@ extension BenchRun {
 
     static func measure(target: BenchTarget, keys: BenchKeySpace, values: BenchValuePool, point: Point, ops: Int,
                         duration: Double, warmup: Double, seed: UInt64, name: String, progress: Bool,
-                        cpuPids: [Int]) async throws -> BenchPoint {
+                        cpuPids: [Int], rate: Double?) async throws -> BenchPoint {
         let sessions = try await openAll(target: target, keys: keys, count: point.clients)
         let collectors = sessions.map { _ in BenchCollector() }
         let startedAt = ISO8601DateFormatter().string(from: Date())
@@ -84,6 +84,8 @@ extension BenchRun {
         let getFraction = point.mix.getFraction
         let distribution = point.distribution
         let count = keys.count
+        // Open loop (--rate): every loop takes an equal share of the rate.
+        let loopRate = rate.map { $0 / Double(point.clients * point.pipeline) }
         let reporter = progress ? Task {
             await reportProgress(shared: shared, total: ops, prefix: name, measuredOnly: true)
         } : nil
@@ -97,7 +99,12 @@ extension BenchRun {
                         var rng = BenchRNG(seed: loopSeed)
                         var valueIndex = Int(loopSeed % 64)
                         var measuring = false
+                        var schedule = loopRate.map { ArrivalSchedule(ratePerSecond: $0, start: shared.start, unit: rng.unit()) }
                         while true {
+                            if let due = schedule?.due {
+                                let now = benchNow()
+                                if due > now, due - now > Self.openLoopSleepMinNanoseconds { try? await Task.sleep(nanoseconds: due - now) }
+                            }
                             let now = benchNow()
                             let measured: Bool
                             if now < shared.measureStart {
@@ -115,7 +122,9 @@ extension BenchRun {
                             let index = distribution.pick(&rng, count: count)
                             var failure: String?
                             var found = true
-                            let t0 = benchNow()
+                            // Open loop: latency counts from the due time, so time spent behind schedule is in it.
+                            let t0 = schedule.map { min($0.due, benchNow()) } ?? benchNow()
+                            schedule?.advance(unit: rng.unit())
                             do {
                                 if isGet {
                                     found = try await session.get(index)
@@ -187,6 +196,7 @@ extension BenchRun {
                                 mix: point.mix.description, warmupSeconds: warmup, elapsedSeconds: elapsed,
                                 throughput: elapsed > 0 ? total / elapsed : 0, operations: operations,
                                 errorSamples: samples, serverRSSKiB: nil, startedAt: startedAt, host: "", cores: 0)
+        result.rate = rate
         if let cpu {
             result.serverCpuUsPerOp = cpu.serverMicrosPerOp
             result.clientCpuUsPerOp = cpu.clientMicrosPerOp
@@ -198,6 +208,10 @@ extension BenchRun {
         }
         return result
     }
+
+    /// An open loop sleeps only when its next request is due later than this: a shorter sleep costs
+    /// more than the wait it would save, and a request sent 50 µs early does not change the rate.
+    static let openLoopSleepMinNanoseconds: UInt64 = 50_000
 
     /// A progress line on stderr: rewritten in place on a terminal, one line every 5 s otherwise.
     static func reportProgress(shared: BenchShared, total: Int, prefix: String, measuredOnly: Bool) async {

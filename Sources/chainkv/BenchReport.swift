@@ -69,7 +69,8 @@ struct BenchReport: ParsableCommand {
         let extra = p.entries != 4000 ? ", \(p.entries) entries" : ""
         let sizes = p.keySize != 128 || p.valueSize != 1024 ? ", \(p.keySize)/\(p.valueSize) B" : ""
         let dist = p.distribution != "uniform" ? ", \(p.distribution)" : ""
-        return "\(conc), \(mixText)\(extra)\(sizes)\(dist)"
+        let load = p.rate.map { String(format: "open loop at %.0f/s over %d clients", $0, p.clients) + (p.pipeline > 1 ? " × \(p.pipeline)" : "") } ?? conc
+        return "\(load), \(mixText)\(extra)\(sizes)\(dist)"
     }
 
     static func markdown(points: [BenchPoint], svgs: [String], command: String?) -> String {

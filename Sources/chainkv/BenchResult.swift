@@ -53,6 +53,8 @@ struct BenchPoint: Codable, Sendable {
     /// both cores of a 2-core machine): near the core count, the run was bound by the machine's CPU;
     /// well above what the servers and the client used, something else was running.
     var machineBusyCores: Double? = nil
+    /// Open loop (`--rate`): the requests a second offered over all the loops; nil for closed loops.
+    var rate: Double? = nil
 
     /// Value of a sweep dimension, as the chart's x axis shows it.
     func dimension(_ name: String) -> String {
@@ -121,7 +123,7 @@ enum BenchFormat {
         ["get", "put"].filter { p.operations[$0] != nil }
     }
 
-    static let csvHeader = "label,tag,target,nodes,clients,pipeline,entries,key_size,value_size,distribution,mix,op,count,errors,missing,throughput,p50_ms,p99_ms,p999_ms,mean_ms,max_ms,elapsed_s,rss_kib,server_cpu_us_per_op,client_cpu_us_per_op,machine_busy_cores"
+    static let csvHeader = "label,tag,target,nodes,clients,pipeline,entries,key_size,value_size,distribution,mix,op,count,errors,missing,throughput,p50_ms,p99_ms,p999_ms,mean_ms,max_ms,elapsed_s,rss_kib,server_cpu_us_per_op,client_cpu_us_per_op,machine_busy_cores,rate"
 
     static func csvRows(_ p: BenchPoint) -> [String] {
         let rss = p.serverRSSKiB.map { m in m.keys.sorted().map { k in "\(k)=\(m[k]!)" }.joined(separator: " ") } ?? ""
@@ -134,7 +136,8 @@ enum BenchFormat {
                     String(format: "%.3f", p.elapsedSeconds), rss,
                     p.serverCpuUsPerOp.map { String(format: "%.2f", $0) } ?? "",
                     p.clientCpuUsPerOp.map { String(format: "%.2f", $0) } ?? "",
-                    p.machineBusyCores.map { String(format: "%.2f", $0) } ?? ""].map(csvField).joined(separator: ",")
+                    p.machineBusyCores.map { String(format: "%.2f", $0) } ?? "",
+                    p.rate.map { String(format: "%.0f", $0) } ?? ""].map(csvField).joined(separator: ",")
         }
     }
 

@@ -38,6 +38,8 @@ struct BenchRun: AsyncParsableCommand {
     @Option(help: "uniform or hotcold (90 % of requests to 10 % of the keys), comma list.") var distribution = "uniform"
     @Option(help: "Closed-loop clients, each with its own connection or session (1-256), comma list.") var clients = "32"
     @Option(help: "Requests in flight per client (each a closed loop on the shared connection), comma list.") var pipeline = "1"
+    @Option(help: "Open loop: requests a second over all the clients' loops (Poisson arrivals; latency counts from each request's due time). Without it every loop is closed.")
+    var rate: Double?
     @Option(help: "Database size: keys preloaded before measuring, comma list.") var entries = "4000"
     @Option(help: "get:put ratio, comma list (0:100, 50:50, 75:25, 90:10, 100:0).") var mix = "50:50"
     @Option(help: "Sweep a dimension over the paper's values: sizes, clients, entries, mix, distribution, pipeline (comma list).")
@@ -80,6 +82,9 @@ struct BenchRun: AsyncParsableCommand {
         guard ops >= 1 else { throw ValidationError("--ops must be at least 1") }
         guard duration > 0, warmup >= 0, timeout > 0 else { throw ValidationError("--duration, --timeout must be positive, --warmup not negative") }
         guard (0...600).contains(settle) else { throw ValidationError("--settle: 0 to 600 seconds") }
+        if let rate {
+            guard rate > 0, rate <= Self.rateMax else { throw ValidationError("--rate: above 0 and at most \(Int(Self.rateMax)) requests a second") }
+        }
         guard ["auto", "always", "skip"].contains(preload) else { throw ValidationError("--preload: auto, always or skip") }
         guard (1...256).contains(preloadClients), (1...1024).contains(preloadPipeline) else {
             throw ValidationError("--preload-clients 1-256, --preload-pipeline 1-1024")
@@ -90,6 +95,12 @@ struct BenchRun: AsyncParsableCommand {
             throw ValidationError("--\(serverPids != nil ? "server-pids" : "rss-pid"): cannot read /proc/\(pid)/stat: no process \(pid) on this machine (the servers' CPU time is read from it)")
         }
     }
+
+    /// Bound on --rate: well above what one bench process can send on this kind of machine, and
+    /// no loop's share can pass `ArrivalSchedule`'s bound.
+    static let rateMax = ArrivalSchedule.maxRatePerSecond
+    /// An open loop that completes less than this share of its rate is reported as falling behind.
+    static let rateShortfall = 0.95
 
     private func list<T>(_ raw: String, _ name: String, _ parse: (Substring) -> T?) throws -> [T] {
         let items = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -218,7 +229,7 @@ struct BenchRun: AsyncParsableCommand {
 
             var result = try await Self.measure(target: target, keys: keys, values: values, point: point,
                                                  ops: ops, duration: duration, warmup: warmup, seed: seed &+ UInt64(n),
-                                                 name: name, progress: progress, cpuPids: cpuPids)
+                                                 name: name, progress: progress, cpuPids: cpuPids, rate: rate)
             result.label = label
             result.tag = tag
             result.nodes = nodes
@@ -237,6 +248,9 @@ struct BenchRun: AsyncParsableCommand {
                 BenchFormat.tableRows(result).forEach { print($0) }
             }
             fflush(nil)
+            if let rate, result.throughput < Self.rateShortfall * rate {
+                benchStderr(String(format: "bench: open loop offered %.0f/s but completed %.0f/s: the target (or this client) could not keep up, and the latencies include the time requests waited to be sent\n", rate, result.throughput))
+            }
             if !result.errorSamples.isEmpty {
                 benchStderr("bench: errors, e.g.: \(result.errorSamples.joined(separator: " | "))\n")
             }
