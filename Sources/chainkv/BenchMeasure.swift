@@ -103,7 +103,7 @@ extension BenchRun {
                         while true {
                             if let due = schedule?.due {
                                 let now = benchNow()
-                                if due > now, due - now > Self.openLoopSleepMinNanoseconds { try? await Task.sleep(nanoseconds: due - now) }
+                                if due > now, due - now > Self.openLoopSleepMinNanoseconds { await session.sleep(nanoseconds: due - now) }
                             }
                             let now = benchNow()
                             let measured: Bool

@@ -21,6 +21,14 @@ protocol BenchSession: Sendable {
     /// request, as `ChainKVClient.taskExecutor` describes); nil (the cooperative pool) for ZooKeeper,
     /// whose C client calls back on threads of its own.
     var executor: (any TaskExecutor)? { get }
+    /// Waits `nanoseconds` before an open loop's next request is due (`--rate`).
+    func sleep(nanoseconds: UInt64) async
+}
+
+extension BenchSession {
+    func sleep(nanoseconds: UInt64) async {
+        try? await Task.sleep(nanoseconds: nanoseconds)
+    }
 }
 
 /// Makes sessions of one target for one key space.
@@ -104,6 +112,11 @@ struct BenchChainKVSession: BenchSession {
 
     func close() async {
         await client.shutdown()
+    }
+
+    /// On the client's event loop, where the session's loops run: no thread hop per request.
+    func sleep(nanoseconds: UInt64) async {
+        await client.sleepOnLoop(nanoseconds: nanoseconds)
     }
 }
 
