@@ -1,0 +1,28 @@
+@testable import ChainKV
+import Foundation
+import XCTest
+
+/// `ChainKVClient.sleepOnLoop`: the bench's open loop waits for each request's due time on the
+/// client's event-loop timer. It must wait at least as long as asked, and never hang.
+final class SleepOnLoopTests: XCTestCase {
+    func testWaitsAtLeastTheTimeAskedOnTheClientsExecutor() async throws {
+        // No server is needed: the client connects only when a request is made.
+        let client = try ChainKVClient(servers: ["127.0.0.1:1"])
+        defer { client.beginShutdown() }
+        let waited = await Task(executorPreference: client.taskExecutor) { () -> Duration in
+            let clock = ContinuousClock()
+            let started = clock.now
+            await client.sleepOnLoop(nanoseconds: 50_000_000)
+            return clock.now - started
+        }.value
+        XCTAssertGreaterThanOrEqual(waited, .milliseconds(50))
+        XCTAssertLessThan(waited, .seconds(5), "the timer fired")
+        let none = await Task(executorPreference: client.taskExecutor) { () -> Duration in
+            let clock = ContinuousClock()
+            let started = clock.now
+            await client.sleepOnLoop(nanoseconds: 0)
+            return clock.now - started
+        }.value
+        XCTAssertLessThan(none, .seconds(5), "a zero wait returns")
+    }
+}
