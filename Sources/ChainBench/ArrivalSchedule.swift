@@ -14,6 +14,9 @@ import Glibc
 public struct ArrivalSchedule: Sendable, Equatable {
     /// Bound on one loop's rate: 1 µs between requests on average is more than a loop can send.
     public static let maxRatePerSecond = 1_000_000.0
+    /// Bound below: one request in about three hours, whose longest gap (`maxGapInMeans`) still
+    /// fits a UInt64 of nanoseconds many times over.
+    public static let minRatePerSecond = 0.0001
     /// Bound on one gap, in means: without it a unit sample next to 1 would give an endless gap
     /// (`-ln(1 - u)` is at most 36.7 for a double below 1, so this only guards the arithmetic).
     public static let maxGapInMeans = 50.0
@@ -26,8 +29,8 @@ public struct ArrivalSchedule: Sendable, Equatable {
     /// A schedule of `ratePerSecond` requests a second, whose first request is due one gap after
     /// `start` (drawn from `unit`, uniform in [0, 1)), so loops that start together do not send together.
     public init(ratePerSecond: Double, start: UInt64, unit: Double) {
-        precondition(ratePerSecond > 0 && ratePerSecond <= Self.maxRatePerSecond,
-                     "a loop's rate is above 0 and at most \(Self.maxRatePerSecond)/s, got \(ratePerSecond)")
+        precondition(ratePerSecond >= Self.minRatePerSecond && ratePerSecond <= Self.maxRatePerSecond,
+                     "a loop's rate is \(Self.minRatePerSecond) to \(Self.maxRatePerSecond)/s, got \(ratePerSecond)")
         meanGapNanoseconds = 1e9 / ratePerSecond
         due = start
         advance(unit: unit)
@@ -43,6 +46,7 @@ public struct ArrivalSchedule: Sendable, Equatable {
     /// Moves to the next request's due time: one gap after the last due time, not after now, so
     /// a loop that fell behind catches up instead of lowering the offered rate.
     public mutating func advance(unit: Double) {
-        due += gap(unit: unit)
+        let (next, overflow) = due.addingReportingOverflow(gap(unit: unit))
+        due = overflow ? .max : next
     }
 }

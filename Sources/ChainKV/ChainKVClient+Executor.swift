@@ -28,11 +28,12 @@ extension ChainKVClient {
     /// Suspends the calling task for `nanoseconds` on a timer of the client's event loop (the
     /// bench's open loop, whose every request first waits for its due time). A task running on
     /// `taskExecutor` resumes on the loop's own thread, without the hop through a thread of
-    /// Swift's pool that `Task.sleep` makes. Returns at once if the loop has shut down.
+    /// Swift's pool that `Task.sleep` makes. Only while the client is open: NIO drops a timer
+    /// scheduled on a loop that has shut down without failing it, and the wait would never end.
     package func sleepOnLoop(nanoseconds: UInt64) async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let timer = loop.scheduleTask(in: .nanoseconds(Int64(clamping: nanoseconds))) { done.resume() }
-            // A loop that shut down fails the timer instead of running it: exactly one of the two resumes.
+            // A timer cancelled or failed by its loop does not run: then this resumes, and only then.
             timer.futureResult.whenFailure { _ in done.resume() }
         }
     }

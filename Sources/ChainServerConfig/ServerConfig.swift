@@ -80,7 +80,7 @@ public struct ServerConfig: Codable, Equatable, Sendable {
     /// by default: long enough for 32 closed-loop writers' updates to share one commit on the
     /// 2-core machine (0.82× the server CPU per write of 1,000, at the same writes a second and p99;
     /// README, "cut 33"), and a lone writer does not wait. An open load near the machine's capacity
-    /// pays it in latency: 1.2–1.6 ms on the median write at 2,500–4,000 writes a second, for 0.70×
+    /// pays it in latency: 1.4–1.6 ms on the median write at 2,500–4,000 writes a second, for 0.70×
     /// the CPU (README, "the 3 ms commit delay under open loads"); 0 suits spare cores. At most 10,000.
     public var commitDelayUs: Int
 

@@ -102,8 +102,11 @@ extension BenchRun {
                         var schedule = loopRate.map { ArrivalSchedule(ratePerSecond: $0, start: shared.start, unit: rng.unit()) }
                         while true {
                             if let due = schedule?.due {
+                                // Never past the point's end: a low rate's last gap may be minutes long.
+                                let wake = min(due, shared.deadline)
                                 let now = benchNow()
-                                if due > now, due - now > Self.openLoopSleepMinNanoseconds { await session.sleep(nanoseconds: due - now) }
+                                if wake > now, wake - now > Self.openLoopSleepMinNanoseconds { await session.sleep(nanoseconds: wake - now) }
+                                if due > shared.deadline, benchNow() >= shared.deadline { break }
                             }
                             let now = benchNow()
                             let measured: Bool

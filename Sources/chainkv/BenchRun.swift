@@ -36,8 +36,8 @@ struct BenchRun: AsyncParsableCommand {
     var servers: String?
     @Option(help: "Key/value sizes in bytes: k:v list, or \"paper\" for (2,16),(4,64),(16,256),(64,1024).") var sizes = "128:1024"
     @Option(help: "uniform or hotcold (90 % of requests to 10 % of the keys), comma list.") var distribution = "uniform"
-    @Option(help: "Closed-loop clients, each with its own connection or session (1-256), comma list.") var clients = "32"
-    @Option(help: "Requests in flight per client (each a closed loop on the shared connection), comma list.") var pipeline = "1"
+    @Option(help: "Clients, each with its own connection or session (1-256), comma list: closed loops, or open ones with --rate.") var clients = "32"
+    @Option(help: "Requests in flight per client (each a loop on the shared connection, closed unless --rate), comma list.") var pipeline = "1"
     @Option(help: "Open loop: requests a second over all the clients' loops (Poisson arrivals; latency counts from each request's due time). Without it every loop is closed.")
     var rate: Double?
     @Option(help: "Database size: keys preloaded before measuring, comma list.") var entries = "4000"
@@ -83,7 +83,7 @@ struct BenchRun: AsyncParsableCommand {
         guard duration > 0, warmup >= 0, timeout > 0 else { throw ValidationError("--duration, --timeout must be positive, --warmup not negative") }
         guard (0...600).contains(settle) else { throw ValidationError("--settle: 0 to 600 seconds") }
         if let rate {
-            guard rate > 0, rate <= Self.rateMax else { throw ValidationError("--rate: above 0 and at most \(Int(Self.rateMax)) requests a second") }
+            guard rate >= 1, rate <= Self.rateMax else { throw ValidationError("--rate: 1 to \(Int(Self.rateMax)) requests a second") }
         }
         guard ["auto", "always", "skip"].contains(preload) else { throw ValidationError("--preload: auto, always or skip") }
         guard (1...256).contains(preloadClients), (1...1024).contains(preloadPipeline) else {
@@ -97,7 +97,8 @@ struct BenchRun: AsyncParsableCommand {
     }
 
     /// Bound on --rate: well above what one bench process can send on this kind of machine, and
-    /// no loop's share can pass `ArrivalSchedule`'s bound.
+    /// no loop's share can pass `ArrivalSchedule`'s bound; at least 1, so that no loop's share
+    /// (of at most 4,096 loops) falls below `ArrivalSchedule.minRatePerSecond`.
     static let rateMax = ArrivalSchedule.maxRatePerSecond
     /// An open loop that completes less than this share of its rate is reported as falling behind.
     static let rateShortfall = 0.95

@@ -57,5 +57,12 @@ final class ArrivalScheduleTests: XCTestCase {
         XCTAssertLessThanOrEqual(s.gap(unit: top), UInt64(ArrivalSchedule.maxGapInMeans * 1e9))
         XCTAssertGreaterThan(s.gap(unit: top), UInt64(30 * 1e9))
         XCTAssertEqual(s.gap(unit: 0), 0)
+        // The slowest rate allowed (a mean gap of 10^13 ns): its longest gap, about four days, fits,
+        // and a due time near the clock's end saturates instead of wrapping.
+        var slowest = ArrivalSchedule(ratePerSecond: ArrivalSchedule.minRatePerSecond, start: .max - 1_000, unit: 0)
+        XCTAssertGreaterThan(slowest.gap(unit: top), UInt64(30e13))
+        XCTAssertLessThanOrEqual(slowest.gap(unit: top), UInt64(ArrivalSchedule.maxGapInMeans * 1e13))
+        slowest.advance(unit: top)
+        XCTAssertEqual(slowest.due, .max)
     }
 }
