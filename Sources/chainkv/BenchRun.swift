@@ -26,6 +26,7 @@ struct BenchRun: AsyncParsableCommand {
           chainkv bench run --clients 1,8,32 --mix 50:50 --duration 10
           chainkv bench run --sweep mix --json-file mix.json
           chainkv bench run --server-pids "$(pgrep -d, chainkv-server)" --mix 0:100
+          chainkv bench run --rate 2000 --clients 32 --mix 0:100 --duration 30
 
         Exit codes: 0 done, 2 usage error, 3 runtime error (target unreachable, a file unwritable).
         """
@@ -38,7 +39,7 @@ struct BenchRun: AsyncParsableCommand {
     @Option(help: "uniform or hotcold (90 % of requests to 10 % of the keys), comma list.") var distribution = "uniform"
     @Option(help: "Clients, each with its own connection or session (1-256), comma list: closed loops, or open ones with --rate.") var clients = "32"
     @Option(help: "Requests in flight per client (each a loop on the shared connection, closed unless --rate), comma list.") var pipeline = "1"
-    @Option(help: "Open loop: requests a second over all the clients' loops (Poisson arrivals; latency counts from each request's due time). Without it every loop is closed.")
+    @Option(help: "Open loop: requests a second over all the clients' loops, 1 to 1000000 (Poisson arrivals; latency counts from each request's due time). Without it every loop is closed.")
     var rate: Double?
     @Option(help: "Database size: keys preloaded before measuring, comma list.") var entries = "4000"
     @Option(help: "get:put ratio, comma list (0:100, 50:50, 75:25, 90:10, 100:0).") var mix = "50:50"
