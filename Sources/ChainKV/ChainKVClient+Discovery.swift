@@ -146,21 +146,6 @@ extension ChainKVClient {
 /// The routes and connections requests use: the current routes (one discovery shared by
 /// concurrent callers) and one connection per server.
 extension ChainKVClient {
-    /// The connection to the head of `key`'s chain, the routes found through `getSlots` on every
-    /// known server if needed, and the id of that chain. Throws `HeadNotFound` when no server
-    /// named a head that could be reached.
-    func headConnection(for key: String) async throws -> (Connection, chain: String) {
-        let routes = try await currentRoutes()
-        // The key's slot is hashed once (FNV-1a over the key: 5 % of a client's CPU per read
-        // when it was hashed twice).
-        let chain = routes.map.chain(of: key)
-        guard let head = routes.chains[chain]?.head else {
-            invalidateRoutes()
-            throw HeadNotFound(error: .network("chain \(chain) has no head"), everyServerRefused: false)
-        }
-        return (try await connection(to: head), chain)
-    }
-
     /// The routes of the last discovery, or of a new one (shared by concurrent callers).
     func currentRoutes() async throws -> Routes {
         enum Next { case ready(Routes), wait(Task<Routes, Error>) }
@@ -179,8 +164,9 @@ extension ChainKVClient {
         }
     }
 
-    /// The connection to `server`, dialed if the client holds none.
-    func connection(to server: NodeAddress) async throws -> Connection {
+    /// The connection to `server`, dialed if the client holds none. A failed dial asks for the
+    /// routes again (the server may be gone) unless `keepingRoutes`.
+    func connection(to server: NodeAddress, keepingRoutes: Bool = false) async throws -> Connection {
         let key = ServerKey(host: server.host, port: server.port)
         if let open = state.withLockedValue({ $0.connections[key] }), open.isActive { return open }
         let dialed: Connection
@@ -189,7 +175,7 @@ extension ChainKVClient {
         } catch let error as ChainKVError where error.isUnauthorized {
             throw error
         } catch let error as ChainKVError {
-            invalidateRoutes()  // the head may be gone
+            if !keepingRoutes { invalidateRoutes() }  // the head may be gone
             throw HeadNotFound(error: error, everyServerRefused: false)
         }
         let kept = state.withLockedValue { s -> Connection in

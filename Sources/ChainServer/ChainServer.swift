@@ -147,6 +147,7 @@ public final class ChainServer: Service, @unchecked Sendable {
         if let node {
             databases = (try? await node.loop.submit {
                 node.context.outbox.closeAll()
+                node.headRelay.close()
                 return node.closeChains()
             }.get()) ?? []
         }

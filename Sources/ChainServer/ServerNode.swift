@@ -157,6 +157,7 @@ final class ServerNode: @unchecked Sendable {
             scan(chain: chain, mapVersion: mapVersion, range: range, limit: limit, ref: ref)
         case .watch(let chain, let range, let after, let limit, let waitMs):
             watch(chain: chain, range: range, after: after, limit: limit, waitMs: waitMs, ref: ref)
+        case .relay(let inner): relay(inner, ref: ref)
         case .ping(let n): reply(.pong(n), to: ref)
         case .getSlots: reply(.slots(shardMap()), to: ref)
         case .getHead:
@@ -225,6 +226,12 @@ final class ServerNode: @unchecked Sendable {
 
     func reply(_ message: Message, to ref: ClientRef) {
         context.outbox.reply(message, to: ref)
+    }
+
+    /// Passes `relay` requests on to their chains' heads (ServerNode+Relay).
+    lazy var headRelay = HeadRelay(loop: context.loop, security: security.outbound, logger: logger) { [unowned self] reply, ref in
+        self.reply(reply, to: ref)
+        self.context.outbox.flush()
     }
 
     /// Flushes what the read batches of this loop turn left (forwards, updates to commit), at its end.

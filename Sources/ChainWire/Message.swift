@@ -192,6 +192,13 @@ public enum Message: Equatable, Sendable {
     /// The history no longer reaches back to the `after` asked for; `oldest` is the oldest
     /// version it can deliver changes from.
     case compacted(oldest: UInt64)
+    // Relays (MessageCodec+Relay).
+    /// Client request to any server: pass the keyed request inside (`Message.isRelayable`) to the
+    /// head of the key's chain and return its reply as it is. For a client that cannot reach a
+    /// head another server can (a link cut between the two); the write's request id travels
+    /// inside, so a retry through any path is recognized. Never nested: the head gets the
+    /// request alone, so a relay is one hop.
+    indirect case relay(Message)
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -202,6 +209,7 @@ public enum Message: Equatable, Sendable {
         case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots, decommission, moveIn
         case getVersioned = 80, putVersioned, deleteVersioned, versionedValue, putVersionedResult, deleteVersionedResult, conditionFailed
         case scan = 96, scanPage, watch, changes, compacted
+        case relay = 112
     }
 
     public var kind: Kind {
@@ -253,6 +261,7 @@ public enum Message: Equatable, Sendable {
         case .watch: return .watch
         case .changes: return .changes
         case .compacted: return .compacted
+        case .relay: return .relay
         }
     }
 }

@@ -126,6 +126,8 @@ public enum MessageCodec {
             encodeVersionsBody(message, into: &b)
         case .scan, .scanPage:
             encodeRangeBody(message, into: &b)
+        case .relay(let inner):
+            encodeRelayBody(inner, into: &b)
         case .watch, .changes, .compacted:
             encodeWatchBody(message, into: &b)
         }
@@ -290,6 +292,7 @@ public enum MessageCodec {
             message = try decodeVersionsBody(kind, &body)
         case .scan, .scanPage: message = try decodeRangeBody(kind, &body)
         case .watch, .changes, .compacted: message = try decodeWatchBody(kind, &body)
+        case .relay: message = try decodeRelayBody(&body)
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message

@@ -42,7 +42,7 @@ final class MessageCodecTests: XCTestCase {
         .statusReply(NodeStatus(id: "n3", epoch: 4, role: "tail", received: 10, durable: 9, stable: 8, uptimeMs: 1, isLeader: false,
                                 inflight: 0, chains: [ChainStatus(chain: "c0", epoch: 4, role: "tail", received: 10, durable: 9, stable: 8, inflight: 0),
                                                       ChainStatus(chain: "c3", epoch: 2, role: "head", received: 5, durable: 5, stable: 4, inflight: 1)])),
-    ] + VersionedMessageTests.samples + RangeMessageTests.samples + MoveMarkMessageTests.samples
+    ] + VersionedMessageTests.samples + RangeMessageTests.samples + MoveMarkMessageTests.samples + RelayMessageTests.samples
 
     func roundTrip(_ frame: Frame) throws -> Frame {
         var buffer = MessageCodec.encode(frame)

@@ -72,19 +72,51 @@ final class PartitionTests: XCTestCase {
         }
     }
 
-    func testAHeadCutFromItsClientsButNotItsPeersStaysHeadAndServesThemAgainAfterwards() throws {
-        let writes = try partition(mustWriteDuringCut: false) { cluster, filter, info in
+    /// The head stays head (its peers and ZooKeeper reach it), so only the client can route
+    /// around the cut: it sends its requests through another member, which relays them to the
+    /// head (`relay`). Writes resume within about a request timeout of the cut; a new client
+    /// writes, reads and deletes through the relay too; nothing is applied twice (the replicas
+    /// converge and every acknowledged write reads back, checked by `partition`).
+    func testAHeadCutFromItsClientsButNotItsPeersStaysHeadAndServesThemThroughAnotherMember() throws {
+        let outcome = try partition(mustWriteDuringCut: true) { cluster, filter, info in
             // The clients (this process) connect from 127.0.0.1; ZooKeeper's traffic is 127.0.0.1 to itself.
             try filter.cutBoth("127.0.0.1", info.members[0].host)
+        } whileCut: { cluster in
+            let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
+            defer { client.beginShutdown() }
+            let first = try blockingTest { try await client.put("relayed", Array("one".utf8)) }
+            XCTAssertNil(first, "a new key")
+            let second = try blockingTest { try await client.put("relayed", Array("two".utf8)) }
+            XCTAssertEqual(second, Array("one".utf8), "the old value, through the relay")
+            XCTAssertEqual(try blockingTest { try await client.get("relayed") }, Array("two".utf8))
+            XCTAssertEqual(try blockingTest { try await client.getVersioned("relayed") }?.value, Array("two".utf8))
+            XCTAssertTrue(try blockingTest { try await client.delete("relayed") })
+            XCTAssertNil(try blockingTest { try await client.get("relayed") })
         }
-        XCTAssertEqual(writes.epochAfter, writes.epochBefore, "a head its peers and ZooKeeper still reach keeps its chain")
-        XCTAssertEqual(writes.duringCut, 0, "no write reaches a head the client cannot reach")
+        XCTAssertEqual(outcome.epochAfter, outcome.epochBefore, "a head its peers and ZooKeeper still reach keeps its chain")
+        let resumed = try XCTUnwrap(outcome.firstWriteAfterCut, "a write acknowledged during the cut")
+        // One request timeout (1 s) on the cut connection, a discovery round, then the relay.
+        XCTAssertLessThan(resumed, 3.0, "writes resume through another member within 3 s of the cut")
+    }
+
+    /// The same cut with relaying turned off in the client: no write gets through until the link
+    /// heals. This is what the test above would see without relays, and shows its cut holds.
+    func testWithoutRelaysNoWriteReachesAHeadCutFromItsClients() throws {
+        var options = ChainKVClient.Options()
+        options.relayWhenHeadUnreachable = false
+        let outcome = try partition(mustWriteDuringCut: false, writerOptions: options) { cluster, filter, info in
+            try filter.cutBoth("127.0.0.1", info.members[0].host)
+        }
+        XCTAssertEqual(outcome.epochAfter, outcome.epochBefore, "a head its peers and ZooKeeper still reach keeps its chain")
+        XCTAssertEqual(outcome.duringCut, 0, "no write reaches a head the client cannot reach, without relays")
     }
 
     struct Outcome {
         var epochBefore: UInt64
         var epochAfter: UInt64
         var duringCut: Int
+        /// Seconds from the cut to the first write acknowledged after it, if one was before the heal.
+        var firstWriteAfterCut: TimeInterval?
         /// Servers that found their election znode removed from the cut until after healing.
         var candidaciesLost: Int
     }
@@ -92,14 +124,20 @@ final class PartitionTests: XCTestCase {
     /// Starts the cluster and a writer, cuts with `cut` for `cutSeconds`, heals, restarts servers
     /// that stopped, and checks every acknowledged write and the replicas' convergence.
     @discardableResult
-    private func partition(mustWriteDuringCut: Bool = true, prepare: ((ClusterFixture, ChainInfo) throws -> Void)? = nil,
-                           _ cut: (ClusterFixture, PacketFilter, ChainInfo) throws -> Void) throws -> Outcome {
+    /// `whileCut` runs once the cut has lasted `cutSeconds`, before it heals; `writerOptions`
+    /// replace the cluster's client options for the writer (the cluster's security is kept).
+    private func partition(mustWriteDuringCut: Bool = true, writerOptions: ChainKVClient.Options? = nil,
+                           prepare: ((ClusterFixture, ChainInfo) throws -> Void)? = nil,
+                           _ cut: (ClusterFixture, PacketFilter, ChainInfo) throws -> Void,
+                           whileCut: ((ClusterFixture) throws -> Void)? = nil) throws -> Outcome {
         XCTAssertNotNil(PacketFilter.nft, "nft missing: scripts/deps installs nftables")
         let cluster = try ClusterFixture(size: 3, chains: 1, hosts: Self.hosts)
         defer { cluster.stop() }
         let filter = try PacketFilter()
         defer { filter.remove() }
-        let writer = try Writer(servers: cluster.servers, options: cluster.clientOptions)
+        var options = writerOptions ?? cluster.clientOptions
+        options.security = cluster.clientOptions.security
+        let writer = try Writer(servers: cluster.servers, options: options)
         defer { writer.stop() }
         Thread.sleep(forTimeInterval: 1)
         try prepare?(cluster, try cluster.chainInfo())
@@ -109,6 +147,8 @@ final class PartitionTests: XCTestCase {
         try cut(cluster, filter, before)
         Thread.sleep(forTimeInterval: Self.cutSeconds)
         let duringCut = writer.acknowledged(between: cutAt.addingTimeInterval(Self.repairSecondsMax), and: Date())
+        let firstWriteAfterCut = writer.first(after: cutAt).map { $0.timeIntervalSince(cutAt) }
+        try whileCut?(cluster)
         try filter.heal()
         let healedAt = Date()
         if mustWriteDuringCut {
@@ -139,7 +179,7 @@ final class PartitionTests: XCTestCase {
             Thread.sleep(forTimeInterval: 0.2)
         } while Date() < converged
         XCTAssertTrue(rows.allSatisfy { $0 == rows[0] }, "replicas converge: \(rows.map(\.count)) rows")
-        return Outcome(epochBefore: before.epoch, epochAfter: after.epoch, duringCut: duringCut,
+        return Outcome(epochBefore: before.epoch, epochAfter: after.epoch, duringCut: duringCut, firstWriteAfterCut: firstWriteAfterCut,
                        candidaciesLost: Self.candidaciesLost(cluster) - lostBefore)
     }
 
@@ -220,6 +260,11 @@ final class PartitionTests: XCTestCase {
 
         func acknowledged(between start: Date, and end: Date) -> Int {
             state.withLock { $0.acked.filter { $0.at >= start && $0.at <= end }.count }
+        }
+
+        /// When the first write acknowledged after `start` was.
+        func first(after start: Date) -> Date? {
+            state.withLock { $0.acked.first { $0.at > start }?.at }
         }
 
         /// Stops the loop and returns every acknowledged write (idempotent).

@@ -1,0 +1,36 @@
+import NIOCore
+
+extension Message {
+    /// A keyed client request a server may pass to its chain's head (`relay`): reads and writes
+    /// of one key. Scans and watches name their chain and are sent where the client chose.
+    public var isRelayable: Bool { kind.isRelayable }
+}
+
+extension Message.Kind {
+    /// See `Message.isRelayable`.
+    public var isRelayable: Bool {
+        switch self {
+        case .get, .put, .delete, .getVersioned, .putVersioned, .deleteVersioned: return true
+        default: return false
+        }
+    }
+}
+
+/// `relay`: the inner request's type byte, then its body, as `onChain` carries its message.
+extension MessageCodec {
+    static func encodeRelayBody(_ inner: Message, into b: inout ByteBuffer) {
+        precondition(inner.isRelayable, "only a keyed client request is relayed, not \(inner.kind)")
+        b.writeInteger(inner.kind.rawValue)
+        encodeBody(inner, into: &b)
+    }
+
+    static func decodeRelayBody(_ body: inout ByteBuffer) throws(WireError) -> Message {
+        let type = try readU8(&body, "relayed type")
+        guard let kind = Message.Kind(rawValue: type) else { throw .invalidField("relay of unknown type \(type)") }
+        // Checked before the inner body is decoded: a frame of relays inside relays is refused at
+        // its second byte, not decoded by a recursion as deep as the frame is long, and a relay
+        // is never a second hop.
+        guard kind.isRelayable else { throw .invalidField("relay of \(kind), which is not a keyed client request") }
+        return .relay(try decode(type: type, body: &body))
+    }
+}
