@@ -6,9 +6,12 @@ internal import NIOCore
 /// timed out, its connection broke, a dial failed) is marked unreachable. While it is, requests
 /// for its chain go as `relay` to another member of the chain (its successor first; then any
 /// other server), which passes them to the head over its own connection and returns the head's
-/// answer. A write keeps its request id inside the relay, so a retry on any path is recognized
-/// and never applied twice. A background check dials the marked server every `recheckInterval`
-/// and, once it answers a ping, takes the mark away: requests go to it directly again.
+/// answer. A write keeps its request id inside the relay, and the relay names the chain the
+/// client routed the key to, so a retry on any path reaches the same chain and is recognized
+/// there, never applied twice. A server that relayed none of a request's attempts is passed over
+/// by that request's later attempts. A background check dials the marked server (every
+/// `recheckInterval` at first, then less often) and, once it answers a ping, takes the mark
+/// away: requests go to it directly again.
 ///
 /// A head that crashed is marked too; its relays fail ("cannot reach the head"), the client
 /// asks for the routes again, and the new head the leader names is reached directly.
@@ -32,15 +35,16 @@ extension ChainKVClient {
         }
     }
 
-    /// How often an unreachable server is dialed to see whether it answers again.
+    /// How soon an unreachable server is dialed to see whether it answers again; each failed
+    /// check doubles the wait, up to `recheckIntervalMax`. A check that dials a silent server
+    /// also waits up to `probeTimeout` for the dial.
     static let recheckInterval = Duration.milliseconds(200)
-    /// How long an unreachable server is checked for; after that the mark goes (the next failure
-    /// sets it again). A crashed head is replaced within seconds, so this only bounds the work.
-    static let recheckLimit = Duration.seconds(60)
+    static let recheckIntervalMax = Duration.seconds(2)
 
     /// Where to send a request for `key`: its chain's head, unless the head is marked unreachable
-    /// (or cannot be dialed) and another server can be. Throws `HeadNotFound` when no head is known.
-    func target(for key: String) async throws -> (Target, chain: String) {
+    /// (or cannot be dialed) and another server can be, other than those in `skipping` if any
+    /// other can. Throws `HeadNotFound` when no head is known.
+    func target(for key: String, skipping: Set<ServerKey> = []) async throws -> (Target, chain: String) {
         let routes = try await currentRoutes()
         // The key's slot is hashed once (FNV-1a over the key: 5 % of a client's CPU per read
         // when it was hashed twice).
@@ -49,35 +53,44 @@ extension ChainKVClient {
             invalidateRoutes()
             throw HeadNotFound(error: .network("chain \(chain) has no head"), everyServerRefused: false)
         }
+        guard options.relayWhenHeadUnreachable else { return (.head(try await connection(to: head)), chain) }
         let headKey = ServerKey(host: head.host, port: head.port)
         // The common case in one lock: the head is reachable and connected.
-        let (open, unreachable) = state.withLockedValue { s in (s.connections[headKey], s.unreachable) }
-        guard options.relayWhenHeadUnreachable else { return (.head(try await connection(to: head)), chain) }
-        if !unreachable.contains(headKey) {
+        let (open, headUnreachable) = state.withLockedValue { s in
+            (s.connections[headKey], !s.unreachable.isEmpty && s.unreachable.contains(headKey))
+        }
+        if !headUnreachable {
             if let open, open.isActive { return (.head(open), chain) }
             do {
                 return (.head(try await connection(to: head)), chain)
             } catch let notFound as HeadNotFound {
                 markUnreachable(headKey)
-                guard let via = try await relayConnection(routes, chain: chain, avoiding: unreachable.union([headKey])) else { throw notFound }
+                guard let via = try await relayConnection(routes, chain: chain, skipping: skipping) else { throw notFound }
                 return (.relay(via), chain)
             }
         }
-        if let via = try await relayConnection(routes, chain: chain, avoiding: unreachable) { return (.relay(via), chain) }
+        if let via = try await relayConnection(routes, chain: chain, skipping: skipping) { return (.relay(via), chain) }
         // No other server answers either: the head, after all.
         return (.head(try await connection(to: head)), chain)
     }
 
     /// A connection to a server that can relay to `chain`'s head: its other members in chain
-    /// order, then every other server of the routes, skipping unreachable ones. A server whose
-    /// dial fails is marked unreachable and the next is tried. nil: none could be reached.
-    private func relayConnection(_ routes: Routes, chain: String, avoiding unreachable: Set<ServerKey>) async throws -> Connection? {
+    /// order, then every other server of the routes; those marked unreachable are left out, and
+    /// those in `skipping` come last. A server whose dial fails is marked unreachable and the
+    /// next is tried. nil: none could be reached.
+    private func relayConnection(_ routes: Routes, chain: String, skipping: Set<ServerKey>) async throws -> Connection? {
         let members = routes.chains[chain]?.members ?? []
+        let head = members.first.map { ServerKey(host: $0.host, port: $0.port) }
+        let unreachable = state.withLockedValue { $0.unreachable }
         var seen = Set<ServerKey>()
+        var candidates: [(NodeAddress, ServerKey)] = []
         for server in members.dropFirst() + routes.servers {
             let key = ServerKey(host: server.host, port: server.port)
-            guard !unreachable.contains(key), key != members.first.map({ ServerKey(host: $0.host, port: $0.port) }),
-                  seen.insert(key).inserted else { continue }
+            guard key != head, !unreachable.contains(key), seen.insert(key).inserted else { continue }
+            candidates.append((server, key))
+        }
+        let ordered = candidates.filter { !skipping.contains($0.1) } + candidates.filter { skipping.contains($0.1) }
+        for (server, key) in ordered {
             do {
                 return try await connection(to: server, keepingRoutes: true)
             } catch is HeadNotFound {
@@ -94,14 +107,21 @@ extension ChainKVClient {
         if first { Task { await self.recheck(server) } }
     }
 
-    /// Dials `server` every `recheckInterval` until it answers a ping (then its mark goes, and the
-    /// connection is kept for requests), the client shuts down, or `recheckLimit` passed.
+    /// Dials `server` until it answers a ping (then its mark goes, and the connection is kept for
+    /// requests), the client shuts down, or the routes no longer name it (nothing is routed to
+    /// it then; the mark goes too).
     private func recheck(_ server: ServerKey) async {
-        let clock = ContinuousClock()
-        let end = clock.now + Self.recheckLimit
-        while clock.now < end {
-            try? await Task.sleep(for: Self.recheckInterval)
-            if isClosed { return }
+        var interval = Self.recheckInterval
+        while true {
+            try? await Task.sleep(for: interval)
+            interval = min(interval * 2, Self.recheckIntervalMax)
+            let named = state.withLockedValue { s -> Bool? in
+                if s.closed { return nil }
+                guard let routes = s.routes else { return true }  // being found again: keep checking
+                return routes.servers.contains { $0.host == server.host && $0.port == server.port }
+            }
+            guard let named else { return }
+            guard named else { break }
             guard let connection = try? await dial(host: server.host, port: server.port, timeout: options.probeTimeout) else { continue }
             guard case .pong? = try? await connection.request(.ping(0), timeout: TimeAmount(options.probeTimeout)) else {
                 connection.close()

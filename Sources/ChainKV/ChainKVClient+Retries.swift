@@ -17,9 +17,12 @@ extension ChainKVClient {
         var maybeApplied: Bool { maybeAppliedOn != nil }
         /// Since when every server refused our connections, round after round.
         var refusedSince: NIODeadline?
+        /// Servers that relayed none of this request's attempts (no head they could reach, or no
+        /// answer): later attempts try other servers first.
+        var relaysFailed: Set<ServerKey> = []
         while true {
             do {
-                let (target, chain) = try await target(for: key)
+                let (target, chain) = try await target(for: key, skipping: relaysFailed)
                 if !idempotent, let earlier = maybeAppliedOn, earlier != chain {
                     // The key's slot moved to another chain since an attempt whose outcome is
                     // unknown: a move copies values, not request outcomes, so the new chain would
@@ -29,15 +32,21 @@ extension ChainKVClient {
                         "the key moved from chain \(earlier) to chain \(chain) after an attempt whose outcome is unknown (\(lastError))"))
                 }
                 let connection = target.connection
+                let server = ServerKey(host: connection.host, port: connection.port)
+                // A retry of a write that may have applied names its chain (`relayed`): a head
+                // whose map places the key in another chain answers `moved`, never taking it as
+                // a new write of a chain that does not know the first attempt.
+                let outgoing: Message = target.isRelay ? .relay(chain: chain, message)
+                    : maybeApplied && !idempotent ? .relayed(chain: chain, message) : message
                 do {
-                    let reply = try await connection.request(target.isRelay ? .relay(message) : message, timeout: options.requestTimeout)
+                    let reply = try await connection.request(outgoing, timeout: options.requestTimeout)
                     switch reply {
                     case .error(.unauthorized, _):
                         throw unexpected(reply)
                     case .error(.notHead, _), .error(.unavailable, _):
                         // Refused before sequencing: not applied. A relaying server's connection
-                        // stays; only the routes are asked for again.
-                        if target.isRelay { invalidateRoutes() } else { invalidate(connection) }
+                        // stays; the routes are asked for again, and another server relays next.
+                        if target.isRelay { relaysFailed.insert(server); invalidateRoutes() } else { invalidate(connection) }
                         lastError = unexpected(reply)
                     case .moved(let slot, let mapVersion):
                         invalidateRoutes()  // refused before sequencing: not applied
@@ -45,17 +54,25 @@ extension ChainKVClient {
                     case .error(.overloaded, _):
                         lastError = unexpected(reply)
                     case .error(.chainChanged, let text):
-                        if target.isRelay { invalidateRoutes() } else { invalidate(connection) }
+                        if target.isRelay { relaysFailed.insert(server); invalidateRoutes() } else { invalidate(connection) }
                         maybeAppliedOn = chain
                         lastError = .chainFailure(text)
                     default:
                         return reply
                     }
                 } catch let error as ChainKVError where !error.isUnauthorized {
-                    // No answer: the server may be gone, paused or cut off from this client.
-                    // Until it answers again, its chains' requests go through another server.
                     invalidate(connection)
-                    markUnreachable(ServerKey(host: connection.host, port: connection.port))
+                    if target.isRelay {
+                        // The relaying server or the head behind it was slow or gone: another
+                        // server relays the next attempt. A server is marked unreachable only for
+                        // what it did itself: its connection broke.
+                        relaysFailed.insert(server)
+                        if error.isBrokenConnection { markUnreachable(server) }
+                    } else if error.isBrokenConnection || error.isTimeout {
+                        // No answer from the head: it may be gone, paused or cut off from this
+                        // client. Until it answers again, its chains' requests go through another server.
+                        markUnreachable(server)
+                    }
                     maybeAppliedOn = chain
                     lastError = error
                 }
@@ -105,6 +122,19 @@ private struct ClientGiveUp: Error {
 }
 
 extension ChainKVError {
+    /// The connection failed or closed (not a refusal by the server or the client's own limit).
+    var isBrokenConnection: Bool {
+        switch self {
+        case .network, .chainFailure: return true
+        default: return false
+        }
+    }
+
+    var isTimeout: Bool {
+        if case .timeout = self { return true }
+        return false
+    }
+
     /// A write whose request may have reached the server: report it as a chain failure (status
     /// -2), since it may have been applied. `oldValueNotKept` too: the put was applied once (and
     /// a retry with the same id is never applied again), but its old value is gone.

@@ -10,23 +10,28 @@ import NIOCore
 /// followers forward to their leader for the same reason.
 ///
 /// Contract, which the client's retries rest on:
-/// - `unavailable` or `overloaded` from here: the request was not sent to the head (no head
-///   known, its dial failed, too many relays waiting); nothing was applied.
-/// - `chainChanged` from here: a write was sent and no answer came within `answerTimeout`; it
-///   may have been applied. The client retries it under the same request id, which the head
-///   recognizes, through whichever path it takes next.
+/// - `overloaded` from here, or `unavailable` for a write: the request was not sent to the head
+///   (no head known, its dial failed or took the request's whole time, too many relays
+///   waiting); nothing was applied.
+/// - `chainChanged` from here: a write was sent (or may have been) and no answer came within
+///   `answerTimeout` of its arrival here; it may have been applied. The client retries it under
+///   the same request id, which the head recognizes, through whichever path it takes next.
+/// - `unavailable` for a read: no answer from the head, whether it was sent or not (a read
+///   changes nothing).
 /// - Any other reply is the head's own, passed on as it is.
 ///
-/// One connection per head, dialed on first use and again after it closes or a request on it
-/// timed out (a head that stopped answering is not waited on twice). Confined to the server's loop.
+/// One connection per head, dialed on first use and again after it closes or went silent (a
+/// request on it timed out with nothing received since it was sent: a head that stopped
+/// answering is not waited on twice, while one slow write does not fail the others in flight).
+/// Confined to the server's loop.
 final class HeadRelay: @unchecked Sendable {
     /// Relayed requests awaiting a head's answer or a dial, at once: more are refused `overloaded`.
     static let inFlightMax = 1024
     /// A dial to a head, handshakes included: below a client's default request timeout (1 s), so
     /// that the client hears why from here rather than timing out on this server too.
     static let dialTimeout = TimeAmount.milliseconds(500)
-    /// How long a relayed request waits for the head's answer: below a client's default request
-    /// timeout, for the same reason.
+    /// How long a relayed request may take here, from its arrival (a dial included) to the head's
+    /// answer: below a client's default request timeout, for the same reason.
     static let answerTimeout = TimeAmount.milliseconds(800)
 
     private let loop: EventLoop
@@ -36,8 +41,16 @@ final class HeadRelay: @unchecked Sendable {
     private let deliver: (Message, ClientRef) -> Void
     /// Open connections, by the head's "host:port".
     private var connections: [String: Connection] = [:]
-    /// Requests for a head being dialed, by its "host:port".
-    private var waiting: [String: [(request: Message, ref: ClientRef)]] = [:]
+    /// Requests for a head being dialed, by its "host:port", with when each arrived.
+    private var waiting: [String: [Waiting]] = [:]
+    /// When each connection last brought an answer, by the head's "host:port".
+    private var lastAnswer: [String: NIODeadline] = [:]
+
+    private struct Waiting {
+        var request: Message
+        var ref: ClientRef
+        var arrived: NIODeadline
+    }
     /// Requests accepted and not yet answered (waiting for a dial or for the head).
     private(set) var inFlight = 0
     private var closed = false
@@ -49,20 +62,21 @@ final class HeadRelay: @unchecked Sendable {
         self.deliver = deliver
     }
 
-    /// Sends `request` to the head at `head` and its answer to `ref`.
+    /// Sends `request` (a `relayed` one) to the head at `head` and its answer to `ref`.
     func relay(_ request: Message, to head: NodeAddress, for ref: ClientRef) {
         loop.preconditionInEventLoop()
-        precondition(request.isRelayable, "only keyed client requests are relayed")
+        precondition(request.kind == .relayed, "a relay's second hop is a `relayed` request")
         guard !closed else { return deliver(.error(.unavailable, "this server is stopping"), ref) }
         guard inFlight < Self.inFlightMax else {
             return deliver(.error(.overloaded, "\(Self.inFlightMax) relayed requests are waiting for heads; retry"), ref)
         }
         inFlight += 1
         let key = head.hostPort
-        if let connection = connections[key], connection.isActive { return send(request, on: connection, for: ref) }
+        let entry = Waiting(request: request, ref: ref, arrived: loop.now)
+        if let connection = connections[key], connection.isActive { return send(entry, on: connection) }
         connections[key] = nil
-        if waiting[key] != nil { return waiting[key]!.append((request, ref)) }
-        waiting[key] = [(request, ref)]
+        if waiting[key] != nil { return waiting[key]!.append(entry) }
+        waiting[key] = [entry]
         dial(head)
     }
 
@@ -95,7 +109,7 @@ final class HeadRelay: @unchecked Sendable {
         switch result {
         case .success(let connection) where !closed:
             connections[key] = connection
-            for (request, ref) in queued { send(request, on: connection, for: ref) }
+            for entry in queued { send(entry, on: connection) }
         case .success(let connection):
             connection.close()
             answer(queued, .error(.unavailable, "this server is stopping"))
@@ -106,28 +120,40 @@ final class HeadRelay: @unchecked Sendable {
         }
     }
 
-    private func answer(_ queued: [(request: Message, ref: ClientRef)], _ reply: Message) {
+    private func answer(_ queued: [Waiting], _ reply: Message) {
         inFlight -= queued.count
-        for (_, ref) in queued { deliver(reply, ref) }
+        for entry in queued { deliver(reply, entry.ref) }
     }
 
-    private func send(_ request: Message, on connection: Connection, for ref: ClientRef) {
-        connection.send(request, timeout: Self.answerTimeout).hop(to: loop).whenComplete { result in
+    private func send(_ entry: Waiting, on connection: Connection) {
+        let sent = loop.now
+        let left = entry.arrived + Self.answerTimeout - sent
+        guard left > .zero else {
+            // The dial took the request's whole time: nothing was sent.
+            inFlight -= 1
+            return deliver(.error(.unavailable, "the dial to the head at \(connection.address) took the relay's whole time"), entry.ref)
+        }
+        connection.send(entry.request, timeout: left).hop(to: loop).whenComplete { result in
             self.inFlight -= 1
             switch result {
             case .success(let reply):
-                self.deliver(reply, ref)
+                self.lastAnswer[connection.address] = self.loop.now
+                self.deliver(reply, entry.ref)
             case .failure(let error):
-                if case ChainKVError.timeout = error { self.drop(connection) }
-                self.deliver(Self.unanswered(request, at: connection.address, error), ref)
+                if case ChainKVError.timeout = error { self.dropIfSilent(connection, since: sent) }
+                self.deliver(Self.unanswered(entry.request, at: connection.address, error), entry.ref)
             }
         }
     }
 
-    /// A connection on which a request timed out: the next relay dials afresh, and fails fast
-    /// if the head is gone, instead of waiting out another timeout on a link that went silent.
-    private func drop(_ connection: Connection) {
-        if connections[connection.address] === connection { connections[connection.address] = nil }
+    /// A connection on which a request timed out and nothing arrived since it was sent: the next
+    /// relay dials afresh, and fails fast if the head is gone, instead of waiting out another
+    /// timeout on a link that went silent.
+    private func dropIfSilent(_ connection: Connection, since sent: NIODeadline) {
+        let key = connection.address
+        guard connections[key] === connection, lastAnswer[key] ?? .distantPast < sent else { return }
+        connections[key] = nil
+        lastAnswer[key] = nil
         connection.close()
     }
 
@@ -135,7 +161,7 @@ final class HeadRelay: @unchecked Sendable {
     /// anywhere; a write may have been.
     static func unanswered(_ request: Message, at head: String, _ error: Error) -> Message {
         switch request {
-        case .get, .getVersioned: return .error(.unavailable, "relayed to the head at \(head), which did not answer: \(error)")
+        case .relayed(_, .get), .relayed(_, .getVersioned): return .error(.unavailable, "relayed to the head at \(head), which did not answer: \(error)")
         default: return .error(.chainChanged, "relayed to the head at \(head), which did not answer; the write may have been applied: \(error)")
         }
     }

@@ -4,27 +4,40 @@ import ChainWire
 /// `relay`: a keyed request passed to the head of the key's chain (`HeadRelay`), for a client
 /// that reaches this server but not that head.
 extension ServerNode {
-    func relay(_ inner: Message, ref: ClientRef) {
-        let chain: String
-        if config.sharded {
-            guard let slots else { return reply(.error(.unavailable, "no slot map yet: the cluster is being formed"), to: ref) }
-            chain = slots.owners[SlotMap.slot(of: Self.key(of: inner))]
-        } else {
-            chain = ClusterLeader.soleChain
-        }
+    /// Passes `inner` to the head of `chain`, the chain the client's slot map names for its key.
+    /// Not this server's map: a client retrying a write whose first attempt may have reached
+    /// that chain must reach the same chain again, whose head answers `moved` if the slot left
+    /// it (the client then decides, as for a direct attempt).
+    func relay(_ inner: Message, chain: String, ref: ClientRef) {
+        guard knows(chain, ref) else { return }
         guard let head = relayHead(of: chain) else {
             metrics.request("relay", status: "no_head", chain: chain)
             return reply(.error(.unavailable, "no head of chain \(chain) is known here to relay to"), to: ref)
         }
         // This server heads the chain (the client's routes are older than the chain): it answers
         // as if asked directly, and refuses as it would then.
-        if head == config.id { return request(inner, ref: ref) }
+        if head == config.id { return request(inner, ref: ref, chain: chain) }
         guard let address = context.addresses[head] else {
             metrics.request("relay", status: "no_head", chain: chain)
             return reply(.error(.unavailable, "the address of \(head), the head of chain \(chain), is not known here"), to: ref)
         }
         metrics.request("relay", status: "relayed", chain: chain)
-        headRelay.relay(inner, to: address, for: ref)
+        headRelay.relay(.relayed(chain: chain, inner), to: address, for: ref)
+    }
+
+    /// `relayed`: answered here as the head of `chain`, never passed on (so a relay is one hop
+    /// even while two servers' views of the chain disagree); `moved` if this server's map places
+    /// the key in another chain, "not the head" if this server no longer heads it.
+    func relayed(_ inner: Message, chain: String, ref: ClientRef) {
+        guard knows(chain, ref) else { return }
+        request(inner, ref: ref, chain: chain)
+    }
+
+    /// An unsharded server has one chain: another id is a bad request (answered here; false).
+    private func knows(_ chain: String, _ ref: ClientRef) -> Bool {
+        guard !config.sharded, chain != ClusterLeader.soleChain else { return true }
+        reply(.error(.badRequest, "this cluster has a single chain, \(ClusterLeader.soleChain), not \(chain)"), to: ref)
+        return false
     }
 
     /// The head of `chain` as this server knows it: from the newer of the configuration it read
@@ -34,16 +47,5 @@ extension ServerNode {
         guard let stored = configs[chain] else { return view?.head }
         if let view, view.epoch > stored.epoch { return view.head }
         return stored.members.first
-    }
-
-    /// The key of a relayable request (`Message.isRelayable`).
-    static func key(of request: Message) -> String {
-        switch request {
-        case .get(let key), .put(let key, _, _), .delete(let key, _), .getVersioned(let key), .putVersioned(let key, _, _, _),
-             .deleteVersioned(let key, _, _):
-            return key
-        default:
-            preconditionFailure("\(request.kind) is not relayed")
-        }
     }
 }

@@ -134,7 +134,9 @@ final class ServerNode: @unchecked Sendable {
 
     // MARK: Requests
 
-    func request(_ message: Message, ref: ClientRef) {
+    /// - Parameter chain: for a relayed request (`relayed`, ServerNode+Relay), the chain the client
+    ///   routed its key to: a key this server's map places in another chain is answered `moved`.
+    func request(_ message: Message, ref: ClientRef, chain: String? = nil) {
         loop.preconditionInEventLoop()
         if let diskFull {
             switch message {
@@ -145,19 +147,20 @@ final class ServerNode: @unchecked Sendable {
             }
         }
         switch message {
-        case .get(let key): route(key, "get", ref)?.get(key, ref: ref)
-        case .put(let key, let value, let request): route(key, "put", ref)?.write(key, value: value, request: request, ref: ref)
-        case .delete(let key, let request): route(key, "delete", ref)?.write(key, value: nil, request: request, ref: ref)
-        case .getVersioned(let key): route(key, "get", ref)?.get(key, ref: ref, versioned: true)
+        case .get(let key): route(key, "get", ref, chain)?.get(key, ref: ref)
+        case .put(let key, let value, let request): route(key, "put", ref, chain)?.write(key, value: value, request: request, ref: ref)
+        case .delete(let key, let request): route(key, "delete", ref, chain)?.write(key, value: nil, request: request, ref: ref)
+        case .getVersioned(let key): route(key, "get", ref, chain)?.get(key, ref: ref, versioned: true)
         case .putVersioned(let key, let value, let request, let ifVersion):
-            route(key, "put", ref)?.write(key, value: value, request: request, ref: ref, versioned: true, ifVersion: ifVersion)
+            route(key, "put", ref, chain)?.write(key, value: value, request: request, ref: ref, versioned: true, ifVersion: ifVersion)
         case .deleteVersioned(let key, let request, let ifVersion):
-            route(key, "delete", ref)?.write(key, value: nil, request: request, ref: ref, versioned: true, ifVersion: ifVersion)
+            route(key, "delete", ref, chain)?.write(key, value: nil, request: request, ref: ref, versioned: true, ifVersion: ifVersion)
         case .scan(let chain, let mapVersion, let range, let limit):
             scan(chain: chain, mapVersion: mapVersion, range: range, limit: limit, ref: ref)
         case .watch(let chain, let range, let after, let limit, let waitMs):
             watch(chain: chain, range: range, after: after, limit: limit, waitMs: waitMs, ref: ref)
-        case .relay(let inner): relay(inner, ref: ref)
+        case .relay(let named, let inner): relay(inner, chain: named, ref: ref)
+        case .relayed(let named, let inner): relayed(inner, chain: named, ref: ref)
         case .ping(let n): reply(.pong(n), to: ref)
         case .getSlots: reply(.slots(shardMap()), to: ref)
         case .getHead:
@@ -191,7 +194,7 @@ final class ServerNode: @unchecked Sendable {
 
     /// The replica shell of the chain that owns `key`, or nil once the reply that it is not here
     /// (`moved`) or not yet known is sent.
-    private func route(_ key: String, _ type: String, _ ref: ClientRef) -> ReplicaShell? {
+    private func route(_ key: String, _ type: String, _ ref: ClientRef, _ expected: String?) -> ReplicaShell? {
         guard config.sharded else { return soleShell }
         guard let slots else {
             reply(.error(.unavailable, "no slot map yet: the cluster is being formed"), to: ref)
@@ -203,6 +206,13 @@ final class ServerNode: @unchecked Sendable {
             // Served by no chain while it moves (ClusterLeader+Growth); clients retry.
             reply(.error(.overloaded, "slot \(slot) is moving from chain \(move.from) to chain \(move.to); retry"), to: ref)
             metrics.request(type, status: "moving", chain: id)
+            return nil
+        }
+        if let expected, expected != id {
+            // A request for the chain the client's map names (`relayed`): a retry must not be
+            // taken by another chain, which does not remember the first attempt's outcome.
+            reply(.moved(slot: UInt16(slot), mapVersion: slots.version), to: ref)
+            metrics.request(type, status: "moved", chain: expected)
             return nil
         }
         // A member of the key's chain answers itself, also while its view lags the configuration

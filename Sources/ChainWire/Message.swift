@@ -194,11 +194,17 @@ public enum Message: Equatable, Sendable {
     case compacted(oldest: UInt64)
     // Relays (MessageCodec+Relay).
     /// Client request to any server: pass the keyed request inside (`Message.isRelayable`) to the
-    /// head of the key's chain and return its reply as it is. For a client that cannot reach a
-    /// head another server can (a link cut between the two); the write's request id travels
-    /// inside, so a retry through any path is recognized. Never nested: the head gets the
-    /// request alone, so a relay is one hop.
-    indirect case relay(Message)
+    /// head of `chain` (the chain the client's slot map names for the key) and return its reply
+    /// as it is. For a client that cannot reach a head another server can (a link cut between the
+    /// two); the write's request id travels inside, so a retry through any path is recognized,
+    /// and the chain is the client's, so a retry reaches the chain its first attempt did (that
+    /// head answers `moved` if the slot left it). Never nested: a relay is one hop.
+    indirect case relay(chain: String, Message)
+    /// A keyed request for the head of `chain` only: answered there, never passed on (a
+    /// relay's second hop, from the relaying server to the head), and answered `moved` by a
+    /// server whose slot map places the key in another chain. A client also sends a retry of a
+    /// write that may have applied this way, so that no other chain takes it as a new write.
+    indirect case relayed(chain: String, Message)
 
     /// Wire type byte. Stable: append only.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -209,7 +215,7 @@ public enum Message: Equatable, Sendable {
         case getSlots = 64, slots, moved, onChain, purgeSlots, moveSlots, decommission, moveIn
         case getVersioned = 80, putVersioned, deleteVersioned, versionedValue, putVersionedResult, deleteVersionedResult, conditionFailed
         case scan = 96, scanPage, watch, changes, compacted
-        case relay = 112
+        case relay = 112, relayed
     }
 
     public var kind: Kind {
@@ -262,6 +268,7 @@ public enum Message: Equatable, Sendable {
         case .changes: return .changes
         case .compacted: return .compacted
         case .relay: return .relay
+        case .relayed: return .relayed
         }
     }
 }

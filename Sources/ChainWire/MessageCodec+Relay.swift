@@ -1,7 +1,7 @@
 import NIOCore
 
 extension Message {
-    /// A keyed client request a server may pass to its chain's head (`relay`): reads and writes
+    /// A keyed client request a server may pass to its chain's head (`relay`, `relayed`): reads and writes
     /// of one key. Scans and watches name their chain and are sent where the client chose.
     public var isRelayable: Bool { kind.isRelayable }
 }
@@ -16,21 +16,24 @@ extension Message.Kind {
     }
 }
 
-/// `relay`: the inner request's type byte, then its body, as `onChain` carries its message.
+/// `relay` and `relayed`: the chain id, the inner request's type byte, then its body, as `onChain` carries its message.
 extension MessageCodec {
-    static func encodeRelayBody(_ inner: Message, into b: inout ByteBuffer) {
+    static func encodeRelayBody(_ chain: String, _ inner: Message, into b: inout ByteBuffer) {
         precondition(inner.isRelayable, "only a keyed client request is relayed, not \(inner.kind)")
+        writeShort(chain, &b)
         b.writeInteger(inner.kind.rawValue)
         encodeBody(inner, into: &b)
     }
 
-    static func decodeRelayBody(_ body: inout ByteBuffer) throws(WireError) -> Message {
+    static func decodeRelayBody(_ outer: Message.Kind, _ body: inout ByteBuffer) throws(WireError) -> Message {
+        let chain = try readChainID(&body)
         let type = try readU8(&body, "relayed type")
         guard let kind = Message.Kind(rawValue: type) else { throw .invalidField("relay of unknown type \(type)") }
         // Checked before the inner body is decoded: a frame of relays inside relays is refused at
         // its second byte, not decoded by a recursion as deep as the frame is long, and a relay
         // is never a second hop.
         guard kind.isRelayable else { throw .invalidField("relay of \(kind), which is not a keyed client request") }
-        return .relay(try decode(type: type, body: &body))
+        let inner = try decode(type: type, body: &body)
+        return outer == .relay ? .relay(chain: chain, inner) : .relayed(chain: chain, inner)
     }
 }

@@ -126,8 +126,8 @@ public enum MessageCodec {
             encodeVersionsBody(message, into: &b)
         case .scan, .scanPage:
             encodeRangeBody(message, into: &b)
-        case .relay(let inner):
-            encodeRelayBody(inner, into: &b)
+        case .relay(let chain, let inner), .relayed(let chain, let inner):
+            encodeRelayBody(chain, inner, into: &b)
         case .watch, .changes, .compacted:
             encodeWatchBody(message, into: &b)
         }
@@ -292,7 +292,7 @@ public enum MessageCodec {
             message = try decodeVersionsBody(kind, &body)
         case .scan, .scanPage: message = try decodeRangeBody(kind, &body)
         case .watch, .changes, .compacted: message = try decodeWatchBody(kind, &body)
-        case .relay: message = try decodeRelayBody(&body)
+        case .relay, .relayed: message = try decodeRelayBody(kind, &body)
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return message

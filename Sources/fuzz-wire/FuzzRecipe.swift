@@ -48,7 +48,7 @@ struct Recipe {
     mutating func message(nested: Bool = false) -> Message {
         var kind = Message.Kind.allCases[Int(u8()) % Message.Kind.allCases.count]
         if nested && kind == .onChain { kind = .status }  // never nested
-        if nested && kind == .relay { kind = .get }  // a relay carries a keyed request alone
+        if nested && (kind == .relay || kind == .relayed) { kind = .get }  // a relay carries a keyed request alone
         return message(of: kind)
     }
 
@@ -173,10 +173,11 @@ struct Recipe {
             let events = (0..<(Int(u8()) % 8)).map { _ in Change(key: key(), value: optionalValue(), version: max(u64(), 1)) }
             return .changes(events: events, through: u64())
         case .compacted: return .compacted(oldest: u64())
-        case .relay:
+        case .relay, .relayed:
             // Only a keyed client request is relayed: one of those, drawn like any message.
             let relayable = Message.Kind.allCases.filter(\.isRelayable)
-            return .relay(message(of: relayable[Int(u8()) % relayable.count]))
+            let (chain, inner) = (chainID(), message(of: relayable[Int(u8()) % relayable.count]))
+            return kind == .relay ? .relay(chain: chain, inner) : .relayed(chain: chain, inner)
         }
     }
 
@@ -231,7 +232,7 @@ func payloadBytes(_ message: Message) -> Int {
     case .authOK(let proof): return proof.count
     case .slots(let map): return map.chains.reduce(0) { $0 + $1.id.utf8.count + $1.chain.members.reduce(0) { $0 + address($1) } }
     case .onChain(let chain, let inner): return chain.utf8.count + payloadBytes(inner)
-    case .relay(let inner): return payloadBytes(inner)
+    case .relay(let chain, let inner), .relayed(let chain, let inner): return chain.utf8.count + payloadBytes(inner)
     case .purgeSlots(let slots, _): return slots.count * 4
     case .moveSlots(let slots, let to, let target, _): return slots.count * 4 + to.utf8.count + address(target)
     case .decommission(let server, _): return server.utf8.count

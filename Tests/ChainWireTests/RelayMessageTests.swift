@@ -5,23 +5,26 @@ import XCTest
 
 final class RelayMessageTests: XCTestCase {
     static let samples: [Message] = [
-        .relay(.get(key: "k")),
-        .relay(.put(key: "k", value: [1, 2], request: RequestID(client: 7, seq: 9))),
-        .relay(.delete(key: "k", request: RequestID(client: 7, seq: 10))),
-        .relay(.getVersioned(key: "k")),
-        .relay(.putVersioned(key: "k", value: [], request: RequestID(client: 1, seq: 2), ifVersion: 0)),
-        .relay(.deleteVersioned(key: "k", request: nil, ifVersion: 12)),
+        .relay(chain: "c0", .get(key: "k")),
+        .relay(chain: "c17", .put(key: "k", value: [1, 2], request: RequestID(client: 7, seq: 9))),
+        .relay(chain: "c1", .delete(key: "k", request: RequestID(client: 7, seq: 10))),
+        .relay(chain: "c2", .getVersioned(key: "k")),
+        .relay(chain: "c3", .putVersioned(key: "k", value: [], request: RequestID(client: 1, seq: 2), ifVersion: 0)),
+        .relay(chain: "c4", .deleteVersioned(key: "k", request: nil, ifVersion: 12)),
+        .relayed(chain: "c0", .put(key: "k", value: [9], request: RequestID(client: 7, seq: 9))),
+        .relayed(chain: "c5", .get(key: "k")),
     ]
 
+    /// Decodes a relay body of chain "c0" followed by `body`.
     func decodeRelay(_ body: [UInt8]) throws -> Message {
-        var buffer = ByteBuffer(bytes: body)
+        var buffer = ByteBuffer(bytes: [2] + Array("c0".utf8) + body)
         return try MessageCodec.decode(type: Message.Kind.relay.rawValue, body: &buffer)
     }
 
     func testARelayOfAMaximalPutFitsInAFrame() throws {
         let put = Message.put(key: String(repeating: "k", count: WireLimits.keySizeMax),
                               value: [UInt8](repeating: 7, count: WireLimits.valueSizeMax), request: RequestID(client: 1, seq: 1))
-        let frame = Frame(requestID: 3, .relay(put))
+        let frame = Frame(requestID: 3, .relay(chain: "c0", put))
         var buffer = MessageCodec.encode(frame)
         var decoder = FrameDecoder()
         let raw = try XCTUnwrap(try decoder.nextFrame(&buffer))
@@ -42,6 +45,11 @@ final class RelayMessageTests: XCTestCase {
             if case WireError.unknownType = error { XCTFail("a relay of an unknown type is malformed, not of an unknown type") }
         }
         XCTAssertThrowsError(try decodeRelay([]), "no inner type")
+        var relayedRelay = ByteBuffer(bytes: [2] + Array("c0".utf8) + [Message.Kind.relay.rawValue, 2] + Array("c0".utf8) + [Message.Kind.get.rawValue, 0, 1, 0x6b])
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.relayed.rawValue, body: &relayedRelay), "relayed never carries a relay")
+        var noChain = ByteBuffer(bytes: [0, Message.Kind.get.rawValue, 0, 1, 0x6b])
+        XCTAssertThrowsError(try MessageCodec.decode(type: Message.Kind.relay.rawValue, body: &noChain), "an empty chain id")
+        XCTAssertEqual(try decodeRelay([Message.Kind.get.rawValue, 0, 1, 0x6b]), .relay(chain: "c0", .get(key: "k")))
         XCTAssertThrowsError(try decodeRelay([Message.Kind.get.rawValue, 0, 1]), "a truncated inner request")
     }
 }

@@ -32,6 +32,7 @@ final class ClientMoveRetryTests: XCTestCase {
         let old = try await client.put("k", Array("v".utf8))
         XCTAssertNil(old)
         XCTAssertEqual(server.writes, 2, "the write was retried under its request id on the same chain")
+        XCTAssertEqual(server.namedChains, [nil, "c1"], "the retry names its chain, so that no other chain takes it as a new write")
     }
 
     func testReadRetryAfterTheSlotMovedIsSent() async throws {
@@ -50,12 +51,20 @@ final class ClientMoveRetryTests: XCTestCase {
 private final class ScriptedServer: Sendable {
     let channel: Channel
     let port: Int
-    private let state: NIOLockedValueBox<(dropped: Bool, writes: Int)>
+    private let state: NIOLockedValueBox<Script>
 
     var writes: Int { state.withLockedValue { $0.writes } }
+    /// The chain each write named (`relayed`), nil for a plain put.
+    var namedChains: [String?] { state.withLockedValue { $0.namedChains } }
+
+    struct Script {
+        var dropped = false
+        var writes = 0
+        var namedChains: [String?] = []
+    }
 
     static func start(chainAfterDrop: String) async throws -> ScriptedServer {
-        let state = NIOLockedValueBox((dropped: false, writes: 0))
+        let state = NIOLockedValueBox(Script())
         let portBox = NIOLockedValueBox(0)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -73,7 +82,7 @@ private final class ScriptedServer: Sendable {
         return ScriptedServer(channel: channel, port: port, state: state)
     }
 
-    private init(channel: Channel, port: Int, state: NIOLockedValueBox<(dropped: Bool, writes: Int)>) {
+    private init(channel: Channel, port: Int, state: NIOLockedValueBox<Script>) {
         self.channel = channel
         self.port = port
         self.state = state
@@ -84,11 +93,11 @@ private final class ScriptedServer: Sendable {
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = RawFrame
         typealias OutboundOut = Frame
-        let state: NIOLockedValueBox<(dropped: Bool, writes: Int)>
+        let state: NIOLockedValueBox<Script>
         let port: @Sendable () -> Int
         let chainAfterDrop: String
 
-        init(state: NIOLockedValueBox<(dropped: Bool, writes: Int)>, port: @escaping @Sendable () -> Int, chainAfterDrop: String) {
+        init(state: NIOLockedValueBox<Script>, port: @escaping @Sendable () -> Int, chainAfterDrop: String) {
             self.state = state
             self.port = port
             self.chainAfterDrop = chainAfterDrop
@@ -97,7 +106,10 @@ private final class ScriptedServer: Sendable {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             guard let frame = try? unwrapInboundIn(data).decode() else { context.close(promise: nil); return }
             let reply: Message
-            switch frame.message {
+            var message = frame.message
+            var named: String?
+            if case .relayed(let chain, let inner) = message { (named, message) = (chain, inner) }
+            switch message {
             case .getSlots:
                 let dropped = state.withLockedValue { $0.dropped }
                 let head = NodeAddress(id: "n1", host: "127.0.0.1", port: port())
@@ -106,12 +118,12 @@ private final class ScriptedServer: Sendable {
                 ]))
             case .put, .get:
                 let dropFirst = state.withLockedValue { s -> Bool in
-                    if case .put = frame.message { s.writes += 1 }
+                    if case .put = message { s.writes += 1; s.namedChains.append(named) }
                     defer { s.dropped = true }
                     return !s.dropped
                 }
                 if dropFirst { context.close(promise: nil); return }
-                reply = frame.message.isPut ? .putResult(old: nil) : .value(nil)
+                reply = message.isPut ? .putResult(old: nil) : .value(nil)
             default:
                 reply = .error(.badRequest, "not scripted")
             }
