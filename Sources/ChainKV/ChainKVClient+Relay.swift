@@ -49,29 +49,34 @@ extension ChainKVClient {
         // The key's slot is hashed once (FNV-1a over the key: 5 % of a client's CPU per read
         // when it was hashed twice).
         let chain = routes.map.chain(of: key)
+        return (try await target(chain: chain, routes: routes, skipping: skipping), chain)
+    }
+
+    /// Where to send a request for chain `chain` (as `target(for:skipping:)`).
+    func target(chain: String, routes: Routes, skipping: Set<ServerKey> = []) async throws -> Target {
         guard let members = routes.chains[chain]?.members, let head = members.first else {
             invalidateRoutes()
             throw HeadNotFound(error: .network("chain \(chain) has no head"), everyServerRefused: false)
         }
-        guard options.relayWhenHeadUnreachable else { return (.head(try await connection(to: head)), chain) }
+        guard options.relayWhenHeadUnreachable else { return .head(try await connection(to: head)) }
         let headKey = ServerKey(host: head.host, port: head.port)
         // The common case in one lock: the head is reachable and connected.
         let (open, headUnreachable) = state.withLockedValue { s in
             (s.connections[headKey], !s.unreachable.isEmpty && s.unreachable.contains(headKey))
         }
         if !headUnreachable {
-            if let open, open.isActive { return (.head(open), chain) }
+            if let open, open.isActive { return .head(open) }
             do {
-                return (.head(try await connection(to: head)), chain)
+                return .head(try await connection(to: head))
             } catch let notFound as HeadNotFound {
                 markUnreachable(headKey)
                 guard let via = try await relayConnection(routes, chain: chain, skipping: skipping) else { throw notFound }
-                return (.relay(via), chain)
+                return .relay(via)
             }
         }
-        if let via = try await relayConnection(routes, chain: chain, skipping: skipping) { return (.relay(via), chain) }
+        if let via = try await relayConnection(routes, chain: chain, skipping: skipping) { return .relay(via) }
         // No other server answers either: the head, after all.
-        return (.head(try await connection(to: head)), chain)
+        return .head(try await connection(to: head))
     }
 
     /// A connection to a server that can relay to `chain`'s head: its other members in chain

@@ -120,17 +120,19 @@ extension ChainKVClient {
     /// One chain's page; throws a transient error (after asking for new routes) when the chain
     /// has no reachable head, its head changed, or the slot map moved on.
     private func scanChain(_ chain: String, routes: Routes, range: KeyRange, limit: Int) async throws -> RangePage {
-        guard let head = routes.chains[chain]?.head else {
-            invalidateRoutes()
-            throw HeadNotFound(error: .network("chain \(chain) has no head"), everyServerRefused: false)
-        }
-        let connection = try await connection(to: head)
+        // The head, or another server relaying to it while the head does not answer this client
+        // (ChainKVClient+Relay).
+        let target = try await target(chain: chain, routes: routes)
+        let connection = target.connection
+        let scan = Message.scan(chain: chain, mapVersion: routes.map.version, range: range, limit: UInt32(limit))
         let reply: Message
         do {
-            reply = try await connection.request(.scan(chain: chain, mapVersion: routes.map.version, range: range, limit: UInt32(limit)),
-                                                 timeout: options.requestTimeout)
+            reply = try await connection.request(target.isRelay ? .relay(chain: chain, scan) : scan, timeout: options.requestTimeout)
         } catch let error as ChainKVError where !error.isUnauthorized {
             invalidate(connection)
+            if !target.isRelay, error.isBrokenConnection || error.isTimeout {
+                markUnreachable(ServerKey(host: connection.host, port: connection.port))
+            }
             throw error
         }
         switch reply {
@@ -140,7 +142,7 @@ extension ChainKVClient {
             invalidateRoutes()
             throw ChainKVError.network("the slot map changed (the server's is version \(mapVersion)); asking for it again")
         case .error(.notHead, _), .error(.unavailable, _):
-            invalidate(connection)
+            if target.isRelay { invalidateRoutes() } else { invalidate(connection) }
             throw unexpected(reply)
         default:
             throw unexpected(reply)

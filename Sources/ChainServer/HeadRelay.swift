@@ -161,7 +161,7 @@ final class HeadRelay: @unchecked Sendable {
     /// anywhere; a write may have been.
     static func unanswered(_ request: Message, at head: String, _ error: Error) -> Message {
         switch request {
-        case .relayed(_, .get), .relayed(_, .getVersioned): return .error(.unavailable, "relayed to the head at \(head), which did not answer: \(error)")
+        case .relayed(_, .get), .relayed(_, .getVersioned), .relayed(_, .scan): return .error(.unavailable, "relayed to the head at \(head), which did not answer: \(error)")
         default: return .error(.chainChanged, "relayed to the head at \(head), which did not answer; the write may have been applied: \(error)")
         }
     }

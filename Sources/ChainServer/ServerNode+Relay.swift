@@ -9,7 +9,7 @@ extension ServerNode {
     /// that chain must reach the same chain again, whose head answers `moved` if the slot left
     /// it (the client then decides, as for a direct attempt).
     func relay(_ inner: Message, chain: String, ref: ClientRef) {
-        guard knows(chain, ref) else { return }
+        guard knows(chain, ref), names(chain, inner, ref) else { return }
         guard let head = relayHead(of: chain) else {
             metrics.request("relay", status: "no_head", chain: chain)
             return reply(.error(.unavailable, "no head of chain \(chain) is known here to relay to"), to: ref)
@@ -29,8 +29,15 @@ extension ServerNode {
     /// even while two servers' views of the chain disagree); `moved` if this server's map places
     /// the key in another chain, "not the head" if this server no longer heads it.
     func relayed(_ inner: Message, chain: String, ref: ClientRef) {
-        guard knows(chain, ref) else { return }
+        guard knows(chain, ref), names(chain, inner, ref) else { return }
         request(inner, ref: ref, chain: chain)
+    }
+
+    /// A scan names its chain itself: the relay must name the same (answered here; false).
+    private func names(_ chain: String, _ inner: Message, _ ref: ClientRef) -> Bool {
+        guard case .scan(let scanned, _, _, _) = inner, scanned != chain else { return true }
+        reply(.error(.badRequest, "a relay for chain \(chain) of a scan of chain \(scanned)"), to: ref)
+        return false
     }
 
     /// An unsharded server has one chain: another id is a bad request (answered here; false).

@@ -1,8 +1,8 @@
 import NIOCore
 
 extension Message {
-    /// A keyed client request a server may pass to its chain's head (`relay`, `relayed`): reads and writes
-    /// of one key. Scans and watches name their chain and are sent where the client chose.
+    /// A client request a server may pass to a chain's head (`relay`, `relayed`): reads and
+    /// writes of one key, and a scan's page. Not a watch, which may wait longer than a relay.
     public var isRelayable: Bool { kind.isRelayable }
 }
 
@@ -10,7 +10,7 @@ extension Message.Kind {
     /// See `Message.isRelayable`.
     public var isRelayable: Bool {
         switch self {
-        case .get, .put, .delete, .getVersioned, .putVersioned, .deleteVersioned: return true
+        case .get, .put, .delete, .getVersioned, .putVersioned, .deleteVersioned, .scan: return true
         default: return false
         }
     }

@@ -75,7 +75,7 @@ final class PartitionTests: XCTestCase {
     /// The head stays head (its peers and ZooKeeper reach it), so only the client can route
     /// around the cut: it sends its requests through another member, which relays them to the
     /// head (`relay`). Writes resume within about a request timeout of the cut; a new client
-    /// writes, reads and deletes through the relay too; nothing is applied twice (the replicas
+    /// writes, reads, scans and deletes through the relay too; nothing is applied twice (the replicas
     /// converge and every acknowledged write reads back, checked by `partition`).
     func testAHeadCutFromItsClientsButNotItsPeersStaysHeadAndServesThemThroughAnotherMember() throws {
         let outcome = try partition(mustWriteDuringCut: true) { cluster, filter, info in
@@ -90,6 +90,9 @@ final class PartitionTests: XCTestCase {
             XCTAssertEqual(second, Array("one".utf8), "the old value, through the relay")
             XCTAssertEqual(try blockingTest { try await client.get("relayed") }, Array("two".utf8))
             XCTAssertEqual(try blockingTest { try await client.getVersioned("relayed") }?.value, Array("two".utf8))
+            // A scan's page from the head, through the relay too.
+            let page = try blockingTest { try await client.scan(prefix: "relayed", limit: 10) }
+            XCTAssertEqual(page.entries.map(\.key), ["relayed"])
             XCTAssertTrue(try blockingTest { try await client.delete("relayed") })
             XCTAssertNil(try blockingTest { try await client.get("relayed") })
         }

@@ -46,6 +46,17 @@ final class RelayTests: XCTestCase {
         XCTAssertEqual(try request(cluster, outsider, .relay(chain: chain, .putVersioned(key: key, value: [2], request: RequestID(client: 0xfeed, seq: 2),
                                                                                          ifVersion: v.version + 1))),
                        .conditionFailed(current: v.version), "a condition is checked at the head")
+        // A scan's page of the chain, through a server outside it; a relay for another chain
+        // than the scan's is refused.
+        let scan = Message.scan(chain: chain, mapVersion: slotMap.version, range: KeyRange(prefix: "relayed-"), limit: 10)
+        guard case .scanPage(let rows, nil) = try request(cluster, outsider, .relay(chain: chain, scan)) else {
+            return XCTFail("a scan page through the relay")
+        }
+        XCTAssertEqual(rows.map(\.key), [key])
+        let elsewhere = try XCTUnwrap(map.chains.first { $0.id != chain }?.id)
+        guard case .error(.badRequest, _) = try request(cluster, outsider, .relay(chain: elsewhere, scan)) else {
+            return XCTFail("a relay naming another chain than its scan is refused")
+        }
         // Sent to the head itself: answered there.
         XCTAssertEqual(try request(cluster, head, .relay(chain: chain, .get(key: key))), .value(Array("one".utf8)))
 
