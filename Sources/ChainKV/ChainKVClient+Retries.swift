@@ -20,6 +20,9 @@ extension ChainKVClient {
         /// Servers that relayed none of this request's attempts (no head they could reach, or no
         /// answer): later attempts try other servers first.
         var relaysFailed: Set<ServerKey> = []
+        /// Whether a retry names its chain (`relayed`): not once a server answered that it does
+        /// not know the message (a server older than relays, during a rolling upgrade).
+        var namingChain = true
         while true {
             do {
                 let (target, chain) = try await target(for: key, skipping: relaysFailed)
@@ -37,7 +40,7 @@ extension ChainKVClient {
                 // whose map places the key in another chain answers `moved`, never taking it as
                 // a new write of a chain that does not know the first attempt.
                 let outgoing: Message = target.isRelay ? .relay(chain: chain, message)
-                    : maybeApplied && !idempotent ? .relayed(chain: chain, message) : message
+                    : maybeApplied && !idempotent && namingChain ? .relayed(chain: chain, message) : message
                 do {
                     let reply = try await connection.request(outgoing, timeout: options.requestTimeout)
                     switch reply {
@@ -52,6 +55,11 @@ extension ChainKVClient {
                         invalidateRoutes()  // refused before sequencing: not applied
                         lastError = .network("slot \(slot) moved (the server's map is version \(mapVersion)); asking for the map again")
                     case .error(.overloaded, _):
+                        lastError = unexpected(reply)
+                    case .error(.badRequest, _) where outgoing.kind == .relay || outgoing.kind == .relayed:
+                        // A server older than relays ("unknown message type"): nothing was
+                        // applied. Another server relays next; a retry goes as it did before.
+                        if target.isRelay { relaysFailed.insert(server) } else { namingChain = false }
                         lastError = unexpected(reply)
                     case .error(.chainChanged, let text):
                         if target.isRelay { relaysFailed.insert(server); invalidateRoutes() } else { invalidate(connection) }

@@ -90,18 +90,25 @@ extension ChainKVClient {
     private func scanPage(_ range: KeyRange, limit: Int) async throws -> RangePage {
         let deadline = NIODeadline.now() + TimeAmount(options.retryBudget)
         var backoff = TimeAmount.milliseconds(5)
+        /// Servers that relayed none of this scan's attempts: later attempts try others first.
+        var relaysFailed: Set<ServerKey> = []
         while true {
             let lastError: ChainKVError
             do {
                 let routes = try await currentRoutes()
                 let chains = routes.map.counts.keys.sorted(by: Leader.chainOrder)
+                let skipping = relaysFailed
                 let pages = try await withThrowingTaskGroup(of: RangePage.self) { group in
                     for chain in chains {
-                        group.addTask { try await self.scanChain(chain, routes: routes, range: range, limit: limit) }
+                        group.addTask { try await self.scanChain(chain, routes: routes, range: range, limit: limit, skipping: skipping) }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
                 return RangePage.merge(pages, range: range, limit: limit)
+            } catch let failed as RelayFailed {
+                relaysFailed.insert(failed.server)
+                if failed.error.isUnauthorized { throw failed.error }
+                lastError = failed.error
             } catch let notFound as HeadNotFound {
                 lastError = notFound.error
             } catch let error as ChainKVError {
@@ -119,21 +126,33 @@ extension ChainKVClient {
 
     /// One chain's page; throws a transient error (after asking for new routes) when the chain
     /// has no reachable head, its head changed, or the slot map moved on.
-    private func scanChain(_ chain: String, routes: Routes, range: KeyRange, limit: Int) async throws -> RangePage {
+    /// A relaying server (`server`) brought no page: the next attempt tries another first.
+    private struct RelayFailed: Error {
+        let server: ServerKey
+        let error: ChainKVError
+    }
+
+    /// One chain's page; throws a transient error (after asking for new routes) when the chain
+    /// has no reachable head, its head changed, or the slot map moved on, and `RelayFailed` when
+    /// a server relaying to the head brought no page.
+    private func scanChain(_ chain: String, routes: Routes, range: KeyRange, limit: Int, skipping: Set<ServerKey>) async throws -> RangePage {
         // The head, or another server relaying to it while the head does not answer this client
         // (ChainKVClient+Relay).
-        let target = try await target(chain: chain, routes: routes)
+        let target = try await target(chain: chain, routes: routes, skipping: skipping)
         let connection = target.connection
+        let server = ServerKey(host: connection.host, port: connection.port)
         let scan = Message.scan(chain: chain, mapVersion: routes.map.version, range: range, limit: UInt32(limit))
         let reply: Message
         do {
             reply = try await connection.request(target.isRelay ? .relay(chain: chain, scan) : scan, timeout: options.requestTimeout)
         } catch let error as ChainKVError where !error.isUnauthorized {
             invalidate(connection)
-            if !target.isRelay, error.isBrokenConnection || error.isTimeout {
-                markUnreachable(ServerKey(host: connection.host, port: connection.port))
+            guard target.isRelay else {
+                if error.isBrokenConnection || error.isTimeout { markUnreachable(server) }
+                throw error
             }
-            throw error
+            if error.isBrokenConnection { markUnreachable(server) }
+            throw RelayFailed(server: server, error: error)
         }
         switch reply {
         case .scanPage(let rows, let next):
@@ -141,8 +160,12 @@ extension ChainKVClient {
         case .moved(_, let mapVersion):
             invalidateRoutes()
             throw ChainKVError.network("the slot map changed (the server's is version \(mapVersion)); asking for it again")
+        case .error(let code, _) where target.isRelay && (code == .notHead || code == .unavailable || code == .badRequest):
+            // The relaying server reached no head, or is older than relays (a bad request).
+            invalidateRoutes()
+            throw RelayFailed(server: server, error: unexpected(reply))
         case .error(.notHead, _), .error(.unavailable, _):
-            if target.isRelay { invalidateRoutes() } else { invalidate(connection) }
+            invalidate(connection)
             throw unexpected(reply)
         default:
             throw unexpected(reply)

@@ -11,17 +11,17 @@ extension ServerNode {
     func relay(_ inner: Message, chain: String, ref: ClientRef) {
         guard knows(chain, ref), names(chain, inner, ref) else { return }
         guard let head = relayHead(of: chain) else {
-            metrics.request("relay", status: "no_head", chain: chain)
+            metrics.request("relay", status: "no_head", chain: label(chain))
             return reply(.error(.unavailable, "no head of chain \(chain) is known here to relay to"), to: ref)
         }
         // This server heads the chain (the client's routes are older than the chain): it answers
         // as if asked directly, and refuses as it would then.
         if head == config.id { return request(inner, ref: ref, chain: chain) }
         guard let address = context.addresses[head] else {
-            metrics.request("relay", status: "no_head", chain: chain)
+            metrics.request("relay", status: "no_head", chain: label(chain))
             return reply(.error(.unavailable, "the address of \(head), the head of chain \(chain), is not known here"), to: ref)
         }
-        metrics.request("relay", status: "relayed", chain: chain)
+        metrics.request("relay", status: "relayed", chain: label(chain))
         headRelay.relay(.relayed(chain: chain, inner), to: address, for: ref)
     }
 
@@ -31,6 +31,12 @@ extension ServerNode {
     func relayed(_ inner: Message, chain: String, ref: ClientRef) {
         guard knows(chain, ref), names(chain, inner, ref) else { return }
         request(inner, ref: ref, chain: chain)
+    }
+
+    /// `chain` as a metrics label: a chain id the client chose, kept only if this server knows
+    /// the chain, so that made-up ids cannot grow the server's label sets without bound.
+    private func label(_ chain: String) -> String {
+        configs[chain] != nil || chains[chain] != nil ? chain : "unknown"
     }
 
     /// A scan names its chain itself: the relay must name the same (answered here; false).

@@ -212,7 +212,7 @@ final class ServerNode: @unchecked Sendable {
             // A request for the chain the client's map names (`relayed`): a retry must not be
             // taken by another chain, which does not remember the first attempt's outcome.
             reply(.moved(slot: UInt16(slot), mapVersion: slots.version), to: ref)
-            metrics.request(type, status: "moved", chain: expected)
+            metrics.request(type, status: "moved", chain: id)
             return nil
         }
         // A member of the key's chain answers itself, also while its view lags the configuration

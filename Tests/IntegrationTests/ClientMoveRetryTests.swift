@@ -35,6 +35,20 @@ final class ClientMoveRetryTests: XCTestCase {
         XCTAssertEqual(server.namedChains, [nil, "c1"], "the retry names its chain, so that no other chain takes it as a new write")
     }
 
+    /// A server older than relays answers `relayed` as an unknown message type: the retry goes
+    /// again as a plain put, as it did before relays, under the same request id.
+    func testAServerOlderThanRelaysGetsThePlainRetry() async throws {
+        let server = try await ScriptedServer.start(chainAfterDrop: "c1", knowsRelays: false)
+        defer { server.stop() }
+        let client = try ChainKVClient(servers: ["127.0.0.1:\(server.port)"])
+        defer { client.beginShutdown() }
+        let old = try await client.put("k", Array("v".utf8))
+        XCTAssertNil(old)
+        XCTAssertEqual(server.writes, 2, "the first attempt and the plain retry")
+        XCTAssertEqual(server.namedChains, [nil, nil], "the retry after the refusal names no chain")
+        XCTAssertEqual(server.refused, 1, "one retry named its chain and was refused")
+    }
+
     func testReadRetryAfterTheSlotMovedIsSent() async throws {
         let server = try await ScriptedServer.start(chainAfterDrop: "c2")
         defer { server.stop() }
@@ -56,14 +70,17 @@ private final class ScriptedServer: Sendable {
     var writes: Int { state.withLockedValue { $0.writes } }
     /// The chain each write named (`relayed`), nil for a plain put.
     var namedChains: [String?] { state.withLockedValue { $0.namedChains } }
+    /// `relayed` requests answered as an unknown message type (`knowsRelays` false).
+    var refused: Int { state.withLockedValue { $0.refused } }
 
     struct Script {
         var dropped = false
         var writes = 0
         var namedChains: [String?] = []
+        var refused = 0
     }
 
-    static func start(chainAfterDrop: String) async throws -> ScriptedServer {
+    static func start(chainAfterDrop: String, knowsRelays: Bool = true) async throws -> ScriptedServer {
         let state = NIOLockedValueBox(Script())
         let portBox = NIOLockedValueBox(0)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -72,7 +89,8 @@ private final class ScriptedServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(FrameDecoder()), MessageToByteHandler(FrameEncoder()),
-                        Handler(state: state, port: { portBox.withLockedValue { $0 } }, chainAfterDrop: chainAfterDrop),
+                        Handler(state: state, port: { portBox.withLockedValue { $0 } }, chainAfterDrop: chainAfterDrop,
+                                knowsRelays: knowsRelays),
                     ])
                 }
             }
@@ -96,11 +114,14 @@ private final class ScriptedServer: Sendable {
         let state: NIOLockedValueBox<Script>
         let port: @Sendable () -> Int
         let chainAfterDrop: String
+        /// false: a server from before relays, which answers `relayed` as an unknown type.
+        let knowsRelays: Bool
 
-        init(state: NIOLockedValueBox<Script>, port: @escaping @Sendable () -> Int, chainAfterDrop: String) {
+        init(state: NIOLockedValueBox<Script>, port: @escaping @Sendable () -> Int, chainAfterDrop: String, knowsRelays: Bool) {
             self.state = state
             self.port = port
             self.chainAfterDrop = chainAfterDrop
+            self.knowsRelays = knowsRelays
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -108,7 +129,15 @@ private final class ScriptedServer: Sendable {
             let reply: Message
             var message = frame.message
             var named: String?
-            if case .relayed(let chain, let inner) = message { (named, message) = (chain, inner) }
+            if case .relayed(let chain, let inner) = message {
+                guard knowsRelays else {
+                    state.withLockedValue { $0.refused += 1 }
+                    let unknown = Message.error(.badRequest, "unknown message type \(Message.Kind.relayed.rawValue)")
+                    context.writeAndFlush(wrapOutboundOut(Frame(requestID: frame.requestID, unknown)), promise: nil)
+                    return
+                }
+                (named, message) = (chain, inner)
+            }
             switch message {
             case .getSlots:
                 let dropped = state.withLockedValue { $0.dropped }

@@ -62,7 +62,12 @@ final class RelayTests: XCTestCase {
 
         // A chain that does not own the key's slot: its head answers "moved", as to a direct
         // request, so that a retry never lands on a chain that does not know its first attempt.
-        let other = try XCTUnwrap(map.chains.first { $0.id != chain && $0.chain.head?.id != cluster.nodes[outsider].id })
+        // The chain asked is one whose head is also a member of the key's chain, so that only the
+        // chain the relay names tells it apart (without it, that server answered for the key's
+        // chain: "not the head").
+        let other = try XCTUnwrap(map.chains.first { c in
+            c.id != chain && c.chain.head.map { h in members.dropFirst().contains { $0.id == h.id } } == true
+        })
         XCTAssertEqual(try request(cluster, outsider, .relay(chain: other.id, .put(key: key, value: [3], request: RequestID(client: 0xfeed, seq: 3)))),
                        .moved(slot: UInt16(SlotMap.slot(of: key)), mapVersion: slotMap.version))
         // A chain nobody knows: refused before anything was sent.
