@@ -202,10 +202,11 @@ extension ChainKVClient {
         return await withTaskGroup(of: (String, UInt64, [Change])?.self) { group in
             for chain in missing {
                 group.addTask {
-                    guard let head = routes.chains[chain]?.head, let connection = try? await self.connection(to: head),
-                          case .changes(let barriers, let through)? = try? await connection.request(
-                              .watch(chain: chain, range: KeyRange(), after: nil, limit: 1, waitMs: 0),
-                              timeout: TimeAmount(self.options.requestTimeout)) else { return nil }
+                    // The head, or another server relaying to it (ChainKVClient+Relay).
+                    let now = Message.watch(chain: chain, range: KeyRange(), after: nil, limit: 1, waitMs: 0)
+                    guard let target = try? await self.target(chain: chain, routes: routes),
+                          case .changes(let barriers, let through)? = try? await target.connection.request(
+                              target.isRelay ? .relay(chain: chain, now) : now, timeout: TimeAmount(self.options.requestTimeout)) else { return nil }
                     return (chain, through, barriers)
                 }
             }
@@ -235,6 +236,8 @@ extension ChainKVClient {
                       buffered: BufferedCount, continuation: AsyncThrowingStream<WatchEvent, Error>.Continuation) async {
         var barriersNeeded = barriersFirst
         var backoff = TimeAmount.milliseconds(5)
+        /// Servers that relayed none of this chain's polls: later polls try others first.
+        var relaysFailed: Set<ServerKey> = []
         let wait = TimeAmount(Self.watchWait)
         while !Task.isCancelled {
             if isClosed {
@@ -249,17 +252,23 @@ extension ChainKVClient {
             }
             do {
                 let routes = try await currentRoutes()
-                guard let head = routes.chains[chain]?.head else { throw ChainKVError.network("chain \(chain) has no head") }
-                let connection = try await connection(to: head)
+                // The head, or another server relaying to it while the head does not answer this
+                // client (ChainKVClient+Relay).
+                let target = try await target(chain: chain, routes: routes, skipping: relaysFailed)
+                let connection = target.connection
+                let server = ServerKey(host: connection.host, port: connection.port)
                 let after = state.withLockedValue { $0.resumePoint(chain) }
                 // "Now" without waiting answers with the barriers the chain keeps.
                 let request = barriersNeeded ? Message.watch(chain: chain, range: KeyRange(), after: nil, limit: 1, waitMs: 0)
                     : Message.watch(chain: chain, range: range, after: after, limit: 1000, waitMs: UInt32(wait.nanoseconds / 1_000_000))
                 let reply: Message
                 do {
-                    reply = try await connection.request(request, timeout: wait + TimeAmount(options.requestTimeout))
-                } catch {
+                    reply = try await connection.request(target.isRelay ? .relay(chain: chain, request) : request,
+                                                         timeout: wait + TimeAmount(options.requestTimeout))
+                } catch let error as ChainKVError where !error.isUnauthorized {
                     invalidate(connection)
+                    if target.isRelay { relaysFailed.insert(server) }
+                    if error.isBrokenConnection || (error.isTimeout && !target.isRelay) { markUnreachable(server) }
                     throw error
                 }
                 switch reply {
@@ -284,7 +293,9 @@ extension ChainKVClient {
                     continuation.finish(throwing: WatchCompacted(chain: chain, oldest: oldest))
                     return
                 case .error(.notHead, _), .error(.unavailable, _):
-                    invalidate(connection)
+                    if target.isRelay { relaysFailed.insert(server); invalidateRoutes() } else { invalidate(connection) }
+                case .error(.badRequest, _) where target.isRelay:
+                    relaysFailed.insert(server)  // a server older than relays
                 case .error(.overloaded, _):
                     break
                 default:

@@ -31,8 +31,15 @@ final class HeadRelay: @unchecked Sendable {
     /// that the client hears why from here rather than timing out on this server too.
     static let dialTimeout = TimeAmount.milliseconds(500)
     /// How long a relayed request may take here, from its arrival (a dial included) to the head's
-    /// answer: below a client's default request timeout, for the same reason.
+    /// answer: below a client's default request timeout, for the same reason. A watch's poll
+    /// may also wait its `waitMs` at the head (the client's own timeout counts that wait too).
     static let answerTimeout = TimeAmount.milliseconds(800)
+
+    /// How long `request` may take from its arrival here.
+    static func budget(_ request: Message) -> TimeAmount {
+        guard case .relayed(_, .watch(_, _, _, _, let waitMs)) = request else { return answerTimeout }
+        return answerTimeout + .milliseconds(Int64(min(waitMs, WireLimits.watchWaitMsMax)))
+    }
 
     private let loop: EventLoop
     private let security: ConnectionSecurity
@@ -127,7 +134,7 @@ final class HeadRelay: @unchecked Sendable {
 
     private func send(_ entry: Waiting, on connection: Connection) {
         let sent = loop.now
-        let left = entry.arrived + Self.answerTimeout - sent
+        let left = entry.arrived + Self.budget(entry.request) - sent
         guard left > .zero else {
             // The dial took the request's whole time: nothing was sent.
             inFlight -= 1
@@ -161,7 +168,7 @@ final class HeadRelay: @unchecked Sendable {
     /// anywhere; a write may have been.
     static func unanswered(_ request: Message, at head: String, _ error: Error) -> Message {
         switch request {
-        case .relayed(_, .get), .relayed(_, .getVersioned), .relayed(_, .scan): return .error(.unavailable, "relayed to the head at \(head), which did not answer: \(error)")
+        case .relayed(_, .get), .relayed(_, .getVersioned), .relayed(_, .scan), .relayed(_, .watch): return .error(.unavailable, "relayed to the head at \(head), which did not answer: \(error)")
         default: return .error(.chainChanged, "relayed to the head at \(head), which did not answer; the write may have been applied: \(error)")
         }
     }

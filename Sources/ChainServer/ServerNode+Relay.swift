@@ -39,10 +39,15 @@ extension ServerNode {
         configs[chain] != nil || chains[chain] != nil ? chain : "unknown"
     }
 
-    /// A scan names its chain itself: the relay must name the same (answered here; false).
+    /// A scan or a watch names its chain itself: the relay must name the same (answered here; false).
     private func names(_ chain: String, _ inner: Message, _ ref: ClientRef) -> Bool {
-        guard case .scan(let scanned, _, _, _) = inner, scanned != chain else { return true }
-        reply(.error(.badRequest, "a relay for chain \(chain) of a scan of chain \(scanned)"), to: ref)
+        let named: String
+        switch inner {
+        case .scan(let c, _, _, _), .watch(let c, _, _, _, _): named = c
+        default: return true
+        }
+        guard named != chain else { return true }
+        reply(.error(.badRequest, "a relay for chain \(chain) of a \(inner.kind) of chain \(named)"), to: ref)
         return false
     }
 

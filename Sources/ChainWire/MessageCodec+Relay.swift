@@ -2,7 +2,7 @@ import NIOCore
 
 extension Message {
     /// A client request a server may pass to a chain's head (`relay`, `relayed`): reads and
-    /// writes of one key, and a scan's page. Not a watch, which may wait longer than a relay.
+    /// writes of one key, a scan's page, a watch's poll.
     public var isRelayable: Bool { kind.isRelayable }
 }
 
@@ -10,7 +10,7 @@ extension Message.Kind {
     /// See `Message.isRelayable`.
     public var isRelayable: Bool {
         switch self {
-        case .get, .put, .delete, .getVersioned, .putVersioned, .deleteVersioned, .scan: return true
+        case .get, .put, .delete, .getVersioned, .putVersioned, .deleteVersioned, .scan, .watch: return true
         default: return false
         }
     }

@@ -13,6 +13,7 @@ final class RelayMessageTests: XCTestCase {
         .relay(chain: "c4", .deleteVersioned(key: "k", request: nil, ifVersion: 12)),
         .relayed(chain: "c0", .put(key: "k", value: [9], request: RequestID(client: 7, seq: 9))),
         .relayed(chain: "c5", .get(key: "k")),
+        .relay(chain: "c1", .watch(chain: "c1", range: KeyRange(prefix: "a/"), after: 7, limit: 100, waitMs: 5000)),
         .relay(chain: "c2", .scan(chain: "c2", mapVersion: 4, range: KeyRange(prefix: "a/"), limit: 10)),
     ]
 
@@ -38,7 +39,7 @@ final class RelayMessageTests: XCTestCase {
         var nested: [UInt8] = []
         for _ in 0..<10_000 { nested.append(Message.Kind.relay.rawValue) }
         XCTAssertThrowsError(try decodeRelay(nested))
-        for kind in [Message.Kind.status, .die, .getSlots, .hello, .forward, .ack, .watch, .onChain, .value] {
+        for kind in [Message.Kind.status, .die, .getSlots, .hello, .forward, .ack, .onChain, .value, .changes, .scanPage] {
             XCTAssertFalse(kind.isRelayable, "\(kind)")
             XCTAssertThrowsError(try decodeRelay([kind.rawValue]), "a relay of \(kind)")
         }

@@ -3,6 +3,7 @@ import ChainKV
 import ChainTestSupport
 import ChainWire
 import Foundation
+import NIOConcurrencyHelpers
 import Synchronization
 import XCTest
 
@@ -75,7 +76,7 @@ final class PartitionTests: XCTestCase {
     /// The head stays head (its peers and ZooKeeper reach it), so only the client can route
     /// around the cut: it sends its requests through another member, which relays them to the
     /// head (`relay`). Writes resume within about a request timeout of the cut; a new client
-    /// writes, reads, scans and deletes through the relay too; nothing is applied twice (the replicas
+    /// writes, reads, scans, watches and deletes through the relay too; nothing is applied twice (the replicas
     /// converge and every acknowledged write reads back, checked by `partition`).
     func testAHeadCutFromItsClientsButNotItsPeersStaysHeadAndServesThemThroughAnotherMember() throws {
         let outcome = try partition(mustWriteDuringCut: true) { cluster, filter, info in
@@ -84,6 +85,11 @@ final class PartitionTests: XCTestCase {
         } whileCut: { cluster in
             let client = try ChainKVClient(servers: cluster.servers, options: cluster.clientOptions)
             defer { client.beginShutdown() }
+            // A watch started during the cut, its polls relayed too: it sees the writes below.
+            let stream = try blockingTest { try await client.watch(prefix: "relayed") }
+            let seen = NIOLockedValueBox<[WatchEvent]>([])
+            let watching = Task { do { for try await e in stream { seen.withLockedValue { $0.append(e) } } } catch {} }
+            defer { watching.cancel() }
             let first = try blockingTest { try await client.put("relayed", Array("one".utf8)) }
             XCTAssertNil(first, "a new key")
             let second = try blockingTest { try await client.put("relayed", Array("two".utf8)) }
@@ -95,6 +101,10 @@ final class PartitionTests: XCTestCase {
             XCTAssertEqual(page.entries.map(\.key), ["relayed"])
             XCTAssertTrue(try blockingTest { try await client.delete("relayed") })
             XCTAssertNil(try blockingTest { try await client.get("relayed") })
+            let deadline = Date().addingTimeInterval(10)
+            while seen.withLockedValue({ $0.count }) < 3, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            XCTAssertEqual(seen.withLockedValue { $0.map(\.value) }, [Array("one".utf8), Array("two".utf8), nil],
+                           "the watch saw both puts and the delete, in order")
         }
         XCTAssertEqual(outcome.epochAfter, outcome.epochBefore, "a head its peers and ZooKeeper still reach keeps its chain")
         // One request timeout (1 s) on the cut connection, a discovery round, then the relay:
