@@ -33,6 +33,29 @@ extension ChainKVClient {
             if case .relay = self { return true }
             return false
         }
+
+        /// The server this attempt goes to.
+        var server: ServerKey { ServerKey(host: connection.host, port: connection.port) }
+
+        /// `request` as this target takes it: as it is for the head, inside a `relay` naming
+        /// `chain` for another server.
+        func message(_ request: Message, chain: String) -> Message {
+            isRelay ? .relay(chain: chain, request) : request
+        }
+    }
+
+    /// `target` (or, relayed, its head) refused an attempt before sequencing it: the routes are
+    /// asked for again; a head's connection is retired, a relaying server's stays.
+    func refused(by target: Target) {
+        if target.isRelay { invalidateRoutes() } else { invalidate(target.connection) }
+    }
+
+    /// No answer from `target`: its connection is retired, and its server is marked unreachable
+    /// only for what it did itself: its connection broke, or a head was silent (a relaying
+    /// server's silence may be its head's).
+    func noAnswer(from target: Target, _ error: ChainKVError) {
+        invalidate(target.connection)
+        if error.isBrokenConnection || (error.isTimeout && !target.isRelay) { markUnreachable(target.server) }
     }
 
     /// How soon an unreachable server is dialed to see whether it answers again; each failed

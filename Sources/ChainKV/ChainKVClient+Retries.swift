@@ -34,22 +34,22 @@ extension ChainKVClient {
                     throw ClientGiveUp(error: .chainFailure(
                         "the key moved from chain \(earlier) to chain \(chain) after an attempt whose outcome is unknown (\(lastError))"))
                 }
-                let connection = target.connection
-                let server = ServerKey(host: connection.host, port: connection.port)
+                let server = target.server
                 // A retry of a write that may have applied names its chain (`relayed`): a head
                 // whose map places the key in another chain answers `moved`, never taking it as
                 // a new write of a chain that does not know the first attempt.
-                let outgoing: Message = target.isRelay ? .relay(chain: chain, message)
-                    : maybeApplied && !idempotent && namingChain ? .relayed(chain: chain, message) : message
+                let outgoing: Message = !target.isRelay && maybeApplied && !idempotent && namingChain ? .relayed(chain: chain, message)
+                    : target.message(message, chain: chain)
                 do {
-                    let reply = try await connection.request(outgoing, timeout: options.requestTimeout)
+                    let reply = try await target.connection.request(outgoing, timeout: options.requestTimeout)
                     switch reply {
                     case .error(.unauthorized, _):
                         throw unexpected(reply)
                     case .error(.notHead, _), .error(.unavailable, _):
                         // Refused before sequencing: not applied. A relaying server's connection
                         // stays; the routes are asked for again, and another server relays next.
-                        if target.isRelay { relaysFailed.insert(server); invalidateRoutes() } else { invalidate(connection) }
+                        if target.isRelay { relaysFailed.insert(server) }
+                        refused(by: target)
                         lastError = unexpected(reply)
                     case .moved(let slot, let mapVersion):
                         invalidateRoutes()  // refused before sequencing: not applied
@@ -62,25 +62,19 @@ extension ChainKVClient {
                         if target.isRelay { relaysFailed.insert(server) } else { namingChain = false }
                         lastError = unexpected(reply)
                     case .error(.chainChanged, let text):
-                        if target.isRelay { relaysFailed.insert(server); invalidateRoutes() } else { invalidate(connection) }
+                        if target.isRelay { relaysFailed.insert(server) }
+                        refused(by: target)
                         maybeAppliedOn = chain
                         lastError = .chainFailure(text)
                     default:
                         return reply
                     }
                 } catch let error as ChainKVError where !error.isUnauthorized {
-                    invalidate(connection)
-                    if target.isRelay {
-                        // The relaying server or the head behind it was slow or gone: another
-                        // server relays the next attempt. A server is marked unreachable only for
-                        // what it did itself: its connection broke.
-                        relaysFailed.insert(server)
-                        if error.isBrokenConnection { markUnreachable(server) }
-                    } else if error.isBrokenConnection || error.isTimeout {
-                        // No answer from the head: it may be gone, paused or cut off from this
-                        // client. Until it answers again, its chains' requests go through another server.
-                        markUnreachable(server)
-                    }
+                    // No answer: a head may be gone, paused or cut off from this client (until it
+                    // answers again, its chains' requests go through another server); a relaying
+                    // server or the head behind it was slow or gone (another relays next).
+                    noAnswer(from: target, error)
+                    if target.isRelay { relaysFailed.insert(server) }
                     maybeAppliedOn = chain
                     lastError = error
                 }

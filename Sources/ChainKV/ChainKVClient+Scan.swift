@@ -139,20 +139,14 @@ extension ChainKVClient {
         // The head, or another server relaying to it while the head does not answer this client
         // (ChainKVClient+Relay).
         let target = try await target(chain: chain, routes: routes, skipping: skipping)
-        let connection = target.connection
-        let server = ServerKey(host: connection.host, port: connection.port)
         let scan = Message.scan(chain: chain, mapVersion: routes.map.version, range: range, limit: UInt32(limit))
         let reply: Message
         do {
-            reply = try await connection.request(target.isRelay ? .relay(chain: chain, scan) : scan, timeout: options.requestTimeout)
+            reply = try await target.connection.request(target.message(scan, chain: chain), timeout: options.requestTimeout)
         } catch let error as ChainKVError where !error.isUnauthorized {
-            invalidate(connection)
-            guard target.isRelay else {
-                if error.isBrokenConnection || error.isTimeout { markUnreachable(server) }
-                throw error
-            }
-            if error.isBrokenConnection { markUnreachable(server) }
-            throw RelayFailed(server: server, error: error)
+            noAnswer(from: target, error)
+            if target.isRelay { throw RelayFailed(server: target.server, error: error) }
+            throw error
         }
         switch reply {
         case .scanPage(let rows, let next):
@@ -162,10 +156,10 @@ extension ChainKVClient {
             throw ChainKVError.network("the slot map changed (the server's is version \(mapVersion)); asking for it again")
         case .error(let code, _) where target.isRelay && (code == .notHead || code == .unavailable || code == .badRequest):
             // The relaying server reached no head, or is older than relays (a bad request).
-            invalidateRoutes()
-            throw RelayFailed(server: server, error: unexpected(reply))
+            refused(by: target)
+            throw RelayFailed(server: target.server, error: unexpected(reply))
         case .error(.notHead, _), .error(.unavailable, _):
-            invalidate(connection)
+            refused(by: target)
             throw unexpected(reply)
         default:
             throw unexpected(reply)

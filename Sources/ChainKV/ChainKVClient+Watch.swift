@@ -206,7 +206,7 @@ extension ChainKVClient {
                     let now = Message.watch(chain: chain, range: KeyRange(), after: nil, limit: 1, waitMs: 0)
                     guard let target = try? await self.target(chain: chain, routes: routes),
                           case .changes(let barriers, let through)? = try? await target.connection.request(
-                              target.isRelay ? .relay(chain: chain, now) : now, timeout: TimeAmount(self.options.requestTimeout)) else { return nil }
+                              target.message(now, chain: chain), timeout: TimeAmount(self.options.requestTimeout)) else { return nil }
                     return (chain, through, barriers)
                 }
             }
@@ -255,20 +255,17 @@ extension ChainKVClient {
                 // The head, or another server relaying to it while the head does not answer this
                 // client (ChainKVClient+Relay).
                 let target = try await target(chain: chain, routes: routes, skipping: relaysFailed)
-                let connection = target.connection
-                let server = ServerKey(host: connection.host, port: connection.port)
                 let after = state.withLockedValue { $0.resumePoint(chain) }
                 // "Now" without waiting answers with the barriers the chain keeps.
                 let request = barriersNeeded ? Message.watch(chain: chain, range: KeyRange(), after: nil, limit: 1, waitMs: 0)
                     : Message.watch(chain: chain, range: range, after: after, limit: 1000, waitMs: UInt32(wait.nanoseconds / 1_000_000))
                 let reply: Message
                 do {
-                    reply = try await connection.request(target.isRelay ? .relay(chain: chain, request) : request,
-                                                         timeout: wait + TimeAmount(options.requestTimeout))
+                    reply = try await target.connection.request(target.message(request, chain: chain),
+                                                                timeout: wait + TimeAmount(options.requestTimeout))
                 } catch let error as ChainKVError where !error.isUnauthorized {
-                    invalidate(connection)
-                    if target.isRelay { relaysFailed.insert(server) }
-                    if error.isBrokenConnection || (error.isTimeout && !target.isRelay) { markUnreachable(server) }
+                    noAnswer(from: target, error)
+                    if target.isRelay { relaysFailed.insert(target.server) }
                     throw error
                 }
                 switch reply {
@@ -293,9 +290,10 @@ extension ChainKVClient {
                     continuation.finish(throwing: WatchCompacted(chain: chain, oldest: oldest))
                     return
                 case .error(.notHead, _), .error(.unavailable, _):
-                    if target.isRelay { relaysFailed.insert(server); invalidateRoutes() } else { invalidate(connection) }
+                    if target.isRelay { relaysFailed.insert(target.server) }
+                    refused(by: target)
                 case .error(.badRequest, _) where target.isRelay:
-                    relaysFailed.insert(server)  // a server older than relays
+                    relaysFailed.insert(target.server)  // a server older than relays
                 case .error(.overloaded, _):
                     break
                 default:
