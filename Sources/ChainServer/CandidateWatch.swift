@@ -24,17 +24,18 @@ final class CandidateWatch: CandidateWatching, @unchecked Sendable {
     private var timer: RepeatedTask?
     private var closed = false
 
-    init(candidate: ElectionPeer, address: NodeAddress, loop: EventLoop, group: EventLoopGroup, security: ConnectionSecurity,
+    init(candidate: ElectionPeer, address: NodeAddress, gate: LoopGate, group: EventLoopGroup, security: ConnectionSecurity,
          interval: TimeAmount, limit: TimeAmount, onGone: @escaping @Sendable (ElectionPeer, CandidateAbsence) -> Void) {
         self.candidate = candidate
+        let loop = gate.loop
         self.loop = loop
         self.onGone = onGone
         self.clock = BeatClock(interval: interval)
         self.limit = limit
-        loop.execute {
+        gate.execute {
             // Closed before it started (the candidate below changed at once): nothing to watch.
             guard !self.closed else { return }
-            let probe = PeerProbe(address: address, loop: loop, group: group, security: security, interval: interval,
+            let probe = PeerProbe(address: address, gate: gate, group: group, security: security, interval: interval,
                                   onAnswer: { _ in }, onRefused: { [weak self] in self?.gone(.portRefused) })
             self.probe = probe
             probe.beat()

@@ -75,7 +75,7 @@ public final class ChainServer: Service, @unchecked Sendable {
             }
         }.get()
         self.node = node
-        diskFaults.install(onFull: { reason in loop.execute { node.diskFilled(reason) } })
+        diskFaults.install(onFull: { reason in node.gate.execute { node.diskFilled(reason) } })
         node.exitRequested = { [weak self] clean in
             if clean {
                 Task { await self?.stop(); exit(0) }
@@ -151,6 +151,8 @@ public final class ChainServer: Service, @unchecked Sendable {
                 return node.closeChains()
             }.get()) ?? []
         }
+        // Work still on its way from other threads is dropped from here on (LoopGate).
+        node?.gate.close()
         try? await group?.shutdownGracefully()
         for database in databases { database.stop() }
         logger.notice("stopped")

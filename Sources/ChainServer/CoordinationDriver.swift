@@ -84,13 +84,13 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
                             // (CI: DamagedDatabaseTests' clean stop did not checkpoint its file).
                             if try await node.loop.submit({ node.leaving }).get() { return }
                             self?.logger.critical("member znode deleted: the leader fenced this server; exiting")
-                            node.loop.execute { node.exitRequested?(false) }
+                            node.gate.execute { node.exitRequested?(false) }
                             return
                         }
                     } else {
                         _ = try await coordinator.client.exists(coordinator.paths.root)
                     }
-                    node.loop.execute { node.renewLease(sentAtMs: sentAtMs) }
+                    node.gate.execute { node.renewLease(sentAtMs: sentAtMs) }
                 } catch ZooKeeperError.closed {
                     return
                 } catch {
@@ -109,25 +109,25 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
     private func handle(_ event: CoordinatorEvent, node: ServerNode) async {
         switch event {
         case .chainChanged(let config, let version):
-            node.loop.execute { node.chainChanged(ClusterLeader.soleChain, config, version: version) }
+            node.gate.execute { node.chainChanged(ClusterLeader.soleChain, config, version: version) }
         case .shardChanged(let id, let config, let version):
-            node.loop.execute { node.chainChanged(id, config, version: version) }
+            node.gate.execute { node.chainChanged(id, config, version: version) }
         case .slotsChanged(let map, _):
-            node.loop.execute { node.slotsChanged(map) }
+            node.gate.execute { node.slotsChanged(map) }
         case .membersChanged(let members, let version):
-            node.loop.execute { node.membersChanged(members, version: version) }
+            node.gate.execute { node.membersChanged(members, version: version) }
         case .becameLeader:
             await becomeLeader(node: node)
         case .deposed:
-            node.loop.execute { node.leader.deposed() }
+            node.gate.execute { node.leader.deposed() }
         case .electionPredecessor(let candidate):
-            node.loop.execute { node.leader.watchCandidate(candidate) }
+            node.gate.execute { node.leader.watchCandidate(candidate) }
         case .sessionLost:
             // Our ephemeral znodes are gone and the leader has already dropped us from the chain.
             // Serving on would risk stale reads; exiting lets a supervisor restart us to rejoin.
             logger.critical("ZooKeeper session expired; exiting")
             node.metrics.operations.zookeeperConnected.record(0)
-            node.loop.execute { node.exitRequested?(false) }
+            node.gate.execute { node.exitRequested?(false) }
         case .connectionStateChanged(let connected):
             logger.info("ZooKeeper connection \(connected ? "restored" : "lost")")
             node.metrics.operations.zookeeperConnected.record(connected ? 1 : 0)
@@ -147,7 +147,7 @@ final class CoordinationDriver: LeaderCoordination, Sendable {
                 chains[ClusterLeader.soleChain] = chain
             }
             let (live, liveVersion) = try await coordinator.liveMembersAndVersion()
-            node.loop.execute { [chains, slots, decommissioned] in
+            node.gate.execute { [chains, slots, decommissioned] in
                 node.becameLeader(chains: chains, slots: slots, live: live, liveVersion: liveVersion, decommissioned: decommissioned)
             }
         } catch {

@@ -42,6 +42,7 @@ final class HeadRelay: @unchecked Sendable {
     }
 
     private let loop: EventLoop
+    private let gate: LoopGate
     private let security: ConnectionSecurity
     private let logger: Logger
     /// Sends a reply to the client that asked, and flushes it.
@@ -62,8 +63,9 @@ final class HeadRelay: @unchecked Sendable {
     private(set) var inFlight = 0
     private var closed = false
 
-    init(loop: EventLoop, security: ConnectionSecurity, logger: Logger, deliver: @escaping (Message, ClientRef) -> Void) {
-        self.loop = loop
+    init(gate: LoopGate, security: ConnectionSecurity, logger: Logger, deliver: @escaping (Message, ClientRef) -> Void) {
+        self.loop = gate.loop
+        self.gate = gate
         self.security = security
         self.logger = logger
         self.deliver = deliver
@@ -96,7 +98,7 @@ final class HeadRelay: @unchecked Sendable {
     }
 
     private func dial(_ head: NodeAddress) {
-        let (loop, security) = (self.loop, self.security)
+        let (loop, gate, security) = (self.loop, self.gate, self.security)
         Task {
             let result: Result<Connection, Error>
             do {
@@ -106,7 +108,7 @@ final class HeadRelay: @unchecked Sendable {
             } catch {
                 result = .failure(error)
             }
-            loop.execute { self.dialed(head, result) }
+            gate.execute { self.dialed(head, result) }
         }
     }
 

@@ -49,7 +49,7 @@ final class LeaderLinks: MemberLinks, @unchecked Sendable {
             suspected.remove(id)
         }
         for (id, address) in members where probes[id] == nil {
-            probes[id] = PeerProbe(address: address, loop: context.loop, group: group, security: security, interval: interval,
+            probes[id] = PeerProbe(address: address, gate: context.gate, group: group, security: security, interval: interval,
                                    onAnswer: { [weak self] status in self?.answered(id, status) },
                                    onRefused: { [weak self] in self?.refused(id) })
         }

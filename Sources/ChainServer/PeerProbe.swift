@@ -12,6 +12,7 @@ import NIOCore
 final class PeerProbe: @unchecked Sendable {
     let address: NodeAddress
     private let loop: EventLoop
+    private let gate: LoopGate
     private let group: EventLoopGroup
     private let security: ConnectionSecurity
     private let interval: TimeAmount
@@ -24,16 +25,17 @@ final class PeerProbe: @unchecked Sendable {
     /// When the peer last answered (or the probe started), moved forward for our own stalls.
     private(set) var lastAnswer: NIODeadline
 
-    init(address: NodeAddress, loop: EventLoop, group: EventLoopGroup, security: ConnectionSecurity, interval: TimeAmount,
+    init(address: NodeAddress, gate: LoopGate, group: EventLoopGroup, security: ConnectionSecurity, interval: TimeAmount,
          onAnswer: @escaping (NodeStatus) -> Void, onRefused: @escaping () -> Void) {
         self.address = address
-        self.loop = loop
+        self.loop = gate.loop
+        self.gate = gate
         self.group = group
         self.security = security
         self.interval = interval
         self.onAnswer = onAnswer
         self.onRefused = onRefused
-        self.lastAnswer = loop.now
+        self.lastAnswer = gate.loop.now
     }
 
     /// One heartbeat: a status request on the open connection, or a dial if there is none.
@@ -60,17 +62,17 @@ final class PeerProbe: @unchecked Sendable {
     private func dial() {
         dialing = true
         lastDial = loop.now
-        let (address, group, security, loop) = (self.address, self.group, self.security, self.loop)
+        let (address, group, security, gate) = (self.address, self.group, self.security, self.gate)
         // The connect timeout covers the handshakes too: give TLS and authentication a second at least.
         let timeout = max(interval, .seconds(1))
         Task {
             do {
                 let connection = try await Connection.connect(host: address.host, port: address.port, group: group,
                                                               timeout: timeout, security: security)
-                loop.execute { self.connected(connection) }
+                gate.execute { self.connected(connection) }
             } catch {
                 let refused = isConnectionRefused(error)
-                loop.execute {
+                gate.execute {
                     self.dialing = false
                     if refused, !self.closed { self.onRefused() }
                 }
@@ -92,7 +94,7 @@ final class PeerProbe: @unchecked Sendable {
     /// and closes at once (over its connection limit) is not dialed in a tight loop.
     private func redialWhenClosed(_ connection: Connection) {
         connection.channel.closeFuture.whenComplete { [weak self] _ in
-            self?.loop.execute { [weak self] in
+            self?.gate.execute { [weak self] in
                 guard let self, self.connection === connection else { return }
                 self.connection = nil
                 guard !self.closed, !self.dialing, self.loop.now - self.lastDial >= self.interval else { return }
@@ -103,12 +105,12 @@ final class PeerProbe: @unchecked Sendable {
 
     /// A heartbeat is a status request: the reply also says how far the peer is.
     private func ping(_ connection: Connection) {
-        let (loop, timeout) = (self.loop, interval * 2)
+        let (gate, timeout) = (self.gate, interval * 2)
         Task {
             guard case .statusReply(let status)? = try? await connection.request(.status, timeout: timeout) else { return }
-            loop.execute {
+            gate.execute {
                 guard self.connection === connection, !self.closed else { return }
-                self.lastAnswer = loop.now
+                self.lastAnswer = gate.loop.now
                 self.onAnswer(status)
             }
         }

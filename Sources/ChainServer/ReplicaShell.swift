@@ -61,14 +61,14 @@ final class ReplicaShell: SuccessorLinkDelegate, @unchecked Sendable {
         self.leaseMs = leaseMs
         self.connectSuccessor = connectSuccessor
         self.fail = fail
-        let loop = context.loop
+        let gate = context.gate
         let metrics = context.metrics
         let logger = context.logger, chainName = metricsChain
         let slowCommits = LogThrottle(interval: Self.slowCommitLogInterval)
         storage.start { [weak self] seq, batch, duration in
             metrics.fsyncBatch.record(batch)
             metrics.fsyncDuration.recordNanoseconds(duration.wholeNanoseconds)
-            loop.execute { [weak self] in self?.persisted(through: seq) }
+            gate.execute { [weak self] in self?.persisted(through: seq) }
             if duration >= Self.slowCommit, let slow = slowCommits.event() {
                 let ms = duration.wholeMilliseconds
                 logger.warning("slow group commit: the disk took \(ms) ms to make \(batch) updates durable; writes wait for it", metadata: [

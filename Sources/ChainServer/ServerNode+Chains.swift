@@ -76,7 +76,7 @@ extension ServerNode {
         hosted?.shell.close()
         hosted?.shell.revokeLease()
         removingChains.insert(id)
-        let (database, logger, loop) = (hosted?.database, self.logger, self.loop)
+        let (database, logger, gate) = (hosted?.database, self.logger, self.gate)
         logger.notice("chain \(id) moved off this server: deleting its database", metadata: ["path": "\(path)"])
         Task.detached {
             database?.stop()
@@ -86,7 +86,7 @@ extension ServerNode {
                     logger.warning("cannot delete a moved chain's file", metadata: ["path": "\(file)", "errno": "\(errno)"])
                 }
             }
-            loop.execute { self.removingChains.remove(id) }
+            gate.execute { self.removingChains.remove(id) }
         }
     }
 

@@ -96,7 +96,7 @@ extension ServerNode {
         let purge = SlotPurge(node: self, chain: chain, path: path, wanted: wanted, mapVersion: mapVersion, logger: logger)
         Task {
             let answer = await purge.run()
-            self.loop.execute {
+            self.gate.execute {
                 self.reply(answer, to: ref)
                 self.flush()
             }
@@ -109,7 +109,7 @@ extension ServerNode {
                                 logger: hosted.shell.logger)
         Task {
             let answer = await copier.run()
-            self.loop.execute {
+            self.gate.execute {
                 self.reply(answer, to: ref)
                 self.flush()
             }

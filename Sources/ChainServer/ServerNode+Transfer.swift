@@ -39,8 +39,8 @@ extension ServerNode {
         // Pinned before the snapshot is read, so the history holds everything after its point.
         let shell = hosted.shell
         let pin = shell.pinHistory()  // the pin's token
-        let (path, group, logger, loop, id, coordination) = (hosted.database.path, self.group, hosted.shell.logger, self.loop, config.id,
-                                                             self.coordination)
+        let (path, group, logger, id, coordination) = (hosted.database.path, self.group, hosted.shell.logger, config.id, self.coordination)
+        let (loop, gate) = (self.loop, self.gate)
         let scope = config.sharded ? chain : nil
         let security = self.security.outbound
         let operations = metrics.operations
@@ -67,7 +67,7 @@ extension ServerNode {
                     operations.transfer(.failed)
                 }
             }
-            loop.execute {
+            gate.execute {
                 if case .ack = answer {
                     // The joiner's catch-up releases the pin; this releases it if the joiner never comes.
                     loop.scheduleTask(in: Self.pinKeptAfterTransfer) { shell.unpinHistory(pin) }

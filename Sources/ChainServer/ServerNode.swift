@@ -94,7 +94,7 @@ final class ServerNode: @unchecked Sendable {
                             report: report)
             },
             candidate: { candidate, address, onGone in
-                CandidateWatch(candidate: candidate, address: address, loop: loop, group: group, security: outbound,
+                CandidateWatch(candidate: candidate, address: address, gate: context.gate, group: group, security: outbound,
                                interval: interval, limit: limit, onGone: onGone)
             },
             answering: { peers in QuorumCheck.answering(peers, loop: loop, group: group, security: outbound) })
@@ -117,6 +117,8 @@ final class ServerNode: @unchecked Sendable {
     }
 
     var loop: EventLoop { context.loop }
+    /// How tasks and other threads hand work to `loop` (closed as the server stops).
+    var gate: LoopGate { context.gate }
     var logger: Logger { context.logger }
     var metrics: ServerMetrics { context.metrics }
 
@@ -239,7 +241,7 @@ final class ServerNode: @unchecked Sendable {
     }
 
     /// Passes `relay` requests on to their chains' heads (ServerNode+Relay).
-    lazy var headRelay = HeadRelay(loop: context.loop, security: security.outbound, logger: logger) { [unowned self] reply, ref in
+    lazy var headRelay = HeadRelay(gate: context.gate, security: security.outbound, logger: logger) { [unowned self] reply, ref in
         self.reply(reply, to: ref)
         self.context.outbox.flush()
     }

@@ -9,6 +9,8 @@ import NIOCore
 /// `EmbeddedEventLoop` of the shell tests, which then drive timeouts without sleeping.
 struct ShellContext {
     let loop: EventLoop
+    /// How work from other threads reaches `loop` (closed as the server stops).
+    let gate: LoopGate
     let outbox: Outbox
     let addresses: AddressBook
     let metrics: ServerMetrics
@@ -22,8 +24,9 @@ struct ShellContext {
     static let tickInterval = TimeAmount.milliseconds(100)
 
     init(loop: EventLoop, outbox: Outbox, addresses: AddressBook, metrics: ServerMetrics, logger: Logger,
-         diskFaults: DiskFaultHandler? = nil) {
+         diskFaults: DiskFaultHandler? = nil, gate: LoopGate? = nil) {
         self.loop = loop
+        self.gate = gate ?? LoopGate(loop: loop)
         self.diskFaults = diskFaults ?? DiskFaultHandler(logger: logger)
         self.outbox = outbox
         self.addresses = addresses

@@ -47,7 +47,7 @@ final class HeadRelayTests: XCTestCase {
         defer { head.close(promise: nil) }
         let address = NodeAddress(id: "n1", host: "127.0.0.1", port: head.localAddress!.port!)
         let replies = NIOLockedValueBox<[Message]>([])
-        let relay = HeadRelay(loop: loop, security: .none, logger: Logger(label: "test")) { reply, _ in
+        let relay = HeadRelay(gate: LoopGate(loop: loop), security: .none, logger: Logger(label: "test")) { reply, _ in
             replies.withLockedValue { $0.append(reply) }
         }
         let put = Message.relayed(chain: "c0", .put(key: "k", value: [1], request: RequestID(client: 1, seq: 1)))
@@ -69,7 +69,7 @@ final class HeadRelayTests: XCTestCase {
         let port = closed.localAddress!.port!
         try closed.close().wait()
         let replies = NIOLockedValueBox<[Message]>([])
-        let relay = HeadRelay(loop: loop, security: .none, logger: Logger(label: "test")) { reply, _ in
+        let relay = HeadRelay(gate: LoopGate(loop: loop), security: .none, logger: Logger(label: "test")) { reply, _ in
             replies.withLockedValue { $0.append(reply) }
         }
         let put = Message.relayed(chain: "c0", .put(key: "k", value: [1], request: RequestID(client: 1, seq: 2)))
