@@ -53,21 +53,27 @@ final class LoopGateTests: XCTestCase {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let gate = LoopGate(loop: group.next())
-        let closed = NIOLockedValueBox(false)  // set once `close` returned
+        // `closing` is set before `close` is called and `closed` after it returned: an item whose
+        // hand-over ended while `closing` was still false met an open gate, and one started after
+        // `closed` was set met a closed one. (A single flag set after `close` returned counted an
+        // item dropped in between as "open throughout": CI caught that.)
+        let closing = NIOLockedValueBox(false)
+        let closed = NIOLockedValueBox(false)
         let counts = NIOLockedValueBox((openThroughout: 0, ranOfOpenAtStart: 0, ranAfterClose: 0))
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             for item in 0..<2_000 {
                 if worker == 0, item == 500 {
+                    closing.withLockedValue { $0 = true }
                     gate.close()
                     closed.withLockedValue { $0 = true }
                 }
                 if closed.withLockedValue({ $0 }) {
                     gate.execute { counts.withLockedValue { $0.ranAfterClose += 1 } }
                 } else {
-                    // Open when handed over; close may come during the hand-over, so such an
-                    // item may or may not run. One still open after `execute` returned must run.
+                    // Close may come during the hand-over, so such an item may or may not run;
+                    // one whose hand-over ended before close began must run.
                     gate.execute { counts.withLockedValue { $0.ranOfOpenAtStart += 1 } }
-                    if !closed.withLockedValue({ $0 }) { counts.withLockedValue { $0.openThroughout += 1 } }
+                    if !closing.withLockedValue({ $0 }) { counts.withLockedValue { $0.openThroughout += 1 } }
                 }
             }
         }
