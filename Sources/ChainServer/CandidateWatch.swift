@@ -15,7 +15,8 @@ import NIOCore
 /// Confined to the node's loop.
 final class CandidateWatch: CandidateWatching, @unchecked Sendable {
     let candidate: ElectionPeer
-    private let loop: EventLoop
+    private let gate: LoopGate
+    private var loop: EventLoop { gate.loop }
     private let onGone: @Sendable (ElectionPeer, CandidateAbsence) -> Void
     private var probe: PeerProbe?
     /// Excuses the candidate for this server's own stalls.
@@ -27,8 +28,8 @@ final class CandidateWatch: CandidateWatching, @unchecked Sendable {
     init(candidate: ElectionPeer, address: NodeAddress, gate: LoopGate, group: EventLoopGroup, security: ConnectionSecurity,
          interval: TimeAmount, limit: TimeAmount, onGone: @escaping @Sendable (ElectionPeer, CandidateAbsence) -> Void) {
         self.candidate = candidate
+        self.gate = gate
         let loop = gate.loop
-        self.loop = loop
         self.onGone = onGone
         self.clock = BeatClock(interval: interval)
         self.limit = limit

@@ -41,8 +41,8 @@ final class HeadRelay: @unchecked Sendable {
         return answerTimeout + .milliseconds(Int64(min(waitMs, WireLimits.watchWaitMsMax)))
     }
 
-    private let loop: EventLoop
     private let gate: LoopGate
+    private var loop: EventLoop { gate.loop }
     private let security: ConnectionSecurity
     private let logger: Logger
     /// Sends a reply to the client that asked, and flushes it.
@@ -64,7 +64,6 @@ final class HeadRelay: @unchecked Sendable {
     private var closed = false
 
     init(gate: LoopGate, security: ConnectionSecurity, logger: Logger, deliver: @escaping (Message, ClientRef) -> Void) {
-        self.loop = gate.loop
         self.gate = gate
         self.security = security
         self.logger = logger

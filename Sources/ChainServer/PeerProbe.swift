@@ -11,8 +11,8 @@ import NIOCore
 /// member) and a candidate's watch on the candidate below it. Confined to the loop.
 final class PeerProbe: @unchecked Sendable {
     let address: NodeAddress
-    private let loop: EventLoop
     private let gate: LoopGate
+    private var loop: EventLoop { gate.loop }
     private let group: EventLoopGroup
     private let security: ConnectionSecurity
     private let interval: TimeAmount
@@ -28,7 +28,6 @@ final class PeerProbe: @unchecked Sendable {
     init(address: NodeAddress, gate: LoopGate, group: EventLoopGroup, security: ConnectionSecurity, interval: TimeAmount,
          onAnswer: @escaping (NodeStatus) -> Void, onRefused: @escaping () -> Void) {
         self.address = address
-        self.loop = gate.loop
         self.gate = gate
         self.group = group
         self.security = security

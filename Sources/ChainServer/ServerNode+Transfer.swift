@@ -40,7 +40,7 @@ extension ServerNode {
         let shell = hosted.shell
         let pin = shell.pinHistory()  // the pin's token
         let (path, group, logger, id, coordination) = (hosted.database.path, self.group, hosted.shell.logger, config.id, self.coordination)
-        let (loop, gate) = (self.loop, self.gate)
+        let gate = self.gate
         let scope = config.sharded ? chain : nil
         let security = self.security.outbound
         let operations = metrics.operations
@@ -70,7 +70,7 @@ extension ServerNode {
             gate.execute {
                 if case .ack = answer {
                     // The joiner's catch-up releases the pin; this releases it if the joiner never comes.
-                    loop.scheduleTask(in: Self.pinKeptAfterTransfer) { shell.unpinHistory(pin) }
+                    gate.loop.scheduleTask(in: Self.pinKeptAfterTransfer) { shell.unpinHistory(pin) }
                 } else {
                     shell.unpinHistory(pin)
                 }

@@ -24,9 +24,9 @@ struct ShellContext {
     static let tickInterval = TimeAmount.milliseconds(100)
 
     init(loop: EventLoop, outbox: Outbox, addresses: AddressBook, metrics: ServerMetrics, logger: Logger,
-         diskFaults: DiskFaultHandler? = nil, gate: LoopGate? = nil) {
+         diskFaults: DiskFaultHandler? = nil) {
         self.loop = loop
-        self.gate = gate ?? LoopGate(loop: loop)
+        self.gate = LoopGate(loop: loop)
         self.diskFaults = diskFaults ?? DiskFaultHandler(logger: logger)
         self.outbox = outbox
         self.addresses = addresses
